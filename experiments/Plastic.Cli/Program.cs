@@ -1,0 +1,3 @@
+using Plastic.Cli;
+
+return PlasticCommand.Build().Parse(args).Invoke();

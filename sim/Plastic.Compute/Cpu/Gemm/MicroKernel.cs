@@ -1,0 +1,33 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Plastic.Compute.Cpu.Gemm;
+
+/// <summary>A register-blocked micro-kernel and its tile: C[MR x NR] += A panel * B panel.</summary>
+internal sealed unsafe class MicroKernel(string name, int mr, int nr, delegate*<int, float*, float*, float*, int, void> run)
+{
+    public string Name { get; } = name;
+    public int MR { get; } = mr;
+    public int NR { get; } = nr;
+    public delegate*<int, float*, float*, float*, int, void> Run { get; } = run;
+
+    public static readonly MicroKernel Avx512 = new("avx512 12x32", 12, 32, &MicroKernels.Kernel12x32);
+    public static readonly MicroKernel Avx2 = new("avx2 6x16", 6, 16, &MicroKernels.Kernel6x16);
+    public static readonly MicroKernel Vector128 = new("vector128 6x8", 6, 8, &MicroKernels.Kernel6x8);
+
+    /// <summary>The widest kernel this CPU runs natively, unless <paramref name="widthBits"/> asks for a narrower one.</summary>
+    public static MicroKernel Select(int? widthBits)
+    {
+        bool has512 = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+        bool has256 = Vector256.IsHardwareAccelerated && Fma.IsSupported;
+        return widthBits switch
+        {
+            null => has512 ? Avx512 : has256 ? Avx2 : Vector128,
+            512 when has512 => Avx512,
+            256 when has256 => Avx2,
+            128 => Vector128,
+            _ => throw new ArgumentException(
+                $"SIMD width {widthBits} is not available on this CPU (available: {(has512 ? "512, " : "")}{(has256 ? "256, " : "")}128)."),
+        };
+    }
+}

@@ -1,0 +1,80 @@
+using System.Runtime.Intrinsics;
+
+namespace Plastic.Compute.Cpu.Gemm;
+
+/// <summary>Copies an MR-row block of A into the micro-kernel's layout: for each k, MR values (zero past the edge).</summary>
+internal unsafe interface IPanelSourceA
+{
+    void PackA(float* dst, int mr, int row0, int rows, int k0, int kc);
+}
+
+/// <summary>Copies an NR-column block of B into the micro-kernel's layout: for each k, NR values (zero past the edge).</summary>
+internal unsafe interface IPanelSourceB
+{
+    void PackB(float* dst, int nr, int k0, int kc, int col0, int cols);
+}
+
+/// <summary>
+/// A matrix in memory addressed by element (i, j) at p[i * RowStride + j * ColumnStride]; a transpose
+/// is the same memory with the strides swapped. Scale multiplies every packed value (GEMM's alpha).
+/// </summary>
+internal readonly unsafe struct StridedMatrix(float* p, int rowStride, int columnStride, float scale = 1f) : IPanelSourceA, IPanelSourceB
+{
+    public static StridedMatrix RowMajor(float* p, int rows, int columns, bool transpose, float scale = 1f) =>
+        transpose ? new(p, 1, columns, scale) : new(p, columns, 1, scale);
+
+    public StridedMatrix FromRow(int row) => new(p + (long)row * rowStride, rowStride, columnStride, scale);
+    public StridedMatrix FromColumn(int column) => new(p + (long)column * columnStride, rowStride, columnStride, scale);
+
+    public void PackA(float* dst, int mr, int row0, int rows, int k0, int kc)
+    {
+        if (rows < mr) new Span<float>(dst, mr * kc).Clear();
+        if (rowStride == 1)
+        {
+            // Transposed A: the MR values of one k are contiguous in memory.
+            for (int k = 0; k < kc; k++)
+            {
+                float* src = p + row0 + (long)(k0 + k) * columnStride;
+                for (int r = 0; r < rows; r++) dst[k * mr + r] = src[r] * scale;
+            }
+            return;
+        }
+        for (int r = 0; r < rows; r++)
+        {
+            float* src = p + (long)(row0 + r) * rowStride + (long)k0 * columnStride;
+            float* d = dst + r;
+            if (columnStride == 1)
+                for (int k = 0; k < kc; k++) d[k * mr] = src[k] * scale;
+            else
+                for (int k = 0; k < kc; k++) d[k * mr] = src[(long)k * columnStride] * scale;
+        }
+    }
+
+    public void PackB(float* dst, int nr, int k0, int kc, int col0, int cols)
+    {
+        if (columnStride == 1 && cols == nr && scale == 1f)
+        {
+            for (int k = 0; k < kc; k++)
+                Buffer.MemoryCopy(p + (long)(k0 + k) * rowStride + col0, dst + k * nr, nr * sizeof(float), nr * sizeof(float));
+            return;
+        }
+        if (cols < nr) new Span<float>(dst, nr * kc).Clear();
+        if (columnStride == 1)
+        {
+            for (int k = 0; k < kc; k++)
+            {
+                float* src = p + (long)(k0 + k) * rowStride + col0;
+                for (int j = 0; j < cols; j++) dst[k * nr + j] = src[j] * scale;
+            }
+            return;
+        }
+        // Transposed B: each packed row gathers one value from each of NR source rows; walk the
+        // source rows contiguously (over k) instead, writing with stride NR.
+        for (int j = 0; j < cols; j++)
+        {
+            float* src = p + (long)k0 * rowStride + (long)(col0 + j) * columnStride;
+            float* d = dst + j;
+            for (int k = 0; k < kc; k++) d[k * nr] = src[(long)k * rowStride] * scale;
+        }
+    }
+}

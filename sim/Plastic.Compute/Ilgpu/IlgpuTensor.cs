@@ -1,0 +1,35 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Plastic.Compute.Ilgpu;
+
+/// <summary>A tensor in accelerator memory. A reshaped view shares its source's buffer and does not free it.</summary>
+internal sealed class IlgpuTensor : Tensor
+{
+    private readonly MemoryBuffer1D<float, Stride1D.Dense>? _owned;
+
+    public IlgpuTensor(Shape shape, IlgpuBackend backend, MemoryBuffer1D<float, Stride1D.Dense> buffer) : base(shape, backend)
+    {
+        _owned = buffer;
+        View = buffer.View;
+    }
+
+    private IlgpuTensor(Shape shape, IlgpuBackend backend, ArrayView1D<float, Stride1D.Dense> view) : base(shape, backend) => View = view;
+
+    public ArrayView1D<float, Stride1D.Dense> View { get; }
+
+    public override Tensor Reshape(Shape shape)
+    {
+        if (shape.Length != Length)
+            throw new ShapeMismatchException($"Reshape: {Shape} holds {Length} elements, {shape} holds {shape.Length}.");
+        return new IlgpuTensor(shape, (IlgpuBackend)Backend, View);
+    }
+
+    protected override void Release() => _owned?.Dispose();
+}
+
+internal sealed class IlgpuIndexTensor(Shape shape, IlgpuBackend backend, MemoryBuffer1D<int, Stride1D.Dense> buffer) : IndexTensor(shape, backend)
+{
+    public ArrayView1D<int, Stride1D.Dense> View => buffer.View;
+    protected override void Release() => buffer.Dispose();
+}

@@ -1,0 +1,73 @@
+namespace Plastic.Compute;
+
+/// <summary>
+/// A float32 buffer with a shape, living on one backend. Exactly one component owns a tensor at a
+/// time; the owner disposes it. Operations take tensors of their own backend only.
+/// </summary>
+public abstract class Tensor : IDisposable
+{
+    protected Tensor(Shape shape, IComputeBackend backend)
+    {
+        Shape = shape;
+        Backend = backend;
+    }
+
+    public Shape Shape { get; }
+    public IComputeBackend Backend { get; }
+    public int Length => Shape.Length;
+    public bool IsDisposed { get; private set; }
+
+    /// <summary>A view of the same storage under another shape of equal length. The view does not own the storage.</summary>
+    public abstract Tensor Reshape(Shape shape);
+
+    public float[] ToArray()
+    {
+        var host = new float[Length];
+        Backend.Download(this, host);
+        return host;
+    }
+
+    public override string ToString() => $"Tensor{Shape} on {Backend.Name}";
+
+    public void Dispose()
+    {
+        if (IsDisposed) return;
+        IsDisposed = true;
+        Release();
+        GC.SuppressFinalize(this);
+    }
+
+    protected abstract void Release();
+}
+
+/// <summary>An int32 buffer with a shape: class labels, max-pool argmax routes, permutations.</summary>
+public abstract class IndexTensor : IDisposable
+{
+    protected IndexTensor(Shape shape, IComputeBackend backend)
+    {
+        Shape = shape;
+        Backend = backend;
+    }
+
+    public Shape Shape { get; }
+    public IComputeBackend Backend { get; }
+    public int Length => Shape.Length;
+    public bool IsDisposed { get; private set; }
+
+    public int[] ToArray()
+    {
+        var host = new int[Length];
+        Backend.Download(this, host);
+        return host;
+    }
+
+    public void Dispose()
+    {
+        if (IsDisposed) return;
+        IsDisposed = true;
+        Release();
+        GC.SuppressFinalize(this);
+    }
+
+    protected abstract void Release();
+}

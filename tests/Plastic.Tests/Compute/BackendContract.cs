@@ -1,0 +1,337 @@
+using Plastic.Compute;
+using Plastic.Tests.Support;
+
+namespace Plastic.Tests.Compute;
+
+/// <summary>
+/// Every operation of a backend against the scalar <see cref="Reference"/> at odd sizes, and every
+/// backward operation against finite differences. Written once; each backend has a leaf class.
+/// </summary>
+public abstract class BackendContract<TFixture>(TFixture fixture) : IClassFixture<TFixture> where TFixture : BackendFixture
+{
+    protected IComputeBackend B => fixture.Backend ?? throw new SkipException(fixture.MissingReason ?? "backend unavailable");
+    protected bool Small => fixture.Small;
+
+    private Tensor Up(float[] data, params int[] dims) => B.Upload(data, new Shape(dims));
+
+    public static TheoryData<int, int, int, bool, bool, float, float> GemmCases() => new()
+    {
+        { 1, 1, 1, false, false, 1f, 0f },
+        { 17, 33, 5, false, false, 1f, 0f },
+        { 17, 33, 5, true, false, 1f, 0f },
+        { 17, 33, 5, false, true, 1f, 0f },
+        { 17, 33, 5, true, true, 1f, 0f },
+        { 33, 17, 1025, false, false, 1f, 0f },
+        { 33, 17, 1025, true, true, -0.5f, 2f },
+        { 13, 65, 300, false, true, 2f, 1f },
+        { 65, 13, 300, true, false, 1f, 0.5f },
+        { 100, 70, 257, false, false, 1f, 0f },
+    };
+
+    [SkippableTheory]
+    [MemberData(nameof(GemmCases))]
+    public void Gemm_matches_reference(int m, int n, int k, bool ta, bool tb, float alpha, float beta)
+    {
+        if (Small) k = Math.Min(k, 65);
+        int ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n;
+        var a = TestData.Normal(ar * ac, 1); var b = TestData.Normal(br * bc, 2); var c0 = TestData.Normal(m * n, 3);
+        using var ta_ = Up(a, ar, ac); using var tb_ = Up(b, br, bc); using var tc = Up(c0, m, n);
+        B.Gemm(ta_, ta, tb_, tb, tc, alpha, beta);
+        Tolerance.AssertClose(Reference.Gemm(a, ar, ac, ta, b, br, bc, tb, c0, alpha, beta), tc.ToArray(), what: "Gemm");
+    }
+
+    [SkippableFact]
+    public void Gemm_shape_mismatch_names_operation_and_shapes()
+    {
+        using var a = B.Allocate(new Shape(3, 4)); using var b = B.Allocate(new Shape(5, 6)); using var c = B.Allocate(new Shape(3, 6));
+        var e = Assert.Throws<ShapeMismatchException>(() => B.Gemm(a, false, b, false, c));
+        Assert.Contains("Gemm", e.Message);
+        Assert.Contains("[3x4]", e.Message);
+        Assert.Contains("[5x6]", e.Message);
+    }
+
+    public static TheoryData<int, int, int, int, int, int, int, int> ConvCases() => new()
+    {
+        // n, cin, h, w, cout, k, stride, pad
+        { 1, 1, 1, 1, 1, 1, 1, 0 },
+        { 2, 3, 7, 9, 5, 3, 1, 1 },
+        { 3, 4, 9, 8, 6, 3, 2, 1 },
+        { 2, 5, 6, 6, 3, 1, 1, 0 },
+        { 1, 17, 5, 5, 33, 3, 1, 1 },
+        { 2, 3, 8, 7, 4, 5, 1, 2 },
+        { 2, 2, 9, 9, 3, 3, 1, 0 },
+        { 3, 2, 11, 10, 4, 3, 3, 0 },
+        { 2, 6, 33, 33, 35, 3, 1, 1 },
+    };
+
+    [SkippableTheory]
+    [MemberData(nameof(ConvCases))]
+    public void Conv2d_forward_and_backward_match_reference(int n, int cin, int h, int w, int cout, int k, int s, int p)
+    {
+        if (Small && h > 16) { h = 12; w = 11; }
+        var g = new ConvGeometry(k, s, p);
+        int ho = g.OutputSize(h), wo = g.OutputSize(w);
+        var x = TestData.Normal(n * cin * h * w, 1); var wt = TestData.Normal(cout * cin * k * k, 2);
+        var bias = TestData.Normal(cout, 3); var dy = TestData.Normal(n * cout * ho * wo, 4);
+        using var tx = Up(x, n, cin, h, w); using var tw = Up(wt, cout, cin, k, k); using var tb = Up(bias, cout);
+        using var ty = B.Allocate(new Shape(n, cout, ho, wo)); using var tdy = Up(dy, n, cout, ho, wo);
+        using var tdx = B.Allocate(tx.Shape); using var tdw = B.Allocate(tw.Shape); using var tdb = B.Allocate(tb.Shape);
+
+        B.Conv2dForward(tx, tw, tb, ty, g);
+        Tolerance.AssertClose(Reference.Conv2d(x, n, cin, h, w, wt, cout, bias, k, s, p), ty.ToArray(), what: "Conv2dForward");
+
+        B.Conv2dBackwardInput(tdy, tw, tdx, g);
+        Tolerance.AssertClose(Reference.Conv2dBackwardInput(dy, n, cin, h, w, wt, cout, k, s, p), tdx.ToArray(), what: "Conv2dBackwardInput");
+
+        B.Conv2dBackwardWeight(tx, tdy, tdw, tdb, g);
+        var (dw, db) = Reference.Conv2dBackwardWeight(x, n, cin, h, w, dy, cout, k, s, p);
+        Tolerance.AssertClose(dw, tdw.ToArray(), what: "Conv2dBackwardWeight dW");
+        Tolerance.AssertClose(db, tdb.ToArray(), what: "Conv2dBackwardWeight dBias");
+
+        // accumulate adds to what is there
+        B.Conv2dBackwardWeight(tx, tdy, tdw, tdb, g, accumulate: true);
+        Tolerance.AssertClose(dw.Select(v => 2 * v).ToArray(), tdw.ToArray(), what: "Conv2dBackwardWeight accumulate");
+    }
+
+    [SkippableFact]
+    public void Conv2d_backward_ops_agree_with_finite_differences()
+    {
+        const int n = 2, cin = 3, h = 6, w = 5, cout = 4;
+        var g = new ConvGeometry(3, 2, 1);
+        int ho = g.OutputSize(h), wo = g.OutputSize(w);
+        var x = TestData.Normal(n * cin * h * w, 5); var wt = TestData.Normal(cout * cin * 9, 6); var dy = TestData.Normal(n * cout * ho * wo, 7);
+        using var tdy = Up(dy, n, cout, ho, wo);
+        // L(x, W) = sum(dy * conv(x, W)); its gradients are the backward ops applied to dy.
+        double Loss(float[] xv, float[] wv)
+        {
+            using var tx = Up(xv, n, cin, h, w); using var tw = Up(wv, cout, cin, 3, 3); using var ty = B.Allocate(tdy.Shape);
+            B.Conv2dForward(tx, tw, null, ty, g);
+            return B.Dot(ty, tdy);
+        }
+        using var txx = Up(x, n, cin, h, w); using var tww = Up(wt, cout, cin, 3, 3);
+        using var tdx = B.Allocate(txx.Shape); using var tdw = B.Allocate(tww.Shape);
+        B.Conv2dBackwardInput(tdy, tww, tdx, g);
+        B.Conv2dBackwardWeight(txx, tdy, tdw, null, g);
+        FiniteDifference.Check(x, xv => Loss(xv, wt), tdx.ToArray(), "dL/dx");
+        FiniteDifference.Check(wt, wv => Loss(x, wv), tdw.ToArray(), "dL/dW");
+    }
+
+    [SkippableTheory]
+    [InlineData(3, 7, 9, 2, 2)]
+    [InlineData(2, 9, 9, 3, 2)]
+    [InlineData(4, 8, 8, 4, 4)]
+    [InlineData(1, 1, 1, 1, 1)]
+    public void Pooling_matches_reference(int planes, int h, int w, int k, int stride)
+    {
+        var pg = new PoolGeometry(k, stride);
+        int ho = pg.OutputSize(h), wo = pg.OutputSize(w);
+        var x = TestData.Normal(planes * h * w, 8); var dy = TestData.Normal(planes * ho * wo, 9);
+        using var tx = Up(x, 1, planes, h, w); using var ty = B.Allocate(new Shape(1, planes, ho, wo));
+        using var idx = B.AllocateIndices(ty.Shape); using var tdy = Up(dy, 1, planes, ho, wo); using var tdx = B.Allocate(tx.Shape);
+
+        B.MaxPool2dForward(tx, ty, idx, pg);
+        var (my, mi) = Reference.MaxPool(x, planes, h, w, k, stride);
+        Tolerance.AssertBitIdentical(my, ty.ToArray(), "MaxPool2dForward");
+        Assert.Equal(mi, idx.ToArray());
+        B.MaxPool2dBackward(tdy, idx, tdx, pg);
+        Tolerance.AssertClose(Reference.MaxPoolBackward(dy, mi, x.Length), tdx.ToArray(), what: "MaxPool2dBackward");
+
+        B.AvgPool2dForward(tx, ty, pg);
+        Tolerance.AssertClose(Reference.AvgPool(x, planes, h, w, k, stride), ty.ToArray(), what: "AvgPool2dForward");
+        B.AvgPool2dBackward(tdy, tdx, pg);
+        Tolerance.AssertClose(Reference.AvgPoolBackward(dy, planes, h, w, k, stride), tdx.ToArray(), what: "AvgPool2dBackward");
+    }
+
+    [SkippableFact]
+    public void Pooling_backward_agrees_with_finite_differences()
+    {
+        const int planes = 3, h = 6, w = 7;
+        var pg = new PoolGeometry(2);
+        var x = TestData.Normal(planes * h * w, 10); var dy = TestData.Normal(planes * 3 * 3, 11);
+        using var tdy = Up(dy, 1, planes, 3, 3);
+        double MaxLoss(float[] xv)
+        {
+            using var tx = Up(xv, 1, planes, h, w); using var ty = B.Allocate(tdy.Shape); using var i = B.AllocateIndices(tdy.Shape);
+            B.MaxPool2dForward(tx, ty, i, pg);
+            return B.Dot(ty, tdy);
+        }
+        double AvgLoss(float[] xv)
+        {
+            using var tx = Up(xv, 1, planes, h, w); using var ty = B.Allocate(tdy.Shape);
+            B.AvgPool2dForward(tx, ty, pg);
+            return B.Dot(ty, tdy);
+        }
+        using var tx0 = Up(x, 1, planes, h, w); using var ty0 = B.Allocate(tdy.Shape); using var idx = B.AllocateIndices(tdy.Shape);
+        using var tdx = B.Allocate(tx0.Shape);
+        B.MaxPool2dForward(tx0, ty0, idx, pg);
+        B.MaxPool2dBackward(tdy, idx, tdx, pg);
+        FiniteDifference.Check(x, MaxLoss, tdx.ToArray(), "max-pool dL/dx", step: 1e-3);
+        B.AvgPool2dBackward(tdy, tdx, pg);
+        FiniteDifference.Check(x, AvgLoss, tdx.ToArray(), "avg-pool dL/dx");
+    }
+
+    [SkippableFact]
+    public void Relu_mask_and_backward()
+    {
+        var x = TestData.Normal(1025, 12); var dy = TestData.Normal(1025, 13);
+        using var tx = Up(x, 1025); using var ty = B.Allocate(tx.Shape); using var tm = B.Allocate(tx.Shape);
+        using var tdy = Up(dy, 1025); using var tdx = B.Allocate(tx.Shape);
+        B.Relu(tx, ty); B.ReluMask(ty, tm); B.ReluBackward(tdy, ty, tdx);
+        Tolerance.AssertBitIdentical(x.Select(v => Math.Max(v, 0f)).ToArray(), ty.ToArray(), "Relu");
+        Tolerance.AssertBitIdentical(x.Select(v => v > 0 ? 1f : 0f).ToArray(), tm.ToArray(), "ReluMask");
+        Tolerance.AssertBitIdentical(x.Select((v, i) => v > 0 ? dy[i] : 0f).ToArray(), tdx.ToArray(), "ReluBackward");
+        double Loss(float[] xv)
+        {
+            using var t = Up(xv, 1025); using var o = B.Allocate(t.Shape);
+            B.Relu(t, o);
+            return B.Dot(o, tdy);
+        }
+        FiniteDifference.Check(x, Loss, tdx.ToArray(), "relu dL/dx", step: 1e-3);
+    }
+
+    [SkippableFact]
+    public void Bias_add_and_gradient_for_rows_and_channels()
+    {
+        var x2 = TestData.Normal(7 * 33, 14); var b33 = TestData.Normal(33, 15);
+        using var t2 = Up(x2, 7, 33); using var tb = Up(b33, 33); using var tdb = B.Allocate(tb.Shape);
+        B.AddBias(t2, tb);
+        Tolerance.AssertClose(x2.Select((v, i) => v + b33[i % 33]).ToArray(), t2.ToArray(), what: "AddBias rows");
+        B.BiasGradient(t2, tdb);
+        var expected = new float[33];
+        for (int r = 0; r < 7; r++) for (int f = 0; f < 33; f++) expected[f] += x2[r * 33 + f] + b33[f];
+        Tolerance.AssertClose(expected, tdb.ToArray(), what: "BiasGradient rows");
+
+        var x4 = TestData.Normal(3 * 5 * 4 * 3, 16); var b5 = TestData.Normal(5, 17);
+        using var t4 = Up(x4, 3, 5, 4, 3); using var tb5 = Up(b5, 5); using var tdb5 = Up(new float[] { 1, 1, 1, 1, 1 }, 5);
+        B.AddBias(t4, tb5);
+        Tolerance.AssertClose(x4.Select((v, i) => v + b5[i / 12 % 5]).ToArray(), t4.ToArray(), what: "AddBias channels");
+        B.BiasGradient(t4, tdb5, accumulate: true);
+        var e5 = new float[] { 1, 1, 1, 1, 1 };
+        for (int i = 0; i < x4.Length; i++) e5[i / 12 % 5] += x4[i] + b5[i / 12 % 5];
+        Tolerance.AssertClose(e5, tdb5.ToArray(), what: "BiasGradient channels, accumulate");
+
+        using var wrong = B.Allocate(new Shape(4));
+        var e = Assert.Throws<ShapeMismatchException>(() => B.AddBias(t4, wrong));
+        Assert.Contains("AddBias", e.Message);
+    }
+
+    [SkippableFact]
+    public void Elementwise_and_reductions()
+    {
+        const int n = 70_001; // several chunks and a ragged tail
+        var a = TestData.Normal(n, 18); var b = TestData.Normal(n, 19);
+        using var ta = Up(a, n); using var tb = Up(b, n); using var ty = B.Allocate(ta.Shape);
+        B.Add(ta, tb, ty); Tolerance.AssertBitIdentical(a.Select((v, i) => v + b[i]).ToArray(), ty.ToArray(), "Add");
+        B.Subtract(ta, tb, ty); Tolerance.AssertBitIdentical(a.Select((v, i) => v - b[i]).ToArray(), ty.ToArray(), "Subtract");
+        B.Multiply(ta, tb, ty); Tolerance.AssertBitIdentical(a.Select((v, i) => v * b[i]).ToArray(), ty.ToArray(), "Multiply");
+        B.Scale(ta, -3f, ty); Tolerance.AssertBitIdentical(a.Select(v => v * -3f).ToArray(), ty.ToArray(), "Scale");
+        B.Copy(tb, ty); B.Axpy(0.25f, ta, ty); Tolerance.AssertClose(a.Select((v, i) => b[i] + 0.25f * v).ToArray(), ty.ToArray(), what: "Axpy");
+        B.Fill(ty, 1.5f); Assert.All(ty.ToArray(), v => Assert.Equal(1.5f, v));
+
+        double sum = 0, dot = 0, sq = 0;
+        for (int i = 0; i < n; i++) { sum += a[i]; dot += (double)a[i] * b[i]; sq += (double)a[i] * a[i]; }
+        Assert.Equal(sum, B.Sum(ta), 1e-5 * Math.Sqrt(sq));
+        Assert.Equal(dot, B.Dot(ta, tb), 1e-5 * Math.Sqrt(sq));
+        Assert.Equal(Math.Sqrt(sq), B.Norm(ta), 1e-5 * Math.Sqrt(sq));
+        Assert.Equal(dot / Math.Sqrt(sq * b.Sum(v => (double)v * v)), B.Cosine(ta, tb), 1e-5);
+        Assert.Equal(1.0, B.Cosine(ta, ta), 1e-6);
+    }
+
+    [SkippableFact]
+    public void Log_softmax_and_cross_entropy_match_reference_and_finite_differences()
+    {
+        const int rows = 9, classes = 11;
+        var z = TestData.Normal(rows * classes, 20).Select(v => 3 * v).ToArray();
+        var labels = TestData.Labels(rows, classes, 21);
+        using var tz = Up(z, rows, classes); using var tl = B.UploadIndices(labels, new Shape(rows));
+        using var tlog = B.Allocate(tz.Shape); using var tg = B.Allocate(tz.Shape);
+        B.LogSoftmax(tz, tlog);
+        Tolerance.AssertClose(Reference.LogSoftmax(z, rows, classes), tlog.ToArray(), what: "LogSoftmax");
+        double loss = B.SoftmaxCrossEntropy(tz, tl, tg);
+        var (eloss, egrad) = Reference.SoftmaxCrossEntropy(z, rows, classes, labels);
+        Assert.Equal(eloss, loss, 1e-5 * Math.Abs(eloss));
+        Tolerance.AssertClose(egrad, tg.ToArray(), what: "SoftmaxCrossEntropy gradient");
+        double Loss(float[] zv) { using var t = Up(zv, rows, classes); return B.SoftmaxCrossEntropy(t, tl, null); }
+        FiniteDifference.Check(z, Loss, tg.ToArray(), "cross-entropy dL/dz", step: 1e-2);
+
+        using var bad = B.UploadIndices(labels.Select((v, i) => i == 4 ? classes : v).ToArray(), new Shape(rows));
+        var e = Assert.Throws<ArgumentException>(() => B.SoftmaxCrossEntropy(tz, bad, null));
+        Assert.Contains("labels[4]", e.Message);
+    }
+
+    [SkippableFact]
+    public void Optimiser_steps_match_reference()
+    {
+        const int n = 1031;
+        var p = TestData.Normal(n, 22); var m = new float[n]; var v = new float[n];
+        using var tp = Up(p, n); using var tm = B.Allocate(tp.Shape); using var tv = B.Allocate(tp.Shape);
+        var settings = new AdamWSettings(2e-3f, WeightDecay: 0.01f);
+        for (int step = 1; step <= 3; step++)
+        {
+            var g = TestData.Normal(n, 100 + step);
+            using var tg = Up(g, n);
+            B.AdamWStep(tp, tg, tm, tv, settings, step);
+            Reference.AdamW(p, g, m, v, 2e-3, 0.9, 0.999, 1e-8, 0.01, step);
+        }
+        Tolerance.AssertClose(p, tp.ToArray(), what: "AdamW parameters");
+        Tolerance.AssertClose(m, tm.ToArray(), what: "AdamW first moment");
+
+        var q = TestData.Normal(n, 23); var vel = new float[n];
+        using var tq = Up(q, n); using var tvel = B.Allocate(tq.Shape);
+        for (int step = 1; step <= 3; step++)
+        {
+            var g = TestData.Normal(n, 200 + step);
+            using var tg = Up(g, n);
+            B.SgdStep(tq, tg, tvel, new SgdSettings(0.1f, 0.9f, 1e-3f));
+            Reference.Sgd(q, g, vel, 0.1, 0.9, 1e-3);
+        }
+        Tolerance.AssertClose(q, tq.ToArray(), what: "SGD parameters");
+    }
+
+    [SkippableFact]
+    public void Random_streams_are_keyed_and_well_distributed()
+    {
+        const int n = 200_000;
+        using var u = B.Allocate(new Shape(n)); using var g = B.Allocate(new Shape(n)); using var g2 = B.Allocate(new Shape(n));
+        var key = new RandomStream(42, 7);
+        B.FillUniform(u, key, -1f, 3f);
+        B.FillNormal(g, key, 0f, 1f);
+        B.FillNormal(g2, key, 0f, 1f);
+        Tolerance.AssertBitIdentical(g.ToArray(), g2.ToArray(), "same key, same draw");
+        var us = u.ToArray(); var gs = g.ToArray();
+        Assert.All(us, v => Assert.InRange(v, -1f, 3f));
+        Assert.Equal(1.0, us.Average(), 0.02);                        // mean of U(-1, 3)
+        Assert.Equal(0.0, gs.Average(), 0.01);
+        Assert.Equal(1.0, gs.Select(v => (double)v * v).Average(), 0.02);
+        B.FillNormal(g2, key.Derive(1), 0f, 1f);
+        Assert.InRange(B.Cosine(g, g2), -0.01, 0.01);                 // another stream is independent
+        // The values themselves are a property of the key, not of the backend.
+        for (int i = 0; i < 1000; i += 97) Assert.Equal(key.Normal((ulong)i), gs[i], 1e-5f);
+    }
+
+    [SkippableFact]
+    public void Repeated_runs_are_bit_identical()
+    {
+        var a = TestData.Normal(70 * 300, 24); var b = TestData.Normal(300 * 90, 25);
+        using var ta = Up(a, 70, 300); using var tb = Up(b, 300, 90); using var c1 = B.Allocate(new Shape(70, 90)); using var c2 = B.Allocate(new Shape(70, 90));
+        B.Gemm(ta, false, tb, false, c1); B.Gemm(ta, false, tb, false, c2);
+        Tolerance.AssertBitIdentical(c1.ToArray(), c2.ToArray(), "Gemm twice");
+
+        var x = TestData.Normal(4 * 3 * 10 * 10, 26); var dy = TestData.Normal(4 * 8 * 10 * 10, 27);
+        using var tx = Up(x, 4, 3, 10, 10); using var tdy = Up(dy, 4, 8, 10, 10);
+        using var w1 = B.Allocate(new Shape(8, 3, 3, 3)); using var w2 = B.Allocate(new Shape(8, 3, 3, 3));
+        B.Conv2dBackwardWeight(tx, tdy, w1, null, new ConvGeometry(3, 1, 1));
+        B.Conv2dBackwardWeight(tx, tdy, w2, null, new ConvGeometry(3, 1, 1));
+        Tolerance.AssertBitIdentical(w1.ToArray(), w2.ToArray(), "Conv2dBackwardWeight twice");
+    }
+
+    [SkippableFact]
+    public void Reshape_shares_storage_and_checks_length()
+    {
+        using var t = Up([1, 2, 3, 4, 5, 6], 2, 3);
+        var view = t.Reshape(new Shape(3, 2));
+        B.Scale(view, 2f, view);
+        Assert.Equal([2f, 4, 6, 8, 10, 12], t.ToArray());
+        Assert.Throws<ShapeMismatchException>(() => t.Reshape(new Shape(4, 2)));
+    }
+}
