@@ -1,0 +1,53 @@
+using Plastic.Cli;
+
+namespace Plastic.Tests.Cli;
+
+/// <summary>The `plastic` commands end to end, in process, with their output captured.</summary>
+[Collection("Console")]
+public sealed class CliTests
+{
+    private static (int code, string output) Run(params string[] args)
+    {
+        var original = Console.Out;
+        var writer = new StringWriter();
+        Console.SetOut(writer);
+        try
+        {
+            int code = PlasticCommand.Build().Parse(args).Invoke();
+            return (code, writer.ToString());
+        }
+        finally
+        {
+            Console.SetOut(original);
+        }
+    }
+
+    [Fact]
+    public void Devices_lists_cpu_and_the_auto_choice()
+    {
+        var (code, output) = Run("devices");
+        Assert.Equal(0, code);
+        Assert.Contains("cpu", output);
+        Assert.Contains("ilgpu-cpu", output);
+        Assert.Contains("auto picks:", output);
+    }
+
+    [Fact]
+    public void Bench_kernels_json_reports_every_shape_with_positive_rates()
+    {
+        var (code, output) = Run("bench", "kernels", "--device", "cpu", "--quick", "--repeats", "1", "--json");
+        Assert.Equal(0, code);
+        using var doc = System.Text.Json.JsonDocument.Parse(output);
+        var results = doc.RootElement.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(5, results.Count); // two GEMMs, conv forward and both backward passes
+        Assert.All(results, r => Assert.True(r.GetProperty("gflops").GetDouble() > 0));
+        Assert.True(doc.RootElement.GetProperty("fma_peak_gflops").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void Asking_for_a_missing_device_fails_with_the_list()
+    {
+        var (code, _) = Run("bench", "kernels", "--device", "tpu", "--quick");
+        Assert.NotEqual(0, code);
+    }
+}
