@@ -1,10 +1,28 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 
 namespace Plastic.Cli;
 
 /// <summary>The `plastic` command tree.</summary>
 public static class PlasticCommand
 {
+    /// <summary>
+    /// Runs the tool. Bad input (an unknown device, a wrong option value, mismatched shapes) is the
+    /// user's to fix: it prints one line naming what was wrong and exits with 2, without a stack trace.
+    /// </summary>
+    public static int Run(string[] args)
+    {
+        try
+        {
+            return Build().Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"plastic: {e.Message}");
+            return 2;
+        }
+    }
+
     public static RootCommand Build()
     {
         var root = new RootCommand("Plastic: an event-driven simulator for local self-supervised learning (CLAPP, CLAPP++, Forward-Forward) and its backprop baselines.");

@@ -1,3 +1,3 @@
 using Plastic.Cli;
 
-return PlasticCommand.Build().Parse(args).Invoke();
+return PlasticCommand.Run(args);

@@ -8,17 +8,19 @@ public sealed class CliTests
 {
     private static (int code, string output) Run(params string[] args)
     {
-        var original = Console.Out;
+        var (originalOut, originalError) = (Console.Out, Console.Error);
         var writer = new StringWriter();
         Console.SetOut(writer);
+        Console.SetError(writer);
         try
         {
-            int code = PlasticCommand.Build().Parse(args).Invoke();
+            int code = PlasticCommand.Run(args);
             return (code, writer.ToString());
         }
         finally
         {
-            Console.SetOut(original);
+            Console.SetOut(originalOut);
+            Console.SetError(originalError);
         }
     }
 
@@ -47,7 +49,9 @@ public sealed class CliTests
     [Fact]
     public void Asking_for_a_missing_device_fails_with_the_list()
     {
-        var (code, _) = Run("bench", "kernels", "--device", "tpu", "--quick");
-        Assert.NotEqual(0, code);
+        var (code, output) = Run("bench", "kernels", "--device", "tpu", "--quick");
+        Assert.Equal(2, code);
+        Assert.StartsWith("plastic: Unknown device 'tpu'", output);
+        Assert.DoesNotContain(" at ", output); // one line, no stack trace
     }
 }
