@@ -10,11 +10,15 @@ public sealed record KernelTiming(string Name, string Shape, double Flops, doubl
 
 public static class KernelTimer
 {
-    /// <summary>One warm-up run, then <paramref name="repeats"/> timed runs; the backend is synchronised around each.</summary>
+    /// <summary>Warm-up runs (at least two, and at least 0.2 s), then <paramref name="repeats"/> timed runs; the backend is synchronised around each.</summary>
     public static KernelTiming Measure(IComputeBackend backend, KernelCase c, int repeats)
     {
-        c.Run();
-        backend.Synchronize();
+        long warmStart = Stopwatch.GetTimestamp();
+        for (int w = 0; w < 2 || Stopwatch.GetElapsedTime(warmStart).TotalSeconds < 0.2; w++)
+        {
+            c.Run();
+            backend.Synchronize();
+        }
         var seconds = new double[repeats];
         for (int r = 0; r < repeats; r++)
         {

@@ -1,28 +1,68 @@
+using System.Buffers;
 using Plastic.Compute.Cpu.Gemm;
 
 namespace Plastic.Compute.Cpu;
 
 public sealed partial class CpuBackend
 {
-    protected override unsafe void Conv2dForwardCore(Tensor input, Tensor weight, Tensor? bias, Tensor output, ConvDims d) =>
-        ConvolveImages((nint)T(input).Pointer, (nint)T(weight).Pointer, bias is null ? 0 : (nint)T(bias).Pointer, (nint)T(output).Pointer, d);
+    /// <summary>
+    /// Below this many output pixels per image a per-image GEMM is too narrow to keep the
+    /// micro-kernel busy, so the whole batch becomes one GEMM (columns = batch x pixels).
+    /// </summary>
+    private const int PerImageGemmMinPixels = 1024;
 
-    /// <summary>output_n = W * patches(x_n) (+ bias), one image per task, each a single-threaded GEMM.</summary>
-    private unsafe void ConvolveImages(nint input, nint weight, nint bias, nint output, ConvDims d)
+    protected override unsafe void Conv2dForwardCore(Tensor input, Tensor weight, Tensor? bias, Tensor output, ConvDims d) =>
+        Convolve(T(input).Pointer, T(weight).Pointer, bias is null ? null : T(bias).Pointer, T(output).Pointer, d);
+
+    /// <summary>output = W * patches(input) (+ bias), as implicit-im2col GEMMs.</summary>
+    private unsafe void Convolve(float* input, float* weight, float* bias, float* output, ConvDims d)
     {
-        var engine = _gemm;
-        var w = new StridedMatrix((float*)weight, d.Patch, 1);
-        _parallel.ForRanges(d.N, 1, (n0, n1) =>
+        var w = new StridedMatrix(weight, d.Patch, 1);
+        if (d.Pixels >= PerImageGemmMinPixels && d.N >= Threads)
         {
-            for (int n = n0; n < n1; n++)
+            // One single-threaded GEMM per image, images spread over the threads: no copy of the output.
+            nint x = (nint)input, y = (nint)output, b = (nint)bias;
+            var engine = _gemm;
+            _parallel.ForRanges(d.N, 1, (n0, n1) =>
             {
-                float* y = (float*)output + (long)n * d.OutputImage;
-                for (int co = 0; co < d.Cout; co++)
-                    new Span<float>(y + (long)co * d.Pixels, d.Pixels).Fill(bias == 0 ? 0f : ((float*)bias)[co]);
-                var patches = new ImagePatches((float*)input + (long)n * d.InputImage, d);
-                engine.Multiply(d.Cout, d.Pixels, d.Patch, w, patches, y, d.Pixels);
+                for (int n = n0; n < n1; n++)
+                {
+                    float* yn = (float*)y + (long)n * d.OutputImage;
+                    FillRowsWithBias(yn, (float*)b, d.Cout, d.Pixels);
+                    engine.Multiply(0, d.Cout, 0, d.Pixels, d.Patch, w, new ImagePatches((float*)x + (long)n * d.InputImage, d), yn, d.Pixels);
+                }
+            });
+            return;
+        }
+
+        int columns = d.N * d.Pixels;
+        var scratch = ArrayPool<float>.Shared.Rent(d.Cout * columns);
+        try
+        {
+            fixed (float* s = scratch)
+            {
+                FillRowsWithBias(s, bias, d.Cout, columns);
+                _gemm.MultiplyParallel(_parallel, d.Cout, columns, d.Patch, w, new ImagePatches(input, d), s, columns);
+                nint src = (nint)s, dst = (nint)output;
+                _parallel.ForRanges(d.N, 1, (n0, n1) =>
+                {
+                    for (int n = n0; n < n1; n++)
+                        for (int co = 0; co < d.Cout; co++)
+                            new ReadOnlySpan<float>((float*)src + (long)co * columns + (long)n * d.Pixels, d.Pixels)
+                                .CopyTo(new Span<float>((float*)dst + (long)n * d.OutputImage + (long)co * d.Pixels, d.Pixels));
+                });
             }
-        });
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scratch);
+        }
+    }
+
+    private static unsafe void FillRowsWithBias(float* rows, float* bias, int count, int length)
+    {
+        for (int r = 0; r < count; r++)
+            new Span<float>(rows + (long)r * length, length).Fill(bias == null ? 0f : bias[r]);
     }
 
     protected override unsafe void Conv2dBackwardInputCore(Tensor gradOutput, Tensor weight, Tensor gradInput, ConvDims d)
@@ -35,7 +75,7 @@ public sealed partial class CpuBackend
             fixed (float* f = flipped)
             {
                 var transposed = new ConvDims(d.N, d.Cout, d.Ho, d.Wo, d.Cin, d.H, d.W, d.K, 1, d.K - 1 - d.Pad);
-                ConvolveImages((nint)T(gradOutput).Pointer, (nint)f, 0, (nint)T(gradInput).Pointer, transposed);
+                Convolve(T(gradOutput).Pointer, f, null, T(gradInput).Pointer, transposed);
             }
             return;
         }
@@ -67,7 +107,7 @@ public sealed partial class CpuBackend
                 {
                     Array.Clear(columns);
                     var dy = new StridedMatrix((float*)gradOutput + (long)n * d.OutputImage, d.Pixels, 1);
-                    engine.Multiply(d.Patch, d.Pixels, d.Cout, wT, dy, cols, d.Pixels);
+                    engine.Multiply(0, d.Patch, 0, d.Pixels, d.Cout, wT, dy, cols, d.Pixels);
                     ScatterColumns(cols, (float*)gradInput + (long)n * d.InputImage, d);
                 }
             }
@@ -98,34 +138,13 @@ public sealed partial class CpuBackend
 
     protected override unsafe void Conv2dBackwardWeightCore(Tensor input, Tensor gradOutput, Tensor gradWeight, Tensor? gradBias, ConvDims d, bool accumulate)
     {
-        // dW^T [Patch x Cout] = sum_n patches(x_n) [Patch x Pixels] * dY_n^T [Pixels x Cout]; each
-        // thread sums its own images, then the partial sums are added in thread order.
-        var engine = _gemm;
-        nint x = (nint)T(input).Pointer, dy = (nint)T(gradOutput).Pointer;
-        int parts = Math.Max(1, Math.Min(Threads, d.N));
-        var partials = new float[parts][];
-        _parallel.For(parts, part =>
-        {
-            var sum = new float[(long)d.Patch * d.Cout];
-            fixed (float* s = sum)
-            {
-                for (int n = d.N * part / parts; n < d.N * (part + 1) / parts; n++)
-                {
-                    var patches = new ImagePatches((float*)x + (long)n * d.InputImage, d);
-                    var dyT = new StridedMatrix((float*)dy + (long)n * d.OutputImage, 1, d.Pixels);
-                    engine.Multiply(d.Patch, d.Cout, d.Pixels, patches, dyT, s, d.Cout);
-                }
-            }
-            partials[part] = sum;
-        });
-
-        var dw = T(gradWeight).Span;
-        if (!accumulate) dw.Clear();
-        foreach (var sum in partials)
-            for (int p = 0; p < d.Patch; p++)
-                for (int co = 0; co < d.Cout; co++)
-                    dw[co * d.Patch + p] += sum[p * d.Cout + co];
-
+        // dW [Cout x Patch] = dY [Cout x (batch pixels)] * cols^T [(batch pixels) x Patch]: one GEMM
+        // whose K runs over the whole batch. C is split between threads, never K, so the result
+        // does not depend on the thread count.
+        if (!accumulate) T(gradWeight).Span.Clear();
+        _gemm.MultiplyParallel(_parallel, d.Cout, d.Patch, d.N * d.Pixels,
+            new ChannelsByPixel(T(gradOutput).Pointer, d.Cout, d.Pixels), new PatchesByPixel(T(input).Pointer, d),
+            T(gradWeight).Pointer, d.Patch, splitColumns: true);
         if (gradBias is not null)
             BiasGradientCore(gradOutput, gradBias, new BiasLayout(d.N, d.Cout, d.Pixels), accumulate);
     }

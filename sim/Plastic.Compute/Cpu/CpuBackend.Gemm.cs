@@ -14,14 +14,6 @@ public sealed partial class CpuBackend
 
         var aSource = StridedMatrix.RowMajor(T(a).Pointer, a.Shape[0], a.Shape[1], transposeA, alpha);
         var bSource = StridedMatrix.RowMajor(T(b).Pointer, b.Shape[0], b.Shape[1], transposeB);
-        nint cPtr = (nint)T(c).Pointer;
-        var engine = _gemm;
-        // Split C along whichever side has more micro-tiles; each thread packs its own panels.
-        if ((n + engine.Kernel.NR - 1) / engine.Kernel.NR >= (m + engine.Kernel.MR - 1) / engine.Kernel.MR)
-            _parallel.ForRanges(n, engine.Kernel.NR, (j0, j1) =>
-                engine.Multiply(m, j1 - j0, k, aSource, bSource.FromColumn(j0), (float*)cPtr + j0, n));
-        else
-            _parallel.ForRanges(m, engine.Kernel.MR, (i0, i1) =>
-                engine.Multiply(i1 - i0, n, k, aSource.FromRow(i0), bSource, (float*)cPtr + (long)i0 * n, n));
+        _gemm.MultiplyParallel(_parallel, m, n, k, aSource, bSource, T(c).Pointer, n);
     }
 }

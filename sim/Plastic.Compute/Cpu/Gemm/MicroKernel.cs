@@ -11,7 +11,7 @@ internal sealed unsafe class MicroKernel(string name, int mr, int nr, delegate*<
     public int NR { get; } = nr;
     public delegate*<int, float*, float*, float*, int, void> Run { get; } = run;
 
-    public static readonly MicroKernel Avx512 = new("avx512 12x32", 12, 32, &MicroKernels.Kernel12x32);
+    public static readonly MicroKernel Avx512 = new("avx512 8x48", 8, 48, &MicroKernels.Kernel8x48);
     public static readonly MicroKernel Avx2 = new("avx2 6x16", 6, 16, &MicroKernels.Kernel6x16);
     public static readonly MicroKernel Vector128 = new("vector128 6x8", 6, 8, &MicroKernels.Kernel6x8);
 

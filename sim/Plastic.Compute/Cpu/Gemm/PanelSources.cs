@@ -23,9 +23,6 @@ internal readonly unsafe struct StridedMatrix(float* p, int rowStride, int colum
     public static StridedMatrix RowMajor(float* p, int rows, int columns, bool transpose, float scale = 1f) =>
         transpose ? new(p, 1, columns, scale) : new(p, columns, 1, scale);
 
-    public StridedMatrix FromRow(int row) => new(p + (long)row * rowStride, rowStride, columnStride, scale);
-    public StridedMatrix FromColumn(int column) => new(p + (long)column * columnStride, rowStride, columnStride, scale);
-
     public void PackA(float* dst, int mr, int row0, int rows, int k0, int kc)
     {
         if (rows < mr) new Span<float>(dst, mr * kc).Clear();

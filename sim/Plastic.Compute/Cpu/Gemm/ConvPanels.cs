@@ -1,0 +1,149 @@
+namespace Plastic.Compute.Cpu.Gemm;
+
+/// <summary>
+/// Consecutive output pixels of a batch (q = n * Ho * Wo + oh * Wo + ow) that stay in one output row of
+/// one image; Offset is the run's position in the range that was split.
+/// </summary>
+internal readonly record struct PixelRun(int Image, int Oh, int Ow, int Length, int Offset);
+
+/// <summary>
+/// The implicit im2col matrix of a batch of NCHW images: row p = (ci, kh, kw), column q = an output
+/// pixel of the batch, value x[n, ci, oh*s - pad + kh, ow*s - pad + kw] or 0 in the padding. Panels
+/// are packed straight from the images; the matrix itself never exists.
+/// </summary>
+internal readonly unsafe struct PatchGeometry(float* batch, ConvDims d)
+{
+    public ConvDims Dims => d;
+
+    /// <summary>Splits pixels q0 .. q0 + count - 1 into runs within one output row; returns how many.</summary>
+    public int Split(int q0, int count, Span<PixelRun> runs)
+    {
+        int n = 0, done = 0, q = q0;
+        while (done < count)
+        {
+            int image = q / d.Pixels, local = q - image * d.Pixels;
+            int oh = local / d.Wo, ow = local - oh * d.Wo;
+            int length = Math.Min(count - done, d.Wo - ow);
+            runs[n++] = new PixelRun(image, oh, ow, length, done);
+            done += length;
+            q += length;
+        }
+        return n;
+    }
+
+    /// <summary>Writes patch row (ci, kh, kw) over one pixel run to o[0], o[stride], ...</summary>
+    public void CopyRun(float* o, int stride, int ci, int kh, int kw, in PixelRun run)
+    {
+        int ih = run.Oh * d.Stride - d.Pad + kh;
+        if ((uint)ih >= (uint)d.H)
+        {
+            for (int t = 0; t < run.Length; t++) o[t * stride] = 0f;
+            return;
+        }
+        float* src = batch + (((long)run.Image * d.Cin + ci) * d.H + ih) * d.W;
+        int iw0 = run.Ow * d.Stride - d.Pad + kw;
+        if (d.Stride == 1)
+        {
+            // iw = iw0 + t runs along one input row: copy the part inside it, zero the padding.
+            int lo = Math.Clamp(-iw0, 0, run.Length), hi = Math.Clamp(d.W - iw0, lo, run.Length);
+            if (stride == 1)
+            {
+                for (int t = 0; t < lo; t++) o[t] = 0f;
+                new ReadOnlySpan<float>(src + iw0 + lo, hi - lo).CopyTo(new Span<float>(o + lo, hi - lo));
+                for (int t = hi; t < run.Length; t++) o[t] = 0f;
+                return;
+            }
+            for (int t = 0; t < lo; t++) o[t * stride] = 0f;
+            for (int t = lo; t < hi; t++) o[t * stride] = src[iw0 + t];
+            for (int t = hi; t < run.Length; t++) o[t * stride] = 0f;
+            return;
+        }
+        for (int t = 0, iw = iw0; t < run.Length; t++, iw += d.Stride)
+            o[t * stride] = (uint)iw < (uint)d.W ? src[iw] : 0f;
+    }
+
+    public void Decode(int patchRow, out int ci, out int kh, out int kw)
+    {
+        int kk = d.K * d.K;
+        ci = patchRow / kk;
+        int rem = patchRow - ci * kk;
+        kh = rem / d.K;
+        kw = rem - kh * d.K;
+    }
+
+    public void Advance(ref int ci, ref int kh, ref int kw)
+    {
+        if (++kw < d.K) return;
+        kw = 0;
+        if (++kh < d.K) return;
+        kh = 0;
+        ci++;
+    }
+}
+
+/// <summary>B = the im2col matrix (patch rows x batch pixels): the right operand of the forward convolution, W * cols.</summary>
+internal readonly unsafe struct ImagePatches(float* batch, ConvDims d) : IPanelSourceB
+{
+    private readonly PatchGeometry _g = new(batch, d);
+
+    public void PackB(float* dst, int nr, int k0, int kc, int col0, int cols)
+    {
+        Span<PixelRun> runs = stackalloc PixelRun[cols];
+        int count = _g.Split(col0, cols, runs);
+        _g.Decode(k0, out int ci, out int kh, out int kw);
+        for (int k = 0; k < kc; k++)
+        {
+            float* row = dst + k * nr;
+            for (int r = 0; r < count; r++) _g.CopyRun(row + runs[r].Offset, 1, ci, kh, kw, runs[r]);
+            for (int j = cols; j < nr; j++) row[j] = 0f;
+            _g.Advance(ref ci, ref kh, ref kw);
+        }
+    }
+}
+
+/// <summary>B = the transposed im2col matrix (batch pixels x patch rows): the right operand of the weight gradient, dY * cols^T.</summary>
+internal readonly unsafe struct PatchesByPixel(float* batch, ConvDims d) : IPanelSourceB
+{
+    private readonly PatchGeometry _g = new(batch, d);
+
+    public void PackB(float* dst, int nr, int k0, int kc, int col0, int cols)
+    {
+        Span<PixelRun> runs = stackalloc PixelRun[kc];
+        int count = _g.Split(k0, kc, runs);
+        _g.Decode(col0, out int ci, out int kh, out int kw);
+        for (int j = 0; j < cols; j++)
+        {
+            for (int r = 0; r < count; r++) _g.CopyRun(dst + runs[r].Offset * nr + j, nr, ci, kh, kw, runs[r]);
+            _g.Advance(ref ci, ref kh, ref kw);
+        }
+        if (cols < nr)
+            for (int k = 0; k < kc; k++)
+                for (int j = cols; j < nr; j++) dst[k * nr + j] = 0f;
+    }
+}
+
+/// <summary>
+/// A = an [N, C, pixels] tensor read as the matrix [C, N * pixels]: the output gradient as the left
+/// operand of the weight gradient, so the sum over the batch is one long K dimension.
+/// </summary>
+internal readonly unsafe struct ChannelsByPixel(float* batch, int channels, int pixels) : IPanelSourceA
+{
+    public void PackA(float* dst, int mr, int row0, int rows, int k0, int kc)
+    {
+        if (rows < mr) new Span<float>(dst, mr * kc).Clear();
+        for (int r = 0; r < rows; r++)
+        {
+            int channel = row0 + r;
+            for (int done = 0, q = k0; done < kc;)
+            {
+                int image = q / pixels, pix = q - image * pixels;
+                int length = Math.Min(kc - done, pixels - pix);
+                float* src = batch + ((long)image * channels + channel) * pixels + pix;
+                float* o = dst + done * mr + r;
+                for (int t = 0; t < length; t++) o[t * mr] = src[t];
+                done += length;
+                q += length;
+            }
+        }
+    }
+}
