@@ -45,6 +45,35 @@ namespace Plastic.Compute.Cpu.Gemm;
 internal static unsafe class MicroKernels
 {
 """
+def dot_kernel(vt, w, mr, nr):
+    """C[mr x nr] += A[mr rows of kc] * B[nr rows of kc]^T: both operands contiguous along k."""
+    name = f"Dot{mr}x{nr}{vt}"
+    L = []
+    L.append(f"    /// <summary>C[{mr}x{nr}] += A ({mr} rows of kc) * B ({nr} rows of kc)^T, one {vt} accumulator per element, summed across lanes at the end; kc is a multiple of {w}.</summary>")
+    L.append("    [MethodImpl(MethodImplOptions.AggressiveOptimization)]")
+    L.append(f"    public static void {name}(int kc, float* a, float* b, float* c, int ldc)")
+    L.append("    {")
+    for r in range(mr):
+        L.append("        " + " ".join(f"{vt}<float> c{r}_{j} = default;" for j in range(nr)))
+    for r in range(mr):
+        L.append(f"        float* a{r} = a + {r} * kc;")
+    for j in range(nr):
+        L.append(f"        float* b{j} = b + {j} * kc;")
+    L.append(f"        for (int k = 0; k < kc; k += {w})")
+    L.append("        {")
+    for r in range(mr):
+        L.append(f"            var x{r} = {vt}.Load(a{r} + k);")
+    for j in range(nr):
+        L.append(f"            var y{j} = {vt}.Load(b{j} + k);")
+        L.append("            " + " ".join(f"c{r}_{j} = {vt}.FusedMultiplyAdd(x{r}, y{j}, c{r}_{j});" for r in range(mr)))
+    L.append("        }")
+    for r in range(mr):
+        L.append(f"        float* r{r} = c + {r} * ldc;" if r else "        float* r0 = c;")
+        L.append("        " + " ".join(f"r{r}[{j}] += {vt}.Sum(c{r}_{j});" for j in range(nr)))
+    L.append("    }")
+    return "\n".join(L)
+
 specs = [("Vector512", 16, 8, 3), ("Vector256", 8, 6, 2), ("Vector128", 4, 6, 2)]
-body = "\n\n".join(kernel(*s) for s in specs)
+dot_specs = [("Vector512", 16, 4, 6), ("Vector256", 8, 3, 3), ("Vector128", 4, 3, 3)]
+body = "\n\n".join([kernel(*s) for s in specs] + [dot_kernel(*s) for s in dot_specs])
 print(hdr + body + "\n}")

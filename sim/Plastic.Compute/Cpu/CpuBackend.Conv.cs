@@ -12,12 +12,11 @@ public sealed partial class CpuBackend
     private const int PerImageGemmMinPixels = 1024;
 
     protected override unsafe void Conv2dForwardCore(Tensor input, Tensor weight, Tensor? bias, Tensor output, ConvDims d) =>
-        Convolve(T(input).Pointer, T(weight).Pointer, bias is null ? null : T(bias).Pointer, T(output).Pointer, d);
+        Convolve(new StridedMatrix(T(weight).Pointer, d.Patch, 1), T(input).Pointer, bias is null ? null : T(bias).Pointer, T(output).Pointer, d);
 
-    /// <summary>output = W * patches(input) (+ bias), as implicit-im2col GEMMs.</summary>
-    private unsafe void Convolve(float* input, float* weight, float* bias, float* output, ConvDims d)
+    /// <summary>output = W * patches(input) (+ bias), as implicit-im2col GEMMs; W is [Cout x Patch].</summary>
+    private unsafe void Convolve<TW>(TW w, float* input, float* bias, float* output, ConvDims d) where TW : struct, IPanelSourceA
     {
-        var w = new StridedMatrix(weight, d.Patch, 1);
         if (d.Pixels >= PerImageGemmMinPixels && d.N >= Threads)
         {
             // One single-threaded GEMM per image, images spread over the threads: no copy of the output.
@@ -67,31 +66,22 @@ public sealed partial class CpuBackend
 
     protected override unsafe void Conv2dBackwardInputCore(Tensor gradOutput, Tensor weight, Tensor gradInput, ConvDims d)
     {
-        if (d.Stride == 1 && d.Pad <= d.K - 1)
+        if (d.Stride == 1 && d.Pad <= d.K - 1 && d.Cin >= MinChannelsForFlippedConvolution)
         {
-            // With stride 1 the input gradient is itself a convolution of dY with the weights
-            // flipped in space and transposed in channels, padded by K-1-pad: reuse the fast path.
-            var flipped = FlipAndTransposeKernel(T(weight).Span, d);
-            fixed (float* f = flipped)
-            {
-                var transposed = new ConvDims(d.N, d.Cout, d.Ho, d.Wo, d.Cin, d.H, d.W, d.K, 1, d.K - 1 - d.Pad);
-                Convolve(T(gradOutput).Pointer, f, null, T(gradInput).Pointer, transposed);
-            }
+            // With stride 1 the input gradient is itself a convolution of dY with the kernel flipped
+            // in space and transposed in channels, padded by K-1-pad: the forward path, M = Cin.
+            var transposed = new ConvDims(d.N, d.Cout, d.Ho, d.Wo, d.Cin, d.H, d.W, d.K, 1, d.K - 1 - d.Pad);
+            Convolve(new FlippedKernel(T(weight).Pointer, d.Cin, d.K), T(gradOutput).Pointer, null, T(gradInput).Pointer, transposed);
             return;
         }
         BackwardInputByColumns((nint)T(gradOutput).Pointer, (nint)T(weight).Pointer, (nint)T(gradInput).Pointer, d);
     }
 
-    private static float[] FlipAndTransposeKernel(ReadOnlySpan<float> w, ConvDims d)
-    {
-        int kk = d.K * d.K;
-        var f = new float[w.Length];
-        for (int co = 0; co < d.Cout; co++)
-            for (int ci = 0; ci < d.Cin; ci++)
-                for (int t = 0; t < kk; t++)
-                    f[(ci * d.Cout + co) * kk + (kk - 1 - t)] = w[(co * d.Cin + ci) * kk + t];
-        return f;
-    }
+    /// <summary>
+    /// The flipped convolution has M = Cin rows; below a micro-tile's worth of rows (an RGB input
+    /// layer) most of each tile would be padding, and W^T * dY followed by col2im is faster.
+    /// </summary>
+    private const int MinChannelsForFlippedConvolution = 8;
 
     /// <summary>General strides: cols = W^T * dY_n per image, then scatter-add the columns into dX_n (col2im).</summary>
     private unsafe void BackwardInputByColumns(nint gradOutput, nint weight, nint gradInput, ConvDims d)
@@ -138,12 +128,12 @@ public sealed partial class CpuBackend
 
     protected override unsafe void Conv2dBackwardWeightCore(Tensor input, Tensor gradOutput, Tensor gradWeight, Tensor? gradBias, ConvDims d, bool accumulate)
     {
-        // dW [Cout x Patch] = dY [Cout x (batch pixels)] * cols^T [(batch pixels) x Patch]: one GEMM
-        // whose K runs over the whole batch. C is split between threads, never K, so the result
-        // does not depend on the thread count.
+        // dW [Cout x Patch] = dY [Cout x (batch pixels)] * cols^T: one product whose K runs over the
+        // whole batch, with both operands read along K. C is split between threads, never K, so the
+        // result does not depend on the thread count.
         if (!accumulate) T(gradWeight).Span.Clear();
-        _gemm.MultiplyParallel(_parallel, d.Cout, d.Patch, d.N * d.Pixels,
-            new ChannelsByPixel(T(gradOutput).Pointer, d.Cout, d.Pixels), new PatchesByPixel(T(input).Pointer, d),
+        _dotGemm.MultiplyParallel(_parallel, d.Cout, d.Patch, d.N * d.Pixels,
+            new ChannelRows(T(gradOutput).Pointer, d.Cout, d.Pixels), new PatchRows(T(input).Pointer, d),
             T(gradWeight).Pointer, d.Patch, splitColumns: true);
         if (gradBias is not null)
             BiasGradientCore(gradOutput, gradBias, new BiasLayout(d.N, d.Cout, d.Pixels), accumulate);

@@ -15,11 +15,13 @@ public sealed partial class CpuBackend : ComputeBackend
 
     private readonly CpuParallel _parallel;
     private readonly GemmEngine _gemm;
+    private readonly DotGemmEngine _dotGemm;
 
     public CpuBackend(int? threads = null, int? simdWidthBits = null)
     {
         _parallel = new CpuParallel(threads ?? ReadEnvironmentInt(ThreadsVariable) ?? Environment.ProcessorCount);
         _gemm = new GemmEngine(MicroKernel.Select(simdWidthBits ?? ReadEnvironmentInt(SimdVariable)));
+        _dotGemm = new DotGemmEngine(DotMicroKernel.Matching(_gemm.Kernel));
     }
 
     public override string Name => "cpu";

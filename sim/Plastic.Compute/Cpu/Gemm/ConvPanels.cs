@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace Plastic.Compute.Cpu.Gemm;
 
 /// <summary>
@@ -32,6 +35,7 @@ internal readonly unsafe struct PatchGeometry(float* batch, ConvDims d)
     }
 
     /// <summary>Writes patch row (ci, kh, kw) over one pixel run to o[0], o[stride], ...</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void CopyRun(float* o, int stride, int ci, int kh, int kw, in PixelRun run)
     {
         int ih = run.Oh * d.Stride - d.Pad + kh;
@@ -49,7 +53,7 @@ internal readonly unsafe struct PatchGeometry(float* batch, ConvDims d)
             if (stride == 1)
             {
                 for (int t = 0; t < lo; t++) o[t] = 0f;
-                new ReadOnlySpan<float>(src + iw0 + lo, hi - lo).CopyTo(new Span<float>(o + lo, hi - lo));
+                ShortCopy.Floats(src + iw0 + lo, o + lo, hi - lo);
                 for (int t = hi; t < run.Length; t++) o[t] = 0f;
                 return;
             }
@@ -101,36 +105,33 @@ internal readonly unsafe struct ImagePatches(float* batch, ConvDims d) : IPanelS
     }
 }
 
-/// <summary>B = the transposed im2col matrix (batch pixels x patch rows): the right operand of the weight gradient, dY * cols^T.</summary>
-internal readonly unsafe struct PatchesByPixel(float* batch, ConvDims d) : IPanelSourceB
+/// <summary>The im2col rows (patch row p over batch pixels q), contiguous along q: the right operand of dW = dY * cols^T.</summary>
+internal readonly unsafe struct PatchRows(float* batch, ConvDims d) : IRowSource
 {
     private readonly PatchGeometry _g = new(batch, d);
 
-    public void PackB(float* dst, int nr, int k0, int kc, int col0, int cols)
+    public void PackRows(float* dst, int stride, int row0, int rows, int k0, int kc)
     {
         Span<PixelRun> runs = stackalloc PixelRun[kc];
         int count = _g.Split(k0, kc, runs);
-        _g.Decode(col0, out int ci, out int kh, out int kw);
-        for (int j = 0; j < cols; j++)
+        _g.Decode(row0, out int ci, out int kh, out int kw);
+        for (int r = 0; r < rows; r++)
         {
-            for (int r = 0; r < count; r++) _g.CopyRun(dst + runs[r].Offset * nr + j, nr, ci, kh, kw, runs[r]);
+            float* row = dst + (long)r * stride;
+            for (int i = 0; i < count; i++) _g.CopyRun(row + runs[i].Offset, 1, ci, kh, kw, runs[i]);
             _g.Advance(ref ci, ref kh, ref kw);
         }
-        if (cols < nr)
-            for (int k = 0; k < kc; k++)
-                for (int j = cols; j < nr; j++) dst[k * nr + j] = 0f;
     }
 }
 
 /// <summary>
-/// A = an [N, C, pixels] tensor read as the matrix [C, N * pixels]: the output gradient as the left
-/// operand of the weight gradient, so the sum over the batch is one long K dimension.
+/// An [N, C, pixels] tensor read as rows of the matrix [C, N * pixels]: the output gradient as the
+/// left operand of the weight gradient, so the sum over the batch is one long K dimension.
 /// </summary>
-internal readonly unsafe struct ChannelsByPixel(float* batch, int channels, int pixels) : IPanelSourceA
+internal readonly unsafe struct ChannelRows(float* batch, int channels, int pixels) : IRowSource
 {
-    public void PackA(float* dst, int mr, int row0, int rows, int k0, int kc)
+    public void PackRows(float* dst, int stride, int row0, int rows, int k0, int kc)
     {
-        if (rows < mr) new Span<float>(dst, mr * kc).Clear();
         for (int r = 0; r < rows; r++)
         {
             int channel = row0 + r;
@@ -138,12 +139,67 @@ internal readonly unsafe struct ChannelsByPixel(float* batch, int channels, int 
             {
                 int image = q / pixels, pix = q - image * pixels;
                 int length = Math.Min(kc - done, pixels - pix);
-                float* src = batch + ((long)image * channels + channel) * pixels + pix;
-                float* o = dst + done * mr + r;
-                for (int t = 0; t < length; t++) o[t * mr] = src[t];
+                ShortCopy.Floats(batch + ((long)image * channels + channel) * pixels + pix, dst + (long)r * stride + done, length);
                 done += length;
                 q += length;
             }
+        }
+    }
+}
+
+/// <summary>
+/// A = the convolution kernel flipped in space and transposed in channels, read in place:
+/// A[ci, (co, kh, kw)] = W[co, ci, K-1-kh, K-1-kw]. With stride 1 the input gradient is the
+/// convolution of dY with this kernel.
+/// </summary>
+internal readonly unsafe struct FlippedKernel(float* weight, int cin, int k) : IPanelSourceA
+{
+    public void PackA(float* dst, int mr, int row0, int rows, int k0, int kc)
+    {
+        if (rows < mr) new Span<float>(dst, mr * kc).Clear();
+        int kk = k * k;
+        for (int r = 0; r < rows; r++)
+        {
+            int ci = row0 + r;
+            int co = k0 / kk, t = k0 - co * kk;
+            for (int p = 0; p < kc; p++)
+            {
+                dst[p * mr + r] = weight[((long)co * cin + ci) * kk + kk - 1 - t];
+                if (++t == kk) { t = 0; co++; }
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Copies of a few dozen floats, the length of one image row, without a call into memmove: whole
+/// vectors from the start, and one last vector that ends at the end (overlapping writes of equal values).
+/// </summary>
+internal static unsafe class ShortCopy
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Floats(float* src, float* dst, int n)
+    {
+        if (n >= 16 && Vector512.IsHardwareAccelerated)
+        {
+            int t = 0;
+            for (; t <= n - 16; t += 16) Vector512.Store(Vector512.Load(src + t), dst + t);
+            if (t < n) Vector512.Store(Vector512.Load(src + n - 16), dst + n - 16);
+        }
+        else if (n >= 8)
+        {
+            int t = 0;
+            for (; t <= n - 8; t += 8) Vector256.Store(Vector256.Load(src + t), dst + t);
+            if (t < n) Vector256.Store(Vector256.Load(src + n - 8), dst + n - 8);
+        }
+        else if (n >= 4)
+        {
+            Vector128.Store(Vector128.Load(src), dst);
+            Vector128.Store(Vector128.Load(src + n - 4), dst + n - 4);
+        }
+        else
+        {
+            for (int t = 0; t < n; t++) dst[t] = src[t];
         }
     }
 }

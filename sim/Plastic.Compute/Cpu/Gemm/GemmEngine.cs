@@ -73,24 +73,14 @@ internal sealed unsafe class GemmEngine(MicroKernel kernel, int kc = 384, int mc
         }
     }
 
-    /// <summary>
-    /// The whole m x n product on up to <paramref name="parallel"/>.Threads threads, each packing its
-    /// own panels. C is cut along the side with more micro-tiles, unless <paramref name="splitColumns"/>
-    /// says otherwise: cutting columns divides the B packing between threads (worth it when B is the
-    /// costly operand to pack, as im2col patches are), cutting rows divides the A packing.
-    /// </summary>
+    /// <summary>The whole m x n product on up to <paramref name="parallel"/>.Threads threads (see <see cref="GemmSplit"/>).</summary>
     public void MultiplyParallel<TA, TB>(CpuParallel parallel, int m, int n, int k, TA a, TB b, float* c, int ldc, bool? splitColumns = null)
         where TA : struct, IPanelSourceA
         where TB : struct, IPanelSourceB
     {
         nint cAddress = (nint)c;
-        int columnTiles = (n + Kernel.NR - 1) / Kernel.NR, rowTiles = (m + Kernel.MR - 1) / Kernel.MR;
-        bool byColumns = splitColumns ?? columnTiles >= rowTiles;
-        if (byColumns && columnTiles < parallel.Threads && rowTiles >= parallel.Threads) byColumns = false;
-        if (byColumns)
-            parallel.ForRanges(n, Kernel.NR, (j0, j1) => Multiply(0, m, j0, j1 - j0, k, a, b, (float*)cAddress, ldc));
-        else
-            parallel.ForRanges(m, Kernel.MR, (i0, i1) => Multiply(i0, i1 - i0, 0, n, k, a, b, (float*)cAddress, ldc));
+        GemmSplit.Run(parallel, m, n, Kernel.MR, Kernel.NR, splitColumns,
+            (row0, rows, col0, cols) => Multiply(row0, rows, col0, cols, k, a, b, (float*)cAddress, ldc));
     }
 
     private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;

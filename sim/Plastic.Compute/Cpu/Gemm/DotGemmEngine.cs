@@ -1,0 +1,103 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Plastic.Compute.Cpu.Gemm;
+
+/// <summary>Copies whole rows of an operand, contiguous along K: row r of the block to dst + r * stride.</summary>
+internal unsafe interface IRowSource
+{
+    void PackRows(float* dst, int stride, int row0, int rows, int k0, int kc);
+}
+
+/// <summary>A micro-kernel for C += A * B^T with both panels contiguous along K (see MicroKernels.Dot*).</summary>
+internal sealed unsafe class DotMicroKernel(string name, int mr, int nr, int width, delegate*<int, float*, float*, float*, int, void> run)
+{
+    public string Name { get; } = name;
+    public int MR { get; } = mr;
+    public int NR { get; } = nr;
+    /// <summary>Floats per vector: panels are zero-padded along K to a multiple of it.</summary>
+    public int Width { get; } = width;
+    public delegate*<int, float*, float*, float*, int, void> Run { get; } = run;
+
+    public static DotMicroKernel Matching(MicroKernel kernel) =>
+        kernel == MicroKernel.Avx512 ? new("avx512 dot 4x6", 4, 6, 16, &MicroKernels.Dot4x6Vector512)
+        : kernel == MicroKernel.Avx2 ? new("avx2 dot 3x3", 3, 3, 8, &MicroKernels.Dot3x3Vector256)
+        : new("vector128 dot 3x3", 3, 3, 4, &MicroKernels.Dot3x3Vector128);
+}
+
+/// <summary>
+/// Blocked C[rows, cols] += A * B^T where both A and B are read as rows contiguous along K. This is
+/// the shape of a convolution's weight gradient (dY rows times im2col rows, summed over pixels):
+/// both operands pack with plain vector copies, where the broadcast kernel would need a transpose.
+/// </summary>
+internal sealed unsafe class DotGemmEngine(DotMicroKernel kernel, int kc = 512, int nc = 288)
+{
+    public DotMicroKernel Kernel { get; } = kernel;
+
+    public void Multiply<TA, TB>(int row0, int rows, int col0, int cols, int k, in TA a, in TB b, float* c, int ldc)
+        where TA : struct, IRowSource
+        where TB : struct, IRowSource
+    {
+        if (rows <= 0 || cols <= 0 || k <= 0) return;
+        int mr = Kernel.MR, nr = Kernel.NR, w = Kernel.Width;
+        int ncMax = (nc + nr - 1) / nr * nr;
+        int kBlocks = (k + kc - 1) / kc, kStep = (k + kBlocks - 1) / kBlocks;
+        int kPadMax = (kStep + w - 1) / w * w;
+        using var scratch = new ScratchBlock(kPadMax * (ncMax + mr) + mr * nr);
+        float* packedB = scratch.Pointer;
+        float* packedA = packedB + kPadMax * ncMax;
+        float* edgeTile = packedA + kPadMax * mr;
+        var run = Kernel.Run;
+
+        for (int jc = col0; jc < col0 + cols; jc += ncMax)
+        {
+            int ncur = Math.Min(ncMax, col0 + cols - jc);
+            for (int pc = 0; pc < k; pc += kStep)
+            {
+                int kcur = Math.Min(kStep, k - pc), kPad = (kcur + w - 1) / w * w;
+                PackPanels(b, packedB, kPad, jc, ncur, nr, pc, kcur);
+                for (int ip = row0; ip < row0 + rows; ip += mr)
+                {
+                    int tileRows = Math.Min(mr, row0 + rows - ip);
+                    PackPanels(a, packedA, kPad, ip, tileRows, mr, pc, kcur);
+                    for (int jp = 0; jp < ncur; jp += nr)
+                    {
+                        int tileCols = Math.Min(nr, ncur - jp);
+                        float* cTile = c + (long)ip * ldc + jc + jp;
+                        if (tileRows == mr && tileCols == nr)
+                        {
+                            run(kPad, packedA, packedB + jp * kPad, cTile, ldc);
+                            continue;
+                        }
+                        new Span<float>(edgeTile, mr * nr).Clear();
+                        run(kPad, packedA, packedB + jp * kPad, edgeTile, nr);
+                        for (int r = 0; r < tileRows; r++)
+                            for (int j = 0; j < tileCols; j++)
+                                cTile[(long)r * ldc + j] += edgeTile[r * nr + j];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Rows first .. first + count - 1, then zero rows up to a whole panel, each zero-padded to kPad.</summary>
+    private static void PackPanels<TS>(in TS source, float* dst, int kPad, int first, int count, int panel, int k0, int kc) where TS : struct, IRowSource
+    {
+        source.PackRows(dst, kPad, first, count, k0, kc);
+        int padded = (count + panel - 1) / panel * panel;
+        for (int r = 0; r < padded; r++)
+        {
+            if (r >= count) new Span<float>(dst + (long)r * kPad, kPad).Clear();
+            else if (kc < kPad) new Span<float>(dst + (long)r * kPad + kc, kPad - kc).Clear();
+        }
+    }
+
+    public void MultiplyParallel<TA, TB>(CpuParallel parallel, int m, int n, int k, TA a, TB b, float* c, int ldc, bool? splitColumns = null)
+        where TA : struct, IRowSource
+        where TB : struct, IRowSource
+    {
+        nint cAddress = (nint)c;
+        GemmSplit.Run(parallel, m, n, Kernel.MR, Kernel.NR, splitColumns,
+            (row0, rows, col0, cols) => Multiply(row0, rows, col0, cols, k, a, b, (float*)cAddress, ldc));
+    }
+}
