@@ -5,8 +5,12 @@ namespace Plastic.Compute.Ilgpu;
 
 public sealed partial class IlgpuBackend
 {
-    protected override void GemmCore(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float alpha, float beta, int m, int n, int k) =>
-        Run(() => _k.Gemm(new Index2D(m, n), V(a), V(b), V(c), new GemmArgs(m, n, k, transposeA, transposeB, a.Shape[1], b.Shape[1], alpha, beta)));
+    protected override void GemmCore(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float alpha, float beta, int m, int n, int k)
+    {
+        const int tile = IlgpuKernels.GemmTile, threads = IlgpuKernels.GemmThreads;
+        var config = new KernelConfig(new Index2D((n + tile - 1) / tile, (m + tile - 1) / tile), new Index2D(threads, threads));
+        Run(() => _k.GemmTiled(config, V(a), V(b), V(c), new GemmArgs(m, n, k, transposeA, transposeB, a.Shape[1], b.Shape[1], alpha, beta)));
+    }
 
     protected override void Conv2dForwardCore(Tensor input, Tensor weight, Tensor? bias, Tensor output, ConvDims d) =>
         Run(() => _k.ConvForward(output.Length, V(input), V(weight), bias is null ? V(weight) : V(bias), V(output), new ConvArgs(d), bias is null ? 0 : 1));

@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
 
 namespace Plastic.Compute.Ilgpu;
 
@@ -26,7 +27,11 @@ public sealed partial class IlgpuBackend : ComputeBackend
     /// <summary>Opens the first device of kind cuda, opencl or ilgpu-cpu and loads every kernel.</summary>
     public static IlgpuBackend Create(string name)
     {
-        var context = Context.Create(b => b.AllAccelerators().EnableAlgorithms().Math(MathMode.Default));
+        // The CPU emulator is set up like an NVIDIA device (warps of 32, large groups) so that the
+        // explicitly grouped kernels run there with the group sizes they use on a GPU.
+        var context = name == "ilgpu-cpu"
+            ? Context.Create(b => b.CPU(CPUDeviceKind.Nvidia).EnableAlgorithms())
+            : Context.Create(b => b.AllAccelerators().EnableAlgorithms());
         try
         {
             var device = IlgpuDevices.Find(context, name);

@@ -6,8 +6,8 @@ namespace Plastic.Compute.Ilgpu;
 /// <summary>Every kernel of <see cref="IlgpuKernels"/>, compiled and loaded once for one accelerator.</summary>
 internal sealed class IlgpuKernelSet(Accelerator a)
 {
-    public readonly Action<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> Gemm =
-        a.LoadAutoGroupedStreamKernel<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(IlgpuKernels.Gemm);
+    public readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> GemmTiled =
+        a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(IlgpuKernels.GemmTiled);
     public readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvArgs, int> ConvForward =
         a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvArgs, int>(IlgpuKernels.ConvForward);
     public readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvArgs> ConvBackwardInput =
