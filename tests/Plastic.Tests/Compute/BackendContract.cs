@@ -320,9 +320,16 @@ public abstract class BackendContract<TFixture>(TFixture fixture) : IClassFixtur
         var x = TestData.Normal(4 * 3 * 10 * 10, 26); var dy = TestData.Normal(4 * 8 * 10 * 10, 27);
         using var tx = Up(x, 4, 3, 10, 10); using var tdy = Up(dy, 4, 8, 10, 10);
         using var w1 = B.Allocate(new Shape(8, 3, 3, 3)); using var w2 = B.Allocate(new Shape(8, 3, 3, 3));
-        B.Conv2dBackwardWeight(tx, tdy, w1, null, new ConvGeometry(3, 1, 1));
-        B.Conv2dBackwardWeight(tx, tdy, w2, null, new ConvGeometry(3, 1, 1));
+        var g = new ConvGeometry(3, 1, 1);
+        B.Conv2dBackwardWeight(tx, tdy, w1, null, g);
+        B.Conv2dBackwardWeight(tx, tdy, w2, null, g);
         Tolerance.AssertBitIdentical(w1.ToArray(), w2.ToArray(), "Conv2dBackwardWeight twice");
+        using var y1 = B.Allocate(tdy.Shape); using var y2 = B.Allocate(tdy.Shape);
+        B.Conv2dForward(tx, w1, null, y1, g); B.Conv2dForward(tx, w1, null, y2, g);
+        Tolerance.AssertBitIdentical(y1.ToArray(), y2.ToArray(), "Conv2dForward twice");
+        using var dx1 = B.Allocate(tx.Shape); using var dx2 = B.Allocate(tx.Shape);
+        B.Conv2dBackwardInput(tdy, w1, dx1, g); B.Conv2dBackwardInput(tdy, w1, dx2, g);
+        Tolerance.AssertBitIdentical(dx1.ToArray(), dx2.ToArray(), "Conv2dBackwardInput twice");
     }
 
     [SkippableFact]
