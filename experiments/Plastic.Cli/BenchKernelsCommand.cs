@@ -25,58 +25,83 @@ public static class BenchKernelsCommand
             int reps = parse.GetValue(repeats);
             if (reps < 1) throw new ArgumentException($"--repeats must be at least 1, got {reps}.");
             using var backend = BackendCatalog.Create(parse.GetValue(device), parse.GetValue(threads));
-            bool asJson = parse.GetValue(json);
             int cpuThreads = backend is CpuBackend cpu ? cpu.Threads : 0;
-            double? peak = cpuThreads > 0 ? FmaPeak.MeasureGflops(cpuThreads, TimeSpan.FromSeconds(1)) : null;
-            if (!asJson)
-            {
-                Console.WriteLine($"backend: {backend.Name} ({backend.DeviceDescription})");
-                Console.WriteLine(peak is null ? "FMA peak: not measured for this device" : $"FMA peak (register-only FMA loop, {cpuThreads} threads): {peak:F0} GFLOP/s");
-                Console.WriteLine($"{"kernel",-24} {"shape",-22} {"median ms",10} {"GFLOP/s",9} {"% peak",7} {"x fwd",6}");
-            }
 
-            var owned = new List<IDisposable>();
-            var timings = new List<KernelTiming>();
-            try
-            {
-                foreach (var c in KernelCases.Create(backend, includePaperLayers: !parse.GetValue(quick), owned))
-                {
-                    var t = KernelTimer.Measure(backend, c, reps);
-                    timings.Add(t);
-                    if (asJson) continue;
-                    var forward = c.ForwardOf is null ? null : timings.Find(x => x.Name == c.ForwardOf && x.Shape == c.Shape);
-                    Console.WriteLine($"{t.Name,-24} {t.Shape,-22} {t.MedianSeconds * 1e3,10:F3} {t.Gflops,9:F1} {(peak is null ? "" : $"{100 * t.Gflops / peak:F0}%"),7} {(forward is null ? "" : $"{t.MedianSeconds / forward.MedianSeconds:F2}"),6}");
-                }
-            }
-            finally
-            {
-                owned.ForEach(o => o.Dispose());
-            }
+            // The peak is measured before and after the kernels and the higher one kept, so that a
+            // busy neighbour during one measurement does not inflate "% peak".
+            double? peakBefore = cpuThreads > 0 ? FmaPeak.MeasureGflops(cpuThreads, TimeSpan.FromSeconds(1)) : null;
+            var timings = MeasureAll(backend, reps, includePaperLayers: !parse.GetValue(quick));
+            double? peakAfter = cpuThreads > 0 ? FmaPeak.MeasureGflops(cpuThreads, TimeSpan.FromSeconds(1)) : null;
+            double? peak = peakBefore is null || peakAfter is null ? null : Math.Max(peakBefore.Value, peakAfter.Value);
 
-            if (asJson)
-            {
-                var document = new
-                {
-                    backend = backend.Name,
-                    device = backend.DeviceDescription,
-                    threads = cpuThreads,
-                    fma_peak_gflops = peak,
-                    repeats = reps,
-                    results = timings.Select(t => new
-                    {
-                        name = t.Name,
-                        shape = t.Shape,
-                        flops = t.Flops,
-                        median_seconds = t.MedianSeconds,
-                        gflops = t.Gflops,
-                        percent_of_peak = peak is null ? (double?)null : 100 * t.Gflops / peak,
-                        seconds = t.Seconds,
-                    }),
-                };
-                Console.WriteLine(JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }));
-            }
+            if (parse.GetValue(json)) PrintJson(backend, cpuThreads, peak, reps, timings);
+            else PrintTable(backend, cpuThreads, peak, peakBefore, peakAfter, timings);
             return 0;
         });
         return command;
+    }
+
+    private static List<(KernelCase Case, KernelTiming Timing)> MeasureAll(IComputeBackend backend, int repeats, bool includePaperLayers)
+    {
+        var owned = new List<IDisposable>();
+        try
+        {
+            var cases = KernelCases.Create(backend, includePaperLayers, owned);
+            var timings = new List<(KernelCase, KernelTiming)>();
+            // Progress goes to a terminal only, so that logs and pipes get clean output.
+            bool progress = !Console.IsErrorRedirected;
+            for (int i = 0; i < cases.Count; i++)
+            {
+                if (progress) Console.Error.Write($"\r[{i + 1}/{cases.Count}] {cases[i].Name} {cases[i].Shape}".PadRight(60));
+                timings.Add((cases[i], KernelTimer.Measure(backend, cases[i], repeats)));
+            }
+            if (progress) Console.Error.Write("\r".PadRight(61) + "\r");
+            return timings;
+        }
+        finally
+        {
+            owned.ForEach(o => o.Dispose());
+        }
+    }
+
+    private static void PrintTable(IComputeBackend backend, int cpuThreads, double? peak, double? before, double? after, List<(KernelCase Case, KernelTiming Timing)> timings)
+    {
+        Console.WriteLine($"backend: {backend.Name} ({backend.DeviceDescription})");
+        Console.WriteLine(peak is null
+            ? "FMA peak: not measured for this device"
+            : $"FMA peak (register-only FMA loop, {cpuThreads} threads): {peak:F0} GFLOP/s (measured {before:F0} before and {after:F0} after the kernels)");
+        if (peak is not null && Math.Min(before!.Value, after!.Value) < 0.9 * peak)
+            Console.WriteLine("warning: the peak moved by more than 10% during the run; another process is competing for the cores.");
+        Console.WriteLine($"{"kernel",-24} {"shape",-22} {"median ms",10} {"GFLOP/s",9} {"% peak",7} {"x fwd",6}");
+        foreach (var (c, t) in timings)
+        {
+            var forward = c.ForwardOf is null ? null : timings.Find(x => x.Timing.Name == c.ForwardOf && x.Timing.Shape == c.Shape).Timing;
+            string percent = peak is null ? "" : $"{100 * t.Gflops / peak:F0}%";
+            string ratio = forward is null ? "" : $"{t.MedianSeconds / forward.MedianSeconds:F2}";
+            Console.WriteLine($"{t.Name,-24} {t.Shape,-22} {t.MedianSeconds * 1e3,10:F3} {t.Gflops,9:F1} {percent,7} {ratio,6}");
+        }
+    }
+
+    private static void PrintJson(IComputeBackend backend, int cpuThreads, double? peak, int repeats, List<(KernelCase Case, KernelTiming Timing)> timings)
+    {
+        var document = new
+        {
+            backend = backend.Name,
+            device = backend.DeviceDescription,
+            threads = cpuThreads,
+            fma_peak_gflops = peak,
+            repeats,
+            results = timings.Select(x => new
+            {
+                name = x.Timing.Name,
+                shape = x.Timing.Shape,
+                flops = x.Timing.Flops,
+                median_seconds = x.Timing.MedianSeconds,
+                gflops = x.Timing.Gflops,
+                percent_of_peak = peak is null ? (double?)null : 100 * x.Timing.Gflops / peak,
+                seconds = x.Timing.Seconds,
+            }),
+        };
+        Console.WriteLine(JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }));
     }
 }

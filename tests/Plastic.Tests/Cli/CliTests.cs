@@ -6,16 +6,18 @@ namespace Plastic.Tests.Cli;
 [Collection("Console")]
 public sealed class CliTests
 {
-    private static (int code, string output) Run(params string[] args)
+    /// <summary>Runs the tool; output is stdout, errors is stderr.</summary>
+    private static (int code, string output, string errors) Run(params string[] args)
     {
         var (originalOut, originalError) = (Console.Out, Console.Error);
-        var writer = new StringWriter();
-        Console.SetOut(writer);
-        Console.SetError(writer);
+        var output = new StringWriter();
+        var errors = new StringWriter();
+        Console.SetOut(output);
+        Console.SetError(errors);
         try
         {
             int code = PlasticCommand.Run(args);
-            return (code, writer.ToString());
+            return (code, output.ToString(), errors.ToString());
         }
         finally
         {
@@ -27,7 +29,7 @@ public sealed class CliTests
     [Fact]
     public void Devices_lists_cpu_and_the_auto_choice()
     {
-        var (code, output) = Run("devices");
+        var (code, output, _) = Run("devices");
         Assert.Equal(0, code);
         Assert.Contains("cpu", output);
         Assert.Contains("ilgpu-cpu", output);
@@ -37,7 +39,7 @@ public sealed class CliTests
     [Fact]
     public void Bench_kernels_json_reports_every_shape_with_positive_rates()
     {
-        var (code, output) = Run("bench", "kernels", "--device", "cpu", "--quick", "--repeats", "1", "--json");
+        var (code, output, _) = Run("bench", "kernels", "--device", "cpu", "--quick", "--repeats", "1", "--json");
         Assert.Equal(0, code);
         using var doc = System.Text.Json.JsonDocument.Parse(output);
         var results = doc.RootElement.GetProperty("results").EnumerateArray().ToList();
@@ -49,9 +51,10 @@ public sealed class CliTests
     [Fact]
     public void Asking_for_a_missing_device_fails_with_the_list()
     {
-        var (code, output) = Run("bench", "kernels", "--device", "tpu", "--quick");
+        var (code, output, errors) = Run("bench", "kernels", "--device", "tpu", "--quick");
         Assert.Equal(2, code);
-        Assert.StartsWith("plastic: Unknown device 'tpu'", output);
-        Assert.DoesNotContain(" at ", output); // one line, no stack trace
+        Assert.Equal("", output);
+        Assert.StartsWith("plastic: Unknown device 'tpu'", errors);
+        Assert.DoesNotContain(" at ", errors); // one line, no stack trace
     }
 }
