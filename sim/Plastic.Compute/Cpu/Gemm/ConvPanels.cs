@@ -34,14 +34,14 @@ internal readonly unsafe struct PatchGeometry(float* batch, ConvDims d)
         return n;
     }
 
-    /// <summary>Writes patch row (ci, kh, kw) over one pixel run to o[0], o[stride], ...</summary>
+    /// <summary>Writes patch row (ci, kh, kw) over one pixel run to o[0 .. run.Length - 1].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void CopyRun(float* o, int stride, int ci, int kh, int kw, in PixelRun run)
+    public void CopyRun(float* o, int ci, int kh, int kw, in PixelRun run)
     {
         int ih = run.Oh * d.Stride - d.Pad + kh;
         if ((uint)ih >= (uint)d.H)
         {
-            for (int t = 0; t < run.Length; t++) o[t * stride] = 0f;
+            new Span<float>(o, run.Length).Clear();
             return;
         }
         float* src = batch + (((long)run.Image * d.Cin + ci) * d.H + ih) * d.W;
@@ -50,20 +50,27 @@ internal readonly unsafe struct PatchGeometry(float* batch, ConvDims d)
         {
             // iw = iw0 + t runs along one input row: copy the part inside it, zero the padding.
             int lo = Math.Clamp(-iw0, 0, run.Length), hi = Math.Clamp(d.W - iw0, lo, run.Length);
-            if (stride == 1)
-            {
-                for (int t = 0; t < lo; t++) o[t] = 0f;
-                ShortCopy.Floats(src + iw0 + lo, o + lo, hi - lo);
-                for (int t = hi; t < run.Length; t++) o[t] = 0f;
-                return;
-            }
-            for (int t = 0; t < lo; t++) o[t * stride] = 0f;
-            for (int t = lo; t < hi; t++) o[t * stride] = src[iw0 + t];
-            for (int t = hi; t < run.Length; t++) o[t * stride] = 0f;
+            for (int t = 0; t < lo; t++) o[t] = 0f;
+            ShortCopy.Floats(src + iw0 + lo, o + lo, hi - lo);
+            for (int t = hi; t < run.Length; t++) o[t] = 0f;
             return;
         }
         for (int t = 0, iw = iw0; t < run.Length; t++, iw += d.Stride)
-            o[t * stride] = (uint)iw < (uint)d.W ? src[iw] : 0f;
+            o[t] = (uint)iw < (uint)d.W ? src[iw] : 0f;
+    }
+
+    /// <summary>Patch rows row0 .. row0 + rows - 1 over pixels q0 .. q0 + count - 1, row r at dst + r * stride.</summary>
+    public void CopyRows(float* dst, int stride, int row0, int rows, int q0, int count)
+    {
+        Span<PixelRun> runs = stackalloc PixelRun[count];
+        int runCount = Split(q0, count, runs);
+        Decode(row0, out int ci, out int kh, out int kw);
+        for (int r = 0; r < rows; r++)
+        {
+            float* row = dst + (long)r * stride;
+            for (int i = 0; i < runCount; i++) CopyRun(row + runs[i].Offset, ci, kh, kw, runs[i]);
+            Advance(ref ci, ref kh, ref kw);
+        }
     }
 
     public void Decode(int patchRow, out int ci, out int kh, out int kw)
@@ -88,40 +95,19 @@ internal readonly unsafe struct PatchGeometry(float* batch, ConvDims d)
 /// <summary>B = the im2col matrix (patch rows x batch pixels): the right operand of the forward convolution, W * cols.</summary>
 internal readonly unsafe struct ImagePatches(float* batch, ConvDims d) : IPanelSourceB
 {
-    private readonly PatchGeometry _g = new(batch, d);
-
     public void PackB(float* dst, int nr, int k0, int kc, int col0, int cols)
     {
-        Span<PixelRun> runs = stackalloc PixelRun[cols];
-        int count = _g.Split(col0, cols, runs);
-        _g.Decode(k0, out int ci, out int kh, out int kw);
-        for (int k = 0; k < kc; k++)
-        {
-            float* row = dst + k * nr;
-            for (int r = 0; r < count; r++) _g.CopyRun(row + runs[r].Offset, 1, ci, kh, kw, runs[r]);
-            for (int j = cols; j < nr; j++) row[j] = 0f;
-            _g.Advance(ref ci, ref kh, ref kw);
-        }
+        new PatchGeometry(batch, d).CopyRows(dst, nr, k0, kc, col0, cols);
+        if (cols < nr)
+            for (int k = 0; k < kc; k++) new Span<float>(dst + k * nr + cols, nr - cols).Clear();
     }
 }
 
 /// <summary>The im2col rows (patch row p over batch pixels q), contiguous along q: the right operand of dW = dY * cols^T.</summary>
 internal readonly unsafe struct PatchRows(float* batch, ConvDims d) : IRowSource
 {
-    private readonly PatchGeometry _g = new(batch, d);
-
-    public void PackRows(float* dst, int stride, int row0, int rows, int k0, int kc)
-    {
-        Span<PixelRun> runs = stackalloc PixelRun[kc];
-        int count = _g.Split(k0, kc, runs);
-        _g.Decode(row0, out int ci, out int kh, out int kw);
-        for (int r = 0; r < rows; r++)
-        {
-            float* row = dst + (long)r * stride;
-            for (int i = 0; i < count; i++) _g.CopyRun(row + runs[i].Offset, 1, ci, kh, kw, runs[i]);
-            _g.Advance(ref ci, ref kh, ref kw);
-        }
-    }
+    public void PackRows(float* dst, int stride, int row0, int rows, int k0, int kc) =>
+        new PatchGeometry(batch, d).CopyRows(dst, stride, row0, rows, k0, kc);
 }
 
 /// <summary>

@@ -71,11 +71,7 @@ internal sealed unsafe class DotGemmEngine(DotMicroKernel kernel, int kc = 1024,
                             run(kPad, packedA, packedB + jp * kPad, cTile, ldc);
                             continue;
                         }
-                        new Span<float>(edgeTile, mr * nr).Clear();
-                        run(kPad, packedA, packedB + jp * kPad, edgeTile, nr);
-                        for (int r = 0; r < tileRows; r++)
-                            for (int j = 0; j < tileCols; j++)
-                                cTile[(long)r * ldc + j] += edgeTile[r * nr + j];
+                        MicroKernel.RunEdge(run, mr, nr, kPad, packedA, packedB + jp * kPad, cTile, ldc, tileRows, tileCols, edgeTile);
                     }
                 }
             }

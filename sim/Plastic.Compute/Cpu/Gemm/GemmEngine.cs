@@ -61,11 +61,7 @@ internal sealed unsafe class GemmEngine(MicroKernel kernel, int kc = 384, int mc
                                 run(kcur, aPanel, packedB + jp * kcur, cTile, ldc);
                                 continue;
                             }
-                            new Span<float>(edgeTile, mr * nr).Clear();
-                            run(kcur, aPanel, packedB + jp * kcur, edgeTile, nr);
-                            for (int r = 0; r < tileRows; r++)
-                                for (int j = 0; j < tileCols; j++)
-                                    cTile[(long)r * ldc + j] += edgeTile[r * nr + j];
+                            MicroKernel.RunEdge(run, mr, nr, kcur, aPanel, packedB + jp * kcur, cTile, ldc, tileRows, tileCols, edgeTile);
                         }
                     }
                 }

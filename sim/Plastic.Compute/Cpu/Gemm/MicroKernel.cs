@@ -15,6 +15,20 @@ internal sealed unsafe class MicroKernel(string name, int mr, int nr, delegate*<
     public static readonly MicroKernel Avx2 = new("avx2 6x16", 6, 16, &MicroKernels.Kernel6x16);
     public static readonly MicroKernel Vector128 = new("vector128 6x8", 6, 8, &MicroKernels.Kernel6x8);
 
+    /// <summary>
+    /// Runs a kernel on a tile cut short by the edge of C: into a zeroed full-size scratch tile,
+    /// then only its first rows x cols are added to C.
+    /// </summary>
+    public static void RunEdge(delegate*<int, float*, float*, float*, int, void> run, int mr, int nr, int kc, float* a, float* b,
+        float* cTile, int ldc, int rows, int cols, float* scratch)
+    {
+        new Span<float>(scratch, mr * nr).Clear();
+        run(kc, a, b, scratch, nr);
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < cols; j++)
+                cTile[(long)r * ldc + j] += scratch[r * nr + j];
+    }
+
     /// <summary>The widest kernel this CPU runs natively, unless <paramref name="widthBits"/> asks for a narrower one.</summary>
     public static MicroKernel Select(int? widthBits)
     {
