@@ -49,6 +49,40 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Describe_prints_layers_shapes_and_edges_of_a_preset_and_of_a_file()
+    {
+        var (code, output, _) = Run("describe", "vgg6-cifar-dfb");
+        Assert.Equal(0, code);
+        Assert.Contains("block6", output);
+        Assert.Contains("1024x2x2 (4096)", output);
+        Assert.Contains("32768", output);
+        Assert.Contains("16,226,816", output);
+        Assert.Contains("direct-feedback", output);
+
+        string path = Path.Combine(Path.GetTempPath(), $"plastic-describe-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, Plastic.Topology.NetworkSpecJson.Serialize(Plastic.Topology.Presets.Mlp(20, [7, 5])));
+        try
+        {
+            var (fileCode, fileOutput, _) = Run("describe", path);
+            Assert.Equal(0, fileCode);
+            Assert.Contains("fc2", fileOutput);
+            Assert.Contains((20 * 7 + 7 + 7 * 5 + 5).ToString(), fileOutput);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Describe_of_a_bad_spec_prints_the_spec_error()
+    {
+        var (code, _, errors) = Run("describe", "resnet");
+        Assert.Equal(2, code);
+        Assert.StartsWith("plastic: Unknown preset 'resnet'", errors);
+    }
+
+    [Fact]
     public void Asking_for_a_missing_device_fails_with_the_list()
     {
         var (code, output, errors) = Run("bench", "kernels", "--device", "tpu", "--quick");

@@ -1,0 +1,57 @@
+using System.CommandLine;
+using Plastic.Topology;
+
+namespace Plastic.Cli;
+
+/// <summary>`plastic describe &lt;spec.json | preset&gt;`: the layers with their shapes, rules and sizes, and the edges.</summary>
+public static class DescribeCommand
+{
+    public static Command Build()
+    {
+        var spec = new Argument<string>("spec") { Description = $"A network spec file (JSON) or a preset: {string.Join(", ", Presets.Names)}." };
+        var command = new Command("describe", "Print a network: layers, shapes, loss features, parameters and edges.") { spec };
+        command.SetAction(parse =>
+        {
+            Print(Resolve(parse.GetValue(spec)!));
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>A path to an existing file is a spec file; anything else must be a preset name.</summary>
+    public static NetworkSpec Resolve(string specOrPreset)
+    {
+        try
+        {
+            return File.Exists(specOrPreset) || specOrPreset.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
+                ? NetworkSpecJson.Load(specOrPreset)
+                : Presets.ByName(specOrPreset);
+        }
+        catch (SpecException e)
+        {
+            throw new ArgumentException(e.Message, e);
+        }
+    }
+
+    private static void Print(NetworkSpec spec)
+    {
+        var shapes = NetworkValidator.Validate(spec);
+        Console.WriteLine($"network {spec.Name}: input {spec.Input}, default rule {spec.Rule}");
+        Console.WriteLine();
+        Console.WriteLine($"{"#",2} {"layer",-10} {"kind",-6} {"rule",-12} {"input",-12} {"activation",-12} {"output",-12} {"loss pool",9} {"loss features",-18} {"parameters",12}");
+        for (int i = 0; i < shapes.Count; i++)
+        {
+            var s = shapes[i];
+            var l = s.Layer;
+            string kind = l.Kind == LayerKind.Conv ? $"conv{l.Kernel}" : "linear";
+            string pool = l.LossPool is { } k ? $"{k}x{k}" : "-";
+            string lossFeatures = $"{s.LossFeatures} ({s.LossFeatures.Size})";
+            Console.WriteLine($"{i + 1,2} {l.Name,-10} {kind,-6} {spec.RuleOf(l),-12} {s.Input,-12} {s.Activation,-12} {s.Output,-12} {pool,9} {lossFeatures,-18} {s.Weights,12:N0}");
+        }
+        Console.WriteLine($"{"",2} {"total",-10} {"",-6} {"",-12} {"",-12} {"",-12} {"",-12} {"",9} {shapes.Sum(s => s.LossFeatures.Size),-18} {shapes.Sum(s => s.Weights),12:N0}");
+        Console.WriteLine();
+        Console.WriteLine("edges:");
+        foreach (var e in spec.Edges())
+            Console.WriteLine($"  {e.From,-10} -> {e.To,-10} {(e.Kind == EdgeKind.Forward ? "forward" : "direct-feedback (top-down reference)")}");
+    }
+}
