@@ -1,0 +1,170 @@
+using Plastic.Compute;
+using Plastic.Topology;
+
+namespace Plastic.Sim.Blocks;
+
+/// <summary>
+/// The math of one layer, shared by local-learning and backprop layer actors: a convolution or a
+/// linear map (+ bias), the activation, and the optional max-pool, forward and backward, on one
+/// backend. It owns its parameters and the activations of the last forward pass (needed by the
+/// backward pass and by local rules); it never sees another layer's tensors.
+/// </summary>
+public sealed class LayerBlock : IDisposable
+{
+    private readonly IComputeBackend _b;
+    private readonly ConvGeometry _conv;
+    private readonly PoolGeometry? _pool;
+    private BatchBuffers? _buffers;
+
+    public LayerBlock(IComputeBackend backend, LayerShape shape, RandomStream init)
+    {
+        _b = backend;
+        Shape = shape;
+        var l = shape.Layer;
+        _conv = new ConvGeometry(l.Kernel, l.Stride, l.Padding);
+        _pool = l.MaxPool is { } k ? new PoolGeometry(k) : null;
+        Weight = l.Kind == LayerKind.Conv
+            ? backend.Allocate(new Shape(l.Width, shape.Input.Channels, l.Kernel, l.Kernel))
+            : backend.Allocate(new Shape(l.Width, shape.Input.Size));
+        Bias = l.Bias ? backend.Allocate(new Shape(l.Width)) : null;
+        // PyTorch's default for Conv2d and Linear (kaiming_uniform with a = sqrt 5): U(+-1/sqrt(fan_in)), bias too.
+        float bound = 1f / MathF.Sqrt(Weight.Length / l.Width);
+        backend.FillUniform(Weight, init.Derive(0), -bound, bound);
+        if (Bias is not null) backend.FillUniform(Bias, init.Derive(1), -bound, bound);
+    }
+
+    public LayerShape Shape { get; }
+    public LayerSpec Spec => Shape.Layer;
+    public Tensor Weight { get; }
+    public Tensor? Bias { get; }
+
+    /// <summary>The last forward pass: its input (not owned), pre-activation, post-activation and output.</summary>
+    public Tensor Input => Buffers().Input ?? throw new InvalidOperationException($"Layer '{Spec.Name}': no forward pass yet.");
+    public Tensor PreActivation => Buffers().Pre;
+    public Tensor PostActivation => Buffers().Post;
+    public Tensor Output => Buffers().Output;
+
+    /// <summary>Runs the block on a batch [N, ...input shape]; the result is <see cref="Output"/>, owned by the block.</summary>
+    public Tensor Forward(Tensor input)
+    {
+        int n = input.Shape[0];
+        if (input.Length != n * Shape.Input.Size)
+            throw new ShapeMismatchException($"Layer '{Spec.Name}': input {input.Shape} does not hold {n} samples of {Shape.Input}.");
+        var buf = BuffersFor(n);
+        buf.Input = input;
+        if (Spec.Kind == LayerKind.Conv)
+        {
+            _b.Conv2dForward(input.Shape.Rank == 4 ? input : input.Reshape(ImageShape(n, Shape.Input)), Weight, Bias, buf.Pre, _conv);
+        }
+        else
+        {
+            _b.Gemm(Flat(input, n), false, Weight, true, buf.Pre);
+            if (Bias is not null) _b.AddBias(buf.Pre, Bias);
+        }
+        if (Spec.Activation == Activation.Relu) _b.Relu(buf.Pre, buf.Post);
+        if (_pool is { } pool) _b.MaxPool2dForward(buf.Post, buf.Output, buf.Argmax!, pool);
+        return buf.Output;
+    }
+
+    /// <summary>
+    /// Backward through pool, activation and the linear map: writes dL/dW (and dL/db) into the given
+    /// tensors and, when <paramref name="gradInput"/> is given, dL/dx.
+    /// </summary>
+    public void Backward(Tensor gradOutput, Tensor gradWeight, Tensor? gradBias, Tensor? gradInput)
+    {
+        var buf = Buffers();
+        int n = buf.Pre.Shape[0];
+        if (gradOutput.Shape != buf.Output.Shape)
+            throw new ShapeMismatchException($"Layer '{Spec.Name}': gradOutput {gradOutput.Shape} does not match the output {buf.Output.Shape}.");
+        var gradPre = GradientOfPreActivation(gradOutput);
+        var input = Input;
+        if (Spec.Kind == LayerKind.Conv)
+        {
+            var image = input.Shape.Rank == 4 ? input : input.Reshape(ImageShape(n, Shape.Input));
+            _b.Conv2dBackwardWeight(image, gradPre, gradWeight, gradBias, _conv);
+            if (gradInput is not null) _b.Conv2dBackwardInput(gradPre, Weight, gradInput.Reshape(image.Shape), _conv);
+        }
+        else
+        {
+            _b.Gemm(gradPre, true, Flat(input, n), false, gradWeight);
+            if (gradBias is not null) _b.BiasGradient(gradPre, gradBias);
+            if (gradInput is not null) _b.Gemm(gradPre, false, Weight, false, Flat(gradInput, n));
+        }
+    }
+
+    /// <summary>dL/d(pre-activation) from dL/d(output): back through the max-pool (argmax routing) and the ReLU mask.</summary>
+    public Tensor GradientOfPreActivation(Tensor gradOutput)
+    {
+        var buf = Buffers();
+        var gradPost = gradOutput;
+        if (_pool is { } pool)
+        {
+            _b.MaxPool2dBackward(gradOutput, buf.Argmax!, buf.GradPost, pool);
+            gradPost = buf.GradPost;
+        }
+        if (Spec.Activation == Activation.Identity) return gradPost;
+        _b.ReluBackward(gradPost, buf.Post, buf.GradPre);
+        return buf.GradPre;
+    }
+
+    private static Shape ImageShape(int n, FeatureShape s) => new(n, s.Channels, s.Height, s.Width);
+    private static Tensor Flat(Tensor t, int n) => t.Shape.Rank == 2 ? t : t.Reshape(new Shape(n, t.Length / n));
+
+    private BatchBuffers Buffers() => _buffers ?? throw new InvalidOperationException($"Layer '{Spec.Name}': no forward pass yet.");
+
+    private BatchBuffers BuffersFor(int n)
+    {
+        if (_buffers?.BatchSize == n) return _buffers;
+        _buffers?.Dispose();
+        return _buffers = new BatchBuffers(_b, this, n);
+    }
+
+    public void Dispose()
+    {
+        _buffers?.Dispose();
+        Weight.Dispose();
+        Bias?.Dispose();
+    }
+
+    /// <summary>Activations for one batch size, reused from step to step.</summary>
+    private sealed class BatchBuffers : IDisposable
+    {
+        public BatchBuffers(IComputeBackend b, LayerBlock block, int n)
+        {
+            BatchSize = n;
+            var s = block.Shape;
+            bool conv = block.Spec.Kind == LayerKind.Conv;
+            Shape act = conv ? ImageShape(n, s.Activation) : new Shape(n, s.Activation.Size);
+            Pre = b.Allocate(act);
+            GradPre = b.Allocate(act);
+            bool relu = block.Spec.Activation == Activation.Relu;
+            Post = relu ? b.Allocate(act) : Pre;
+            if (block._pool is not null)
+            {
+                Output = b.Allocate(ImageShape(n, s.Output));
+                Argmax = b.AllocateIndices(Output.Shape);
+                GradPost = b.Allocate(act);
+            }
+            else
+            {
+                Output = Post;
+                GradPost = GradPre;
+            }
+        }
+
+        public int BatchSize { get; }
+        public Tensor? Input { get; set; }
+        public Tensor Pre { get; }
+        public Tensor Post { get; }
+        public Tensor Output { get; }
+        public IndexTensor? Argmax { get; }
+        public Tensor GradPre { get; }
+        public Tensor GradPost { get; }
+
+        public void Dispose()
+        {
+            foreach (var t in new[] { Pre, Post, Output, GradPre, GradPost }.Distinct()) t.Dispose();
+            Argmax?.Dispose();
+        }
+    }
+}
