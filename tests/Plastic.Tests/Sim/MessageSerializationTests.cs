@@ -1,0 +1,69 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Configuration;
+using Plastic.Sim.Protocol;
+
+namespace Plastic.Tests.Sim;
+
+/// <summary>
+/// Every simulator message sent through an actor system with serialize-messages = on: each one is
+/// serialised and deserialised on every send, which proves it immutable and serialisable (tensor
+/// payloads through the binary serializer). Slow by design; kept to this class.
+/// </summary>
+public sealed class MessageSerializationTests() : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString(
+    "akka.actor.serialize-messages = on\nakka.actor.serialize-creators = off\n" + SimMessageSerializer.Config))
+{
+    private sealed class Echo : ReceiveActor
+    {
+        public Echo() => ReceiveAny(m => Sender.Tell(m));
+    }
+
+    public static TheoryData<string> Kinds() => ["forward", "pairing", "reference", "backward"];
+
+    private static ISimMessage Make(string kind)
+    {
+        var trace = new TraceContext("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+        var payload = TensorPayload.Copy([1.5f, -2f, 3.25f, 0f, float.Epsilon, -0f], 2, 3);
+        return kind switch
+        {
+            "forward" => new Forward("block1", 7, payload, trace),
+            "pairing" => new Pairing("input", 7, [1, 2, 0], trace),
+            "reference" => new TopDownReference("block6", 7, payload, TraceContext.None),
+            _ => new Backward("loss", 7, payload, trace),
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Message_survives_the_round_trip_through_serialisation(string kind)
+    {
+        var message = Make(kind);
+        var echo = Sys.ActorOf(Props.Create(() => new Echo()));
+        echo.Tell(message, TestActor);
+        var back = ExpectMsg<ISimMessage>();
+        Assert.NotSame(message, back); // it really went through the serializer
+        Assert.Equal(message, back);
+        Assert.Equal(message.Bytes, back.Bytes);
+    }
+
+    [Fact]
+    public void The_binary_serializer_is_the_one_bound_to_simulator_messages()
+    {
+        var serializer = Sys.Serialization.FindSerializerFor(Make("forward"));
+        Assert.IsType<SimMessageSerializer>(serializer);
+        // Raw float32: 4 bytes a value plus a header of the strings, step and dimensions.
+        var big = new Forward("block1", 1, TensorPayload.Copy(new float[10_000], 100, 100), TraceContext.None);
+        int size = serializer.ToBinary(big).Length;
+        Assert.InRange(size, 40_000, 40_000 + 64);
+    }
+
+    [Fact]
+    public void A_payload_owns_its_values()
+    {
+        var values = new[] { 1f, 2f, 3f, 4f };
+        var payload = TensorPayload.Copy(values, 4);
+        values[0] = 99f;
+        Assert.Equal(1f, payload.Values[0]);
+        Assert.Throws<Plastic.Compute.ShapeMismatchException>(() => TensorPayload.Copy(values, 3));
+    }
+}
