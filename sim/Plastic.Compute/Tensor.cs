@@ -18,7 +18,26 @@ public abstract class Tensor : IDisposable
     public bool IsDisposed { get; private set; }
 
     /// <summary>A view of the same storage under another shape of equal length. The view does not own the storage.</summary>
-    public abstract Tensor Reshape(Shape shape);
+    public Tensor Reshape(Shape shape)
+    {
+        if (shape.Length != Length)
+            throw new ShapeMismatchException($"Reshape: {Shape} holds {Length} elements, {shape} holds {shape.Length}.");
+        return View(0, shape);
+    }
+
+    /// <summary>A view of samples start .. start + count - 1 along the first axis (e.g. one view of a stacked pair of views).</summary>
+    public Tensor Rows(int start, int count)
+    {
+        if (start < 0 || count < 1 || start + count > Shape[0])
+            throw new ShapeMismatchException($"Rows: [{start}, {start + count}) is outside the first axis of {Shape}.");
+        var dims = Shape.Dims.ToArray();
+        int perRow = Length / dims[0];
+        dims[0] = count;
+        return View(start * perRow, new Shape(dims));
+    }
+
+    /// <summary>A view of <paramref name="shape"/>.Length elements starting at <paramref name="offset"/>; it does not own the storage.</summary>
+    protected abstract Tensor View(int offset, Shape shape);
 
     public float[] ToArray()
     {

@@ -7,22 +7,22 @@ namespace Plastic.Compute.Cpu;
 internal sealed class CpuTensor : Tensor
 {
     private readonly float[] _data;
+    private readonly int _offset;
 
     public CpuTensor(Shape shape, CpuBackend backend)
-        : this(shape, backend, GC.AllocateArray<float>(shape.Length, pinned: true)) { }
+        : this(shape, backend, GC.AllocateArray<float>(shape.Length, pinned: true), 0) { }
 
-    private CpuTensor(Shape shape, CpuBackend backend, float[] data) : base(shape, backend) => _data = data;
-
-    public Span<float> Span => _data.AsSpan(0, Length);
-
-    public unsafe float* Pointer => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_data));
-
-    public override Tensor Reshape(Shape shape)
+    private CpuTensor(Shape shape, CpuBackend backend, float[] data, int offset) : base(shape, backend)
     {
-        if (shape.Length != Length)
-            throw new ShapeMismatchException($"Reshape: {Shape} holds {Length} elements, {shape} holds {shape.Length}.");
-        return new CpuTensor(shape, (CpuBackend)Backend, _data);
+        _data = data;
+        _offset = offset;
     }
+
+    public Span<float> Span => _data.AsSpan(_offset, Length);
+
+    public unsafe float* Pointer => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_data)) + _offset;
+
+    protected override Tensor View(int offset, Shape shape) => new CpuTensor(shape, (CpuBackend)Backend, _data, _offset + offset);
 
     // The array belongs to the GC; a view and its source share it, so neither frees it.
     protected override void Release() { }

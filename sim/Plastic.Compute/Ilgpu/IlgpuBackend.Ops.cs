@@ -52,7 +52,7 @@ public sealed partial class IlgpuBackend
     protected override void ScaleCore(Tensor x, float factor, Tensor y) => Run(() => _k.Scale(x.Length, V(x), V(y), factor));
     protected override void AxpyCore(float alpha, Tensor x, Tensor y) => Run(() => _k.Axpy(x.Length, V(x), V(y), alpha));
     protected override void FillCore(Tensor y, float value) => Run(() => _k.Fill(y.Length, V(y), value));
-    protected override void CopyCore(Tensor source, Tensor destination) => Run(() => T(source).View.CopyTo(T(destination).View));
+    protected override void CopyCore(Tensor source, Tensor destination) => Run(() => T(source).Elements.CopyTo(T(destination).Elements));
 
     private const int ReductionBlock = 4096;
 

@@ -67,7 +67,7 @@ public sealed partial class IlgpuBackend : ComputeBackend
 
     private static IlgpuTensor T(Tensor t) => (IlgpuTensor)t;
     private static IlgpuIndexTensor I(IndexTensor t) => (IlgpuIndexTensor)t;
-    private static ArrayView<float> V(Tensor t) => ((IlgpuTensor)t).View;
+    private static ArrayView<float> V(Tensor t) => ((IlgpuTensor)t).Elements;
 
     protected override Tensor AllocateCore(Shape shape) => Run(() =>
     {
@@ -86,7 +86,7 @@ public sealed partial class IlgpuBackend : ComputeBackend
     protected override void UploadCore(ReadOnlySpan<float> source, Tensor destination)
     {
         var copy = source.ToArray();
-        Run(() => T(destination).View.CopyFromCPU(copy));
+        Run(() => T(destination).Elements.CopyFromCPU(copy));
     }
 
     protected override void UploadCore(ReadOnlySpan<int> source, IndexTensor destination)
@@ -98,7 +98,7 @@ public sealed partial class IlgpuBackend : ComputeBackend
     protected override void DownloadCore(Tensor source, Span<float> destination)
     {
         var host = new float[source.Length];
-        Run(() => T(source).View.CopyToCPU(host));
+        Run(() => T(source).Elements.CopyToCPU(host));
         host.CopyTo(destination);
     }
 

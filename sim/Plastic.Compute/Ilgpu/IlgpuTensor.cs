@@ -11,19 +11,15 @@ internal sealed class IlgpuTensor : Tensor
     public IlgpuTensor(Shape shape, IlgpuBackend backend, MemoryBuffer1D<float, Stride1D.Dense> buffer) : base(shape, backend)
     {
         _owned = buffer;
-        View = buffer.View;
+        Elements = buffer.View;
     }
 
-    private IlgpuTensor(Shape shape, IlgpuBackend backend, ArrayView1D<float, Stride1D.Dense> view) : base(shape, backend) => View = view;
+    private IlgpuTensor(Shape shape, IlgpuBackend backend, ArrayView1D<float, Stride1D.Dense> elements) : base(shape, backend) => Elements = elements;
 
-    public ArrayView1D<float, Stride1D.Dense> View { get; }
+    public ArrayView1D<float, Stride1D.Dense> Elements { get; }
 
-    public override Tensor Reshape(Shape shape)
-    {
-        if (shape.Length != Length)
-            throw new ShapeMismatchException($"Reshape: {Shape} holds {Length} elements, {shape} holds {shape.Length}.");
-        return new IlgpuTensor(shape, (IlgpuBackend)Backend, View);
-    }
+    protected override Tensor View(int offset, Shape shape) =>
+        new IlgpuTensor(shape, (IlgpuBackend)Backend, Elements.SubView(offset, shape.Length));
 
     protected override void Release() => _owned?.Dispose();
 }

@@ -340,5 +340,16 @@ public abstract class BackendContract<TFixture>(TFixture fixture) : IClassFixtur
         B.Scale(view, 2f, view);
         Assert.Equal([2f, 4, 6, 8, 10, 12], t.ToArray());
         Assert.Throws<ShapeMismatchException>(() => t.Reshape(new Shape(4, 2)));
+
+        var second = t.Rows(1, 1); // the second row of the 2x3 tensor, as a view
+        Assert.Equal(new Shape(1, 3), second.Shape);
+        Assert.Equal([8f, 10, 12], second.ToArray());
+        B.Fill(second, 0f);
+        Assert.Equal([2f, 4, 6, 0, 0, 0], t.ToArray());
+        using var m = Up([1, 2, 3, 4, 5, 6], 3, 2);
+        using var c = B.Allocate(new Shape(1, 1));
+        B.Gemm(m.Rows(2, 1), false, m.Rows(1, 1), true, c); // [5 6] . [3 4]
+        Assert.Equal(39f, c.ToArray()[0]);
+        Assert.Throws<ShapeMismatchException>(() => t.Rows(1, 2));
     }
 }
