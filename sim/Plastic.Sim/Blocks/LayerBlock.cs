@@ -1,4 +1,5 @@
 using Plastic.Compute;
+using Plastic.Rules;
 using Plastic.Topology;
 
 namespace Plastic.Sim.Blocks;
@@ -91,6 +92,22 @@ public sealed class LayerBlock : IDisposable
             if (gradInput is not null) _b.Gemm(gradPre, false, Weight, false, Flat(gradInput, n));
         }
     }
+
+    /// <summary>What a local rule may see of this layer for the current step (the last forward pass).</summary>
+    public LocalView ViewForRule(int batchSize, ReadOnlyMemory<int> negatives, Tensor? topDown) => new()
+    {
+        Backend = _b,
+        BatchSize = batchSize,
+        Input = Input,
+        PreActivation = PreActivation,
+        PostActivation = PostActivation,
+        Output = Output,
+        Weight = Weight,
+        Bias = Bias,
+        Negatives = negatives,
+        TopDown = topDown,
+        WeightGradient = (gradOutput, gradWeight, gradBias) => Backward(gradOutput, gradWeight, gradBias, gradInput: null),
+    };
 
     /// <summary>dL/d(pre-activation) from dL/d(output): back through the max-pool (argmax routing) and the ReLU mask.</summary>
     public Tensor GradientOfPreActivation(Tensor gradOutput)

@@ -1,0 +1,55 @@
+using Plastic.Compute;
+
+namespace Plastic.Rules;
+
+/// <summary>The signals a rule needs beyond its own layer's tensors; the layer actor waits for them.</summary>
+[Flags]
+public enum RuleSignals
+{
+    None = 0,
+    /// <summary>The step's pairing (which sample is whose negative), broadcast to every layer.</summary>
+    Pairing = 1,
+    /// <summary>A top-down reference on a declared direct-feedback edge.</summary>
+    TopDownReference = 2,
+}
+
+/// <summary>
+/// Everything a local rule may see for one step: its own layer's input, activations, output and
+/// parameters, and the signals it declared. Batches stack the two views: rows 0..N-1 are view 1,
+/// rows N..2N-1 view 2. Nothing here names another layer, an actor or a mailbox.
+/// </summary>
+public sealed class LocalView
+{
+    public required IComputeBackend Backend { get; init; }
+    public required int BatchSize { get; init; }
+    public required Tensor Input { get; init; }
+    public required Tensor PreActivation { get; init; }
+    public required Tensor PostActivation { get; init; }
+    public required Tensor Output { get; init; }
+    public required Tensor Weight { get; init; }
+    public Tensor? Bias { get; init; }
+    /// <summary>Sample i's negative is Negatives[i] (present when the rule needs Pairing).</summary>
+    public ReadOnlyMemory<int> Negatives { get; init; }
+    /// <summary>The top-down reference [N, D] (present when the rule needs TopDownReference).</summary>
+    public Tensor? TopDown { get; init; }
+
+    /// <summary>
+    /// This layer's own chain rule: from dL/d(output) [2N, ...] back through its pool and activation
+    /// to dL/dW and dL/db (overwritten). Local by construction: it uses only this layer's tensors.
+    /// </summary>
+    public required Action<Tensor, Tensor, Tensor?> WeightGradient { get; init; }
+}
+
+/// <summary>
+/// A learning rule for one layer: a pure function of the layer's <see cref="LocalView"/> that writes
+/// the gradient of the layer's local loss with respect to its weights and updates the rule's own
+/// parameters (such as B). One instance per layer; it owns its tensors.
+/// </summary>
+public interface ILocalRule : IDisposable
+{
+    string Name { get; }
+    RuleSignals Needs { get; }
+
+    /// <summary>Writes dL/dW and dL/db (overwritten), steps the rule's own parameters, and returns the local loss.</summary>
+    double ComputeUpdate(LocalView view, Tensor gradWeight, Tensor? gradBias);
+}
