@@ -92,3 +92,7 @@ public sealed class CliTests
         Assert.DoesNotContain(" at ", errors); // one line, no stack trace
     }
 }
+
+/// <summary>Tests that redirect the process's Console run alone: any other test's output would land in their capture.</summary>
+[CollectionDefinition("Console", DisableParallelization = true)]
+public sealed class ConsoleCollection;

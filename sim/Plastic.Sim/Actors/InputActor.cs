@@ -1,0 +1,73 @@
+using Akka.Actor;
+using Plastic.Sim.Protocol;
+
+namespace Plastic.Sim.Actors;
+
+/// <summary>
+/// The input node and the run's clock: it sends each step's two views up to layer 1 and broadcasts
+/// the step's pairing, keeping at most MaxInFlight steps unfinished (backpressure: no mailbox can
+/// grow without bound). A step is finished when every layer has reported it.
+/// </summary>
+public sealed class InputActor : ReceiveActor
+{
+    private readonly IBatchSource _source;
+    private readonly Wiring _wiring;
+    private readonly int _layers;
+    private readonly long _steps;
+    private readonly int _maxInFlight;
+    private readonly Action<StepDone> _onStepDone;
+    private readonly TaskCompletionSource _finished;
+    private readonly Dictionary<long, int> _reports = [];
+    private Akka.Actor.IActorRef[] _pairingTargets = [];
+    private Akka.Actor.IActorRef? _firstLayer;
+    private long _sent, _completed;
+
+    public InputActor(IBatchSource source, Wiring wiring, int layers, long steps, int maxInFlight, Action<StepDone> onStepDone, TaskCompletionSource finished)
+    {
+        _source = source;
+        _wiring = wiring;
+        _layers = layers;
+        _steps = steps;
+        _maxInFlight = Math.Max(1, maxInFlight);
+        _onStepDone = onStepDone;
+        _finished = finished;
+
+        Receive<Connect>(c =>
+        {
+            _firstLayer = c.Nodes[_wiring.Targets(GraphWiring.InputNode, MessageKind.Forward).Single()];
+            _pairingTargets = _wiring.Targets(GraphWiring.InputNode, MessageKind.Pairing).Select(t => c.Nodes[t]).ToArray();
+            if (_steps == 0) _finished.TrySetResult();
+            Pump();
+        });
+        Receive<StepDone>(d =>
+        {
+            _onStepDone(d);
+            _reports[d.Step] = _reports.GetValueOrDefault(d.Step) + 1;
+            while (_reports.GetValueOrDefault(_completed) == _layers) _reports.Remove(_completed++);
+            if (_completed == _steps) _finished.TrySetResult();
+            else Pump();
+        });
+        Receive<NodeFailed>(f => _finished.TrySetException(new SimulationException(f.Node, f.Step, f.Reason)));
+    }
+
+    private void Pump()
+    {
+        while (_sent < _steps && _sent - _completed < _maxInFlight)
+        {
+            long step = _sent++;
+            var batch = _source.Batch(step);
+            var trace = TraceContext.None;
+            foreach (var target in _pairingTargets)
+                target.Tell(new Pairing(GraphWiring.InputNode, step, batch.Negatives, trace));
+            _firstLayer!.Tell(new Forward(GraphWiring.InputNode, step, batch.Views, trace));
+        }
+    }
+}
+
+/// <summary>A run stopped because a node failed: names the node, the step and the reason.</summary>
+public sealed class SimulationException(string node, long step, string reason)
+    : Exception($"Node '{node}' failed at step {step}: {reason}")
+{
+    public string Node { get; } = node;
+    public long Step { get; } = step;
+}

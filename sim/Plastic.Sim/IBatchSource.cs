@@ -1,0 +1,40 @@
+using System.Collections.Immutable;
+using Plastic.Compute;
+using Plastic.Sim.Protocol;
+using Plastic.Topology;
+
+namespace Plastic.Sim;
+
+/// <summary>One step's data: two views stacked as [2N, ...] and each sample's negative.</summary>
+public sealed record TrainingBatch(TensorPayload Views, ImmutableArray<int> Negatives);
+
+/// <summary>Where a run's minibatches come from; the same step always gives the same batch.</summary>
+public interface IBatchSource
+{
+    TrainingBatch Batch(long step);
+}
+
+/// <summary>
+/// Synthetic two-view batches for tests and demos: random normal samples, the second view a noisy
+/// copy of the first; sample i's negative is a random other sample (a rotation, keyed by the step).
+/// </summary>
+public sealed class SyntheticBatches(InputSpec input, int batchSize, ulong seed, float noise = 0.1f) : IBatchSource
+{
+    public TrainingBatch Batch(long step)
+    {
+        if (batchSize < 2) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "A batch needs at least 2 samples, so that each has a negative.");
+        int size = input.Channels * input.Height * input.Width;
+        var key = new RandomStream(seed, (ulong)step);
+        var values = new float[2 * batchSize * size];
+        for (int i = 0; i < batchSize * size; i++)
+        {
+            float x = key.Normal((ulong)i);
+            values[i] = x;
+            values[batchSize * size + i] = x + noise * key.Normal((ulong)(batchSize * size + i));
+        }
+        int shift = 1 + (int)(key.Bits(ulong.MaxValue) % (ulong)(batchSize - 1));
+        var negatives = Enumerable.Range(0, batchSize).Select(i => (i + shift) % batchSize).ToImmutableArray();
+        int[] dims = input.IsImage ? [2 * batchSize, input.Channels, input.Height, input.Width] : [2 * batchSize, size];
+        return new TrainingBatch(TensorPayload.Copy(values, dims), negatives);
+    }
+}
