@@ -28,6 +28,8 @@ public static class PlasticCommand
         var root = new RootCommand("Plastic: an event-driven simulator for local self-supervised learning (CLAPP, CLAPP++, Forward-Forward) and its backprop baselines.");
         root.Subcommands.Add(DevicesCommand.Build());
         root.Subcommands.Add(DescribeCommand.Build());
+        root.Subcommands.Add(RunCommand.Build());
+        root.Subcommands.Add(TraceCommand.Build());
         var bench = new Command("bench", "Measure the compute core.");
         bench.Subcommands.Add(BenchKernelsCommand.Build());
         root.Subcommands.Add(bench);

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Plastic.Sim.Protocol;
+using Plastic.Sim.Tracing;
 
 namespace Plastic.Sim.Actors;
 
@@ -18,8 +19,8 @@ public sealed class InputActor : ReceiveActor
     private readonly Action<StepDone> _onStepDone;
     private readonly TaskCompletionSource _finished;
     private readonly Dictionary<long, int> _reports = [];
-    private Akka.Actor.IActorRef[] _pairingTargets = [];
-    private Akka.Actor.IActorRef? _firstLayer;
+    private (string Name, IActorRef Actor)[] _pairingTargets = [];
+    private (string Name, IActorRef Actor)? _firstLayer;
     private long _sent, _completed;
 
     public InputActor(IBatchSource source, Wiring wiring, int layers, long steps, int maxInFlight, Action<StepDone> onStepDone, TaskCompletionSource finished)
@@ -34,8 +35,9 @@ public sealed class InputActor : ReceiveActor
 
         Receive<Connect>(c =>
         {
-            _firstLayer = c.Nodes[_wiring.Targets(GraphWiring.InputNode, MessageKind.Forward).Single()];
-            _pairingTargets = _wiring.Targets(GraphWiring.InputNode, MessageKind.Pairing).Select(t => c.Nodes[t]).ToArray();
+            string first = _wiring.Targets(GraphWiring.InputNode, MessageKind.Forward).Single();
+            _firstLayer = (first, c.Nodes[first]);
+            _pairingTargets = _wiring.Targets(GraphWiring.InputNode, MessageKind.Pairing).Select(t => (t, c.Nodes[t])).ToArray();
             if (_steps == 0) _finished.TrySetResult();
             Pump();
         });
@@ -50,16 +52,23 @@ public sealed class InputActor : ReceiveActor
         Receive<NodeFailed>(f => _finished.TrySetException(new SimulationException(f.Node, f.Step, f.Reason)));
     }
 
+    private void Send(string target, IActorRef actor, ISimMessage message)
+    {
+        _wiring.Check(GraphWiring.InputNode, target, message.Kind);
+        SimTelemetry.CountSend(GraphWiring.InputNode, target, message.Kind, message.Bytes);
+        actor.Tell(message);
+    }
+
     private void Pump()
     {
         while (_sent < _steps && _sent - _completed < _maxInFlight)
         {
             long step = _sent++;
             var batch = _source.Batch(step);
-            var trace = TraceContext.None;
-            foreach (var target in _pairingTargets)
-                target.Tell(new Pairing(GraphWiring.InputNode, step, batch.Negatives, trace));
-            _firstLayer!.Tell(new Forward(GraphWiring.InputNode, step, batch.Views, trace));
+            using var span = SimTelemetry.StartStep(step);
+            foreach (var (name, target) in _pairingTargets)
+                Send(name, target, new Pairing(GraphWiring.InputNode, step, batch.Negatives, SimTelemetry.Outgoing()));
+            Send(_firstLayer!.Value.Name, _firstLayer.Value.Actor, new Forward(GraphWiring.InputNode, step, batch.Views, SimTelemetry.Outgoing()));
         }
     }
 }

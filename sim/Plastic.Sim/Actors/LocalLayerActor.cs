@@ -4,6 +4,7 @@ using Plastic.Compute;
 using Plastic.Rules;
 using Plastic.Sim.Blocks;
 using Plastic.Sim.Protocol;
+using Plastic.Sim.Tracing;
 
 namespace Plastic.Sim.Actors;
 
@@ -60,6 +61,7 @@ public sealed class LocalLayerActor : ReceiveActor
 
     private void Accept(ISimMessage message, Action store)
     {
+        using var span = SimTelemetry.StartHandling(_name, message);
         try
         {
             _wiring.Check(message.From, _name, message.Kind);
@@ -68,6 +70,7 @@ public sealed class LocalLayerActor : ReceiveActor
         }
         catch (Exception e)
         {
+            span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
             _driver.Tell(new NodeFailed(_name, message.Step, e.Message));
             Context.Stop(Self);
         }
@@ -89,7 +92,7 @@ public sealed class LocalLayerActor : ReceiveActor
         activations.CopyTo(_backend, _input);
         var output = _block.Forward(_input);
         foreach (var target in _wiring.Targets(_name, MessageKind.Forward))
-            Send(target, new Forward(_name, step, TensorPayload.From(output), forward.Trace));
+            Send(target, new Forward(_name, step, TensorPayload.From(output), SimTelemetry.Outgoing()));
 
         int batch = activations.Dims[0] / 2;
         ReadOnlyMemory<int> negatives = default;
@@ -107,6 +110,7 @@ public sealed class LocalLayerActor : ReceiveActor
         _wiring.Check(_name, target, message.Kind);
         if (!_nodes.TryGetValue(target, out var actor))
             throw new InvalidOperationException($"Layer '{_name}' has no actor for node '{target}'; was Connect sent?");
+        SimTelemetry.CountSend(_name, target, message.Kind, message.Bytes);
         actor.Tell(message);
     }
 

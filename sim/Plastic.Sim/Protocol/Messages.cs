@@ -16,10 +16,11 @@ public enum MessageKind
 }
 
 /// <summary>
-/// The trace context carried inside a message (W3C traceparent), because Activity.Current does not
-/// flow across an actor's mailbox. Empty when tracing is off.
+/// The trace context carried inside a message (W3C traceparent, empty when tracing is off), because
+/// Activity.Current does not flow across an actor's mailbox, and the time it was sent (Unix
+/// microseconds, UTC) so that the receiver can record the latency.
 /// </summary>
-public sealed record TraceContext(string TraceParent)
+public sealed record TraceContext(string TraceParent, long SentAtMicros = 0)
 {
     public static readonly TraceContext None = new("");
 }

@@ -31,6 +31,7 @@ public sealed class SimMessageSerializer(ExtendedActorSystem system) : Serialize
         w.Write(m.From);
         w.Write(m.Step);
         w.Write(m.Trace.TraceParent);
+        w.Write(m.Trace.SentAtMicros);
         switch (m)
         {
             case Forward f: WritePayload(w, f.Activations); break;
@@ -50,7 +51,7 @@ public sealed class SimMessageSerializer(ExtendedActorSystem system) : Serialize
         using var r = new BinaryReader(new MemoryStream(bytes));
         string from = r.ReadString();
         long step = r.ReadInt64();
-        var trace = new TraceContext(r.ReadString());
+        var trace = new TraceContext(r.ReadString(), r.ReadInt64());
         return manifest switch
         {
             "F" => new Forward(from, step, ReadPayload(r), trace),

@@ -83,6 +83,38 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Run_writes_a_run_folder_and_trace_reads_its_traffic_and_verdict()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), $"plastic-run-{Guid.NewGuid():N}");
+        try
+        {
+            var (code, output, errors) = Run("run", "mlp-3", "--rule", "clapp++", "--synthetic", "--steps", "3", "--batch", "4", "--out", folder);
+            Assert.True(code == 0, errors);
+            Assert.Contains("ran 3 steps", output);
+            foreach (var file in new[] { "config.resolved.json", "metrics.csv", "traces.jsonl", "results.json" })
+                Assert.True(File.Exists(Path.Combine(folder, file)), file);
+            Assert.Equal(1 + 3 * 3, File.ReadAllLines(Path.Combine(folder, "metrics.csv")).Length); // header + 3 steps x 3 layers
+
+            var (traceCode, trace, _) = Run("trace", folder);
+            Assert.Equal(0, traceCode);
+            Assert.Contains("Pairing", trace);
+            Assert.Contains("verdict: local: only forward activations and declared modulatory signals crossed layer boundaries", trace);
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Trace_of_a_folder_that_is_not_a_run_says_so()
+    {
+        var (code, _, errors) = Run("trace", Path.GetTempPath());
+        Assert.Equal(2, code);
+        Assert.Contains("no config.resolved.json", errors);
+    }
+
+    [Fact]
     public void Asking_for_a_missing_device_fails_with_the_list()
     {
         var (code, output, errors) = Run("bench", "kernels", "--device", "tpu", "--quick");

@@ -1,0 +1,143 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using OpenTelemetry;
+using OpenTelemetry.Trace;
+using Plastic.Compute;
+using Plastic.Sim;
+using Plastic.Sim.Tracing;
+using Plastic.Topology;
+
+namespace Plastic.Cli;
+
+/// <summary>
+/// `plastic run &lt;spec&gt; --synthetic`: a local-learning run of the actor graph on synthetic two-view
+/// data, traced, into a run folder (config.resolved.json, metrics.csv, traces.jsonl, results.json).
+/// </summary>
+public static class RunCommand
+{
+    public static Command Build()
+    {
+        var spec = new Argument<string>("spec") { Description = $"A network spec file (JSON) or a preset: {string.Join(", ", Presets.Names)}." };
+        var synthetic = new Option<bool>("--synthetic") { Description = "Random two-view batches (the second view a noisy copy); required until the data sets are wired in." };
+        var steps = new Option<int>("--steps") { Description = "Training steps.", DefaultValueFactory = _ => 20 };
+        var batch = new Option<int>("--batch") { Description = "Samples per view per step.", DefaultValueFactory = _ => 8 };
+        var schedule = new Option<string>("--schedule") { Description = "pipelined (up to 4 steps in flight) or sequential.", DefaultValueFactory = _ => "pipelined" };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of weights, rules and data (PAPER.md: 2).", DefaultValueFactory = _ => 2UL };
+        var learningRate = new Option<float>("--lr") { Description = "AdamW learning rate (PAPER.md: 2e-4).", DefaultValueFactory = _ => 2e-4f };
+        var graph = new Option<string>("--graph") { Description = "local (each layer learns from its own loss) or backprop.", DefaultValueFactory = _ => "local" };
+        var output = new Option<string?>("--out") { Description = "Run folder (default runs/<network>/<time>-<graph>)." };
+        var consoleTraces = new Option<bool>("--console-traces") { Description = "Also print every span with OpenTelemetry's console exporter." };
+        var rule = new Option<string?>("--rule") { Description = "Replace the network's default rule (layers that name their own keep it)." };
+        var device = PlasticCommand.DeviceOption();
+        var command = new Command("run", "Run a network as an actor graph and trace its message traffic.")
+        {
+            spec, synthetic, steps, batch, schedule, seed, learningRate, graph, rule, output, consoleTraces, device,
+        };
+        command.SetAction(parse =>
+        {
+            var network = DescribeCommand.Resolve(parse.GetValue(spec)!);
+            if (parse.GetValue(rule) is { } ruleName) network = network with { Rule = ruleName };
+            if (!parse.GetValue(synthetic))
+                throw new ArgumentException("Only --synthetic data is wired into `plastic run` so far; pass --synthetic.");
+            string graphName = parse.GetValue(graph)!;
+            if (graphName != "local")
+                throw new ArgumentException($"--graph {graphName}: only the local graph runs so far (the backprop graph is being built).");
+            string scheduleName = parse.GetValue(schedule)!;
+            int inFlight = scheduleName switch
+            {
+                "pipelined" => 4,
+                "sequential" => 1,
+                _ => throw new ArgumentException($"--schedule {scheduleName}: choose pipelined or sequential."),
+            };
+            int stepCount = parse.GetValue(steps), batchSize = parse.GetValue(batch);
+            if (stepCount < 1) throw new ArgumentException($"--steps must be at least 1, got {stepCount}.");
+            if (batchSize < 2) throw new ArgumentException($"--batch must be at least 2 (each sample needs a negative), got {batchSize}.");
+            var options = new LocalRunOptions(stepCount, batchSize, parse.GetValue(seed), inFlight, parse.GetValue(learningRate));
+            string folder = parse.GetValue(output) ?? Path.Combine("runs", network.Name, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{graphName}");
+            Directory.CreateDirectory(folder);
+            string? deviceName = parse.GetValue(device);
+
+            WriteConfig(folder, network, options, graphName, scheduleName, deviceName);
+            LocalRunResult result;
+            using (var tracing = StartTracing(Path.Combine(folder, "traces.jsonl"), parse.GetValue(consoleTraces)))
+                result = LocalRun.RunAsync(network, options, () => BackendCatalog.Create(deviceName, cpuThreads: 1)).GetAwaiter().GetResult();
+            WriteMetrics(folder, network, result);
+            WriteResults(folder, network, result, options);
+            Console.WriteLine($"ran {stepCount} steps of {network.Name} ({graphName}, {scheduleName}) in {result.Elapsed.TotalSeconds:F2} s; run folder: {folder}");
+            foreach (var layer in network.Layers)
+                Console.WriteLine($"  {layer.Name,-10} local loss: first step {result.Losses[layer.Name][0]:F4}, last step {result.Losses[layer.Name][^1]:F4}");
+            Console.WriteLine($"next: plastic trace {folder}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static TracerProvider StartTracing(string spansPath, bool console)
+    {
+        var builder = Sdk.CreateTracerProviderBuilder()
+            .AddSource(SimTelemetry.Name)
+            .AddProcessor(new BatchActivityExportProcessor(new JsonlSpanExporter(spansPath)));
+        if (console) builder.AddConsoleExporter();
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"))) builder.AddOtlpExporter();
+        return builder.Build();
+    }
+
+    private static void WriteConfig(string folder, NetworkSpec network, LocalRunOptions options, string graph, string schedule, string? device)
+    {
+        var config = new JsonObject
+        {
+            ["spec"] = JsonNode.Parse(NetworkSpecJson.Serialize(network)),
+            ["graph"] = graph,
+            ["data"] = "synthetic",
+            ["steps"] = options.Steps,
+            ["batch"] = options.BatchSize,
+            ["schedule"] = schedule,
+            ["max_in_flight"] = options.MaxInFlight,
+            ["seed"] = options.Seed,
+            ["learning_rate"] = options.LearningRate,
+            ["device"] = device ?? Environment.GetEnvironmentVariable(BackendCatalog.DeviceVariable) ?? "auto",
+            ["commit"] = GitCommit(),
+        };
+        File.WriteAllText(Path.Combine(folder, "config.resolved.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    private static void WriteMetrics(string folder, NetworkSpec network, LocalRunResult result)
+    {
+        var csv = new StringBuilder("step,layer,local_loss\n");
+        foreach (var layer in network.Layers)
+            for (int step = 0; step < result.Losses[layer.Name].Length; step++)
+                csv.Append(CultureInfo.InvariantCulture, $"{step},{layer.Name},{result.Losses[layer.Name][step]:R}\n");
+        File.WriteAllText(Path.Combine(folder, "metrics.csv"), csv.ToString());
+    }
+
+    private static void WriteResults(string folder, NetworkSpec network, LocalRunResult result, LocalRunOptions options)
+    {
+        var results = new JsonObject
+        {
+            ["elapsed_seconds"] = result.Elapsed.TotalSeconds,
+            ["steps_per_second"] = options.Steps / result.Elapsed.TotalSeconds,
+            ["final_local_loss"] = new JsonObject(network.Layers.Select(l => KeyValuePair.Create(l.Name, (JsonNode?)JsonValue.Create(result.Losses[l.Name][^1])))),
+        };
+        File.WriteAllText(Path.Combine(folder, "results.json"), results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>The commit of the working tree the tool runs in, for provenance; "unknown" outside a git checkout.</summary>
+    private static string GitCommit()
+    {
+        try
+        {
+            using var git = Process.Start(new ProcessStartInfo("git", "rev-parse HEAD") { RedirectStandardOutput = true, RedirectStandardError = true });
+            string text = git!.StandardOutput.ReadToEnd().Trim();
+            git.WaitForExit();
+            return git.ExitCode == 0 && text.Length == 40 ? text : "unknown";
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "unknown";
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using System.Text.Json;
+using Plastic.Sim.Protocol;
+
+namespace Plastic.Sim.Tracing;
+
+/// <summary>Traffic on one edge of one kind: how many messages, how many payload bytes, the mean send-to-handle latency.</summary>
+public sealed record TrafficRow(string From, string To, MessageKind Kind, long Messages, long Bytes, double MeanLatencyMicros);
+
+/// <summary>
+/// The traffic matrix of a run, rebuilt from its span file (one span per handled message), and the
+/// locality verdict against the graph's declared wiring.
+/// </summary>
+public static class TrafficMatrix
+{
+    public const string LocalVerdict = "local: only forward activations and declared modulatory signals crossed layer boundaries";
+
+    public static IReadOnlyList<TrafficRow> Read(string spansPath)
+    {
+        if (!File.Exists(spansPath)) throw new FileNotFoundException($"No span file at {spansPath}.", spansPath);
+        var cells = new Dictionary<(string, string, MessageKind), (long Count, long Bytes, double Latency, long Timed)>();
+        int lineNumber = 0;
+        foreach (var line in File.ReadLines(spansPath))
+        {
+            lineNumber++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            JsonElement tags;
+            try
+            {
+                using var doc = JsonDocument.Parse(line);
+                tags = doc.RootElement.GetProperty("tags").Clone();
+            }
+            catch (Exception e) when (e is JsonException or KeyNotFoundException)
+            {
+                throw new InvalidDataException($"{spansPath}:{lineNumber}: not a span line ({e.Message}).");
+            }
+            if (!tags.TryGetProperty(SimTelemetry.KindTag, out var kindTag) || !tags.TryGetProperty(SimTelemetry.FromTag, out var from)) continue;
+            var kind = Enum.Parse<MessageKind>(kindTag.GetString()!);
+            var key = (from.GetString()!, tags.GetProperty(SimTelemetry.NodeTag).GetString()!, kind);
+            var cell = cells.GetValueOrDefault(key);
+            cell.Count++;
+            cell.Bytes += tags.TryGetProperty(SimTelemetry.BytesTag, out var b) ? b.GetInt64() : 0;
+            if (tags.TryGetProperty(SimTelemetry.LatencyTag, out var l)) { cell.Latency += l.GetDouble(); cell.Timed++; }
+            cells[key] = cell;
+        }
+        return cells.Select(c => new TrafficRow(c.Key.Item1, c.Key.Item2, c.Key.Item3, c.Value.Count, c.Value.Bytes,
+                c.Value.Timed == 0 ? double.NaN : c.Value.Latency / c.Value.Timed))
+            .OrderBy(r => r.Kind).ThenBy(r => r.From, StringComparer.Ordinal).ThenBy(r => r.To, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// What crossed an edge that a local graph does not declare for it, or carried error gradients;
+    /// empty when the traffic is local.
+    /// </summary>
+    public static IReadOnlyList<string> LocalityViolations(IEnumerable<TrafficRow> rows, Wiring localWiring) =>
+        rows.Where(r => r.Kind == MessageKind.Backward || !localWiring.Allows(r.From, r.To, r.Kind))
+            .Select(r => $"{r.Kind} on {r.From} -> {r.To}: {r.Messages} messages, {r.Bytes} bytes" +
+                         (r.Kind == MessageKind.Backward ? " (error gradients)" : " (not declared for local learning)"))
+            .ToList();
+}
