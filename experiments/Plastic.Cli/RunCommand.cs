@@ -25,10 +25,10 @@ public static class RunCommand
         var synthetic = new Option<bool>("--synthetic") { Description = "Random two-view batches (the second view a noisy copy); required until the data sets are wired in." };
         var steps = new Option<int>("--steps") { Description = "Training steps.", DefaultValueFactory = _ => 20 };
         var batch = new Option<int>("--batch") { Description = "Samples per view per step.", DefaultValueFactory = _ => 8 };
-        var schedule = new Option<string>("--schedule") { Description = "pipelined (up to 4 steps in flight) or sequential.", DefaultValueFactory = _ => "pipelined" };
+        var schedule = new Option<string?>("--schedule") { Description = "pipelined (up to 4 steps in flight; the local graph's default) or sequential (the only one backprop allows)." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of weights, rules and data (PAPER.md: 2).", DefaultValueFactory = _ => 2UL };
         var learningRate = new Option<float>("--lr") { Description = "AdamW learning rate (PAPER.md: 2e-4).", DefaultValueFactory = _ => 2e-4f };
-        var graph = new Option<string>("--graph") { Description = "local (each layer learns from its own loss) or backprop.", DefaultValueFactory = _ => "local" };
+        var graph = new Option<string>("--graph") { Description = "local (each layer learns from its own loss) or backprop (BP-CLAPP++: the same loss at the top, gradients sent down).", DefaultValueFactory = _ => "local" };
         var output = new Option<string?>("--out") { Description = "Run folder (default runs/<network>/<time>-<graph>)." };
         var consoleTraces = new Option<bool>("--console-traces") { Description = "Also print every span with OpenTelemetry's console exporter." };
         var rule = new Option<string?>("--rule") { Description = "Replace the network's default rule (layers that name their own keep it)." };
@@ -44,9 +44,13 @@ public static class RunCommand
             if (!parse.GetValue(synthetic))
                 throw new ArgumentException("Only --synthetic data is wired into `plastic run` so far; pass --synthetic.");
             string graphName = parse.GetValue(graph)!;
-            if (graphName != "local")
-                throw new ArgumentException($"--graph {graphName}: only the local graph runs so far (the backprop graph is being built).");
-            string scheduleName = parse.GetValue(schedule)!;
+            var graphKind = graphName switch
+            {
+                "local" => GraphKind.Local,
+                "backprop" => GraphKind.Backprop,
+                _ => throw new ArgumentException($"--graph {graphName}: choose local or backprop."),
+            };
+            string scheduleName = parse.GetValue(schedule) ?? (graphKind == GraphKind.Local ? "pipelined" : "sequential");
             int inFlight = scheduleName switch
             {
                 "pipelined" => 4,
@@ -56,20 +60,20 @@ public static class RunCommand
             int stepCount = parse.GetValue(steps), batchSize = parse.GetValue(batch);
             if (stepCount < 1) throw new ArgumentException($"--steps must be at least 1, got {stepCount}.");
             if (batchSize < 2) throw new ArgumentException($"--batch must be at least 2 (each sample needs a negative), got {batchSize}.");
-            var options = new LocalRunOptions(stepCount, batchSize, parse.GetValue(seed), inFlight, parse.GetValue(learningRate));
+            var options = new RunOptions(stepCount, batchSize, parse.GetValue(seed), inFlight, parse.GetValue(learningRate), graphKind);
             string folder = parse.GetValue(output) ?? Path.Combine("runs", network.Name, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{graphName}");
             Directory.CreateDirectory(folder);
             string? deviceName = parse.GetValue(device);
 
             WriteConfig(folder, network, options, graphName, scheduleName, deviceName);
-            LocalRunResult result;
+            RunResult result;
             using (var tracing = StartTracing(Path.Combine(folder, "traces.jsonl"), parse.GetValue(consoleTraces)))
-                result = LocalRun.RunAsync(network, options, () => BackendCatalog.Create(deviceName, cpuThreads: 1)).GetAwaiter().GetResult();
-            WriteMetrics(folder, network, result);
-            WriteResults(folder, network, result, options);
+                result = Simulation.RunAsync(network, options, () => BackendCatalog.Create(deviceName, cpuThreads: 1)).GetAwaiter().GetResult();
+            WriteMetrics(folder, result);
+            WriteResults(folder, result, options);
             Console.WriteLine($"ran {stepCount} steps of {network.Name} ({graphName}, {scheduleName}) in {result.Elapsed.TotalSeconds:F2} s; run folder: {folder}");
-            foreach (var layer in network.Layers)
-                Console.WriteLine($"  {layer.Name,-10} local loss: first step {result.Losses[layer.Name][0]:F4}, last step {result.Losses[layer.Name][^1]:F4}");
+            foreach (var (node, losses) in LossesThatExist(result))
+                Console.WriteLine($"  {node,-10} loss: first step {losses[0]:F4}, last step {losses[^1]:F4}");
             Console.WriteLine($"next: plastic trace {folder}");
             return 0;
         });
@@ -86,7 +90,7 @@ public static class RunCommand
         return builder.Build();
     }
 
-    private static void WriteConfig(string folder, NetworkSpec network, LocalRunOptions options, string graph, string schedule, string? device)
+    private static void WriteConfig(string folder, NetworkSpec network, RunOptions options, string graph, string schedule, string? device)
     {
         var config = new JsonObject
         {
@@ -105,25 +109,29 @@ public static class RunCommand
         File.WriteAllText(Path.Combine(folder, "config.resolved.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
-    private static void WriteMetrics(string folder, NetworkSpec network, LocalRunResult result)
+    private static void WriteMetrics(string folder, RunResult result)
     {
-        var csv = new StringBuilder("step,layer,local_loss\n");
-        foreach (var layer in network.Layers)
-            for (int step = 0; step < result.Losses[layer.Name].Length; step++)
-                csv.Append(CultureInfo.InvariantCulture, $"{step},{layer.Name},{result.Losses[layer.Name][step]:R}\n");
+        var csv = new StringBuilder("step,node,loss\n");
+        foreach (var (node, losses) in LossesThatExist(result))
+            for (int step = 0; step < losses.Length; step++)
+                csv.Append(CultureInfo.InvariantCulture, $"{step},{node},{losses[step]:R}\n");
         File.WriteAllText(Path.Combine(folder, "metrics.csv"), csv.ToString());
     }
 
-    private static void WriteResults(string folder, NetworkSpec network, LocalRunResult result, LocalRunOptions options)
+    private static void WriteResults(string folder, RunResult result, RunOptions options)
     {
         var results = new JsonObject
         {
             ["elapsed_seconds"] = result.Elapsed.TotalSeconds,
             ["steps_per_second"] = options.Steps / result.Elapsed.TotalSeconds,
-            ["final_local_loss"] = new JsonObject(network.Layers.Select(l => KeyValuePair.Create(l.Name, (JsonNode?)JsonValue.Create(result.Losses[l.Name][^1])))),
+            ["final_loss"] = new JsonObject(LossesThatExist(result).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value[^1])))),
         };
         File.WriteAllText(Path.Combine(folder, "results.json"), results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
+
+    /// <summary>Nodes that report a loss (every layer of a local graph; the loss node of a backprop graph), in spec order.</summary>
+    private static IEnumerable<KeyValuePair<string, System.Collections.Immutable.ImmutableArray<double>>> LossesThatExist(RunResult result) =>
+        result.Losses.Where(kv => kv.Value.Length > 0 && !double.IsNaN(kv.Value[0])).OrderBy(kv => kv.Key, StringComparer.Ordinal);
 
     /// <summary>The commit of the working tree the tool runs in, for provenance; "unknown" outside a git checkout.</summary>
     private static string GitCommit()

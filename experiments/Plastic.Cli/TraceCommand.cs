@@ -36,7 +36,7 @@ public static class TraceCommand
             }
             else
             {
-                Console.WriteLine("verdict: not local; these crossed layer boundaries:");
+                Console.WriteLine($"verdict: not local; these crossed layer boundaries{(graph == "backprop" ? " (expected of the backprop graph)" : "")}:");
                 foreach (var v in violations) Console.WriteLine($"  {v}");
             }
             return 0;

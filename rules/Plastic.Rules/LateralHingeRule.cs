@@ -3,143 +3,26 @@ using Plastic.Compute;
 namespace Plastic.Rules;
 
 /// <summary>
-/// The CLAPP++ local loss with a lateral reference (PAPER.md 2.1, type 2, hinge f): the layer's
-/// output is average-pooled over k x k patches and flattened (z for view 1, c for view 2, c detached),
-/// scored through a trainable B, and
-///     L = mean_i [ max(0, 1 - z_i . B c_i) + max(0, 1 + z_neg(i) . B c_i) ].
-/// The gradient is formed from N x N score and gate matrices, so it never leaves the backend except
-/// for the N x N scores. B is trained with its own AdamW state.
+/// CLAPP++ with a lateral reference: each layer minimises the <see cref="ContrastiveHingeLoss"/> of
+/// its own output, the reference being the same layer's output on the other view. The weight
+/// update is that loss's gradient through the layer's own pool and activation only.
 /// </summary>
-public sealed class LateralHingeRule : ILocalRule
+public sealed class LateralHingeRule(IComputeBackend backend, int features, int? lossPool, RandomStream init, AdamWSettings optimizer) : ILocalRule
 {
-    private readonly IComputeBackend _b;
-    private readonly PoolGeometry? _pool;
-    private readonly AdamWSettings _optimizer;
-    private readonly Tensor _bMatrix, _bGrad, _bM, _bV;
-    private int _steps;
-    private Buffers? _buffers;
+    private readonly ContrastiveHingeLoss _loss = new(backend, features, lossPool, init, optimizer);
 
-    /// <param name="features">D: the size of the layer's loss features (its output after the loss pool, flattened).</param>
-    public LateralHingeRule(IComputeBackend backend, int features, int? lossPool, RandomStream init, AdamWSettings optimizer)
-    {
-        _b = backend;
-        _pool = lossPool is { } k ? new PoolGeometry(k) : null;
-        _optimizer = optimizer;
-        _bMatrix = backend.Allocate(new Shape(features, features));
-        // nn.Linear's default initialisation, as the paper's code uses for B.
-        float bound = 1f / MathF.Sqrt(features);
-        backend.FillUniform(_bMatrix, init, -bound, bound);
-        _bGrad = backend.Allocate(_bMatrix.Shape);
-        _bM = backend.Allocate(_bMatrix.Shape);
-        _bV = backend.Allocate(_bMatrix.Shape);
-    }
-
-    public string Name => "clapp++";
+    public string Name => ContrastiveHingeLoss.Name;
     public RuleSignals Needs => RuleSignals.Pairing;
-    public Tensor B => _bMatrix;
+    public Tensor B => _loss.B;
     /// <summary>dL/dB of the last step, before the optimiser used it (for inspection and tests).</summary>
-    public Tensor LastBGradient => _bGrad;
+    public Tensor LastBGradient => _loss.LastBGradient;
 
     public double ComputeUpdate(LocalView view, Tensor gradWeight, Tensor? gradBias)
     {
-        int n = view.BatchSize;
-        if (view.Negatives.Length != n)
-            throw new ArgumentException($"{Name}: the pairing holds {view.Negatives.Length} negatives for a batch of {n}.");
-        var buf = BuffersFor(view.Output, n);
-
-        // Loss features of both views: [2N, D].
-        if (_pool is { } pool) _b.AvgPool2dForward(view.Output, buf.Pooled!, pool);
-        var pooled = buf.PooledFlat;
-        var z = pooled.Rows(0, n);
-        var c = pooled.Rows(n, n);
-        _b.Gemm(c, false, _bMatrix, true, buf.Bc);          // Bc[i] = B c_i
-        _b.Gemm(z, false, buf.Bc, true, buf.Scores);        // S[j, i] = z_j . B c_i
-
-        var scores = buf.Scores.ToArray();
-        var gates = new float[n * n];
-        double loss = 0;
-        var negatives = view.Negatives.Span;
-        for (int i = 0; i < n; i++)
-        {
-            double positive = scores[i * n + i], negative = scores[negatives[i] * n + i];
-            loss += Math.Max(0, 1 - positive) + Math.Max(0, 1 + negative);
-            // dL/dz_j = sum_i G[j, i] B c_i: the hinge is active (slope -1 or +1) or silent (0).
-            if (positive < 1) gates[i * n + i] -= 1f / n;
-            if (negative > -1) gates[negatives[i] * n + i] += 1f / n;
-        }
-        _b.Upload(gates, buf.Gates);
-
-        // dL/dz = G Bc for view 1; view 2 is the detached reference: zero.
-        _b.Fill(buf.GradPooledFlat, 0f);
-        _b.Gemm(buf.Gates, false, buf.Bc, false, buf.GradPooledFlat.Rows(0, n));
-        // dL/dB = sum_ij G[j, i] (z_j c_i^T) ... written as B's gradient for Bc = c B^T: dB = (G^T z)^T c.
-        _b.Gemm(buf.Gates, true, z, false, buf.GtZ);        // [N, D]: row i = sum_j G[j, i] z_j
-        _b.Gemm(buf.GtZ, true, c, false, _bGrad);           // [D, D] = sum_i (G^T z)_i c_i^T
-        _b.AdamWStep(_bMatrix, _bGrad, _bM, _bV, _optimizer, ++_steps);
-
-        var gradOutput = buf.GradOutput;
-        if (_pool is { } p) _b.AvgPool2dBackward(buf.GradPooled!, gradOutput, p);
+        double loss = _loss.Compute(view.Output, view.BatchSize, view.Negatives.Span, out var gradOutput);
         view.WeightGradient(gradOutput, gradWeight, gradBias);
-        return loss / n;
+        return loss;
     }
 
-    private Buffers BuffersFor(Tensor output, int n)
-    {
-        if (_buffers?.Matches(output) == true) return _buffers;
-        _buffers?.Dispose();
-        return _buffers = new Buffers(_b, output, n, _pool, _bMatrix.Shape[0]);
-    }
-
-    public void Dispose()
-    {
-        _buffers?.Dispose();
-        foreach (var t in new[] { _bMatrix, _bGrad, _bM, _bV }) t.Dispose();
-    }
-
-    /// <summary>Scratch tensors for one output shape.</summary>
-    private sealed class Buffers : IDisposable
-    {
-        private readonly Shape _output;
-        private readonly List<Tensor> _owned = [];
-
-        public Buffers(IComputeBackend b, Tensor output, int n, PoolGeometry? pool, int features)
-        {
-            _output = output.Shape;
-            Tensor Own(Tensor t) { _owned.Add(t); return t; }
-            if (pool is { } p)
-            {
-                var s = output.Shape;
-                Pooled = Own(b.Allocate(new Shape(s[0], s[1], p.OutputSize(s[2]), p.OutputSize(s[3]))));
-                GradPooled = Own(b.Allocate(Pooled.Shape));
-                GradOutput = Own(b.Allocate(s));
-            }
-            else
-            {
-                GradOutput = Own(b.Allocate(output.Shape));
-            }
-            var flat = new Shape(2 * n, features);
-            PooledFlat = (Pooled ?? output).Reshape(flat);
-            GradPooledFlat = (GradPooled ?? GradOutput).Reshape(flat);
-            if (PooledFlat.Length != 2 * n * features)
-                throw new ShapeMismatchException($"clapp++: loss features of {output.Shape} do not have size {features}.");
-            Bc = Own(b.Allocate(new Shape(n, features)));
-            GtZ = Own(b.Allocate(new Shape(n, features)));
-            Scores = Own(b.Allocate(new Shape(n, n)));
-            Gates = Own(b.Allocate(new Shape(n, n)));
-        }
-
-        public Tensor? Pooled { get; }
-        public Tensor? GradPooled { get; }
-        public Tensor GradOutput { get; }
-        public Tensor PooledFlat { get; }
-        public Tensor GradPooledFlat { get; }
-        public Tensor Bc { get; }
-        public Tensor GtZ { get; }
-        public Tensor Scores { get; }
-        public Tensor Gates { get; }
-
-        public bool Matches(Tensor output) => output.Shape == _output;
-
-        public void Dispose() => _owned.ForEach(t => t.Dispose());
-    }
+    public void Dispose() => _loss.Dispose();
 }

@@ -24,8 +24,7 @@ public sealed class LocalLayerActor : ReceiveActor
     private readonly Wiring _wiring;
     private readonly AdamWSettings _optimizer;
     private readonly IActorRef _driver;
-    private readonly Tensor _gradWeight, _momentW, _secondW;
-    private readonly Tensor? _gradBias, _momentB, _secondB;
+    private readonly ParameterState _state;
     private readonly SortedDictionary<long, Forward> _forwards = [];
     private readonly Dictionary<long, Pairing> _pairings = [];
     private ImmutableDictionary<string, IActorRef> _nodes = ImmutableDictionary<string, IActorRef>.Empty;
@@ -42,21 +41,13 @@ public sealed class LocalLayerActor : ReceiveActor
         _optimizer = setup.Optimizer;
         _driver = setup.Driver;
         _nextStep = setup.FirstStep;
-        _gradWeight = _backend.Allocate(_block.Weight.Shape);
-        _momentW = _backend.Allocate(_block.Weight.Shape);
-        _secondW = _backend.Allocate(_block.Weight.Shape);
-        if (_block.Bias is { } bias)
-        {
-            _gradBias = _backend.Allocate(bias.Shape);
-            _momentB = _backend.Allocate(bias.Shape);
-            _secondB = _backend.Allocate(bias.Shape);
-        }
+        _state = new ParameterState(_backend, _block);
 
         Receive<Connect>(c => _nodes = c.Nodes);
         Receive<Forward>(f => Accept(f, () => _forwards[f.Step] = f));
         Receive<Pairing>(p => Accept(p, () => _pairings[p.Step] = p));
         Receive<ISimMessage>(m => Accept(m, () => { }));
-        Receive<GetParameters>(_ => Sender.Tell(new Parameters(_name, [.. _block.Weight.ToArray()], _block.Bias is null ? [] : [.. _block.Bias.ToArray()])));
+        Receive<GetParameters>(_ => Sender.Tell(_state.Snapshot(_name)));
     }
 
     private void Accept(ISimMessage message, Action store)
@@ -97,10 +88,8 @@ public sealed class LocalLayerActor : ReceiveActor
         int batch = activations.Dims[0] / 2;
         ReadOnlyMemory<int> negatives = default;
         if (_pairings.Remove(step, out var pairing)) negatives = pairing.Negatives.AsMemory();
-        double loss = _rule.ComputeUpdate(_block.ViewForRule(batch, negatives, topDown: null), _gradWeight, _gradBias);
-        int t = (int)(step + 1);
-        _backend.AdamWStep(_block.Weight, _gradWeight, _momentW, _secondW, _optimizer, t);
-        if (_block.Bias is { } bias) _backend.AdamWStep(bias, _gradBias!, _momentB!, _secondB!, _optimizer, t);
+        double loss = _rule.ComputeUpdate(_block.ViewForRule(batch, negatives, topDown: null), _state.GradWeight, _state.GradBias);
+        _state.Step(_optimizer, step);
         _driver.Tell(new StepDone(_name, step, loss));
     }
 
@@ -119,7 +108,7 @@ public sealed class LocalLayerActor : ReceiveActor
         _rule.Dispose();
         _block.Dispose();
         _input?.Dispose();
-        foreach (var t in new[] { _gradWeight, _momentW, _secondW, _gradBias, _momentB, _secondB }) t?.Dispose();
+        _state.Dispose();
         base.PostStop();
     }
 }

@@ -16,8 +16,8 @@ public sealed class LocalRunTests
         new LayerSpec("c4", LayerKind.Conv, 16, MaxPool: 2),
     ], [], "clapp++");
 
-    private static Task<LocalRunResult> Run(NetworkSpec spec, int maxInFlight, long steps = 6) =>
-        LocalRun.RunAsync(spec, new LocalRunOptions(steps, BatchSize: 4, Seed: 5, MaxInFlight: maxInFlight, LearningRate: 1e-3f), () => new CpuBackend(threads: 1));
+    private static Task<RunResult> Run(NetworkSpec spec, int maxInFlight, long steps = 6) =>
+        Simulation.RunAsync(spec, new RunOptions(steps, BatchSize: 4, Seed: 5, MaxInFlight: maxInFlight, LearningRate: 1e-3f), () => new CpuBackend(threads: 1));
 
     [Fact]
     public async Task Pipelined_schedule_gives_bit_identical_weights_to_the_sequential_one()
@@ -54,5 +54,35 @@ public sealed class LocalRunTests
         Assert.Contains("rule 'forward-forward'", e.Message);
         var invalid = SmallConv with { Layers = [.. SmallConv.Layers.Take(3), SmallConv.Layers[3] with { Width = -1 }] };
         await Assert.ThrowsAsync<SpecException>(() => Run(invalid, 1));
+    }
+}
+
+public sealed class FailingRuleTests
+{
+    /// <summary>A rule that works until a given step, then throws.</summary>
+    private sealed class BreaksAt(long step) : Plastic.Rules.ILocalRule
+    {
+        private long _calls;
+        public string Name => "breaks";
+        public Plastic.Rules.RuleSignals Needs => Plastic.Rules.RuleSignals.None;
+        public double ComputeUpdate(Plastic.Rules.LocalView view, Plastic.Compute.Tensor gradWeight, Plastic.Compute.Tensor? gradBias)
+        {
+            if (_calls++ == step) throw new InvalidOperationException("the rule's B went NaN");
+            view.Backend.Fill(gradWeight, 0f);
+            if (gradBias is not null) view.Backend.Fill(gradBias, 0f);
+            return 0;
+        }
+        public void Dispose() { }
+    }
+
+    [Fact]
+    public async Task A_rule_that_throws_stops_the_run_with_the_layer_step_and_reason()
+    {
+        var spec = Presets.Mlp(6, [5, 4, 3], "breaks");
+        var e = await Assert.ThrowsAsync<Plastic.Sim.Actors.SimulationException>(() => Simulation.RunAsync(spec, new RunOptions(5, BatchSize: 4, MaxInFlight: 2),
+            () => new CpuBackend(threads: 1), rules: (_, shape, _, _, _) => new BreaksAt(shape.Layer.Name == "fc2" ? 3 : long.MaxValue)));
+        Assert.Equal("fc2", e.Node);
+        Assert.Equal(3, e.Step);
+        Assert.Contains("the rule's B went NaN", e.Message);
     }
 }

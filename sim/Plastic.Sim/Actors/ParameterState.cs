@@ -1,0 +1,47 @@
+using Plastic.Compute;
+using Plastic.Sim.Blocks;
+
+namespace Plastic.Sim.Actors;
+
+/// <summary>A layer's gradient buffers and AdamW moments for its weight and bias, owned by its actor.</summary>
+internal sealed class ParameterState : IDisposable
+{
+    private readonly IComputeBackend _backend;
+    private readonly LayerBlock _block;
+    private readonly Tensor _momentW, _secondW;
+    private readonly Tensor? _momentB, _secondB;
+
+    public ParameterState(IComputeBackend backend, LayerBlock block)
+    {
+        _backend = backend;
+        _block = block;
+        GradWeight = backend.Allocate(block.Weight.Shape);
+        _momentW = backend.Allocate(block.Weight.Shape);
+        _secondW = backend.Allocate(block.Weight.Shape);
+        if (block.Bias is { } bias)
+        {
+            GradBias = backend.Allocate(bias.Shape);
+            _momentB = backend.Allocate(bias.Shape);
+            _secondB = backend.Allocate(bias.Shape);
+        }
+    }
+
+    public Tensor GradWeight { get; }
+    public Tensor? GradBias { get; }
+
+    /// <summary>One AdamW step with the gradients in GradWeight / GradBias; steps count from 0 in the protocol, from 1 in AdamW.</summary>
+    public void Step(AdamWSettings optimizer, long step)
+    {
+        int t = checked((int)(step + 1));
+        _backend.AdamWStep(_block.Weight, GradWeight, _momentW, _secondW, optimizer, t);
+        if (_block.Bias is { } bias) _backend.AdamWStep(bias, GradBias!, _momentB!, _secondB!, optimizer, t);
+    }
+
+    public Parameters Snapshot(string layer) =>
+        new(layer, [.. _block.Weight.ToArray()], _block.Bias is null ? [] : [.. _block.Bias.ToArray()]);
+
+    public void Dispose()
+    {
+        foreach (var t in new[] { GradWeight, _momentW, _secondW, GradBias, _momentB, _secondB }) t?.Dispose();
+    }
+}

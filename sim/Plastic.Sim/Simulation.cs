@@ -1,0 +1,123 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Configuration;
+using Plastic.Compute;
+using Plastic.Rules;
+using Plastic.Sim.Actors;
+using Plastic.Sim.Blocks;
+using Plastic.Sim.Protocol;
+using Plastic.Topology;
+
+namespace Plastic.Sim;
+
+/// <summary>Which actor graph runs a network: layer-local learning, or the global-backprop baseline.</summary>
+public enum GraphKind { Local, Backprop }
+
+/// <summary>How to run a network.</summary>
+public sealed record RunOptions(
+    long Steps,
+    int BatchSize = 32,
+    ulong Seed = 2,
+    /// <summary>Steps allowed in flight: 1 = sequential (step t+1 starts when every node has finished t). Backprop needs 1.</summary>
+    int MaxInFlight = 1,
+    /// <summary>PAPER.md 4.3: AdamW, lr 2e-4, weight decay 0.</summary>
+    float LearningRate = 2e-4f,
+    GraphKind Graph = GraphKind.Local);
+
+/// <summary>What a run produced: the loss each reporting node gave per step (NaN for none) and every layer's final parameters.</summary>
+public sealed record RunResult(
+    ImmutableDictionary<string, ImmutableArray<double>> Losses,
+    ImmutableDictionary<string, Parameters> Parameters,
+    TimeSpan Elapsed);
+
+/// <summary>Makes the local rule of one layer.</summary>
+public delegate ILocalRule RuleFactory(NetworkSpec spec, LayerShape shape, IComputeBackend backend, RandomStream init, AdamWSettings optimizer);
+
+/// <summary>
+/// Builds the actor graph of a network spec, runs it and collects the result. Each node gets its own
+/// backend from the factory; blocks, rules and losses are initialised from (seed, layer), so the same
+/// seed gives the same weights bit for bit. Everything is validated before any actor starts.
+/// </summary>
+public static class Simulation
+{
+    /// <summary>Akka logs warnings and errors only: a run's output is its results, not the actor system's start-up.</summary>
+    private const string QuietLogging = "akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING\nakka.log-dead-letters-during-shutdown = off\n";
+
+    public static async Task<RunResult> RunAsync(NetworkSpec spec, RunOptions options, Func<IComputeBackend> backendFactory,
+        IBatchSource? source = null, RuleFactory? rules = null)
+    {
+        var shapes = NetworkValidator.Validate(spec);
+        if (options.Graph == GraphKind.Backprop && options.MaxInFlight != 1)
+            throw new ArgumentException($"The backprop graph is backward-locked: it runs one step at a time (MaxInFlight 1), not {options.MaxInFlight}.");
+        rules ??= DefaultRule;
+        var wiring = options.Graph == GraphKind.Local ? GraphWiring.Local(spec) : GraphWiring.Backprop(spec);
+        source ??= new SyntheticBatches(spec.Input, options.BatchSize, options.Seed);
+        var optimizer = new AdamWSettings(options.LearningRate);
+        var reporters = spec.Layers.Select(l => l.Name).ToList();
+        if (options.Graph == GraphKind.Backprop) reporters.Add(GraphWiring.LossNode);
+        var losses = reporters.ToDictionary(n => n, _ => new double[options.Steps]);
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // Rules and blocks are made before the actors, so that a bad rule name fails before anything runs.
+        var backends = shapes.Select(_ => backendFactory()).ToList();
+        var blocks = shapes.Select((s, i) => new LayerBlock(backends[i], s, new RandomStream(options.Seed, (ulong)i))).ToList();
+        List<ILocalRule>? layerRules = null;
+        try
+        {
+            if (options.Graph == GraphKind.Local)
+                layerRules = shapes.Select((s, i) => rules(spec, s, backends[i], new RandomStream(options.Seed, 1000UL + (ulong)i), optimizer)).ToList();
+        }
+        catch
+        {
+            blocks.ForEach(b => b.Dispose());
+            throw;
+        }
+
+        using var system = ActorSystem.Create("plastic", ConfigurationFactory.ParseString(QuietLogging + SimMessageSerializer.Config));
+        var clock = Stopwatch.StartNew();
+        Action<StepDone> record = d => losses[d.Layer][d.Step] = d.Loss; // called from the input actor only
+        var input = system.ActorOf(Props.Create(() => new InputActor(source, wiring, reporters.Count, options.Steps, options.MaxInFlight, record, finished)),
+            GraphWiring.InputNode);
+        var nodes = ImmutableDictionary.CreateBuilder<string, IActorRef>();
+        nodes[GraphWiring.InputNode] = input;
+        for (int i = 0; i < shapes.Count; i++)
+        {
+            string name = spec.Layers[i].Name;
+            nodes[name] = options.Graph == GraphKind.Local
+                ? system.ActorOf(Props.Create(() => new LocalLayerActor(new LayerSetup(name, backends[i], blocks[i], layerRules![i], wiring, optimizer, input, 0))), name)
+                : system.ActorOf(Props.Create(() => new BackpropLayerActor(new BackpropLayerSetup(name, backends[i], blocks[i], wiring, optimizer, input))), name);
+        }
+        if (options.Graph == GraphKind.Backprop)
+        {
+            var top = shapes[^1];
+            var lossBackend = backendFactory();
+            // B starts where the top layer's local rule would start, so both graphs begin from the same loss.
+            var loss = new ContrastiveHingeLoss(lossBackend, top.LossFeatures.Size, top.Layer.LossPool, new RandomStream(options.Seed, 1000UL + (ulong)(shapes.Count - 1)), optimizer);
+            nodes[GraphWiring.LossNode] = system.ActorOf(Props.Create(() => new LossActor(lossBackend, loss, wiring, input)), GraphWiring.LossNode);
+        }
+        var connect = new Connect(nodes.ToImmutable());
+        foreach (var node in connect.Nodes.Values) node.Tell(connect);
+
+        await finished.Task.ConfigureAwait(false);
+        clock.Stop();
+        var parameters = ImmutableDictionary.CreateBuilder<string, Parameters>();
+        foreach (var layer in spec.Layers)
+            parameters[layer.Name] = await connect.Nodes[layer.Name].Ask<Parameters>(new GetParameters(), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        await system.Terminate().ConfigureAwait(false);
+        return new RunResult(losses.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray()), parameters.ToImmutable(), clock.Elapsed);
+    }
+
+    /// <summary>The rules local runs know by name.</summary>
+    public static ILocalRule DefaultRule(NetworkSpec spec, LayerShape shape, IComputeBackend backend, RandomStream init, AdamWSettings optimizer)
+    {
+        string rule = spec.RuleOf(shape.Layer);
+        if (spec.Feedback.Any(e => e.To == shape.Layer.Name))
+            throw new ArgumentException($"Layer '{shape.Layer.Name}': direct-feedback rules are not implemented yet; remove its feedback edge or wait for the rules issue.");
+        return rule switch
+        {
+            ContrastiveHingeLoss.Name => new LateralHingeRule(backend, shape.LossFeatures.Size, shape.Layer.LossPool, init, optimizer),
+            _ => throw new ArgumentException($"Layer '{shape.Layer.Name}': rule '{rule}' is not available for local runs yet. Available: clapp++."),
+        };
+    }
+}

@@ -1,0 +1,47 @@
+using Plastic.Compute.Cpu;
+using Plastic.Sim;
+using Plastic.Tests.Support;
+using Plastic.Topology;
+
+namespace Plastic.Tests.Sim;
+
+public sealed class BackpropRunTests
+{
+    private static Task<RunResult> Run(NetworkSpec spec, GraphKind graph, long steps) =>
+        Simulation.RunAsync(spec, new RunOptions(steps, BatchSize: 4, Seed: 9, LearningRate: 1e-3f, Graph: graph), () => new CpuBackend(threads: 1));
+
+    private static readonly NetworkSpec Conv = new("conv3", new InputSpec(2, 8, 8),
+    [
+        new LayerSpec("c1", LayerKind.Conv, 4),
+        new LayerSpec("c2", LayerKind.Conv, 6, MaxPool: 2),
+        new LayerSpec("c3", LayerKind.Conv, 8, LossPool: 2),
+    ], [], "clapp++");
+
+    [Fact]
+    public async Task With_one_layer_backprop_and_local_learning_are_the_same_computation()
+    {
+        // PAPER.md 7.11: at the top layer the local update equals the backprop update.
+        var one = Conv with { Layers = [Conv.Layers[0] with { LossPool = 2 }] };
+        var local = await Run(one, GraphKind.Local, 4);
+        var bp = await Run(one, GraphKind.Backprop, 4);
+        Tolerance.AssertBitIdentical(local.Parameters["c1"].Weight.AsSpan(), bp.Parameters["c1"].Weight.AsSpan(), "weights after 4 steps");
+        Assert.Equal(local.Losses["c1"].ToArray(), bp.Losses["loss"].ToArray());
+    }
+
+    [Fact]
+    public async Task After_one_step_the_top_layer_of_both_graphs_is_updated_identically_and_lower_layers_differ()
+    {
+        var local = await Run(Conv, GraphKind.Local, 1);
+        var bp = await Run(Conv, GraphKind.Backprop, 1);
+        Tolerance.AssertBitIdentical(local.Parameters["c3"].Weight.AsSpan(), bp.Parameters["c3"].Weight.AsSpan(), "top layer");
+        Assert.NotEqual(local.Parameters["c1"].Weight.ToArray(), bp.Parameters["c1"].Weight.ToArray());
+    }
+
+    [Fact]
+    public async Task Backprop_runs_one_step_at_a_time()
+    {
+        var e = await Assert.ThrowsAsync<ArgumentException>(() =>
+            Simulation.RunAsync(Conv, new RunOptions(2, BatchSize: 4, MaxInFlight: 3, Graph: GraphKind.Backprop), () => new CpuBackend(threads: 1)));
+        Assert.Contains("backward-locked", e.Message);
+    }
+}
