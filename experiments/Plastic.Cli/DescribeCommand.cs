@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Plastic.Sim.Protocol;
 using Plastic.Topology;
 
 namespace Plastic.Cli;
@@ -50,8 +51,27 @@ public static class DescribeCommand
         }
         Console.WriteLine($"{"",2} {"total",-10} {"",-6} {"",-12} {"",-12} {"",-12} {"",-12} {"",9} {shapes.Sum(s => s.LossFeatures.Size),-18} {shapes.Sum(s => s.Weights),12:N0}");
         Console.WriteLine();
-        Console.WriteLine("edges:");
+        Console.WriteLine("edges of the spec:");
         foreach (var e in spec.Edges())
             Console.WriteLine($"  {e.From,-10} -> {e.To,-10} {(e.Kind == EdgeKind.Forward ? "forward" : "direct-feedback (top-down reference)")}");
+        PrintGraph("local graph (actors: input, one per layer); each edge carries only these message kinds", GraphWiring.Local(spec));
+        PrintGraph("backprop graph (actors: input, one per layer, loss)", GraphWiring.Backprop(spec));
+        Console.WriteLine();
+        Console.WriteLine("phases of a step t (local graph):");
+        Console.WriteLine("  1. input: Forward(t, two views) to the first layer; Pairing(t) to every layer");
+        Console.WriteLine("  2. each layer, once it holds Forward(t) and the signals its rule declares for t (today the pairing; direct-feedback rules are still to come):");
+        Console.WriteLine("     forward its block, send Forward(t) up, apply its rule to its own tensors, step its optimiser, report StepDone(t)");
+        Console.WriteLine("  3. input: send step t+k when at most k-1 steps are unfinished (k = steps in flight; 1 = sequential)");
+        Console.WriteLine("phases of a step t (backprop graph, one step at a time):");
+        Console.WriteLine("  1. input: Forward(t) to the first layer, Pairing(t) to the loss node; 2. layers forward and send Forward(t) up to the loss");
+        Console.WriteLine("  3. loss: Backward(t, dL/d top output) to the top layer; 4. each layer: Backward(t) down, optimiser step, StepDone(t)");
+    }
+
+    private static void PrintGraph(string title, Wiring wiring)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"{title}:");
+        foreach (var e in wiring.Edges.OrderBy(e => e.Allows.Min()).ThenBy(e => e.From, StringComparer.Ordinal).ThenBy(e => e.To, StringComparer.Ordinal))
+            Console.WriteLine($"  {e.From,-10} -> {e.To,-10} {string.Join(", ", e.Allows.Order())}");
     }
 }
