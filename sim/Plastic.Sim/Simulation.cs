@@ -23,11 +23,17 @@ public sealed record RunOptions(
     int MaxInFlight = 1,
     /// <summary>PAPER.md 4.3: AdamW, lr 2e-4, weight decay 0.</summary>
     float LearningRate = 2e-4f,
-    GraphKind Graph = GraphKind.Local);
+    GraphKind Graph = GraphKind.Local,
+    /// <summary>How many steps old a top-down reference may be; 0 (the default) waits for the reference of the same step. Above 0 results depend on timing.</summary>
+    int Staleness = 0);
 
-/// <summary>What a run produced: the loss each reporting node gave per step (NaN for none) and every layer's final parameters.</summary>
+/// <summary>
+/// What a run produced: the loss each reporting node gave per step (NaN for none), the step of the
+/// top-down reference each layer's rule used per step (-1 for none), and every layer's final parameters.
+/// </summary>
 public sealed record RunResult(
     ImmutableDictionary<string, ImmutableArray<double>> Losses,
+    ImmutableDictionary<string, ImmutableArray<long>> ReferenceSteps,
     ImmutableDictionary<string, Parameters> Parameters,
     TimeSpan Elapsed);
 
@@ -56,7 +62,9 @@ public static class Simulation
         var optimizer = new AdamWSettings(options.LearningRate);
         var reporters = spec.Layers.Select(l => l.Name).ToList();
         if (options.Graph == GraphKind.Backprop) reporters.Add(GraphWiring.LossNode);
+        if (options.Staleness < 0) throw new ArgumentException($"Staleness {options.Staleness} must be 0 or more.");
         var losses = reporters.ToDictionary(n => n, _ => new double[options.Steps]);
+        var referenceSteps = reporters.ToDictionary(n => n, _ => Enumerable.Repeat(-1L, (int)options.Steps).ToArray());
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // Rules and blocks are made before the actors, so that a bad rule name fails before anything runs.
@@ -76,7 +84,11 @@ public static class Simulation
 
         using var system = ActorSystem.Create("plastic", ConfigurationFactory.ParseString(QuietLogging + SimMessageSerializer.Config));
         var clock = Stopwatch.StartNew();
-        Action<StepDone> record = d => losses[d.Layer][d.Step] = d.Loss; // called from the input actor only
+        Action<StepDone> record = d => // called from the input actor only
+        {
+            losses[d.Layer][d.Step] = d.Loss;
+            referenceSteps[d.Layer][d.Step] = d.ReferenceStep ?? -1;
+        };
         var input = system.ActorOf(Props.Create(() => new InputActor(source, wiring, reporters.Count, options.Steps, options.MaxInFlight, record, finished)),
             GraphWiring.InputNode);
         var nodes = ImmutableDictionary.CreateBuilder<string, IActorRef>();
@@ -85,7 +97,7 @@ public static class Simulation
         {
             string name = spec.Layers[i].Name;
             nodes[name] = options.Graph == GraphKind.Local
-                ? system.ActorOf(Props.Create(() => new LocalLayerActor(new LayerSetup(name, backends[i], blocks[i], layerRules![i], wiring, optimizer, input, 0))), name)
+                ? system.ActorOf(Props.Create(() => new LocalLayerActor(new LayerSetup(name, backends[i], blocks[i], layerRules![i], wiring, optimizer, input, 0, options.Staleness))), name)
                 : system.ActorOf(Props.Create(() => new BackpropLayerActor(new BackpropLayerSetup(name, backends[i], blocks[i], wiring, optimizer, input))), name);
         }
         if (options.Graph == GraphKind.Backprop)
@@ -105,7 +117,8 @@ public static class Simulation
         foreach (var layer in spec.Layers)
             parameters[layer.Name] = await connect.Nodes[layer.Name].Ask<Parameters>(new GetParameters(), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         await system.Terminate().ConfigureAwait(false);
-        return new RunResult(losses.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray()), parameters.ToImmutable(), clock.Elapsed);
+        return new RunResult(losses.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray()),
+            referenceSteps.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray()), parameters.ToImmutable(), clock.Elapsed);
     }
 
     /// <summary>The rules local runs know by name.</summary>

@@ -9,8 +9,11 @@ namespace Plastic.Sim.Actors;
 /// <summary>Tells a node the actor of every other node it may address, once, before the first step.</summary>
 public sealed record Connect(ImmutableDictionary<string, IActorRef> Nodes);
 
-/// <summary>A layer finished step <paramref name="Step"/>: its update is applied. Loss is its local loss (NaN for none).</summary>
-public sealed record StepDone(string Layer, long Step, double Loss);
+/// <summary>
+/// A node finished step <paramref name="Step"/>: its update is applied. Loss is its local loss (NaN
+/// for none); ReferenceStep is the step of the top-down reference its rule used, if any.
+/// </summary>
+public sealed record StepDone(string Layer, long Step, double Loss, long? ReferenceStep = null);
 
 /// <summary>A node could not go on: the run stops with the node, the step and the reason.</summary>
 public sealed record NodeFailed(string Node, long Step, string Reason);

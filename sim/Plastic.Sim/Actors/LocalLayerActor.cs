@@ -10,10 +10,12 @@ namespace Plastic.Sim.Actors;
 
 /// <summary>
 /// One layer of a local-learning graph. It owns its block (weights, activations), its rule (with
-/// B and the rule's optimiser state) and its weight optimiser state. It handles step t when both
-/// the activations of step t and the signals its rule declares for step t are there, in step order:
-/// forward, send the output up, apply the rule, step the optimiser. Every received message is
-/// checked against the graph's wiring; an undeclared one stops the run.
+/// B and the rule's optimiser state) and its weight optimiser state, and works through its steps in
+/// order, in two phases per step: (1) as soon as Forward(t) is there, forward the block and send the
+/// output up (a layer with declared feedback edges also sends its top-down reference down); (2) once
+/// the signals its rule declares for t are there, apply the rule and step the optimiser. Step t+1's
+/// forward waits for step t's update, so every schedule computes the same thing. Every received
+/// message is checked against the graph's wiring; an undeclared one stops the run.
 /// </summary>
 public sealed class LocalLayerActor : ReceiveActor
 {
@@ -24,12 +26,16 @@ public sealed class LocalLayerActor : ReceiveActor
     private readonly Wiring _wiring;
     private readonly AdamWSettings _optimizer;
     private readonly IActorRef _driver;
+    private readonly int _staleness;
     private readonly ParameterState _state;
-    private readonly SortedDictionary<long, Forward> _forwards = [];
+    private readonly TopDownSource? _topDownSource;
+    private readonly Dictionary<long, Forward> _forwards = [];
     private readonly Dictionary<long, Pairing> _pairings = [];
+    private readonly SortedDictionary<long, TopDownReference> _references = [];
     private ImmutableDictionary<string, IActorRef> _nodes = ImmutableDictionary<string, IActorRef>.Empty;
-    private Tensor? _input;
+    private Tensor? _input, _reference;
     private long _nextStep;
+    private bool _awaitingUpdate;
 
     public LocalLayerActor(LayerSetup setup)
     {
@@ -41,11 +47,15 @@ public sealed class LocalLayerActor : ReceiveActor
         _optimizer = setup.Optimizer;
         _driver = setup.Driver;
         _nextStep = setup.FirstStep;
+        _staleness = setup.Staleness;
         _state = new ParameterState(_backend, _block);
+        if (_wiring.Targets(_name, MessageKind.TopDownReference).Any())
+            _topDownSource = new TopDownSource(_backend, _block.Shape);
 
         Receive<Connect>(c => _nodes = c.Nodes);
         Receive<Forward>(f => Accept(f, () => _forwards[f.Step] = f));
         Receive<Pairing>(p => Accept(p, () => _pairings[p.Step] = p));
+        Receive<TopDownReference>(r => Accept(r, () => _references[r.Step] = r));
         Receive<ISimMessage>(m => Accept(m, () => { }));
         Receive<GetParameters>(_ => Sender.Tell(_state.Snapshot(_name)));
     }
@@ -57,7 +67,7 @@ public sealed class LocalLayerActor : ReceiveActor
         {
             _wiring.Check(message.From, _name, message.Kind);
             store();
-            while (Ready(_nextStep)) Process(_nextStep++);
+            Advance();
         }
         catch (Exception e)
         {
@@ -67,13 +77,45 @@ public sealed class LocalLayerActor : ReceiveActor
         }
     }
 
-    private bool Ready(long step) =>
-        _forwards.ContainsKey(step) && (!_rule.Needs.HasFlag(RuleSignals.Pairing) || _pairings.ContainsKey(step));
-
-    private void Process(long step)
+    /// <summary>Runs every phase that its messages allow, in step order.</summary>
+    private void Advance()
     {
-        var forward = _forwards[step];
-        _forwards.Remove(step);
+        while (true)
+        {
+            if (!_awaitingUpdate && _forwards.Remove(_nextStep, out var forward))
+            {
+                ForwardPhase(forward);
+                _awaitingUpdate = true;
+            }
+            else if (_awaitingUpdate && SignalsReady(_nextStep, out var reference))
+            {
+                UpdatePhase(_nextStep, reference);
+                _awaitingUpdate = false;
+                _nextStep++;
+            }
+            else
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The pairing of step t, and a top-down reference: by default of step t itself; with a staleness
+    /// bound s, the newest one from steps t-s .. t.
+    /// </summary>
+    private bool SignalsReady(long step, out TopDownReference? reference)
+    {
+        reference = null;
+        if (_rule.Needs.HasFlag(RuleSignals.Pairing) && !_pairings.ContainsKey(step)) return false;
+        if (!_rule.Needs.HasFlag(RuleSignals.TopDownReference)) return true;
+        foreach (var old in _references.Keys.Where(k => k < step - _staleness).ToList()) _references.Remove(old);
+        reference = _references.Where(r => r.Key <= step).Select(r => r.Value).LastOrDefault();
+        return reference is not null;
+    }
+
+    private void ForwardPhase(Forward forward)
+    {
         var activations = forward.Activations;
         if (_input is null || _input.Shape != activations.Shape)
         {
@@ -83,14 +125,33 @@ public sealed class LocalLayerActor : ReceiveActor
         activations.CopyTo(_backend, _input);
         var output = _block.Forward(_input);
         foreach (var target in _wiring.Targets(_name, MessageKind.Forward))
-            Send(target, new Forward(_name, step, TensorPayload.From(output), SimTelemetry.Outgoing()));
+            Send(target, new Forward(_name, forward.Step, TensorPayload.From(output), SimTelemetry.Outgoing()));
+        if (_topDownSource is not null)
+        {
+            var reference = TensorPayload.From(_topDownSource.Reference(output, activations.Dims[0] / 2));
+            foreach (var target in _wiring.Targets(_name, MessageKind.TopDownReference))
+                Send(target, new TopDownReference(_name, forward.Step, reference, SimTelemetry.Outgoing()));
+        }
+    }
 
-        int batch = activations.Dims[0] / 2;
-        ReadOnlyMemory<int> negatives = default;
-        if (_pairings.Remove(step, out var pairing)) negatives = pairing.Negatives.AsMemory();
-        double loss = _rule.ComputeUpdate(_block.ViewForRule(batch, negatives, topDown: null), _state.GradWeight, _state.GradBias);
+    private void UpdatePhase(long step, TopDownReference? reference)
+    {
+        int batch = _block.Output.Shape[0] / 2;
+        ReadOnlyMemory<int> negatives = _pairings.Remove(step, out var pairing) ? pairing.Negatives.AsMemory() : default;
+        Tensor? topDown = null;
+        if (reference is not null)
+        {
+            if (_reference is null || _reference.Shape != reference.Reference.Shape)
+            {
+                _reference?.Dispose();
+                _reference = _backend.Allocate(reference.Reference.Shape);
+            }
+            reference.Reference.CopyTo(_backend, _reference);
+            topDown = _reference;
+        }
+        double loss = _rule.ComputeUpdate(_block.ViewForRule(batch, negatives, topDown), _state.GradWeight, _state.GradBias);
         _state.Step(_optimizer, step);
-        _driver.Tell(new StepDone(_name, step, loss));
+        _driver.Tell(new StepDone(_name, step, loss, reference?.Step));
     }
 
     /// <summary>Sends through the wiring: a kind the edge does not declare is refused before it leaves.</summary>
@@ -107,11 +168,17 @@ public sealed class LocalLayerActor : ReceiveActor
     {
         _rule.Dispose();
         _block.Dispose();
-        _input?.Dispose();
         _state.Dispose();
+        _topDownSource?.Dispose();
+        _input?.Dispose();
+        _reference?.Dispose();
         base.PostStop();
     }
 }
 
-/// <summary>What a layer actor is created with; it takes ownership of the block and the rule.</summary>
-public sealed record LayerSetup(string Name, IComputeBackend Backend, LayerBlock Block, ILocalRule Rule, Wiring Wiring, AdamWSettings Optimizer, IActorRef Driver, long FirstStep = 0);
+/// <summary>
+/// What a layer actor is created with; it takes ownership of the block and the rule. Staleness is
+/// how many steps old a top-down reference may be (0: wait for the reference of the same step).
+/// </summary>
+public sealed record LayerSetup(string Name, IComputeBackend Backend, LayerBlock Block, ILocalRule Rule, Wiring Wiring, AdamWSettings Optimizer, IActorRef Driver,
+    long FirstStep = 0, int Staleness = 0);

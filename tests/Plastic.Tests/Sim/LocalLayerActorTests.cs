@@ -39,16 +39,19 @@ public sealed class LocalLayerActorTests : Akka.TestKit.Xunit2.TestKit
     private static Pairing Pairs(long step) => new("input", step, [1, 0], TraceContext.None);
 
     [Fact]
-    public void Waits_for_the_pairing_then_sends_its_output_up_and_reports_the_step()
+    public void Sends_its_output_up_at_once_and_updates_when_the_pairing_arrives()
     {
         _layer.Tell(Batch(0));
-        _above.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // the rule needs the pairing first
-        _layer.Tell(Pairs(0));
         var up = _above.ExpectMsg<Forward>();
         Assert.Equal("fc1", up.From);
         Assert.Equal([4, 5], up.Activations.Dims.ToArray());
+        _driver.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // the rule needs the pairing before the update
+        _layer.Tell(Batch(1));
+        _above.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // step 1's forward waits for step 0's update
+        _layer.Tell(Pairs(0));
         var done = _driver.ExpectMsg<StepDone>();
         Assert.Equal(("fc1", 0L), (done.Layer, done.Step));
+        Assert.Equal(1, _above.ExpectMsg<Forward>().Step);
     }
 
     [Fact]
