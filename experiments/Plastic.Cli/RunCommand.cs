@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using OpenTelemetry;
+using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Plastic.Compute;
 using Plastic.Sim;
@@ -68,6 +69,7 @@ public static class RunCommand
             WriteConfig(folder, network, options, graphName, scheduleName, deviceName);
             RunResult result;
             using (var tracing = StartTracing(Path.Combine(folder, "traces.jsonl"), parse.GetValue(consoleTraces)))
+            using (var metrics = StartMetrics(parse.GetValue(consoleTraces)))
                 result = Simulation.RunAsync(network, options, () => BackendCatalog.Create(deviceName, cpuThreads: 1)).GetAwaiter().GetResult();
             WriteMetrics(folder, result);
             WriteResults(folder, result, options);
@@ -87,6 +89,17 @@ public static class RunCommand
             .AddProcessor(new BatchActivityExportProcessor(new JsonlSpanExporter(spansPath)));
         if (console) builder.AddConsoleExporter();
         if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"))) builder.AddOtlpExporter();
+        return builder.Build();
+    }
+
+    /// <summary>The message and byte counters go to the console with --console-traces and to OTLP when an endpoint is set.</summary>
+    private static MeterProvider? StartMetrics(bool console)
+    {
+        bool otlp = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        if (!console && !otlp) return null;
+        var builder = Sdk.CreateMeterProviderBuilder().AddMeter(SimTelemetry.Name);
+        if (console) builder.AddConsoleExporter();
+        if (otlp) builder.AddOtlpExporter();
         return builder.Build();
     }
 

@@ -74,7 +74,10 @@ public static class Simulation
         try
         {
             if (options.Graph == GraphKind.Local)
+            {
                 layerRules = shapes.Select((s, i) => rules(spec, s, backends[i], new RandomStream(options.Seed, 1000UL + (ulong)i), optimizer)).ToList();
+                for (int i = 0; i < shapes.Count; i++) CheckSignalsAreDeclared(spec.Layers[i].Name, layerRules[i], wiring);
+            }
         }
         catch
         {
@@ -119,6 +122,19 @@ public static class Simulation
         await system.Terminate().ConfigureAwait(false);
         return new RunResult(losses.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray()),
             referenceSteps.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray()), parameters.ToImmutable(), clock.Elapsed);
+    }
+
+    /// <summary>
+    /// A rule may only ask for signals that the graph declares for its layer: asking for a top-down
+    /// reference without a direct-feedback edge is a request for non-local information, refused
+    /// before the run starts.
+    /// </summary>
+    private static void CheckSignalsAreDeclared(string layer, ILocalRule rule, Wiring wiring)
+    {
+        if (rule.Needs.HasFlag(RuleSignals.TopDownReference) && !wiring.Edges.Any(e => e.To == layer && e.Allows.Contains(MessageKind.TopDownReference)))
+            throw new LocalityViolationException($"Layer '{layer}': rule '{rule.Name}' needs a top-down reference, but no direct-feedback edge to '{layer}' is declared; declare one in the spec's feedback edges.");
+        if (rule.Needs.HasFlag(RuleSignals.Pairing) && !wiring.Allows(GraphWiring.InputNode, layer, MessageKind.Pairing))
+            throw new LocalityViolationException($"Layer '{layer}': rule '{rule.Name}' needs the pairing, which this graph does not send to it.");
     }
 
     /// <summary>The rules local runs know by name.</summary>

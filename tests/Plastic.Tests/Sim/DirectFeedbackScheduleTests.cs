@@ -58,6 +58,16 @@ public sealed class DirectFeedbackScheduleTests
     }
 
     [Fact]
+    public async Task A_rule_asking_for_a_reference_its_layer_is_not_wired_for_is_refused_before_the_run()
+    {
+        // fc3 loses its feedback edge but its rule still asks for a top-down reference: non-local information.
+        var spec = Net with { Rule = "clapp++", Feedback = [new EdgeSpec("fc4", "fc1"), new EdgeSpec("fc4", "fc2")] };
+        var e = await Assert.ThrowsAsync<Plastic.Sim.Protocol.LocalityViolationException>(() =>
+            Simulation.RunAsync(spec, new RunOptions(2, BatchSize: 4), () => new CpuBackend(threads: 1), rules: Rule));
+        Assert.Contains("Layer 'fc3': rule 'uses-reference' needs a top-down reference", e.Message);
+    }
+
+    [Fact]
     public async Task With_a_staleness_bound_a_layer_may_use_a_recent_reference_but_never_a_future_or_too_old_one()
     {
         var result = await Run(maxInFlight: 4, staleness: 2);
