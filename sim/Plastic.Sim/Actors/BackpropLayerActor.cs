@@ -21,9 +21,9 @@ public sealed class BackpropLayerActor : ReceiveActor
     private readonly AdamWSettings _optimizer;
     private readonly IActorRef _driver;
     private readonly ParameterState _state;
-    private Akka.Actor.IActorRef? _below, _above;
-    private string? _belowName, _aboveName;
-    private Tensor? _input, _gradOutput, _gradInput;
+    private readonly Outbox _outbox;
+    private readonly TensorSlot _input, _gradOutput, _gradInput;
+    private readonly bool _isFirst;
     private long _forwardStep = -1;
 
     public BackpropLayerActor(BackpropLayerSetup setup)
@@ -35,14 +35,13 @@ public sealed class BackpropLayerActor : ReceiveActor
         _optimizer = setup.Optimizer;
         _driver = setup.Driver;
         _state = new ParameterState(_backend, _block);
+        _outbox = new Outbox(_name, _wiring);
+        _input = new TensorSlot(_backend);
+        _gradOutput = new TensorSlot(_backend);
+        _gradInput = new TensorSlot(_backend);
+        _isFirst = !_outbox.Targets(MessageKind.Backward).Any();
 
-        Receive<Connect>(c =>
-        {
-            _aboveName = _wiring.Targets(_name, MessageKind.Forward).Single();
-            _above = c.Nodes[_aboveName];
-            _belowName = _wiring.Targets(_name, MessageKind.Backward).SingleOrDefault();
-            if (_belowName is not null) _below = c.Nodes[_belowName];
-        });
+        Receive<Connect>(_outbox.Connect);
         Receive<ISimMessage>(Handle);
         Receive<GetParameters>(_ => Sender.Tell(_state.Snapshot(_name)));
     }
@@ -70,46 +69,32 @@ public sealed class BackpropLayerActor : ReceiveActor
 
     private void OnForward(Forward f)
     {
-        _input = Reuse(_input, f.Activations.Shape);
-        f.Activations.CopyTo(_backend, _input);
-        var output = _block.Forward(_input);
+        var input = _input.Load(f.Activations);
+        var output = _block.Forward(input);
         _forwardStep = f.Step;
-        Send(_aboveName!, _above!, new Forward(_name, f.Step, TensorPayload.From(output), SimTelemetry.Outgoing()));
+        _outbox.SendToAll(new Forward(_name, f.Step, TensorPayload.From(output), SimTelemetry.Outgoing()));
     }
 
     private void OnBackward(Backward b)
     {
         if (b.Step != _forwardStep)
             throw new InvalidOperationException($"Layer '{_name}' got the gradient of step {b.Step} but holds the activations of step {_forwardStep}.");
-        _gradOutput = Reuse(_gradOutput, b.Gradient.Shape);
-        b.Gradient.CopyTo(_backend, _gradOutput);
-        if (_below is not null) _gradInput = Reuse(_gradInput, _input!.Shape);
-        _block.Backward(_gradOutput, _state.GradWeight, _state.GradBias, _below is null ? null : _gradInput);
-        if (_below is not null)
-            Send(_belowName!, _below, new Backward(_name, b.Step, TensorPayload.From(_gradInput!), SimTelemetry.Outgoing()));
+        // The first layer's input gradient would go nowhere: it is not computed.
+        var gradInput = _isFirst ? null : _gradInput.For(_block.Input.Shape);
+        _block.Backward(_gradOutput.Load(b.Gradient), _state.GradWeight, _state.GradBias, gradInput);
+        if (gradInput is not null)
+            _outbox.SendToAll(new Backward(_name, b.Step, TensorPayload.From(gradInput), SimTelemetry.Outgoing()));
         _state.Step(_optimizer, b.Step);
         _driver.Tell(new StepDone(_name, b.Step, double.NaN));
-    }
-
-    private Tensor Reuse(Tensor? current, Shape shape)
-    {
-        if (current is not null && current.Shape == shape) return current;
-        current?.Dispose();
-        return _backend.Allocate(shape);
-    }
-
-    private void Send(string target, IActorRef actor, ISimMessage message)
-    {
-        _wiring.Check(_name, target, message.Kind);
-        SimTelemetry.CountSend(_name, target, message.Kind, message.Bytes);
-        actor.Tell(message);
     }
 
     protected override void PostStop()
     {
         _block.Dispose();
         _state.Dispose();
-        foreach (var t in new[] { _input, _gradOutput, _gradInput }) t?.Dispose();
+        _input.Dispose();
+        _gradOutput.Dispose();
+        _gradInput.Dispose();
         base.PostStop();
     }
 }

@@ -12,32 +12,28 @@ namespace Plastic.Sim.Actors;
 public sealed class InputActor : ReceiveActor
 {
     private readonly IBatchSource _source;
-    private readonly Wiring _wiring;
     private readonly int _layers;
     private readonly long _steps;
     private readonly int _maxInFlight;
     private readonly Action<StepDone> _onStepDone;
     private readonly TaskCompletionSource _finished;
     private readonly Dictionary<long, int> _reports = [];
-    private (string Name, IActorRef Actor)[] _pairingTargets = [];
-    private (string Name, IActorRef Actor)? _firstLayer;
+    private readonly Outbox _outbox;
     private long _sent, _completed;
 
     public InputActor(IBatchSource source, Wiring wiring, int layers, long steps, int maxInFlight, Action<StepDone> onStepDone, TaskCompletionSource finished)
     {
         _source = source;
-        _wiring = wiring;
         _layers = layers;
         _steps = steps;
         _maxInFlight = Math.Max(1, maxInFlight);
         _onStepDone = onStepDone;
         _finished = finished;
+        _outbox = new Outbox(GraphWiring.InputNode, wiring);
 
         Receive<Connect>(c =>
         {
-            string first = _wiring.Targets(GraphWiring.InputNode, MessageKind.Forward).Single();
-            _firstLayer = (first, c.Nodes[first]);
-            _pairingTargets = _wiring.Targets(GraphWiring.InputNode, MessageKind.Pairing).Select(t => (t, c.Nodes[t])).ToArray();
+            _outbox.Connect(c);
             if (_steps == 0) _finished.TrySetResult();
             Pump();
         });
@@ -52,13 +48,6 @@ public sealed class InputActor : ReceiveActor
         Receive<NodeFailed>(f => _finished.TrySetException(new SimulationException(f.Node, f.Step, f.Reason)));
     }
 
-    private void Send(string target, IActorRef actor, ISimMessage message)
-    {
-        _wiring.Check(GraphWiring.InputNode, target, message.Kind);
-        SimTelemetry.CountSend(GraphWiring.InputNode, target, message.Kind, message.Bytes);
-        actor.Tell(message);
-    }
-
     private void Pump()
     {
         while (_sent < _steps && _sent - _completed < _maxInFlight)
@@ -66,9 +55,8 @@ public sealed class InputActor : ReceiveActor
             long step = _sent++;
             var batch = _source.Batch(step);
             using var span = SimTelemetry.StartStep(step);
-            foreach (var (name, target) in _pairingTargets)
-                Send(name, target, new Pairing(GraphWiring.InputNode, step, batch.Negatives, SimTelemetry.Outgoing()));
-            Send(_firstLayer!.Value.Name, _firstLayer.Value.Actor, new Forward(GraphWiring.InputNode, step, batch.Views, SimTelemetry.Outgoing()));
+            _outbox.SendToAll(new Pairing(GraphWiring.InputNode, step, batch.Negatives, SimTelemetry.Outgoing()));
+            _outbox.SendToAll(new Forward(GraphWiring.InputNode, step, batch.Views, SimTelemetry.Outgoing()));
         }
     }
 }

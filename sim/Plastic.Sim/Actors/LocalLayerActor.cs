@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Akka.Actor;
 using Plastic.Compute;
 using Plastic.Rules;
@@ -29,11 +28,11 @@ public sealed class LocalLayerActor : ReceiveActor
     private readonly int _staleness;
     private readonly ParameterState _state;
     private readonly TopDownSource? _topDownSource;
+    private readonly Outbox _outbox;
+    private readonly TensorSlot _input, _reference;
     private readonly Dictionary<long, Forward> _forwards = [];
     private readonly Dictionary<long, Pairing> _pairings = [];
     private readonly SortedDictionary<long, TopDownReference> _references = [];
-    private ImmutableDictionary<string, IActorRef> _nodes = ImmutableDictionary<string, IActorRef>.Empty;
-    private Tensor? _input, _reference;
     private long _nextStep;
     private bool _awaitingUpdate;
 
@@ -49,10 +48,13 @@ public sealed class LocalLayerActor : ReceiveActor
         _nextStep = setup.FirstStep;
         _staleness = setup.Staleness;
         _state = new ParameterState(_backend, _block);
-        if (_wiring.Targets(_name, MessageKind.TopDownReference).Any())
+        _outbox = new Outbox(_name, _wiring);
+        _input = new TensorSlot(_backend);
+        _reference = new TensorSlot(_backend);
+        if (_outbox.Targets(MessageKind.TopDownReference).Any())
             _topDownSource = new TopDownSource(_backend, _block.Shape);
 
-        Receive<Connect>(c => _nodes = c.Nodes);
+        Receive<Connect>(_outbox.Connect);
         Receive<Forward>(f => Accept(f, () => _forwards[f.Step] = f));
         Receive<Pairing>(p => Accept(p, () => _pairings[p.Step] = p));
         Receive<TopDownReference>(r => Accept(r, () => _references[r.Step] = r));
@@ -116,21 +118,12 @@ public sealed class LocalLayerActor : ReceiveActor
 
     private void ForwardPhase(Forward forward)
     {
-        var activations = forward.Activations;
-        if (_input is null || _input.Shape != activations.Shape)
-        {
-            _input?.Dispose();
-            _input = _backend.Allocate(activations.Shape);
-        }
-        activations.CopyTo(_backend, _input);
-        var output = _block.Forward(_input);
-        foreach (var target in _wiring.Targets(_name, MessageKind.Forward))
-            Send(target, new Forward(_name, forward.Step, TensorPayload.From(output), SimTelemetry.Outgoing()));
+        var output = _block.Forward(_input.Load(forward.Activations));
+        _outbox.SendToAll(new Forward(_name, forward.Step, TensorPayload.From(output), SimTelemetry.Outgoing()));
         if (_topDownSource is not null)
         {
-            var reference = TensorPayload.From(_topDownSource.Reference(output, activations.Dims[0] / 2));
-            foreach (var target in _wiring.Targets(_name, MessageKind.TopDownReference))
-                Send(target, new TopDownReference(_name, forward.Step, reference, SimTelemetry.Outgoing()));
+            var reference = TensorPayload.From(_topDownSource.Reference(output, forward.Activations.Dims[0] / 2));
+            _outbox.SendToAll(new TopDownReference(_name, forward.Step, reference, SimTelemetry.Outgoing()));
         }
     }
 
@@ -138,30 +131,10 @@ public sealed class LocalLayerActor : ReceiveActor
     {
         int batch = _block.Output.Shape[0] / 2;
         ReadOnlyMemory<int> negatives = _pairings.Remove(step, out var pairing) ? pairing.Negatives.AsMemory() : default;
-        Tensor? topDown = null;
-        if (reference is not null)
-        {
-            if (_reference is null || _reference.Shape != reference.Reference.Shape)
-            {
-                _reference?.Dispose();
-                _reference = _backend.Allocate(reference.Reference.Shape);
-            }
-            reference.Reference.CopyTo(_backend, _reference);
-            topDown = _reference;
-        }
+        var topDown = reference is null ? null : _reference.Load(reference.Reference);
         double loss = _rule.ComputeUpdate(_block.ViewForRule(batch, negatives, topDown), _state.GradWeight, _state.GradBias);
         _state.Step(_optimizer, step);
         _driver.Tell(new StepDone(_name, step, loss, reference?.Step));
-    }
-
-    /// <summary>Sends through the wiring: a kind the edge does not declare is refused before it leaves.</summary>
-    private void Send(string target, ISimMessage message)
-    {
-        _wiring.Check(_name, target, message.Kind);
-        if (!_nodes.TryGetValue(target, out var actor))
-            throw new InvalidOperationException($"Layer '{_name}' has no actor for node '{target}'; was Connect sent?");
-        SimTelemetry.CountSend(_name, target, message.Kind, message.Bytes);
-        actor.Tell(message);
     }
 
     protected override void PostStop()
@@ -170,8 +143,8 @@ public sealed class LocalLayerActor : ReceiveActor
         _block.Dispose();
         _state.Dispose();
         _topDownSource?.Dispose();
-        _input?.Dispose();
-        _reference?.Dispose();
+        _input.Dispose();
+        _reference.Dispose();
         base.PostStop();
     }
 }

@@ -13,27 +13,22 @@ namespace Plastic.Sim.Actors;
 /// </summary>
 public sealed class LossActor : ReceiveActor
 {
-    private readonly IComputeBackend _backend;
     private readonly ContrastiveHingeLoss _loss;
     private readonly Wiring _wiring;
     private readonly IActorRef _driver;
     private readonly Dictionary<long, Forward> _forwards = [];
     private readonly Dictionary<long, Pairing> _pairings = [];
-    private IActorRef? _top;
-    private string? _topName;
-    private Tensor? _output;
+    private readonly Outbox _outbox;
+    private readonly TensorSlot _output;
 
     public LossActor(IComputeBackend backend, ContrastiveHingeLoss loss, Wiring wiring, IActorRef driver)
     {
-        _backend = backend;
         _loss = loss;
         _wiring = wiring;
         _driver = driver;
-        Receive<Connect>(c =>
-        {
-            _topName = _wiring.Targets(GraphWiring.LossNode, MessageKind.Backward).Single();
-            _top = c.Nodes[_topName];
-        });
+        _outbox = new Outbox(GraphWiring.LossNode, wiring);
+        _output = new TensorSlot(backend);
+        Receive<Connect>(_outbox.Connect);
         Receive<ISimMessage>(Handle);
     }
 
@@ -65,24 +60,16 @@ public sealed class LossActor : ReceiveActor
 
     private void Compute(Forward forward, Pairing pairing)
     {
-        if (_output is null || _output.Shape != forward.Activations.Shape)
-        {
-            _output?.Dispose();
-            _output = _backend.Allocate(forward.Activations.Shape);
-        }
-        forward.Activations.CopyTo(_backend, _output);
-        double loss = _loss.Compute(_output, forward.Activations.Dims[0] / 2, pairing.Negatives.AsSpan(), out var gradOutput);
-        var message = new Backward(GraphWiring.LossNode, forward.Step, TensorPayload.From(gradOutput), SimTelemetry.Outgoing());
-        _wiring.Check(GraphWiring.LossNode, _topName!, message.Kind);
-        SimTelemetry.CountSend(GraphWiring.LossNode, _topName!, message.Kind, message.Bytes);
-        _top!.Tell(message);
+        var output = _output.Load(forward.Activations);
+        double loss = _loss.Compute(output, forward.Activations.Dims[0] / 2, pairing.Negatives.AsSpan(), out var gradOutput);
+        _outbox.SendToAll(new Backward(GraphWiring.LossNode, forward.Step, TensorPayload.From(gradOutput), SimTelemetry.Outgoing()));
         _driver.Tell(new StepDone(GraphWiring.LossNode, forward.Step, loss));
     }
 
     protected override void PostStop()
     {
         _loss.Dispose();
-        _output?.Dispose();
+        _output.Dispose();
         base.PostStop();
     }
 }

@@ -1,0 +1,58 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Plastic.Compute;
+using Plastic.Sim.Protocol;
+using Plastic.Sim.Tracing;
+
+namespace Plastic.Sim.Actors;
+
+/// <summary>
+/// The one way a node sends to another: every message is checked against the graph's wiring before
+/// it leaves (an undeclared kind is refused) and counted per edge and kind.
+/// </summary>
+internal sealed class Outbox(string node, Wiring wiring)
+{
+    private ImmutableDictionary<string, IActorRef> _nodes = ImmutableDictionary<string, IActorRef>.Empty;
+
+    public void Connect(Connect connect) => _nodes = connect.Nodes;
+
+    public IEnumerable<string> Targets(MessageKind kind) => wiring.Targets(node, kind);
+
+    public void Send(string target, ISimMessage message)
+    {
+        wiring.Check(node, target, message.Kind);
+        if (!_nodes.TryGetValue(target, out var actor))
+            throw new InvalidOperationException($"Node '{node}' has no actor for node '{target}'; was Connect sent?");
+        SimTelemetry.CountSend(node, target, message.Kind, message.Bytes);
+        actor.Tell(message);
+    }
+
+    /// <summary>Sends to every node this one's edges declare for the message's kind.</summary>
+    public void SendToAll(ISimMessage message)
+    {
+        foreach (var target in Targets(message.Kind)) Send(target, message);
+    }
+}
+
+/// <summary>A tensor kept from step to step and reallocated only when the shape it must hold changes.</summary>
+internal sealed class TensorSlot(IComputeBackend backend) : IDisposable
+{
+    private Tensor? _tensor;
+
+    public Tensor For(Shape shape)
+    {
+        if (_tensor?.Shape == shape) return _tensor;
+        _tensor?.Dispose();
+        return _tensor = backend.Allocate(shape);
+    }
+
+    /// <summary>Uploads a payload into the slot, reshaping it as needed.</summary>
+    public Tensor Load(TensorPayload payload)
+    {
+        var tensor = For(payload.Shape);
+        payload.CopyTo(backend, tensor);
+        return tensor;
+    }
+
+    public void Dispose() => _tensor?.Dispose();
+}
