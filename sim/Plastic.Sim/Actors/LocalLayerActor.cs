@@ -110,8 +110,10 @@ public sealed class LocalLayerActor : ReceiveActor
     {
         reference = null;
         if (_rule.Needs.HasFlag(RuleSignals.Pairing) && !_pairings.ContainsKey(step)) return false;
+        // References older than the bound can never be used again (nor, by a rule that needs none, at all).
+        foreach (var old in _references.Keys.Where(k => k < step - _staleness || !_rule.Needs.HasFlag(RuleSignals.TopDownReference)).ToList())
+            _references.Remove(old);
         if (!_rule.Needs.HasFlag(RuleSignals.TopDownReference)) return true;
-        foreach (var old in _references.Keys.Where(k => k < step - _staleness).ToList()) _references.Remove(old);
         reference = _references.Where(r => r.Key <= step).Select(r => r.Value).LastOrDefault();
         return reference is not null;
     }
