@@ -32,7 +32,7 @@ public static class Presets
     }
 
     /// <summary>A fully connected network: <paramref name="inputs"/> -> widths[0] -> ... with ReLU and bias.</summary>
-    public static NetworkSpec Mlp(int inputs, IReadOnlyList<int> widths, string rule = "clapp", Activation activation = Activation.Relu, bool bias = true)
+    public static NetworkSpec Mlp(int inputs, IReadOnlyList<int> widths, string rule = "clapp++", Activation activation = Activation.Relu, bool bias = true)
     {
         var layers = widths.Select((w, i) => new LayerSpec($"fc{i + 1}", LayerKind.Linear, w, Kernel: 1, Padding: 0, Activation: activation, Bias: bias)).ToList();
         return new NetworkSpec($"mlp-{inputs}-{string.Join("-", widths)}", new InputSpec(inputs), layers, [], rule);
@@ -42,7 +42,7 @@ public static class Presets
     /// The theory's deep linear network (PAPER.md 2.2): identity activations, no bias. The paper's
     /// Figure 2 net is 196 -> 128 x 6.
     /// </summary>
-    public static NetworkSpec DeepLinear(int inputs = 196, int width = 128, int depth = 6, string rule = "clapp") =>
+    public static NetworkSpec DeepLinear(int inputs = 196, int width = 128, int depth = 6, string rule = "clapp++") =>
         Mlp(inputs, Enumerable.Repeat(width, depth).ToList(), rule, Activation.Identity, bias: false) with { Name = $"deep-linear-{inputs}-{width}x{depth}" };
 
     public static readonly IReadOnlyList<string> Names = ["vgg6-cifar", "vgg6-tiny", "vgg6-stl10", "vgg6-cifar-dfb", "mlp-3", "deep-linear"];
