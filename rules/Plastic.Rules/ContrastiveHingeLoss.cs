@@ -4,9 +4,10 @@ namespace Plastic.Rules;
 
 /// <summary>
 /// The CLAPP++ contrastive loss of one layer's output (PAPER.md 2.1, type 2, hinge f): the output is
-/// average-pooled over k x k patches and flattened (z for view 1, c for view 2, c detached), scored
-/// through a trainable B, and
+/// average-pooled over k x k patches and flattened (z: view 1), scored against a detached reference c
+/// through a trainable B (D_z x D_c), and
 ///     L = mean_i [ max(0, 1 - z_i . B c_i) + max(0, 1 + z_neg(i) . B c_i) ].
+/// The reference is the same layer's view 2 (lateral) or a top-down reference (direct feedback).
 /// It gives dL/d(output) and steps B with its own AdamW state. The gradient is formed from N x N
 /// score and gate matrices, so nothing but the N x N scores leaves the backend. The local rule uses
 /// it at every layer; the backprop baseline (BP-CLAPP++) at the top layer only.
@@ -20,15 +21,17 @@ public sealed class ContrastiveHingeLoss : IDisposable
     private int _steps;
     private Buffers? _buffers;
 
-    /// <param name="features">D: the size of the layer's loss features (its output after the loss pool, flattened).</param>
-    public ContrastiveHingeLoss(IComputeBackend backend, int features, int? lossPool, RandomStream init, AdamWSettings optimizer)
+    /// <param name="features">D_z: the size of the layer's loss features (its output after the loss pool, flattened).</param>
+    /// <param name="referenceFeatures">D_c: the size of the reference; null for the lateral reference (D_c = D_z).</param>
+    public ContrastiveHingeLoss(IComputeBackend backend, int features, int? lossPool, RandomStream init, AdamWSettings optimizer, int? referenceFeatures = null)
     {
         _b = backend;
         _pool = lossPool is { } k ? new PoolGeometry(k) : null;
         _optimizer = optimizer;
-        _bMatrix = backend.Allocate(new Shape(features, features));
-        // nn.Linear's default initialisation, as the paper's code uses for B.
-        float bound = 1f / MathF.Sqrt(features);
+        int dc = referenceFeatures ?? features;
+        _bMatrix = backend.Allocate(new Shape(features, dc));
+        // nn.Linear's default initialisation (fan-in D_c), as the paper's code uses for B.
+        float bound = 1f / MathF.Sqrt(dc);
         backend.FillUniform(_bMatrix, init, -bound, bound);
         _bGrad = backend.Allocate(_bMatrix.Shape);
         _bM = backend.Allocate(_bMatrix.Shape);
@@ -42,10 +45,11 @@ public sealed class ContrastiveHingeLoss : IDisposable
 
     /// <summary>
     /// The loss of a stacked output [2N, ...] (view 1 rows first) with sample i's negative at
-    /// negatives[i]; writes dL/d(output) into <paramref name="gradOutput"/> (the view-2 rows are zero:
-    /// the reference is detached), then steps B. The returned tensor belongs to the loss.
+    /// negatives[i], against <paramref name="reference"/> [N, D_c] or, when null, the output's own view 2;
+    /// writes dL/d(output) into <paramref name="gradOutput"/> (the view-2 rows are zero: references are
+    /// detached), then steps B. The returned tensor belongs to the loss.
     /// </summary>
-    public double Compute(Tensor output, int n, ReadOnlySpan<int> negatives, out Tensor gradOutput)
+    public double Compute(Tensor output, int n, ReadOnlySpan<int> negatives, out Tensor gradOutput, Tensor? reference = null)
     {
         if (negatives.Length != n)
             throw new ArgumentException($"{Name}: the pairing holds {negatives.Length} negatives for a batch of {n}.");
@@ -55,7 +59,9 @@ public sealed class ContrastiveHingeLoss : IDisposable
         if (_pool is { } pool) _b.AvgPool2dForward(output, buf.Pooled!, pool);
         var pooled = buf.PooledFlat;
         var z = pooled.Rows(0, n);
-        var c = pooled.Rows(n, n);
+        var c = reference ?? pooled.Rows(n, n);
+        if (c.Shape != new Shape(n, _bMatrix.Shape[1]))
+            throw new ShapeMismatchException($"{Name}: the reference has shape {c.Shape}, expected [{n}x{_bMatrix.Shape[1]}] (batch x B's columns).");
         _b.Gemm(c, false, _bMatrix, true, buf.Bc);          // Bc[i] = B c_i
         _b.Gemm(z, false, buf.Bc, true, buf.Scores);        // S[j, i] = z_j . B c_i
 

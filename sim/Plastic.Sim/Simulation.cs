@@ -137,16 +137,34 @@ public static class Simulation
             throw new LocalityViolationException($"Layer '{layer}': rule '{rule.Name}' needs the pairing, which this graph does not send to it.");
     }
 
-    /// <summary>The rules local runs know by name.</summary>
+    /// <summary>
+    /// The rules local runs know by name. The direct-feedback variants need a feedback edge into the
+    /// layer; the layer that sends the references (the top) has none and learns with the lateral rule,
+    /// as in the paper.
+    /// </summary>
     public static ILocalRule DefaultRule(NetworkSpec spec, LayerShape shape, IComputeBackend backend, RandomStream init, AdamWSettings optimizer)
     {
         string rule = spec.RuleOf(shape.Layer);
-        if (spec.Feedback.Any(e => e.To == shape.Layer.Name))
-            throw new ArgumentException($"Layer '{shape.Layer.Name}': direct-feedback rules are not implemented yet; remove its feedback edge or wait for the rules issue.");
+        var feedback = spec.Feedback.Where(e => e.To == shape.Layer.Name).ToList();
+        int features = shape.LossFeatures.Size;
+        int? lossPool = shape.Layer.LossPool;
+        if (feedback.Count > 1)
+            throw new ArgumentException($"Layer '{shape.Layer.Name}': {feedback.Count} feedback edges arrive; the rules take one top-down reference.");
+        int ReferenceFeatures()
+        {
+            var source = spec.Layers.Select((l, i) => (l, i)).Single(x => x.l.Name == feedback[0].From).i;
+            return NetworkValidator.Validate(spec)[source].LossFeatures.Size;
+        }
         return rule switch
         {
-            ContrastiveHingeLoss.Name => new LateralHingeRule(backend, shape.LossFeatures.Size, shape.Layer.LossPool, init, optimizer),
-            _ => throw new ArgumentException($"Layer '{shape.Layer.Name}': rule '{rule}' is not available for local runs yet. Available: clapp++."),
+            ContrastiveHingeLoss.Name => new LateralHingeRule(backend, features, lossPool, init, optimizer),
+            DirectFeedbackHingeRule.RuleName or BothHingeRule.RuleName when feedback.Count == 0 =>
+                spec.Feedback.Any(e => e.From == shape.Layer.Name)
+                    ? new LateralHingeRule(backend, features, lossPool, init, optimizer)
+                    : throw new ArgumentException($"Layer '{shape.Layer.Name}': rule '{rule}' needs a direct-feedback edge into this layer (or this layer must be the one that sends the references)."),
+            DirectFeedbackHingeRule.RuleName => new DirectFeedbackHingeRule(backend, features, ReferenceFeatures(), lossPool, init, optimizer),
+            BothHingeRule.RuleName => new BothHingeRule(backend, features, ReferenceFeatures(), lossPool, init, optimizer),
+            _ => throw new ArgumentException($"Layer '{shape.Layer.Name}': rule '{rule}' is not available for local runs yet. Available: clapp++, clapp++dfb, clapp++both."),
         };
     }
 }

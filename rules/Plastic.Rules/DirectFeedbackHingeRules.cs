@@ -1,0 +1,73 @@
+using Plastic.Compute;
+
+namespace Plastic.Rules;
+
+/// <summary>
+/// CLAPP++DFB (PAPER.md 2.1, 2.4): the layer's loss is the <see cref="ContrastiveHingeLoss"/> of its
+/// output against the top-down reference (the top layer's pooled output on the other view), through a
+/// D_l x D_top matrix B. The top layer itself has no reference above it and uses the lateral rule.
+/// </summary>
+public sealed class DirectFeedbackHingeRule(IComputeBackend backend, int features, int referenceFeatures, int? lossPool, RandomStream init, AdamWSettings optimizer) : ILocalRule
+{
+    public const string RuleName = "clapp++dfb";
+    private readonly ContrastiveHingeLoss _loss = new(backend, features, lossPool, init, optimizer, referenceFeatures);
+
+    public string Name => RuleName;
+    public RuleSignals Needs => RuleSignals.Pairing | RuleSignals.TopDownReference;
+    public Tensor B => _loss.B;
+    public Tensor LastBGradient => _loss.LastBGradient;
+
+    public double ComputeUpdate(LocalView view, Tensor gradWeight, Tensor? gradBias)
+    {
+        var reference = view.TopDown ?? throw new ArgumentException($"{Name}: no top-down reference in the view; the layer needs a direct-feedback edge.");
+        double loss = _loss.Compute(view.Output, view.BatchSize, view.Negatives.Span, out var gradOutput, reference);
+        view.WeightGradient(gradOutput, gradWeight, gradBias);
+        return loss;
+    }
+
+    public void Dispose() => _loss.Dispose();
+}
+
+/// <summary>
+/// CLAPP++both: the sum of the lateral and the direct-feedback losses, each with its own B; the
+/// weight update is the gradient of the sum.
+/// </summary>
+public sealed class BothHingeRule : ILocalRule
+{
+    public const string RuleName = "clapp++both";
+    private readonly IComputeBackend _b;
+    private readonly ContrastiveHingeLoss _lateral, _feedback;
+    private Tensor? _sum;
+
+    public BothHingeRule(IComputeBackend backend, int features, int referenceFeatures, int? lossPool, RandomStream init, AdamWSettings optimizer)
+    {
+        _b = backend;
+        _lateral = new ContrastiveHingeLoss(backend, features, lossPool, init.Derive(0), optimizer);
+        _feedback = new ContrastiveHingeLoss(backend, features, lossPool, init.Derive(1), optimizer, referenceFeatures);
+    }
+
+    public string Name => RuleName;
+    public RuleSignals Needs => RuleSignals.Pairing | RuleSignals.TopDownReference;
+
+    public double ComputeUpdate(LocalView view, Tensor gradWeight, Tensor? gradBias)
+    {
+        var reference = view.TopDown ?? throw new ArgumentException($"{Name}: no top-down reference in the view; the layer needs a direct-feedback edge.");
+        double lateral = _lateral.Compute(view.Output, view.BatchSize, view.Negatives.Span, out var gradLateral);
+        double feedback = _feedback.Compute(view.Output, view.BatchSize, view.Negatives.Span, out var gradFeedback, reference);
+        if (_sum?.Shape != gradLateral.Shape)
+        {
+            _sum?.Dispose();
+            _sum = _b.Allocate(gradLateral.Shape);
+        }
+        _b.Add(gradLateral, gradFeedback, _sum);
+        view.WeightGradient(_sum, gradWeight, gradBias);
+        return lateral + feedback;
+    }
+
+    public void Dispose()
+    {
+        _lateral.Dispose();
+        _feedback.Dispose();
+        _sum?.Dispose();
+    }
+}
