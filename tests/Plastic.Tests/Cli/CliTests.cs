@@ -107,6 +107,17 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Align_reports_every_layer_with_the_top_one_at_cosine_one()
+    {
+        var (code, output, errors) = Run("align", "mlp-3", "--batches", "3", "--batch", "8", "--json");
+        Assert.True(code == 0, errors);
+        using var doc = System.Text.Json.JsonDocument.Parse(output);
+        var layers = doc.RootElement.GetProperty("layers").EnumerateArray().ToList();
+        Assert.Equal(["fc1", "fc2", "fc3"], layers.Select(l => l.GetProperty("layer").GetString()));
+        Assert.Equal(1.0, layers[^1].GetProperty("cosine").GetDouble(), 1e-6);
+    }
+
+    [Fact]
     public void Trace_of_a_folder_that_is_not_a_run_says_so()
     {
         var (code, _, errors) = Run("trace", Path.GetTempPath());

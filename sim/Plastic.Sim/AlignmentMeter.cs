@@ -1,0 +1,113 @@
+using Plastic.Compute;
+using Plastic.Rules;
+using Plastic.Sim.Blocks;
+using Plastic.Topology;
+
+namespace Plastic.Sim;
+
+/// <summary>How one layer's local weight update compares with the backprop update, on one minibatch.</summary>
+public sealed record LayerAlignment(string Layer, double Cosine, double NormRatio);
+
+/// <summary>
+/// The paper's central measurement (PAPER.md 2.6): for each layer, the cosine between the weight
+/// update of its local rule and the update that backprop of the top layer's loss (BP-CLAPP++) gives,
+/// both computed on the same weights, B matrices and minibatch. An instrument, not part of a run: it
+/// builds its own copy of the layers and never sends a message.
+/// </summary>
+public sealed class AlignmentMeter : IDisposable
+{
+    private readonly IComputeBackend _b;
+    private readonly NetworkSpec _spec;
+    private readonly List<LayerBlock> _blocks;
+    private readonly List<ILocalRule> _rules;
+    private readonly ContrastiveHingeLoss _topLoss;
+
+    /// <summary>Layers, rules and the top loss initialised exactly as <see cref="Simulation"/> does for the same seed.</summary>
+    public AlignmentMeter(NetworkSpec spec, IComputeBackend backend, ulong seed)
+    {
+        _b = backend;
+        _spec = spec;
+        var shapes = NetworkValidator.Validate(spec);
+        // Learning rate 0: measuring must not move B.
+        var frozen = new AdamWSettings(0f);
+        _blocks = shapes.Select((s, i) => new LayerBlock(backend, s, new RandomStream(seed, (ulong)i))).ToList();
+        _rules = shapes.Select((s, i) => Simulation.DefaultRule(spec, s, backend, new RandomStream(seed, 1000UL + (ulong)i), frozen)).ToList();
+        var top = shapes[^1];
+        _topLoss = new ContrastiveHingeLoss(backend, top.LossFeatures.Size, top.Layer.LossPool, new RandomStream(seed, 1000UL + (ulong)(shapes.Count - 1)), frozen);
+    }
+
+    public IReadOnlyList<LayerAlignment> Measure(TrainingBatch batch)
+    {
+        int n = batch.Views.Dims[0] / 2;
+        var negatives = batch.Negatives.AsMemory();
+        using var input = _b.Upload(batch.Views.Values, batch.Views.Shape);
+
+        // One forward pass; references for direct-feedback rules come from the top layer's view 2, as in a run.
+        var x = input;
+        foreach (var block in _blocks) x = block.Forward(x);
+        using var reference = TopDownReference(n);
+
+        var local = new List<float[]>();
+        for (int l = 0; l < _blocks.Count; l++)
+        {
+            using var dw = _b.Allocate(_blocks[l].Weight.Shape);
+            using var db = _blocks[l].Bias is { } bias ? _b.Allocate(bias.Shape) : null;
+            bool fed = _rules[l].Needs.HasFlag(RuleSignals.TopDownReference);
+            _rules[l].ComputeUpdate(_blocks[l].ViewForRule(n, negatives, fed ? reference : null), dw, db);
+            local.Add(dw.ToArray());
+        }
+
+        // Backprop of the top layer's loss through every block.
+        _topLoss.Compute(_blocks[^1].Output, n, negatives.Span, out var gradOutput);
+        var results = new LayerAlignment[_blocks.Count];
+        Tensor? carried = null;
+        for (int l = _blocks.Count - 1; l >= 0; l--)
+        {
+            using var dw = _b.Allocate(_blocks[l].Weight.Shape);
+            using var db = _blocks[l].Bias is { } bias ? _b.Allocate(bias.Shape) : null;
+            var gradInput = l > 0 ? _b.Allocate(_blocks[l].Input.Shape) : null;
+            _blocks[l].Backward(carried ?? gradOutput, dw, db, gradInput);
+            carried?.Dispose();
+            carried = gradInput;
+            results[l] = Compare(_spec.Layers[l].Name, local[l], dw.ToArray());
+        }
+        return results;
+    }
+
+    private Tensor? TopDownReference(int n)
+    {
+        if (!_rules.Any(r => r.Needs.HasFlag(RuleSignals.TopDownReference))) return null;
+        var top = _blocks[^1];
+        var otherView = top.Output.Rows(n, n);
+        var flat = _b.Allocate(new Shape(n, top.Shape.LossFeatures.Size));
+        if (top.Spec.LossPool is not { } k)
+        {
+            _b.Copy(otherView.Reshape(flat.Shape), flat);
+            return flat;
+        }
+        var pool = new PoolGeometry(k);
+        var s = otherView.Shape;
+        _b.AvgPool2dForward(otherView, flat.Reshape(new Shape(n, s[1], pool.OutputSize(s[2]), pool.OutputSize(s[3]))), pool);
+        return flat;
+    }
+
+    private static LayerAlignment Compare(string layer, float[] local, float[] backprop)
+    {
+        double dot = 0, ll = 0, bb = 0;
+        for (int i = 0; i < local.Length; i++)
+        {
+            dot += (double)local[i] * backprop[i];
+            ll += (double)local[i] * local[i];
+            bb += (double)backprop[i] * backprop[i];
+        }
+        double norms = Math.Sqrt(ll * bb);
+        return new LayerAlignment(layer, norms == 0 ? 0 : dot / norms, bb == 0 ? double.NaN : Math.Sqrt(ll / bb));
+    }
+
+    public void Dispose()
+    {
+        _blocks.ForEach(b => b.Dispose());
+        _rules.ForEach(r => r.Dispose());
+        _topLoss.Dispose();
+    }
+}
