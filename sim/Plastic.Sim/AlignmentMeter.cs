@@ -20,7 +20,7 @@ public sealed class AlignmentMeter : IDisposable
     private readonly NetworkSpec _spec;
     private readonly List<LayerBlock> _blocks;
     private readonly List<ILocalRule> _rules;
-    private readonly ContrastiveHingeLoss _topLoss;
+    private readonly ContrastiveLoss _topLoss;
 
     /// <summary>Layers, rules and the top loss initialised exactly as <see cref="Simulation"/> does for the same seed.</summary>
     public AlignmentMeter(NetworkSpec spec, IComputeBackend backend, ulong seed)
@@ -33,7 +33,8 @@ public sealed class AlignmentMeter : IDisposable
         _blocks = shapes.Select((s, i) => new LayerBlock(backend, s, new RandomStream(seed, (ulong)i))).ToList();
         _rules = shapes.Select((s, i) => Simulation.DefaultRule(spec, s, backend, new RandomStream(seed, 1000UL + (ulong)i), frozen)).ToList();
         var top = shapes[^1];
-        _topLoss = new ContrastiveHingeLoss(backend, top.LossFeatures.Size, top.Layer.LossPool, new RandomStream(seed, 1000UL + (ulong)(shapes.Count - 1)), frozen);
+        _topLoss = new ContrastiveLoss(backend, top.LossFeatures.Size, top.Layer.LossPool, new RandomStream(seed, 1000UL + (ulong)(shapes.Count - 1)), frozen,
+            settings: ContrastiveSettings.Parse(spec.RuleOf(top.Layer)).Settings);
     }
 
     public IReadOnlyList<LayerAlignment> Measure(TrainingBatch batch)

@@ -108,7 +108,8 @@ public static class Simulation
             var top = shapes[^1];
             var lossBackend = backendFactory();
             // B starts where the top layer's local rule would start, so both graphs begin from the same loss.
-            var loss = new ContrastiveHingeLoss(lossBackend, top.LossFeatures.Size, top.Layer.LossPool, new RandomStream(options.Seed, 1000UL + (ulong)(shapes.Count - 1)), optimizer);
+            var loss = new ContrastiveLoss(lossBackend, top.LossFeatures.Size, top.Layer.LossPool, new RandomStream(options.Seed, 1000UL + (ulong)(shapes.Count - 1)), optimizer,
+                settings: ContrastiveSettings.Parse(spec.RuleOf(top.Layer)).Settings);
             nodes[GraphWiring.LossNode] = system.ActorOf(Props.Create(() => new LossActor(lossBackend, loss, wiring, input)), GraphWiring.LossNode);
         }
         var connect = new Connect(nodes.ToImmutable());
@@ -144,7 +145,7 @@ public static class Simulation
     /// </summary>
     public static ILocalRule DefaultRule(NetworkSpec spec, LayerShape shape, IComputeBackend backend, RandomStream init, AdamWSettings optimizer)
     {
-        string rule = spec.RuleOf(shape.Layer);
+        var (rule, settings) = ContrastiveSettings.Parse(spec.RuleOf(shape.Layer));
         var feedback = spec.Feedback.Where(e => e.To == shape.Layer.Name).ToList();
         int features = shape.LossFeatures.Size;
         int? lossPool = shape.Layer.LossPool;
@@ -157,14 +158,14 @@ public static class Simulation
         }
         return rule switch
         {
-            ContrastiveHingeLoss.Name => new LateralHingeRule(backend, features, lossPool, init, optimizer),
-            DirectFeedbackHingeRule.RuleName or BothHingeRule.RuleName when feedback.Count == 0 =>
+            ContrastiveLoss.Name => new LateralRule(backend, features, lossPool, init, optimizer, settings),
+            DirectFeedbackRule.RuleName or BothRule.RuleName when feedback.Count == 0 =>
                 spec.Feedback.Any(e => e.From == shape.Layer.Name)
-                    ? new LateralHingeRule(backend, features, lossPool, init, optimizer)
+                    ? new LateralRule(backend, features, lossPool, init, optimizer, settings)
                     : throw new ArgumentException($"Layer '{shape.Layer.Name}': rule '{rule}' needs a direct-feedback edge into this layer (or this layer must be the one that sends the references)."),
-            DirectFeedbackHingeRule.RuleName => new DirectFeedbackHingeRule(backend, features, ReferenceFeatures(), lossPool, init, optimizer),
-            BothHingeRule.RuleName => new BothHingeRule(backend, features, ReferenceFeatures(), lossPool, init, optimizer),
-            _ => throw new ArgumentException($"Layer '{shape.Layer.Name}': rule '{rule}' is not available for local runs yet. Available: clapp++, clapp++dfb, clapp++both."),
+            DirectFeedbackRule.RuleName => new DirectFeedbackRule(backend, features, ReferenceFeatures(), lossPool, init, optimizer, settings),
+            BothRule.RuleName => new BothRule(backend, features, ReferenceFeatures(), lossPool, init, optimizer, settings),
+            _ => throw new ArgumentException($"Layer '{shape.Layer.Name}': rule '{rule}' is not available for local runs yet. Available: clapp++, clapp++dfb, clapp++both (options /softplus, /linear, /fixed-b, /identity-b)."),
         };
     }
 }

@@ -13,7 +13,7 @@ namespace Plastic.Sim.Actors;
 /// </summary>
 public sealed class LossActor : ReceiveActor
 {
-    private readonly ContrastiveHingeLoss _loss;
+    private readonly ContrastiveLoss _loss;
     private readonly Wiring _wiring;
     private readonly IActorRef _driver;
     private readonly Dictionary<long, Forward> _forwards = [];
@@ -21,7 +21,7 @@ public sealed class LossActor : ReceiveActor
     private readonly Outbox _outbox;
     private readonly TensorSlot _output;
 
-    public LossActor(IComputeBackend backend, ContrastiveHingeLoss loss, Wiring wiring, IActorRef driver)
+    public LossActor(IComputeBackend backend, ContrastiveLoss loss, Wiring wiring, IActorRef driver)
     {
         _loss = loss;
         _wiring = wiring;

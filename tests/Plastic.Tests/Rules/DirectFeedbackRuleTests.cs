@@ -16,8 +16,8 @@ public sealed class DirectFeedbackRuleTests
     private static readonly int[] Negatives = [2, 3, 0, 1];
 
     [Theory]
-    [InlineData(DirectFeedbackHingeRule.RuleName)]
-    [InlineData(BothHingeRule.RuleName)]
+    [InlineData(DirectFeedbackRule.RuleName)]
+    [InlineData(BothRule.RuleName)]
     public void Weight_update_is_the_gradient_of_the_local_loss(string name)
     {
         var spec = new NetworkSpec("t", new InputSpec(2, 6, 6), [new LayerSpec("c", LayerKind.Conv, 3, MaxPool: 2, LossPool: 2)], [], name);
@@ -27,10 +27,10 @@ public sealed class DirectFeedbackRuleTests
         using var reference = _b.Upload(TestData.Normal(N * TopFeatures, 7), new Shape(N, TopFeatures));
         var init = new RandomStream(4, 1);
         var frozen = new AdamWSettings(0f); // B stays put, so the loss can be probed around one point
-        using ILocalRule rule = name == DirectFeedbackHingeRule.RuleName
-            ? new DirectFeedbackHingeRule(_b, shape.LossFeatures.Size, TopFeatures, 2, init, frozen)
-            : new BothHingeRule(_b, shape.LossFeatures.Size, TopFeatures, 2, init, frozen);
-        if (rule is DirectFeedbackHingeRule dfb) _b.Scale(dfb.B, 8f, dfb.B);
+        using ILocalRule rule = name == DirectFeedbackRule.RuleName
+            ? new DirectFeedbackRule(_b, shape.LossFeatures.Size, TopFeatures, 2, init, frozen)
+            : new BothRule(_b, shape.LossFeatures.Size, TopFeatures, 2, init, frozen);
+        if (rule is DirectFeedbackRule dfb) _b.Scale(dfb.B, 8f, dfb.B);
         using var dw = _b.Allocate(block.Weight.Shape);
         using var db = _b.Allocate(block.Bias!.Shape);
 
@@ -48,7 +48,7 @@ public sealed class DirectFeedbackRuleTests
         }
         var w0 = block.Weight.ToArray();
         FiniteDifference.Check(w0, wv => { _b.Upload(wv, block.Weight); double l = Loss(); _b.Upload(w0, block.Weight); return l; }, dw.ToArray(), $"{name} dL/dW", step: 1e-3);
-        if (rule is DirectFeedbackHingeRule d)
+        if (rule is DirectFeedbackRule d)
         {
             var b0 = d.B.ToArray();
             block.Forward(input);
@@ -67,7 +67,7 @@ public sealed class DirectFeedbackRuleTests
             new LayerSpec("c1", LayerKind.Conv, 6, LossPool: 2),
             new LayerSpec("c2", LayerKind.Conv, 8, MaxPool: 2, LossPool: 2),
             new LayerSpec("c3", LayerKind.Conv, 8, MaxPool: 2),
-        ], [new EdgeSpec("c3", "c1"), new EdgeSpec("c3", "c2")], DirectFeedbackHingeRule.RuleName);
+        ], [new EdgeSpec("c3", "c1"), new EdgeSpec("c3", "c2")], DirectFeedbackRule.RuleName);
         Task<RunResult> Run(int inFlight) => Simulation.RunAsync(spec, new RunOptions(5, BatchSize: 4, MaxInFlight: inFlight, LearningRate: 1e-3f), () => new CpuBackend(threads: 1));
         var sequential = await Run(1);
         var pipelined = await Run(3);
@@ -80,7 +80,7 @@ public sealed class DirectFeedbackRuleTests
     [Fact]
     public async Task A_dfb_rule_without_a_feedback_edge_into_its_layer_is_refused()
     {
-        var spec = Presets.Mlp(6, [5, 4, 3], DirectFeedbackHingeRule.RuleName) with { Feedback = [new EdgeSpec("fc3", "fc1")] };
+        var spec = Presets.Mlp(6, [5, 4, 3], DirectFeedbackRule.RuleName) with { Feedback = [new EdgeSpec("fc3", "fc1")] };
         var e = await Assert.ThrowsAsync<ArgumentException>(() => Simulation.RunAsync(spec, new RunOptions(1, BatchSize: 4), () => new CpuBackend(threads: 1)));
         Assert.Contains("Layer 'fc2': rule 'clapp++dfb' needs a direct-feedback edge", e.Message);
     }

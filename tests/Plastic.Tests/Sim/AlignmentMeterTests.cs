@@ -22,13 +22,13 @@ public sealed class AlignmentMeterTests
     }
 
     [Theory]
-    [InlineData(ContrastiveHingeLoss.Name)]
-    [InlineData(DirectFeedbackHingeRule.RuleName)]
-    [InlineData(BothHingeRule.RuleName)]
+    [InlineData(ContrastiveLoss.Name)]
+    [InlineData(DirectFeedbackRule.RuleName)]
+    [InlineData(BothRule.RuleName)]
     public void The_top_layer_local_update_is_the_backprop_update(string rule)
     {
         // PAPER.md 7.11: at the top layer the local and the global loss are the same loss.
-        var spec = rule == ContrastiveHingeLoss.Name ? Conv
+        var spec = rule == ContrastiveLoss.Name ? Conv
             : Conv with { Rule = rule, Feedback = [new EdgeSpec("c4", "c1"), new EdgeSpec("c4", "c2"), new EdgeSpec("c4", "c3")] };
         var top = Measure(spec)[^1];
         Assert.Equal(1.0, top.Cosine, 1e-6);

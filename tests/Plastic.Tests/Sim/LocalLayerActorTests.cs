@@ -27,7 +27,7 @@ public sealed class LocalLayerActorTests : Akka.TestKit.Xunit2.TestKit
         var shape = NetworkValidator.Validate(Spec)[0];
         var optimizer = new AdamWSettings(1e-3f);
         var setup = new LayerSetup("fc1", backend, new LayerBlock(backend, shape, new RandomStream(1, 0)),
-            new LateralHingeRule(backend, shape.LossFeatures.Size, null, new RandomStream(1, 1000), optimizer),
+            new LateralRule(backend, shape.LossFeatures.Size, null, new RandomStream(1, 1000), optimizer),
             GraphWiring.Local(Spec), optimizer, _driver.Ref);
         _layer = Sys.ActorOf(Props.Create(() => new LocalLayerActor(setup)), "fc1");
         _layer.Tell(new Connect(ImmutableDictionary<string, IActorRef>.Empty.Add("fc2", _above.Ref).Add("input", _input.Ref)));

@@ -8,13 +8,17 @@ using Plastic.Topology;
 namespace Plastic.Tests.Rules;
 
 /// <summary>The CLAPP++ lateral rule's updates are the gradients of its local loss.</summary>
-public sealed class LateralHingeRuleTests
+public sealed class LateralRuleTests
 {
     private readonly CpuBackend _b = new(threads: 2);
     private const int N = 4;
     private static readonly int[] Negatives = [1, 2, 3, 0];
 
-    public static TheoryData<string> Layers() => ["conv-pooled", "linear"];
+    public static TheoryData<string, string> Layers() => new()
+    {
+        { "conv-pooled", "clapp++" }, { "linear", "clapp++" },
+        { "conv-pooled", "clapp++/softplus" }, { "linear", "clapp++/linear" }, { "linear", "clapp++/softplus/fixed-b" },
+    };
 
     private (LayerBlock block, Tensor input, int features, int? lossPool) Setup(string name)
     {
@@ -30,12 +34,13 @@ public sealed class LateralHingeRuleTests
 
     [Theory]
     [MemberData(nameof(Layers))]
-    public void Weight_and_B_updates_are_the_gradients_of_the_local_loss(string name)
+    public void Weight_and_B_updates_are_the_gradients_of_the_local_loss(string name, string ruleName)
     {
         var (block, input, features, lossPool) = Setup(name);
         using var _ = block; using var __ = input;
         // Learning rate 0 keeps B where it is, so the loss can be probed around the same point.
-        using var rule = new LateralHingeRule(_b, features, lossPool, new RandomStream(11, 1), new AdamWSettings(0f));
+        var settings = ContrastiveSettings.Parse(ruleName).Settings;
+        using var rule = new LateralRule(_b, features, lossPool, new RandomStream(11, 1), new AdamWSettings(0f), settings);
         // Scale B up so that some hinges are active and some silent.
         _b.Scale(rule.B, 8f, rule.B);
         using var dw = _b.Allocate(block.Weight.Shape);
@@ -56,18 +61,18 @@ public sealed class LateralHingeRuleTests
 
         block.Forward(input);
         double loss = rule.ComputeUpdate(block.ViewForRule(N, Negatives, null), dw, db);
-        Assert.True(loss > 0, "some hinge must be active for the check to mean anything");
+        Assert.True(loss != 0, "the loss must be active for the check to mean anything");
         var w0 = block.Weight.ToArray();
-        FiniteDifference.Check(w0, wv => { _b.Upload(wv, block.Weight); double l = Loss(); _b.Upload(w0, block.Weight); return l; }, dw.ToArray(), $"{name} dL/dW", step: 1e-3);
+        FiniteDifference.Check(w0, wv => { _b.Upload(wv, block.Weight); double l = Loss(); _b.Upload(w0, block.Weight); return l; }, dw.ToArray(), $"{name} {ruleName} dL/dW", step: 1e-3);
 
         // dL/dB: the rule applies it through AdamW; recompute it by the rule's own formula with a probe.
         var b0 = rule.B.ToArray();
         var analyticB = GradientOfB(rule, block, input);
-        FiniteDifference.Check(b0, bv => { _b.Upload(bv, rule.B); double l = Loss(); _b.Upload(b0, rule.B); return l; }, analyticB, $"{name} dL/dB", step: 1e-3);
+        FiniteDifference.Check(b0, bv => { _b.Upload(bv, rule.B); double l = Loss(); _b.Upload(b0, rule.B); return l; }, analyticB, $"{name} {ruleName} dL/dB", step: 1e-3);
     }
 
     /// <summary>The dL/dB the rule computed in one step (it exposes the gradient it handed to its optimiser).</summary>
-    private float[] GradientOfB(LateralHingeRule rule, LayerBlock block, Tensor input)
+    private float[] GradientOfB(LateralRule rule, LayerBlock block, Tensor input)
     {
         block.Forward(input);
         using var w = _b.Allocate(block.Weight.Shape);
@@ -77,11 +82,39 @@ public sealed class LateralHingeRuleTests
     }
 
     [Fact]
+    public void Rule_options_parse_and_unknown_ones_are_named()
+    {
+        Assert.Equal(("clapp++dfb", new ContrastiveSettings(ScoreFunction.Softplus, BMode.FixedRandom)), ContrastiveSettings.Parse("clapp++dfb/softplus/fixed-b"));
+        Assert.Equal(("clapp++", new ContrastiveSettings()), ContrastiveSettings.Parse("clapp++"));
+        var e = Assert.Throws<ArgumentException>(() => ContrastiveSettings.Parse("clapp++/tanh"));
+        Assert.Contains("unknown option 'tanh'", e.Message);
+    }
+
+    [Fact]
+    public void A_fixed_b_stays_fixed_and_an_identity_b_is_the_identity()
+    {
+        var (block, input, features, lossPool) = Setup("linear");
+        using var _ = block; using var __ = input;
+        using var fixedB = new LateralRule(_b, features, lossPool, new RandomStream(1, 1), new AdamWSettings(1e-1f), new ContrastiveSettings(B: BMode.FixedRandom));
+        using var identity = new LateralRule(_b, features, lossPool, new RandomStream(1, 1), new AdamWSettings(1e-1f), new ContrastiveSettings(B: BMode.Identity));
+        var before = fixedB.B.ToArray();
+        block.Forward(input);
+        using var dw = _b.Allocate(block.Weight.Shape);
+        fixedB.ComputeUpdate(block.ViewForRule(N, Negatives, null), dw, null);
+        identity.ComputeUpdate(block.ViewForRule(N, Negatives, null), dw, null);
+        Assert.Equal(before, fixedB.B.ToArray());
+        var eye = identity.B.ToArray();
+        for (int i = 0; i < features; i++)
+            for (int j = 0; j < features; j++)
+                Assert.Equal(i == j ? 1f : 0f, eye[i * features + j]);
+    }
+
+    [Fact]
     public void A_pairing_of_the_wrong_size_is_refused()
     {
         var (block, input, features, lossPool) = Setup("linear");
         using var _ = block; using var __ = input;
-        using var rule = new LateralHingeRule(_b, features, lossPool, new RandomStream(1, 1), new AdamWSettings(1e-3f));
+        using var rule = new LateralRule(_b, features, lossPool, new RandomStream(1, 1), new AdamWSettings(1e-3f));
         block.Forward(input);
         using var dw = _b.Allocate(block.Weight.Shape);
         var e = Assert.Throws<ArgumentException>(() => rule.ComputeUpdate(block.ViewForRule(N, new[] { 0, 1 }, null), dw, null));

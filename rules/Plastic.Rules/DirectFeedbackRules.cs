@@ -3,14 +3,14 @@ using Plastic.Compute;
 namespace Plastic.Rules;
 
 /// <summary>
-/// CLAPP++DFB (PAPER.md 2.1, 2.4): the layer's loss is the <see cref="ContrastiveHingeLoss"/> of its
+/// CLAPP++DFB (PAPER.md 2.1, 2.4): the layer's loss is the <see cref="ContrastiveLoss"/> of its
 /// output against the top-down reference (the top layer's pooled output on the other view), through a
 /// D_l x D_top matrix B. The top layer itself has no reference above it and uses the lateral rule.
 /// </summary>
-public sealed class DirectFeedbackHingeRule(IComputeBackend backend, int features, int referenceFeatures, int? lossPool, RandomStream init, AdamWSettings optimizer) : ILocalRule
+public sealed class DirectFeedbackRule(IComputeBackend backend, int features, int referenceFeatures, int? lossPool, RandomStream init, AdamWSettings optimizer, ContrastiveSettings? settings = null) : ILocalRule
 {
     public const string RuleName = "clapp++dfb";
-    private readonly ContrastiveHingeLoss _loss = new(backend, features, lossPool, init, optimizer, referenceFeatures);
+    private readonly ContrastiveLoss _loss = new(backend, features, lossPool, init, optimizer, referenceFeatures, settings);
 
     public string Name => RuleName;
     public RuleSignals Needs => RuleSignals.Pairing | RuleSignals.TopDownReference;
@@ -32,18 +32,18 @@ public sealed class DirectFeedbackHingeRule(IComputeBackend backend, int feature
 /// CLAPP++both: the sum of the lateral and the direct-feedback losses, each with its own B; the
 /// weight update is the gradient of the sum.
 /// </summary>
-public sealed class BothHingeRule : ILocalRule
+public sealed class BothRule : ILocalRule
 {
     public const string RuleName = "clapp++both";
     private readonly IComputeBackend _b;
-    private readonly ContrastiveHingeLoss _lateral, _feedback;
+    private readonly ContrastiveLoss _lateral, _feedback;
     private Tensor? _sum;
 
-    public BothHingeRule(IComputeBackend backend, int features, int referenceFeatures, int? lossPool, RandomStream init, AdamWSettings optimizer)
+    public BothRule(IComputeBackend backend, int features, int referenceFeatures, int? lossPool, RandomStream init, AdamWSettings optimizer, ContrastiveSettings? settings = null)
     {
         _b = backend;
-        _lateral = new ContrastiveHingeLoss(backend, features, lossPool, init.Derive(0), optimizer);
-        _feedback = new ContrastiveHingeLoss(backend, features, lossPool, init.Derive(1), optimizer, referenceFeatures);
+        _lateral = new ContrastiveLoss(backend, features, lossPool, init.Derive(0), optimizer, settings: settings);
+        _feedback = new ContrastiveLoss(backend, features, lossPool, init.Derive(1), optimizer, referenceFeatures, settings);
     }
 
     public string Name => RuleName;

@@ -3,15 +3,15 @@ using Plastic.Compute;
 namespace Plastic.Rules;
 
 /// <summary>
-/// CLAPP++ with a lateral reference: each layer minimises the <see cref="ContrastiveHingeLoss"/> of
+/// CLAPP++ with a lateral reference: each layer minimises the <see cref="ContrastiveLoss"/> of
 /// its own output, the reference being the same layer's output on the other view. The weight
 /// update is that loss's gradient through the layer's own pool and activation only.
 /// </summary>
-public sealed class LateralHingeRule(IComputeBackend backend, int features, int? lossPool, RandomStream init, AdamWSettings optimizer) : ILocalRule
+public sealed class LateralRule(IComputeBackend backend, int features, int? lossPool, RandomStream init, AdamWSettings optimizer, ContrastiveSettings? settings = null) : ILocalRule
 {
-    private readonly ContrastiveHingeLoss _loss = new(backend, features, lossPool, init, optimizer);
+    private readonly ContrastiveLoss _loss = new(backend, features, lossPool, init, optimizer, settings: settings);
 
-    public string Name => ContrastiveHingeLoss.Name;
+    public string Name => ContrastiveLoss.Name;
     public RuleSignals Needs => RuleSignals.Pairing;
     public Tensor B => _loss.B;
     /// <summary>dL/dB of the last step, before the optimiser used it (for inspection and tests).</summary>

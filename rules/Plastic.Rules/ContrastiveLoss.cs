@@ -3,36 +3,51 @@ using Plastic.Compute;
 namespace Plastic.Rules;
 
 /// <summary>
-/// The CLAPP++ contrastive loss of one layer's output (PAPER.md 2.1, type 2, hinge f): the output is
+/// The contrastive local loss of one layer's output (PAPER.md 2.1, type 2): the output is
 /// average-pooled over k x k patches and flattened (z: view 1), scored against a detached reference c
-/// through a trainable B (D_z x D_c), and
-///     L = mean_i [ max(0, 1 - z_i . B c_i) + max(0, 1 + z_neg(i) . B c_i) ].
+/// through B (D_z x D_c), and
+///     L = mean_i [ f(z_i . B c_i) + f(-z_neg(i) . B c_i) ],
+/// with f the hinge max(0, 1 - x) for CLAPP++ (softplus and linear f, fixed or identity B as options).
 /// The reference is the same layer's view 2 (lateral) or a top-down reference (direct feedback).
 /// It gives dL/d(output) and steps B with its own AdamW state. The gradient is formed from N x N
 /// score and gate matrices, so nothing but the N x N scores leaves the backend. The local rule uses
 /// it at every layer; the backprop baseline (BP-CLAPP++) at the top layer only.
 /// </summary>
-public sealed class ContrastiveHingeLoss : IDisposable
+public sealed class ContrastiveLoss : IDisposable
 {
     private readonly IComputeBackend _b;
     private readonly PoolGeometry? _pool;
     private readonly AdamWSettings _optimizer;
+    private readonly ContrastiveSettings _settings;
     private readonly Tensor _bMatrix, _bGrad, _bM, _bV;
     private int _steps;
     private Buffers? _buffers;
 
     /// <param name="features">D_z: the size of the layer's loss features (its output after the loss pool, flattened).</param>
     /// <param name="referenceFeatures">D_c: the size of the reference; null for the lateral reference (D_c = D_z).</param>
-    public ContrastiveHingeLoss(IComputeBackend backend, int features, int? lossPool, RandomStream init, AdamWSettings optimizer, int? referenceFeatures = null)
+    public ContrastiveLoss(IComputeBackend backend, int features, int? lossPool, RandomStream init, AdamWSettings optimizer,
+        int? referenceFeatures = null, ContrastiveSettings? settings = null)
     {
         _b = backend;
         _pool = lossPool is { } k ? new PoolGeometry(k) : null;
         _optimizer = optimizer;
+        _settings = settings ?? new ContrastiveSettings();
         int dc = referenceFeatures ?? features;
         _bMatrix = backend.Allocate(new Shape(features, dc));
-        // nn.Linear's default initialisation (fan-in D_c), as the paper's code uses for B.
-        float bound = 1f / MathF.Sqrt(dc);
-        backend.FillUniform(_bMatrix, init, -bound, bound);
+        if (_settings.B == BMode.Identity)
+        {
+            if (dc != features)
+                throw new ArgumentException($"{Name}: an identity B needs as many reference features as layer features ({dc} vs {features}).");
+            var identity = new float[features * features];
+            for (int i = 0; i < features; i++) identity[i * features + i] = 1f;
+            backend.Upload(identity, _bMatrix);
+        }
+        else
+        {
+            // nn.Linear's default initialisation (fan-in D_c), as the paper's code uses for B.
+            float bound = 1f / MathF.Sqrt(dc);
+            backend.FillUniform(_bMatrix, init, -bound, bound);
+        }
         _bGrad = backend.Allocate(_bMatrix.Shape);
         _bM = backend.Allocate(_bMatrix.Shape);
         _bV = backend.Allocate(_bMatrix.Shape);
@@ -71,10 +86,11 @@ public sealed class ContrastiveHingeLoss : IDisposable
         for (int i = 0; i < n; i++)
         {
             double positive = scores[i * n + i], negative = scores[negatives[i] * n + i];
-            loss += Math.Max(0, 1 - positive) + Math.Max(0, 1 + negative);
-            // dL/dz_j = sum_i G[j, i] B c_i: the hinge is active (slope -1 or +1) or silent (0).
-            if (positive < 1) gates[i * n + i] -= 1f / n;
-            if (negative > -1) gates[negatives[i] * n + i] += 1f / n;
+            loss += _settings.Value(positive) + _settings.Value(-negative);
+            // dL/dz_j = sum_i G[j, i] B c_i. The gates are the modulating factor: f'(u) for the positive
+            // pair, -f'(-u) for the negative one (for the hinge: -1/+1 while active, 0 when silent).
+            gates[i * n + i] += (float)(_settings.Slope(positive) / n);
+            gates[negatives[i] * n + i] -= (float)(_settings.Slope(-negative) / n);
         }
         _b.Upload(gates, buf.Gates);
 
@@ -84,7 +100,7 @@ public sealed class ContrastiveHingeLoss : IDisposable
         // dL/dB = sum_ij G[j, i] (z_j c_i^T) ... written as B's gradient for Bc = c B^T: dB = (G^T z)^T c.
         _b.Gemm(buf.Gates, true, z, false, buf.GtZ);        // [N, D]: row i = sum_j G[j, i] z_j
         _b.Gemm(buf.GtZ, true, c, false, _bGrad);           // [D, D] = sum_i (G^T z)_i c_i^T
-        _b.AdamWStep(_bMatrix, _bGrad, _bM, _bV, _optimizer, ++_steps);
+        if (_settings.B == BMode.Trainable) _b.AdamWStep(_bMatrix, _bGrad, _bM, _bV, _optimizer, ++_steps);
 
         gradOutput = buf.GradOutput;
         if (_pool is { } p) _b.AvgPool2dBackward(buf.GradPooled!, gradOutput, p);

@@ -1,0 +1,66 @@
+namespace Plastic.Rules;
+
+/// <summary>The decreasing function f of the score (PAPER.md 2.1).</summary>
+public enum ScoreFunction
+{
+    /// <summary>f(x) = max(0, 1 - x): CLAPP and CLAPP++.</summary>
+    Hinge,
+    /// <summary>f(x) = softplus(1 - x) = log(1 + e^(1 - x)): the theory's "logsig".</summary>
+    Softplus,
+    /// <summary>f(x) = -x.</summary>
+    Linear,
+}
+
+/// <summary>How the matrix B between layer features and reference is set.</summary>
+public enum BMode
+{
+    /// <summary>Trained with AdamW from nn.Linear's initialisation (CLAPP++).</summary>
+    Trainable,
+    /// <summary>Left at its random initialisation (the theory's "random fixed B").</summary>
+    FixedRandom,
+    /// <summary>The identity, fixed (Forward-Forward-like scores); needs D_z = D_c.</summary>
+    Identity,
+}
+
+/// <summary>
+/// The options of the contrastive local loss. A rule name carries them after slashes:
+/// "clapp++", "clapp++dfb/softplus", "clapp++/fixed-b", "clapp++both/linear/identity-b".
+/// </summary>
+public sealed record ContrastiveSettings(ScoreFunction F = ScoreFunction.Hinge, BMode B = BMode.Trainable)
+{
+    public static (string Rule, ContrastiveSettings Settings) Parse(string rule)
+    {
+        var parts = rule.Split('/');
+        var settings = new ContrastiveSettings();
+        foreach (var option in parts.Skip(1))
+        {
+            settings = option switch
+            {
+                "hinge" => settings with { F = ScoreFunction.Hinge },
+                "softplus" => settings with { F = ScoreFunction.Softplus },
+                "linear" => settings with { F = ScoreFunction.Linear },
+                "trainable-b" => settings with { B = BMode.Trainable },
+                "fixed-b" => settings with { B = BMode.FixedRandom },
+                "identity-b" => settings with { B = BMode.Identity },
+                _ => throw new ArgumentException($"Rule '{rule}': unknown option '{option}'. Options: hinge, softplus, linear, trainable-b, fixed-b, identity-b."),
+            };
+        }
+        return (parts[0], settings);
+    }
+
+    /// <summary>f(x).</summary>
+    public double Value(double x) => F switch
+    {
+        ScoreFunction.Hinge => Math.Max(0, 1 - x),
+        ScoreFunction.Softplus => 1 - x > 30 ? 1 - x : Math.Log(1 + Math.Exp(1 - x)),
+        _ => -x,
+    };
+
+    /// <summary>f'(x).</summary>
+    public double Slope(double x) => F switch
+    {
+        ScoreFunction.Hinge => x < 1 ? -1 : 0,
+        ScoreFunction.Softplus => -1 / (1 + Math.Exp(x - 1)),
+        _ => -1,
+    };
+}
