@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
 namespace Plastic.Compute.Cpu;
 
 public sealed partial class CpuBackend
@@ -65,17 +68,46 @@ public sealed partial class CpuBackend
         float correction1 = 1f - MathF.Pow(s.Beta1, step);
         float correction2 = 1f - MathF.Pow(s.Beta2, step);
         float decay = 1f - s.LearningRate * s.WeightDecay;
-        Chunked(p.Length, (start, end) =>
+        Chunked(p.Length, (start, end) => AdamW(p.Span[start..end], g.Span[start..end], m.Span[start..end], v.Span[start..end], s, correction1, correction2, decay));
+    }
+
+    /// <summary>
+    /// AdamW over one chunk, one fused pass in vectors (the optimiser touches four arrays per
+    /// parameter: memory, not arithmetic, sets its speed). The same operations in the same order as
+    /// the scalar tail, so the result does not depend on the vector width.
+    /// </summary>
+    private static void AdamW(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, AdamWSettings s, float correction1, float correction2, float decay)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
         {
-            var ps = p.Span; var gs = g.Span; var ms = m.Span; var vs = v.Span;
-            for (int i = start; i < end; i++)
+            var b1 = new Vector<float>(s.Beta1); var b1c = new Vector<float>(1f - s.Beta1);
+            var b2 = new Vector<float>(s.Beta2); var b2c = new Vector<float>(1f - s.Beta2);
+            var c1 = new Vector<float>(correction1); var c2 = new Vector<float>(correction2);
+            var eps = new Vector<float>(s.Epsilon); var lr = new Vector<float>(s.LearningRate); var dec = new Vector<float>(decay);
+            var pv = MemoryMarshal.Cast<float, Vector<float>>(p);
+            var gv = MemoryMarshal.Cast<float, Vector<float>>(g);
+            var mv = MemoryMarshal.Cast<float, Vector<float>>(m);
+            var vv = MemoryMarshal.Cast<float, Vector<float>>(v);
+            for (int k = 0; k < pv.Length; k++)
             {
-                ms[i] = s.Beta1 * ms[i] + (1f - s.Beta1) * gs[i];
-                vs[i] = s.Beta2 * vs[i] + (1f - s.Beta2) * gs[i] * gs[i];
-                float denominator = MathF.Sqrt(vs[i] / correction2) + s.Epsilon;
-                ps[i] = ps[i] * decay - s.LearningRate * (ms[i] / correction1) / denominator;
+                var gk = gv[k];
+                var mk = b1 * mv[k] + b1c * gk;
+                var vk = b2 * vv[k] + b2c * gk * gk;
+                mv[k] = mk;
+                vv[k] = vk;
+                pv[k] = pv[k] * dec - lr * (mk / c1) / (Vector.SquareRoot(vk / c2) + eps);
             }
-        });
+            i = pv.Length * Vector<float>.Count;
+        }
+        for (; i < p.Length; i++)
+        {
+            float mi = s.Beta1 * m[i] + (1f - s.Beta1) * g[i];
+            float vi = s.Beta2 * v[i] + (1f - s.Beta2) * g[i] * g[i];
+            m[i] = mi;
+            v[i] = vi;
+            p[i] = p[i] * decay - s.LearningRate * (mi / correction1) / (MathF.Sqrt(vi / correction2) + s.Epsilon);
+        }
     }
 
     protected override void FillUniformCore(Tensor y, RandomStream stream, float low, float high)
