@@ -14,15 +14,21 @@ public sealed partial class CpuBackend
                 for (int oh = 0; oh < d.Ho; oh++)
                     for (int ow = 0; ow < d.Wo; ow++)
                     {
-                        // Ties go to the first maximum in row-major order, as in PyTorch.
+                        // Ties go to the first maximum in row-major order, as in PyTorch. Selects, not
+                        // branches: which element wins is random, and a branch would mispredict.
                         int best = planeIn + oh * d.Stride * d.W + ow * d.Stride;
                         float bestValue = xs[best];
                         for (int kh = 0; kh < d.K; kh++)
+                        {
+                            int row = planeIn + (oh * d.Stride + kh) * d.W + ow * d.Stride;
                             for (int kw = 0; kw < d.K; kw++)
                             {
-                                int at = planeIn + (oh * d.Stride + kh) * d.W + ow * d.Stride + kw;
-                                if (xs[at] > bestValue || float.IsNaN(xs[at])) { bestValue = xs[at]; best = at; }
+                                float v = xs[row + kw];
+                                bool wins = (v > bestValue) | float.IsNaN(v);
+                                bestValue = wins ? v : bestValue;
+                                best = wins ? row + kw : best;
                             }
+                        }
                         ys[planeOut + oh * d.Wo + ow] = bestValue;
                         ids[planeOut + oh * d.Wo + ow] = best;
                     }
