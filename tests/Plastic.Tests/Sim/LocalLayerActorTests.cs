@@ -18,7 +18,7 @@ public sealed class LocalLayerActorTests : Akka.TestKit.Xunit2.TestKit
     private readonly TestProbe _driver, _above, _input;
     private readonly IActorRef _layer;
 
-    public LocalLayerActorTests()
+    public LocalLayerActorTests() : base(ActorTestConfig.Patient)
     {
         _driver = CreateTestProbe();
         _above = CreateTestProbe();

@@ -11,7 +11,7 @@ namespace Plastic.Tests.Sim;
 /// payloads through the binary serializer). Slow by design; kept to this class.
 /// </summary>
 public sealed class MessageSerializationTests() : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString(
-    "akka.actor.serialize-messages = on\nakka.actor.serialize-creators = off\n" + SimMessageSerializer.Config))
+    "akka.actor.serialize-messages = on\nakka.actor.serialize-creators = off\n" + SimMessageSerializer.Config).WithFallback(ActorTestConfig.Patient))
 {
     private sealed class Echo : ReceiveActor
     {
