@@ -13,8 +13,6 @@ public static class ComputeExtensions
         return norms == 0 ? 0 : dot / norms;
     }
 
-    public static Tensor Zeros(this IComputeBackend backend, params int[] dims) => backend.Allocate(new Shape(dims));
-
     public static IndexTensor UploadIndices(this IComputeBackend backend, ReadOnlySpan<int> data, Shape shape)
     {
         var t = backend.AllocateIndices(shape);

@@ -30,14 +30,6 @@ public sealed class Shape : IEquatable<Shape>
     public int this[int axis] => _dims[axis];
     public ImmutableArray<int> Dims => _dims;
 
-    /// <summary>Rows of the matrix view: the product of all dimensions but the last.</summary>
-    public int Rows => Length / _dims[^1];
-    public int Columns => _dims[^1];
-
-    public static Shape Matrix(int rows, int columns) => new(rows, columns);
-    public static Shape Vector(int length) => new(length);
-    public static Shape Image(int n, int c, int h, int w) => new(n, c, h, w);
-
     public bool Equals(Shape? other) => other is not null && _dims.AsSpan().SequenceEqual(other._dims.AsSpan());
     public override bool Equals(object? obj) => Equals(obj as Shape);
     public override int GetHashCode()

@@ -19,7 +19,7 @@ public static class SimTelemetry
 
     // Span tag names, read back by TrafficMatrix.
     public const string NodeTag = "plastic.node", FromTag = "plastic.from", KindTag = "plastic.kind", StepTag = "plastic.step",
-        BytesTag = "plastic.bytes", LatencyTag = "plastic.latency_us", RoleTag = "plastic.role";
+        BytesTag = "plastic.bytes", LatencyTag = "plastic.latency_us";
 
     public static long NowMicros() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
 
