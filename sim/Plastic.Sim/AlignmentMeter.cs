@@ -37,6 +37,51 @@ public sealed class AlignmentMeter : IDisposable
             settings: ContrastiveSettings.Parse(spec.RuleOf(top.Layer)).Settings);
     }
 
+    /// <summary>Replaces a layer's weights (e.g. with an orthogonal matrix, for the theory's conditions).</summary>
+    public void SetWeights(int layer, ReadOnlySpan<float> weights) => _b.Upload(weights, _blocks[layer].Weight);
+
+    /// <summary>
+    /// Replaces a lateral layer's B; for the top layer the backprop loss's B too, so that both sides
+    /// score with the same matrix (as the theory's "B at its optimum" requires).
+    /// </summary>
+    public void SetB(int layer, ReadOnlySpan<float> b)
+    {
+        if (_rules[layer] is not LateralRule lateral)
+            throw new InvalidOperationException($"Layer {layer}: only a lateral rule's B can be set, not {_rules[layer].Name}'s.");
+        _b.Upload(b, lateral.B);
+        if (layer == _blocks.Count - 1) _b.Upload(b, _topLoss.B);
+    }
+
+    /// <summary>
+    /// Each layer's loss features for one batch, after a forward pass with the current weights:
+    /// (view 1, view 2), each [N, D] on the host.
+    /// </summary>
+    public IReadOnlyList<(float[] View1, float[] View2)> Features(TrainingBatch batch)
+    {
+        int n = batch.Views.Dims[0] / 2;
+        using var input = _b.Upload(batch.Views.Values, batch.Views.Shape);
+        var x = input;
+        var result = new List<(float[], float[])>();
+        foreach (var block in _blocks)
+        {
+            x = block.Forward(x);
+            var features = new float[2 * n * block.Shape.LossFeatures.Size];
+            if (block.Spec.LossPool is { } k)
+            {
+                using var pooled = _b.Allocate(new Shape(2 * n, block.Shape.LossFeatures.Channels, block.Shape.LossFeatures.Height, block.Shape.LossFeatures.Width));
+                _b.AvgPool2dForward(x, pooled, new PoolGeometry(k));
+                _b.Download(pooled, features);
+            }
+            else
+            {
+                _b.Download(x, features);
+            }
+            int half = n * block.Shape.LossFeatures.Size;
+            result.Add((features[..half], features[half..]));
+        }
+        return result;
+    }
+
     public IReadOnlyList<LayerAlignment> Measure(TrainingBatch batch)
     {
         int n = batch.Views.Dims[0] / 2;

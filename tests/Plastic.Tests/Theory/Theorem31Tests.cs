@@ -1,0 +1,96 @@
+using Plastic.Compute.Cpu;
+using Plastic.Sim;
+using Plastic.Topology;
+
+namespace Plastic.Tests.Theory;
+
+/// <summary>
+/// PAPER.md 2.3 and 7.1-7.4, reproduced with the simulator's own layers, rules and meter: in a deep
+/// linear network whose weights above layer 1 are square and orthogonal, with every B at the optimum
+/// of its L2-regularised loss (same lambda, same samples), the local update of every layer equals the
+/// backprop update. With linear f that optimum has a closed form: B* = (1 / (lambda N)) sum_i (z_i - z_neg(i)) c_i^T.
+/// </summary>
+public sealed class Theorem31Tests
+{
+    private const int Inputs = 20, Width = 16, Depth = 4, N = 32;
+    private const double Lambda = 0.1;
+
+    private static AlignmentMeter Meter(out TrainingBatch batch, bool orthogonal = true)
+    {
+        var spec = Presets.DeepLinear(Inputs, Width, Depth, "clapp++/linear");
+        var meter = new AlignmentMeter(spec, new CpuBackend(threads: 2), seed: 6);
+        if (orthogonal)
+            for (int l = 1; l < Depth; l++) meter.SetWeights(l, Orthogonal(Width, seed: 100 + l));
+        batch = new SyntheticBatches(spec.Input, N, 6).Batch(0);
+        return meter;
+    }
+
+    [Fact]
+    public void With_orthogonal_weights_and_optimal_B_every_layer_updates_exactly_as_backprop()
+    {
+        using var meter = Meter(out var batch);
+        var features = meter.Features(batch);
+        for (int l = 0; l < Depth; l++) meter.SetB(l, OptimalB(features[l].View1, features[l].View2, batch.Negatives.ToArray()));
+        foreach (var layer in meter.Measure(batch))
+        {
+            Assert.Equal(1.0, layer.Cosine, 1e-4);
+            Assert.Equal(1.0, layer.NormRatio, 1e-3);
+        }
+    }
+
+    [Fact]
+    public void Without_orthogonal_weights_optimal_B_aligns_less_and_less_further_down()
+    {
+        // PAPER.md 7.3: breaking orthogonality gives cosines below 1, rising towards the top layer.
+        using var meter = Meter(out var batch, orthogonal: false);
+        var features = meter.Features(batch);
+        for (int l = 0; l < Depth; l++) meter.SetB(l, OptimalB(features[l].View1, features[l].View2, batch.Negatives.ToArray()));
+        var cosines = meter.Measure(batch).Select(a => a.Cosine).ToList();
+        Assert.All(cosines.Take(Depth - 1), c => Assert.InRange(c, 0.0, 0.99));
+        Assert.Equal(cosines.Order(), cosines);
+        Assert.Equal(1.0, cosines[^1], 1e-6);
+    }
+
+    [Fact]
+    public void With_B_left_random_the_lower_layers_do_not_align()
+    {
+        // PAPER.md 7.4: random fixed B with orthogonal W gives cosines near 0 below the top.
+        using var meter = Meter(out var batch);
+        var alignment = meter.Measure(batch);
+        Assert.All(alignment.Take(Depth - 1), a => Assert.InRange(a.Cosine, -0.5, 0.5));
+        Assert.Equal(1.0, alignment[^1].Cosine, 1e-6);
+    }
+
+    /// <summary>B* = (1 / (lambda N)) sum_i (z_i - z_neg(i)) c_i^T, row-major [D, D].</summary>
+    private static float[] OptimalB(float[] z, float[] c, int[] negatives)
+    {
+        var b = new double[Width * Width];
+        for (int i = 0; i < N; i++)
+            for (int r = 0; r < Width; r++)
+            {
+                double dz = z[i * Width + r] - z[negatives[i] * Width + r];
+                for (int s = 0; s < Width; s++) b[r * Width + s] += dz * c[i * Width + s];
+            }
+        return b.Select(v => (float)(v / (Lambda * N))).ToArray();
+    }
+
+    /// <summary>A random orthogonal matrix: Gram-Schmidt on Gaussian rows, in double precision.</summary>
+    private static float[] Orthogonal(int n, int seed)
+    {
+        var rng = new Random(seed);
+        var q = new double[n, n];
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < n; j++) q[i, j] = rng.NextDouble() * 2 - 1;
+            for (int k = 0; k < i; k++)
+            {
+                double dot = 0;
+                for (int j = 0; j < n; j++) dot += q[i, j] * q[k, j];
+                for (int j = 0; j < n; j++) q[i, j] -= dot * q[k, j];
+            }
+            double norm = Math.Sqrt(Enumerable.Range(0, n).Sum(j => q[i, j] * q[i, j]));
+            for (int j = 0; j < n; j++) q[i, j] /= norm;
+        }
+        return Enumerable.Range(0, n * n).Select(x => (float)q[x / n, x % n]).ToArray();
+    }
+}
