@@ -41,14 +41,18 @@ public sealed class AlignmentMeter : IDisposable
     public void SetWeights(int layer, ReadOnlySpan<float> weights) => _b.Upload(weights, _blocks[layer].Weight);
 
     /// <summary>
-    /// Replaces a lateral layer's B; for the top layer the backprop loss's B too, so that both sides
-    /// score with the same matrix (as the theory's "B at its optimum" requires).
+    /// Replaces the B of a lateral or direct-feedback layer; for the top layer the backprop loss's B
+    /// too, so that both sides score with the same matrix (as the theory's "B at its optimum" requires).
     /// </summary>
     public void SetB(int layer, ReadOnlySpan<float> b)
     {
-        if (_rules[layer] is not LateralRule lateral)
-            throw new InvalidOperationException($"Layer {layer}: only a lateral rule's B can be set, not {_rules[layer].Name}'s.");
-        _b.Upload(b, lateral.B);
+        var target = _rules[layer] switch
+        {
+            LateralRule lateral => lateral.B,
+            DirectFeedbackRule feedback => feedback.B,
+            var other => throw new InvalidOperationException($"Layer {layer}: only a lateral or direct-feedback rule's B can be set, not {other.Name}'s."),
+        };
+        _b.Upload(b, target);
         if (layer == _blocks.Count - 1) _b.Upload(b, _topLoss.B);
     }
 

@@ -15,9 +15,11 @@ public sealed class Theorem31Tests
     private const int Inputs = 20, Width = 16, Depth = 4, N = 32;
     private const double Lambda = 0.1;
 
-    private static AlignmentMeter Meter(out TrainingBatch batch, bool orthogonal = true)
+    private static AlignmentMeter Meter(out TrainingBatch batch, bool orthogonal = true, bool directFeedback = false)
     {
-        var spec = Presets.DeepLinear(Inputs, Width, Depth, "clapp++/linear");
+        var spec = Presets.DeepLinear(Inputs, Width, Depth, directFeedback ? "clapp++dfb/linear" : "clapp++/linear");
+        if (directFeedback)
+            spec = spec with { Feedback = spec.Layers.Take(Depth - 1).Select(l => new EdgeSpec(spec.Layers[^1].Name, l.Name)).ToList() };
         var meter = new AlignmentMeter(spec, new CpuBackend(threads: 2), seed: 6);
         if (orthogonal)
             for (int l = 1; l < Depth; l++) meter.SetWeights(l, Orthogonal(Width, seed: 100 + l));
@@ -36,6 +38,20 @@ public sealed class Theorem31Tests
             Assert.Equal(1.0, layer.Cosine, 1e-4);
             Assert.Equal(1.0, layer.NormRatio, 1e-3);
         }
+    }
+
+    [Fact]
+    public void With_direct_feedback_the_same_holds()
+    {
+        // PAPER.md 2.3: with equal widths the DFB optimum is B_l* = P_l^T B_L*, and the updates coincide.
+        using var meter = Meter(out var batch, directFeedback: true);
+        var features = meter.Features(batch);
+        // Every layer's reference is the top layer's view 2: the top-down reference below, and the top's
+        // own lateral reference at the top.
+        var reference = features[^1].View2;
+        for (int l = 0; l < Depth; l++) meter.SetB(l, OptimalB(features[l].View1, reference, batch.Negatives.ToArray()));
+        foreach (var layer in meter.Measure(batch))
+            Assert.Equal(1.0, layer.Cosine, 1e-4);
     }
 
     [Fact]
