@@ -15,9 +15,9 @@ public sealed class Theorem31Tests
     private const int Inputs = 20, Width = 16, Depth = 4, N = 32;
     private const double Lambda = 0.1;
 
-    private static AlignmentMeter Meter(out TrainingBatch batch, bool orthogonal = true, bool directFeedback = false)
+    private static AlignmentMeter Meter(out TrainingBatch batch, bool orthogonal = true, bool directFeedback = false, string f = "linear")
     {
-        var spec = Presets.DeepLinear(Inputs, Width, Depth, directFeedback ? "clapp++dfb/linear" : "clapp++/linear");
+        var spec = Presets.DeepLinear(Inputs, Width, Depth, (directFeedback ? "clapp++dfb/" : "clapp++/") + f);
         if (directFeedback)
             spec = spec with { Feedback = spec.Layers.Take(Depth - 1).Select(l => new EdgeSpec(spec.Layers[^1].Name, l.Name)).ToList() };
         var meter = new AlignmentMeter(spec, new CpuBackend(threads: 2), seed: 6);
@@ -38,6 +38,60 @@ public sealed class Theorem31Tests
             Assert.Equal(1.0, layer.Cosine, 1e-4);
             Assert.Equal(1.0, layer.NormRatio, 1e-3);
         }
+    }
+
+    [Fact]
+    public void With_softplus_f_and_B_optimised_to_convergence_the_same_holds()
+    {
+        // PAPER.md 7.1 with the theory's softplus ("logsig") f: no closed form, so each B is found by
+        // gradient descent on its strictly convex regularised loss, in double precision.
+        using var meter = Meter(out var batch, f: "softplus");
+        var features = meter.Features(batch);
+        for (int l = 0; l < Depth; l++)
+        {
+            var (b, gradientNorm) = SoftplusOptimalB(features[l].View1, features[l].View2, batch.Negatives.ToArray());
+            // Converged: the identity B_l* = P_l^T B_L* P_l is about optima, not about where descent stopped.
+            Assert.True(gradientNorm < 1e-9, $"layer {l}: gradient norm {gradientNorm:G3} after descent");
+            meter.SetB(l, b);
+        }
+        foreach (var layer in meter.Measure(batch))
+        {
+            Assert.Equal(1.0, layer.Cosine, 1e-4);
+            Assert.Equal(1.0, layer.NormRatio, 1e-3);
+        }
+    }
+
+    /// <summary>argmin_B mean_i [softplus(1 - u_pos,i) + softplus(1 + u_neg,i)] + lambda/2 |B|^2, by gradient descent.</summary>
+    private static (float[] B, double GradientNorm) SoftplusOptimalB(float[] z, float[] c, int[] negatives)
+    {
+        static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
+        var b = new double[Width * Width];
+        var grad = new double[b.Length];
+        double gradientNorm = double.PositiveInfinity;
+        for (int iteration = 0; iteration < 20_000; iteration++)
+        {
+            for (int k = 0; k < b.Length; k++) grad[k] = Lambda * b[k];
+            for (int i = 0; i < N; i++)
+            {
+                double positive = 0, negative = 0;
+                for (int r = 0; r < Width; r++)
+                    for (int s = 0; s < Width; s++)
+                    {
+                        positive += z[i * Width + r] * b[r * Width + s] * c[i * Width + s];
+                        negative += z[negatives[i] * Width + r] * b[r * Width + s] * c[i * Width + s];
+                    }
+                // d softplus(1 - u)/du = -sigmoid(1 - u); d softplus(1 + u)/du = sigmoid(1 + u).
+                double gPositive = -Sigmoid(1 - positive) / N, gNegative = Sigmoid(1 + negative) / N;
+                for (int r = 0; r < Width; r++)
+                    for (int s = 0; s < Width; s++)
+                        grad[r * Width + s] += (gPositive * z[i * Width + r] + gNegative * z[negatives[i] * Width + r]) * c[i * Width + s];
+            }
+            double norm = 0;
+            for (int k = 0; k < b.Length; k++) { b[k] -= 0.5 * grad[k]; norm += grad[k] * grad[k]; }
+            gradientNorm = Math.Sqrt(norm);
+            if (gradientNorm < 1e-12) break;
+        }
+        return (b.Select(v => (float)v).ToArray(), gradientNorm);
     }
 
     [Fact]
