@@ -21,6 +21,7 @@ public sealed class BackpropLayerActor : ReceiveActor
     private readonly AdamWSettings _optimizer;
     private readonly IActorRef _driver;
     private readonly ParameterState _state;
+    private readonly Inbox _inbox;
     private readonly Outbox _outbox;
     private readonly TensorSlot _input, _gradOutput, _gradInput;
     private readonly bool _isFirst;
@@ -35,6 +36,7 @@ public sealed class BackpropLayerActor : ReceiveActor
         _optimizer = setup.Optimizer;
         _driver = setup.Driver;
         _state = new ParameterState(_backend, _block);
+        _inbox = new Inbox(_name, _wiring, _driver);
         _outbox = new Outbox(_name, _wiring);
         _input = new TensorSlot(_backend);
         _gradOutput = new TensorSlot(_backend);
@@ -46,26 +48,15 @@ public sealed class BackpropLayerActor : ReceiveActor
         Receive<GetParameters>(_ => Sender.Tell(_state.Snapshot(_name)));
     }
 
-    private void Handle(ISimMessage message)
+    private void Handle(ISimMessage message) => _inbox.Handle(message, () =>
     {
-        using var span = SimTelemetry.StartHandling(_name, message);
-        try
+        switch (message)
         {
-            _wiring.Check(message.From, _name, message.Kind);
-            switch (message)
-            {
-                case Forward f: OnForward(f); break;
-                case Backward b: OnBackward(b); break;
-                default: throw new InvalidOperationException($"Layer '{_name}' of a backprop graph does not use {message.Kind} messages.");
-            }
+            case Forward f: OnForward(f); break;
+            case Backward b: OnBackward(b); break;
+            default: throw new InvalidOperationException($"Layer '{_name}' of a backprop graph does not use {message.Kind} messages.");
         }
-        catch (Exception e)
-        {
-            span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
-            _driver.Tell(new NodeFailed(_name, message.Step, e.Message));
-            Context.Stop(Self);
-        }
-    }
+    }, Context);
 
     private void OnForward(Forward f)
     {

@@ -28,6 +28,7 @@ public sealed class LocalLayerActor : ReceiveActor
     private readonly int _staleness;
     private readonly ParameterState _state;
     private readonly TopDownSource? _topDownSource;
+    private readonly Inbox _inbox;
     private readonly Outbox _outbox;
     private readonly TensorSlot _input, _reference;
     private readonly Dictionary<long, Forward> _forwards = [];
@@ -48,6 +49,7 @@ public sealed class LocalLayerActor : ReceiveActor
         _nextStep = setup.FirstStep;
         _staleness = setup.Staleness;
         _state = new ParameterState(_backend, _block);
+        _inbox = new Inbox(_name, _wiring, _driver);
         _outbox = new Outbox(_name, _wiring);
         _input = new TensorSlot(_backend);
         _reference = new TensorSlot(_backend);
@@ -62,22 +64,11 @@ public sealed class LocalLayerActor : ReceiveActor
         Receive<GetParameters>(_ => Sender.Tell(_state.Snapshot(_name)));
     }
 
-    private void Accept(ISimMessage message, Action store)
+    private void Accept(ISimMessage message, Action store) => _inbox.Handle(message, () =>
     {
-        using var span = SimTelemetry.StartHandling(_name, message);
-        try
-        {
-            _wiring.Check(message.From, _name, message.Kind);
-            store();
-            Advance();
-        }
-        catch (Exception e)
-        {
-            span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
-            _driver.Tell(new NodeFailed(_name, message.Step, e.Message));
-            Context.Stop(Self);
-        }
-    }
+        store();
+        Advance();
+    }, Context);
 
     /// <summary>Runs every phase that its messages allow, in step order.</summary>
     private void Advance()

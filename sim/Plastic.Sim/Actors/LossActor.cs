@@ -14,49 +14,40 @@ namespace Plastic.Sim.Actors;
 public sealed class LossActor : ReceiveActor
 {
     private readonly ContrastiveLoss _loss;
-    private readonly Wiring _wiring;
     private readonly IActorRef _driver;
     private readonly Dictionary<long, Forward> _forwards = [];
     private readonly Dictionary<long, Pairing> _pairings = [];
+    private readonly Inbox _inbox;
     private readonly Outbox _outbox;
     private readonly TensorSlot _output;
 
     public LossActor(IComputeBackend backend, ContrastiveLoss loss, Wiring wiring, IActorRef driver)
     {
         _loss = loss;
-        _wiring = wiring;
         _driver = driver;
+        _inbox = new Inbox(GraphWiring.LossNode, wiring, driver);
         _outbox = new Outbox(GraphWiring.LossNode, wiring);
         _output = new TensorSlot(backend);
         Receive<Connect>(_outbox.Connect);
         Receive<ISimMessage>(Handle);
     }
 
-    private void Handle(ISimMessage message)
+    private void Handle(ISimMessage message) => _inbox.Handle(message, () =>
     {
-        using var span = SimTelemetry.StartHandling(GraphWiring.LossNode, message);
-        try
+        switch (message)
         {
-            _wiring.Check(message.From, GraphWiring.LossNode, message.Kind);
-            switch (message)
-            {
-                case Forward f: _forwards[f.Step] = f; break;
-                case Pairing p: _pairings[p.Step] = p; break;
-                default: throw new InvalidOperationException($"The loss node does not use {message.Kind} messages.");
-            }
-            if (_forwards.Remove(message.Step, out var forward))
-            {
-                if (_pairings.Remove(message.Step, out var pairing)) Compute(forward, pairing);
-                else _forwards[message.Step] = forward;
-            }
+            case Forward f: _forwards[f.Step] = f; break;
+            case Pairing p: _pairings[p.Step] = p; break;
+            default: throw new InvalidOperationException($"The loss node does not use {message.Kind} messages.");
         }
-        catch (Exception e)
+        long step = message.Step;
+        if (_forwards.TryGetValue(step, out var forward) && _pairings.TryGetValue(step, out var pairing))
         {
-            span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
-            _driver.Tell(new NodeFailed(GraphWiring.LossNode, message.Step, e.Message));
-            Context.Stop(Self);
+            _forwards.Remove(step);
+            _pairings.Remove(step);
+            Compute(forward, pairing);
         }
-    }
+    }, Context);
 
     private void Compute(Forward forward, Pairing pairing)
     {
