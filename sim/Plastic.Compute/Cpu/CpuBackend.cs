@@ -1,4 +1,5 @@
 using Plastic.Compute.Cpu.Gemm;
+using Plastic.Compute.Cpu.Winograd;
 
 namespace Plastic.Compute.Cpu;
 
@@ -12,22 +13,38 @@ public sealed partial class CpuBackend : ComputeBackend
     public const string ThreadsVariable = "PLASTIC_THREADS";
     /// <summary>Environment variable that caps the SIMD width (512, 256 or 128).</summary>
     public const string SimdVariable = "PLASTIC_SIMD";
+    /// <summary>Environment variable that picks the convolution algorithm (auto, im2col or winograd).</summary>
+    public const string ConvolutionVariable = "PLASTIC_CONV";
 
     private readonly CpuParallel _parallel;
     private readonly GemmEngine _gemm;
     private readonly DotGemmEngine _dotGemm;
+    private readonly WinogradConvolution _winograd;
 
-    public CpuBackend(int? threads = null, int? simdWidthBits = null)
+    public CpuBackend(int? threads = null, int? simdWidthBits = null, ConvolutionAlgorithm? convolution = null)
     {
         _parallel = new CpuParallel(threads ?? ReadEnvironmentInt(ThreadsVariable) ?? Environment.ProcessorCount);
         _gemm = new GemmEngine(MicroKernel.Select(simdWidthBits ?? ReadEnvironmentInt(SimdVariable)));
         _dotGemm = new DotGemmEngine(DotMicroKernel.Matching(_gemm.Kernel));
+        _winograd = new WinogradConvolution(_gemm, _dotGemm.Kernel, _parallel, wide: _gemm.Kernel == MicroKernel.Avx512);
+        Convolution = convolution ?? ReadConvolutionAlgorithm();
     }
 
     public override string Name => "cpu";
     public int Threads => _parallel.Threads;
     public string KernelName => _gemm.Kernel.Name;
-    public override string DeviceDescription => $"{Environment.ProcessorCount} logical cores, {Threads} threads, GEMM micro-kernel {KernelName}";
+    public ConvolutionAlgorithm Convolution { get; }
+    public override string DeviceDescription =>
+        $"{Environment.ProcessorCount} logical cores, {Threads} threads, GEMM micro-kernel {KernelName}, 3x3 convolutions {Convolution.ToString().ToLowerInvariant()}";
+
+    private static ConvolutionAlgorithm ReadConvolutionAlgorithm()
+    {
+        string? text = Environment.GetEnvironmentVariable(ConvolutionVariable);
+        if (string.IsNullOrWhiteSpace(text)) return ConvolutionAlgorithm.Auto;
+        return Enum.TryParse(text, ignoreCase: true, out ConvolutionAlgorithm value) && Enum.IsDefined(value) && !int.TryParse(text, out _)
+            ? value
+            : throw new ArgumentException($"Environment variable {ConvolutionVariable}='{text}' must be one of: auto, im2col, winograd.");
+    }
 
     private static int? ReadEnvironmentInt(string name)
     {

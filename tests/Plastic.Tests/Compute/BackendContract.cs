@@ -62,6 +62,11 @@ public abstract class BackendContract<TFixture>(TFixture fixture) : IClassFixtur
         { 2, 2, 9, 9, 3, 3, 1, 0 },
         { 3, 2, 11, 10, 4, 3, 3, 0 },
         { 2, 6, 33, 33, 35, 3, 1, 1 },
+        // 3x3 stride 1 with 16+ channels (Winograd under Auto): odd and even sizes, every padding, 1x1 images.
+        { 2, 16, 34, 34, 17, 3, 1, 1 },
+        { 3, 18, 7, 5, 16, 3, 1, 2 },
+        { 2, 16, 9, 10, 20, 3, 1, 0 },
+        { 4, 16, 1, 1, 16, 3, 1, 1 },
     };
 
     [SkippableTheory]

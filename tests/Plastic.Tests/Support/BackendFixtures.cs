@@ -36,6 +36,18 @@ public sealed class CpuSingleThreadFixture : BackendFixture
     protected override IComputeBackend Create() => new CpuBackend(threads: 1);
 }
 
+/// <summary>Winograd for every 3x3 stride-1 convolution, small channel counts included, so the contract covers it.</summary>
+public sealed class CpuWinogradFixture : BackendFixture
+{
+    protected override IComputeBackend Create() => new CpuBackend(threads: 2, convolution: ConvolutionAlgorithm.Winograd);
+}
+
+/// <summary>Winograd on one thread and without AVX-512: the scalar tile transforms.</summary>
+public sealed class CpuWinogradScalarFixture : BackendFixture
+{
+    protected override IComputeBackend Create() => new CpuBackend(threads: 1, simdWidthBits: 128, convolution: ConvolutionAlgorithm.Winograd);
+}
+
 /// <summary>The AVX2 micro-kernel, which machines without AVX-512 run.</summary>
 public sealed class CpuAvx2Fixture : BackendFixture
 {

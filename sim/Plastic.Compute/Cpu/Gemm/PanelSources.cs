@@ -75,3 +75,13 @@ internal readonly unsafe struct StridedMatrix(float* p, int rowStride, int colum
         }
     }
 }
+
+/// <summary>A row-major matrix read as rows contiguous along K (row r at p + r * ld): an operand of <see cref="DotGemmEngine"/>.</summary>
+internal readonly unsafe struct MatrixRows(float* p, int ld) : IRowSource
+{
+    public void PackRows(float* dst, int stride, int row0, int rows, int k0, int kc)
+    {
+        for (int r = 0; r < rows; r++)
+            Buffer.MemoryCopy(p + (long)(row0 + r) * ld + k0, dst + (long)r * stride, (long)kc * sizeof(float), (long)kc * sizeof(float));
+    }
+}

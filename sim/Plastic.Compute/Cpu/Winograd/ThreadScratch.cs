@@ -1,0 +1,30 @@
+using Plastic.Compute.Cpu.Gemm;
+
+namespace Plastic.Compute.Cpu.Winograd;
+
+/// <summary>
+/// Grow-only working memory per thread, kept between calls: fresh pages for tens of MiB of
+/// transformed tiles would cost more in page faults than the transforms themselves. Two slots,
+/// because a caller's shared memory stays in use while its own thread also runs one of the workers.
+/// </summary>
+internal static unsafe class ThreadScratch
+{
+    [ThreadStatic] private static ScratchBlock? t_shared;
+    [ThreadStatic] private static ScratchBlock? t_private;
+
+    /// <summary>Memory a caller hands to the workers it starts (each writes its own part).</summary>
+    public static float* Shared(long floats) => Get(ref t_shared, floats);
+
+    /// <summary>Memory a worker uses alone: its transformed tiles, products and transform rows.</summary>
+    public static float* Private(long floats) => Get(ref t_private, floats);
+
+    private static float* Get(ref ScratchBlock? slot, long floats)
+    {
+        if (slot is null || slot.Floats < floats)
+        {
+            slot?.Dispose();
+            slot = new ScratchBlock(checked((int)floats));
+        }
+        return slot.Pointer;
+    }
+}

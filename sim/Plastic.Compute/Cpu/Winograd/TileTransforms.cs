@@ -1,0 +1,278 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Plastic.Compute.Cpu.Winograd;
+
+/// <summary>
+/// The per-tile transforms of <see cref="WinogradF2x3"/> over a block of tile rows, 16 tiles at a time
+/// on AVX-512 and one at a time otherwise. Tiles overlap by two columns, so an image row is first split
+/// into its even and odd columns; tile tw then reads columns tw and tw + 1 of both halves, and the
+/// tiles of a row become contiguous vectors. Transformed values are stored position-major:
+/// buffer[(xi * channels + c) * ld + tile], the layout the 16 GEMMs read.
+/// </summary>
+internal static unsafe class TileTransforms
+{
+    /// <summary>Even (E) and odd (O) columns of each tile row's image rows, padded for whole vectors.</summary>
+    public static int ScratchFloats(TileRows t) => 10 * Padded(t.TilesW);
+
+    private static int Padded(int tilesW) => (tilesW + 1 + 15) / 16 * 16;
+
+    /// <summary>V[xi][ci][tile] = (B^T d B)[xi] for the input tiles d of tile rows g0 .. g1 - 1.</summary>
+    public static void Input(float* x, TileRows t, int g0, int g1, float* v, int ld, bool wide, float* scratch)
+    {
+        var d = t.Dims;
+        int tw = t.TilesW, p = Padded(tw);
+        float* padded = scratch;              // 2p floats: one image row placed at its padded position
+        float* even = scratch + 2 * p;        // 4 rows x p
+        float* odd = even + 4 * p;            // 4 rows x p
+        long positionStride = (long)d.Cin * ld;
+        for (int g = g0; g < g1; g++)
+        {
+            int n = g / t.TilesH, th = g - n * t.TilesH;
+            for (int ci = 0; ci < d.Cin; ci++)
+            {
+                float* plane = x + ((long)n * d.Cin + ci) * d.H * d.W;
+                for (int r = 0; r < 4; r++)
+                {
+                    int ih = 2 * th - d.Pad + r;
+                    float* row = (uint)ih < (uint)d.H ? plane + (long)ih * d.W : null;
+                    SplitColumns(row, d.W, d.Pad, padded, 2 * p, even + r * p, odd + r * p, p, wide);
+                }
+                float* dst = v + (long)ci * ld + (long)(g - g0) * tw;
+                int i = 0;
+                if (wide)
+                    for (; i + 16 <= tw; i += 16) InputVector(even + i, odd + i, p, dst + i, positionStride);
+                for (; i < tw; i++) InputScalar(even + i, odd + i, p, dst + i, positionStride);
+            }
+        }
+    }
+
+    /// <summary>
+    /// y = A^T M A (+ bias) for tile rows g0 .. g1 - 1, from M[xi][co][tile]; output pixels past the
+    /// image edge (odd Ho or Wo) are dropped.
+    /// </summary>
+    public static void Output(float* m, int ld, TileRows t, int g0, int g1, float* bias, float* y, bool wide)
+    {
+        var d = t.Dims;
+        int tw = t.TilesW;
+        long positionStride = (long)d.Cout * ld;
+        for (int g = g0; g < g1; g++)
+        {
+            int n = g / t.TilesH, th = g - n * t.TilesH;
+            int oh = 2 * th;
+            bool secondRow = oh + 1 < d.Ho;
+            for (int co = 0; co < d.Cout; co++)
+            {
+                float b = bias == null ? 0f : bias[co];
+                float* src = m + (long)co * ld + (long)(g - g0) * tw;
+                float* top = y + (((long)n * d.Cout + co) * d.Ho + oh) * d.Wo;
+                float* bottom = top + d.Wo;
+                int i = 0;
+                if (wide)
+                {
+                    for (; i + 16 <= tw && 2 * (i + 16) <= d.Wo; i += 16)
+                    {
+                        OutputVector(src + i, positionStride, b, out var v00, out var v01, out var v10, out var v11);
+                        StoreInterleaved(v00, v01, top + 2 * i);
+                        if (secondRow) StoreInterleaved(v10, v11, bottom + 2 * i);
+                    }
+                }
+                for (; i < tw; i++)
+                {
+                    OutputScalar(src + i, positionStride, b, out float y00, out float y01, out float y10, out float y11);
+                    int ow = 2 * i;
+                    top[ow] = y00;
+                    if (ow + 1 < d.Wo) top[ow + 1] = y01;
+                    if (!secondRow) continue;
+                    bottom[ow] = y10;
+                    if (ow + 1 < d.Wo) bottom[ow + 1] = y11;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Mg[xi][co][tile] = (A dY A^T)[xi] for the 2x2 output-gradient tiles of tile rows g0 .. g1 - 1
+    /// (pixels past the image edge count as zero): the adjoint of <see cref="Output"/>.
+    /// </summary>
+    public static void Gradient(float* dy, TileRows t, int g0, int g1, float* mg, int ld, bool wide, float* scratch)
+    {
+        var d = t.Dims;
+        int tw = t.TilesW, p = Padded(tw);
+        float* padded = scratch;
+        float* even = scratch + 2 * p;   // 2 rows x p
+        float* odd = even + 2 * p;       // 2 rows x p
+        long positionStride = (long)d.Cout * ld;
+        for (int g = g0; g < g1; g++)
+        {
+            int n = g / t.TilesH, th = g - n * t.TilesH;
+            for (int co = 0; co < d.Cout; co++)
+            {
+                float* plane = dy + ((long)n * d.Cout + co) * d.Ho * d.Wo;
+                for (int r = 0; r < 2; r++)
+                {
+                    int oh = 2 * th + r;
+                    SplitColumns(oh < d.Ho ? plane + (long)oh * d.Wo : null, d.Wo, 0, padded, 2 * p, even + r * p, odd + r * p, p, wide);
+                }
+                float* dst = mg + (long)co * ld + (long)(g - g0) * tw;
+                int i = 0;
+                if (wide)
+                    for (; i + 16 <= tw; i += 16) GradientVector(even + i, odd + i, p, dst + i, positionStride);
+                for (; i < tw; i++) GradientScalar(even + i, odd + i, p, dst + i, positionStride);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Places an image row (null: a padding row) at offset <paramref name="pad"/> of a zeroed buffer and
+    /// splits it: even[k] = padded[2k], odd[k] = padded[2k + 1] for k below <paramref name="p"/>.
+    /// </summary>
+    private static void SplitColumns(float* row, int width, int pad, float* padded, int paddedLength, float* even, float* odd, int p, bool wide)
+    {
+        if (row == null)
+        {
+            new Span<float>(even, p).Clear();
+            new Span<float>(odd, p).Clear();
+            return;
+        }
+        new Span<float>(padded, paddedLength).Clear();
+        Gemm.ShortCopy.Floats(row, padded + pad, width);
+        if (wide)
+        {
+            var evenIndex = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            var oddIndex = evenIndex + Vector512<int>.One;
+            for (int k = 0; k < p; k += 16)
+            {
+                var lo = Vector512.Load(padded + 2 * k);
+                var hi = Vector512.Load(padded + 2 * k + 16);
+                Avx512F.PermuteVar16x32x2(lo, evenIndex, hi).Store(even + k);
+                Avx512F.PermuteVar16x32x2(lo, oddIndex, hi).Store(odd + k);
+            }
+            return;
+        }
+        for (int k = 0; k < p; k++)
+        {
+            even[k] = padded[2 * k];
+            odd[k] = padded[2 * k + 1];
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InputScalar(float* e, float* o, int p, float* dst, long stride)
+    {
+        // Row combinations of B^T over the four image rows, at tile columns tw (E0, O0) and tw + 1 (E1, O1).
+        for (int i = 0; i < 4; i++)
+        {
+            int a = i switch { 0 => 0, 1 => 1, 2 => 2, _ => 1 };
+            int b = i switch { 0 => 2, 1 => 2, 2 => 1, _ => 3 };
+            float sign = i == 1 ? 1f : -1f;
+            float e0 = e[a * p] + sign * e[b * p], o0 = o[a * p] + sign * o[b * p];
+            float e1 = e[a * p + 1] + sign * e[b * p + 1], o1 = o[a * p + 1] + sign * o[b * p + 1];
+            dst[(4 * i) * stride] = e0 - e1;
+            dst[(4 * i + 1) * stride] = o0 + e1;
+            dst[(4 * i + 2) * stride] = e1 - o0;
+            dst[(4 * i + 3) * stride] = o0 - o1;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InputVector(float* e, float* o, int p, float* dst, long stride)
+    {
+        for (int i = 0; i < 4; i++)
+        {
+            int a = i switch { 0 => 0, 1 => 1, 2 => 2, _ => 1 };
+            int b = i switch { 0 => 2, 1 => 2, 2 => 1, _ => 3 };
+            Vector512<float> e0, o0, e1, o1;
+            if (i == 1)
+            {
+                e0 = Vector512.Load(e + a * p) + Vector512.Load(e + b * p);
+                o0 = Vector512.Load(o + a * p) + Vector512.Load(o + b * p);
+                e1 = Vector512.Load(e + a * p + 1) + Vector512.Load(e + b * p + 1);
+                o1 = Vector512.Load(o + a * p + 1) + Vector512.Load(o + b * p + 1);
+            }
+            else
+            {
+                e0 = Vector512.Load(e + a * p) - Vector512.Load(e + b * p);
+                o0 = Vector512.Load(o + a * p) - Vector512.Load(o + b * p);
+                e1 = Vector512.Load(e + a * p + 1) - Vector512.Load(e + b * p + 1);
+                o1 = Vector512.Load(o + a * p + 1) - Vector512.Load(o + b * p + 1);
+            }
+            (e0 - e1).Store(dst + (4 * i) * stride);
+            (o0 + e1).Store(dst + (4 * i + 1) * stride);
+            (e1 - o0).Store(dst + (4 * i + 2) * stride);
+            (o0 - o1).Store(dst + (4 * i + 3) * stride);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputScalar(float* m, long stride, float bias, out float y00, out float y01, out float y10, out float y11)
+    {
+        Span<float> s0 = stackalloc float[4], s1 = stackalloc float[4];
+        for (int j = 0; j < 4; j++)
+        {
+            float m0 = m[j * stride], m1 = m[(4 + j) * stride], m2 = m[(8 + j) * stride], m3 = m[(12 + j) * stride];
+            s0[j] = m0 + m1 + m2;
+            s1[j] = m1 - m2 - m3;
+        }
+        y00 = s0[0] + s0[1] + s0[2] + bias;
+        y01 = s0[1] - s0[2] - s0[3] + bias;
+        y10 = s1[0] + s1[1] + s1[2] + bias;
+        y11 = s1[1] - s1[2] - s1[3] + bias;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputVector(float* m, long stride, float bias,
+        out Vector512<float> y00, out Vector512<float> y01, out Vector512<float> y10, out Vector512<float> y11)
+    {
+        Vector512<float> Row0(int j) => Vector512.Load(m + j * stride) + Vector512.Load(m + (4 + j) * stride) + Vector512.Load(m + (8 + j) * stride);
+        Vector512<float> Row1(int j) => Vector512.Load(m + (4 + j) * stride) - Vector512.Load(m + (8 + j) * stride) - Vector512.Load(m + (12 + j) * stride);
+        var b = Vector512.Create(bias);
+        Vector512<float> a0 = Row0(0), a1 = Row0(1), a2 = Row0(2), a3 = Row0(3);
+        y00 = a0 + a1 + a2 + b;
+        y01 = a1 - a2 - a3 + b;
+        Vector512<float> c0 = Row1(0), c1 = Row1(1), c2 = Row1(2), c3 = Row1(3);
+        y10 = c0 + c1 + c2 + b;
+        y11 = c1 - c2 - c3 + b;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreInterleaved(Vector512<float> even, Vector512<float> odd, float* dst)
+    {
+        var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        var high = low + Vector512.Create(8);
+        Avx512F.PermuteVar16x32x2(even, low, odd).Store(dst);
+        Avx512F.PermuteVar16x32x2(even, high, odd).Store(dst + 16);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GradientScalar(float* e, float* o, int p, float* dst, long stride)
+    {
+        // Tile tw of the two dY rows: (a0, b0) on the top row, (a1, b1) below; rows of A g, then columns.
+        float a0 = e[0], b0 = o[0], a1 = e[p], b1 = o[p];
+        Span<float> ra = [a0, a0 + a1, a0 - a1, -a1];
+        Span<float> rb = [b0, b0 + b1, b0 - b1, -b1];
+        for (int i = 0; i < 4; i++)
+        {
+            dst[(4 * i) * stride] = ra[i];
+            dst[(4 * i + 1) * stride] = ra[i] + rb[i];
+            dst[(4 * i + 2) * stride] = ra[i] - rb[i];
+            dst[(4 * i + 3) * stride] = -rb[i];
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GradientVector(float* e, float* o, int p, float* dst, long stride)
+    {
+        Vector512<float> a0 = Vector512.Load(e), b0 = Vector512.Load(o), a1 = Vector512.Load(e + p), b1 = Vector512.Load(o + p);
+        for (int i = 0; i < 4; i++)
+        {
+            var ra = i switch { 0 => a0, 1 => a0 + a1, 2 => a0 - a1, _ => -a1 };
+            var rb = i switch { 0 => b0, 1 => b0 + b1, 2 => b0 - b1, _ => -b1 };
+            ra.Store(dst + (4 * i) * stride);
+            (ra + rb).Store(dst + (4 * i + 1) * stride);
+            (ra - rb).Store(dst + (4 * i + 2) * stride);
+            (-rb).Store(dst + (4 * i + 3) * stride);
+        }
+    }
+}

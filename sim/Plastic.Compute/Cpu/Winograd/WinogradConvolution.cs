@@ -1,0 +1,209 @@
+using Plastic.Compute.Cpu.Gemm;
+
+namespace Plastic.Compute.Cpu.Winograd;
+
+/// <summary>
+/// 3x3 stride-1 convolutions by Winograd F(2x2, 3x3): transform tiles, 16 GEMMs (one per position
+/// xi: M_xi = U_xi V_xi over channels), transform back. 2.25 times fewer multiplications than the
+/// direct convolution, for a transform cost that is linear in the data.
+/// </summary>
+internal sealed unsafe class WinogradConvolution(GemmEngine gemm, DotMicroKernel dot, CpuParallel parallel, bool wide)
+{
+    private const int Positions = WinogradF2x3.Positions;
+
+    /// <summary>
+    /// Floats of transformed tiles a block may hold per thread (V and M together): small enough to
+    /// stay in a 1 MiB L2 between the transform, the GEMMs and the inverse transform...
+    /// </summary>
+    private const int L2BlockFloats = 1 << 17;
+
+    /// <summary>...but at least this many tiles, the N (or K) of the block's GEMMs: measured on Zen 4,
+    /// 64x32x32x32 -> 64 runs in 12.9, 11.5, 10.7 and 10.4 ms with 48, 96, 192 and 384.</summary>
+    private const int MinBlockTiles = 384;
+
+    /// <summary>
+    /// Tiles per weight-gradient block, the K of its dot products: measured on Zen 4 for
+    /// 64x32x32x32 -> 64, 15.6, 13.4, 12.5, 12.7, 12.4 and 16.9 ms with 256, 384, 512, 768, 1024 and 2048.
+    /// </summary>
+    private const int GradientBlockTiles = 768;
+
+    /// <summary>
+    /// Per-thread sums of the weight gradient are kept below this many floats; above it (wide layers)
+    /// the threads share one sum and split its 16 GEMMs instead.
+    /// </summary>
+    private const int PartialSumFloats = 1 << 20;
+
+    /// <summary>Floats of transformed tiles one shared weight-gradient block holds (64 MiB).</summary>
+    private const int SharedBlockFloats = 1 << 24;
+
+    /// <summary>
+    /// U[xi][o][i] = (G g G^T)[xi] for a kernel of outChannels x inChannels 3x3 taps. With
+    /// <paramref name="flippedTransposed"/>, w is the kernel of the transposed convolution (the input
+    /// gradient): U[xi][i][o] from w[o][i] flipped in space.
+    /// </summary>
+    public static void TransformWeights(float* w, int outChannels, int inChannels, bool flippedTransposed, float* u)
+    {
+        long stride = (long)outChannels * inChannels;
+        for (int o = 0; o < outChannels; o++)
+            for (int i = 0; i < inChannels; i++)
+            {
+                long at = flippedTransposed ? (long)i * outChannels + o : (long)o * inChannels + i;
+                WinogradF2x3.TransformKernel(w + ((long)o * inChannels + i) * 9, flippedTransposed, u + at, stride);
+            }
+    }
+
+    /// <summary>
+    /// output = conv3x3(input) (+ bias) with U from <see cref="TransformWeights"/> ([16][d.Cout][d.Cin]).
+    /// Each output element is computed the same way whichever thread computes it: the result does not
+    /// depend on the thread count.
+    /// </summary>
+    public void Forward(float* u, float* input, float* bias, float* output, ConvDims d)
+    {
+        var tiles = new TileRows(d);
+        int rowsPerBlock = tiles.RowsFor(Math.Max(MinBlockTiles, L2BlockFloats / (Positions * (d.Cin + d.Cout))));
+        int blocks = (tiles.Count + rowsPerBlock - 1) / rowsPerBlock;
+        int ld = rowsPerBlock * tiles.TilesW;
+        nint uAddress = (nint)u, x = (nint)input, b = (nint)bias, y = (nint)output;
+        parallel.ForRanges(blocks, 1, (first, end) =>
+        {
+            long vFloats = (long)Positions * d.Cin * ld, mFloats = (long)Positions * d.Cout * ld;
+            float* v = ThreadScratch.Private(vFloats + mFloats + TileTransforms.ScratchFloats(tiles));
+            float* m = v + vFloats, scratch = m + mFloats;
+            for (int block = first; block < end; block++)
+            {
+                int g0 = block * rowsPerBlock, g1 = Math.Min(tiles.Count, g0 + rowsPerBlock);
+                int count = (g1 - g0) * tiles.TilesW;
+                TileTransforms.Input((float*)x, tiles, g0, g1, v, ld, wide, scratch);
+                new Span<float>(m, (int)mFloats).Clear();
+                for (int xi = 0; xi < Positions; xi++)
+                    gemm.Multiply(0, d.Cout, 0, count, d.Cin,
+                        new StridedMatrix((float*)uAddress + (long)xi * d.Cout * d.Cin, d.Cin, 1),
+                        new StridedMatrix(v + (long)xi * d.Cin * ld, ld, 1),
+                        m + (long)xi * d.Cout * ld, ld);
+                TileTransforms.Output(m, ld, tiles, g0, g1, (float*)b, (float*)y, wide);
+            }
+        });
+    }
+
+    /// <summary>
+    /// gradWeight (+)= dL/dW: dU_xi = sum over tiles of (A dY A^T)_xi (B^T d B)_xi^T, then dW = G^T dU G.
+    /// Deterministic for a given thread count.
+    /// </summary>
+    public void WeightGradient(float* input, float* gradOutput, float* gradWeight, bool accumulate, ConvDims d)
+    {
+        long uFloats = (long)Positions * d.Cout * d.Cin;
+        float* du = uFloats * parallel.Threads <= PartialSumFloats
+            ? SumPerThread(input, gradOutput, d)
+            : SumShared(input, gradOutput, d);
+        for (long oi = 0; oi < (long)d.Cout * d.Cin; oi++)
+            WinogradF2x3.TransformKernelGradient(du + oi, (long)d.Cout * d.Cin, gradWeight + oi * 9, accumulate);
+    }
+
+    /// <summary>
+    /// Narrow layers: each thread sums its own share of the tiles, block by block, into its own dU;
+    /// the sums are then added in thread order. The transformed blocks are already rows contiguous
+    /// along the tiles, the layout of the dot micro-kernel's panels, so its GEMMs run without packing
+    /// (with a C of only Cout x Cin, packing would cost more than the multiplications).
+    /// </summary>
+    private float* SumPerThread(float* input, float* gradOutput, ConvDims d)
+    {
+        var tiles = new TileRows(d);
+        int rowsPerBlock = tiles.RowsFor(GradientBlockTiles);
+        int width = dot.Width, ld = (rowsPerBlock * tiles.TilesW + width - 1) / width * width;
+        long uFloats = (long)Positions * d.Cout * d.Cin;
+        int parts = Math.Min(parallel.Threads, tiles.Count);
+        float* sums = ThreadScratch.Shared(uFloats * parts);
+        new Span<float>(sums, checked((int)(uFloats * parts))).Clear();
+        nint x = (nint)input, dy = (nint)gradOutput, sumsAddress = (nint)sums;
+        parallel.For(parts, part =>
+        {
+            int r0 = (int)((long)tiles.Count * part / parts), r1 = (int)((long)tiles.Count * (part + 1) / parts);
+            long vFloats = (long)Positions * d.Cin * ld, mFloats = (long)Positions * d.Cout * ld;
+            // Edge tiles of the kernel read whole panels, up to NR - 1 rows past the last: slack, zeroed.
+            long slack = (long)dot.NR * ld;
+            float* v = ThreadScratch.Private(vFloats + mFloats + slack + dot.MR * dot.NR + TileTransforms.ScratchFloats(tiles));
+            float* mg = v + vFloats, edgeTile = mg + mFloats + slack, scratch = edgeTile + dot.MR * dot.NR;
+            new Span<float>(v, checked((int)(vFloats + mFloats + slack))).Clear();
+            float* du = (float*)sumsAddress + part * uFloats;
+            for (int g0 = r0; g0 < r1; g0 += rowsPerBlock)
+            {
+                int g1 = Math.Min(r1, g0 + rowsPerBlock), count = (g1 - g0) * tiles.TilesW;
+                TileTransforms.Input((float*)x, tiles, g0, g1, v, ld, wide, scratch);
+                TileTransforms.Gradient((float*)dy, tiles, g0, g1, mg, ld, wide, scratch);
+                if (count < ld) ClearColumns(mg, Positions * d.Cout, ld, count);
+                AddProductsInPlace(mg, v, ld, du, d, edgeTile);
+            }
+        });
+        for (int part = 1; part < parts; part++)
+            System.Numerics.Tensors.TensorPrimitives.Add(new ReadOnlySpan<float>(sums, (int)uFloats),
+                new ReadOnlySpan<float>(sums + part * uFloats, (int)uFloats), new Span<float>(sums, (int)uFloats));
+        return sums;
+    }
+
+    /// <summary>Zeroes columns count .. ld - 1 of each row: tiles a short last block does not have.</summary>
+    private static void ClearColumns(float* rows, int rowCount, int ld, int count)
+    {
+        for (long r = 0; r < rowCount; r++) new Span<float>(rows + r * ld + count, ld - count).Clear();
+    }
+
+    /// <summary>dU_xi += Mg_xi V_xi^T with the dot micro-kernel straight on the transformed rows (K = ld).</summary>
+    private void AddProductsInPlace(float* mg, float* v, int ld, float* du, ConvDims d, float* edgeTile)
+    {
+        int mr = dot.MR, nr = dot.NR;
+        var run = dot.Run;
+        for (int xi = 0; xi < Positions; xi++)
+        {
+            float* a = mg + (long)xi * d.Cout * ld, b = v + (long)xi * d.Cin * ld, c = du + (long)xi * d.Cout * d.Cin;
+            for (int co = 0; co < d.Cout; co += mr)
+            {
+                int rows = Math.Min(mr, d.Cout - co);
+                for (int ci = 0; ci < d.Cin; ci += nr)
+                {
+                    int cols = Math.Min(nr, d.Cin - ci);
+                    float* cTile = c + (long)co * d.Cin + ci;
+                    if (rows == mr && cols == nr) run(ld, a + (long)co * ld, b + (long)ci * ld, cTile, d.Cin);
+                    else MicroKernel.RunEdge(run, mr, nr, ld, a + (long)co * ld, b + (long)ci * ld, cTile, d.Cin, rows, cols, edgeTile);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Wide layers: blocks of many tiles are transformed by all threads, then the 16 products are
+    /// shared out by position, each summed by one thread in block order.
+    /// </summary>
+    private float* SumShared(float* input, float* gradOutput, ConvDims d)
+    {
+        var tiles = new TileRows(d);
+        int rowsPerBlock = tiles.RowsFor(Math.Max(MinBlockTiles, SharedBlockFloats / (Positions * (d.Cin + d.Cout))));
+        int ld = rowsPerBlock * tiles.TilesW;
+        long vFloats = (long)Positions * d.Cin * ld, mFloats = (long)Positions * d.Cout * ld, uFloats = (long)Positions * d.Cout * d.Cin;
+        float* v = ThreadScratch.Shared(vFloats + mFloats + uFloats);
+        float* mg = v + vFloats, du = mg + mFloats;
+        new Span<float>(du, checked((int)uFloats)).Clear();
+        nint x = (nint)input, dy = (nint)gradOutput, vAddress = (nint)v, mAddress = (nint)mg, duAddress = (nint)du;
+        for (int g0 = 0; g0 < tiles.Count; g0 += rowsPerBlock)
+        {
+            int g1 = Math.Min(tiles.Count, g0 + rowsPerBlock), count = (g1 - g0) * tiles.TilesW;
+            parallel.ForRanges(g1 - g0, 1, (r0, r1) =>
+            {
+                float* scratch = ThreadScratch.Private(TileTransforms.ScratchFloats(tiles));
+                long shift = (long)r0 * tiles.TilesW;
+                TileTransforms.Input((float*)x, tiles, g0 + r0, g0 + r1, (float*)vAddress + shift, ld, wide, scratch);
+                TileTransforms.Gradient((float*)dy, tiles, g0 + r0, g0 + r1, (float*)mAddress + shift, ld, wide, scratch);
+            });
+            parallel.ForRanges(Positions, 1, (xi0, xi1) => AddProducts((float*)mAddress, (float*)vAddress, ld, count, (float*)duAddress, xi0, xi1, d));
+        }
+        return du;
+    }
+
+    /// <summary>dU_xi += Mg_xi V_xi^T over <paramref name="count"/> tiles, for positions xi0 .. xi1 - 1.</summary>
+    private void AddProducts(float* mg, float* v, int ld, int count, float* du, int xi0, int xi1, ConvDims d)
+    {
+        for (int xi = xi0; xi < xi1; xi++)
+            gemm.Multiply(0, d.Cout, 0, d.Cin, count,
+                new StridedMatrix(mg + (long)xi * d.Cout * ld, ld, 1),
+                new StridedMatrix(v + (long)xi * d.Cin * ld, 1, ld),
+                du + (long)xi * d.Cout * d.Cin, d.Cin);
+    }
+}
