@@ -4,7 +4,8 @@ namespace Plastic.Compute.Cpu.Winograd;
 
 /// <summary>
 /// Grow-only working memory per thread, kept between calls: fresh pages for tens of MiB of
-/// transformed tiles would cost more in page faults than the transforms themselves. Two slots,
+/// transformed tiles would cost more in page faults than the transforms themselves. New memory is
+/// zeroed, so it never holds a NaN pattern that a discarded product could read. Two slots,
 /// because a caller's shared memory stays in use while its own thread also runs one of the workers.
 /// </summary>
 internal static unsafe class ThreadScratch
@@ -24,6 +25,7 @@ internal static unsafe class ThreadScratch
         {
             slot?.Dispose();
             slot = new ScratchBlock(checked((int)floats));
+            new Span<float>(slot.Pointer, slot.Floats).Clear();
         }
         return slot.Pointer;
     }

@@ -119,18 +119,24 @@ internal sealed unsafe class WinogradConvolution(GemmEngine gemm, DotMicroKernel
         {
             int r0 = (int)((long)tiles.Count * part / parts), r1 = (int)((long)tiles.Count * (part + 1) / parts);
             long vFloats = (long)Positions * d.Cin * ld, mFloats = (long)Positions * d.Cout * ld;
-            // Edge tiles of the kernel read whole panels, up to NR - 1 rows past the last: slack, zeroed.
+            // Edge tiles of the kernel read whole panels, up to NR - 1 rows past the last: slack (zeroed when
+            // allocated, never written; what edge tiles read there is discarded anyway).
             long slack = (long)dot.NR * ld;
             float* v = ThreadScratch.Private(vFloats + mFloats + slack + dot.MR * dot.NR + TileTransforms.ScratchFloats(tiles));
             float* mg = v + vFloats, edgeTile = mg + mFloats + slack, scratch = edgeTile + dot.MR * dot.NR;
-            new Span<float>(v, checked((int)(vFloats + mFloats + slack))).Clear();
             float* du = (float*)sumsAddress + part * uFloats;
             for (int g0 = r0; g0 < r1; g0 += rowsPerBlock)
             {
                 int g1 = Math.Min(r1, g0 + rowsPerBlock), count = (g1 - g0) * tiles.TilesW;
                 TileTransforms.Input((float*)x, tiles, g0, g1, v, ld, wide, scratch);
                 TileTransforms.Gradient((float*)dy, tiles, g0, g1, mg, ld, wide, scratch);
-                if (count < ld) ClearColumns(mg, Positions * d.Cout, ld, count);
+                if (count < ld)
+                {
+                    // A short last block: the dot products run over all ld columns, so the ones past
+                    // its tiles must hold zeros, not the previous block's values.
+                    ClearColumns(mg, Positions * d.Cout, ld, count);
+                    ClearColumns(v, Positions * d.Cin, ld, count);
+                }
                 AddProductsInPlace(mg, v, ld, du, d, edgeTile);
             }
         });
