@@ -9,6 +9,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Plastic.Compute;
 using Plastic.Sim;
+using Plastic.Sim.Negatives;
 using Plastic.Sim.Tracing;
 using Plastic.Topology;
 
@@ -32,11 +33,12 @@ public static class RunCommand
         var graph = new Option<string>("--graph") { Description = "local (each layer learns from its own loss) or backprop (BP-CLAPP++: the same loss at the top, gradients sent down).", DefaultValueFactory = _ => "local" };
         var output = new Option<string?>("--out") { Description = "Run folder (default runs/<network>/<time>-<graph>)." };
         var consoleTraces = new Option<bool>("--console-traces") { Description = "Also print every span with OpenTelemetry's console exporter." };
+        var negatives = new Option<string>("--negatives") { Description = "Each sample's negative: next (the released code's next sample), random (uniform, shared by all layers) or shift (one random rotation).", DefaultValueFactory = _ => "next" };
         var rule = new Option<string?>("--rule") { Description = "Replace the network's default rule (layers that name their own keep it)." };
         var device = PlasticCommand.DeviceOption();
         var command = new Command("run", "Run a network as an actor graph and trace its message traffic.")
         {
-            spec, synthetic, steps, batch, schedule, seed, learningRate, graph, rule, output, consoleTraces, device,
+            spec, synthetic, steps, batch, schedule, seed, learningRate, graph, rule, negatives, output, consoleTraces, device,
         };
         command.SetAction(parse =>
         {
@@ -61,7 +63,8 @@ public static class RunCommand
             int stepCount = parse.GetValue(steps), batchSize = parse.GetValue(batch);
             if (stepCount < 1) throw new ArgumentException($"--steps must be at least 1, got {stepCount}.");
             if (batchSize < 2) throw new ArgumentException($"--batch must be at least 2 (each sample needs a negative), got {batchSize}.");
-            var options = new RunOptions(stepCount, batchSize, parse.GetValue(seed), inFlight, parse.GetValue(learningRate), graphKind);
+            var options = new RunOptions(stepCount, batchSize, parse.GetValue(seed), inFlight, parse.GetValue(learningRate), graphKind,
+                Negatives: NegativeSampler.Parse(parse.GetValue(negatives)!));
             string folder = parse.GetValue(output) ?? Path.Combine("runs", network.Name, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{graphName}");
             Directory.CreateDirectory(folder);
             string? deviceName = parse.GetValue(device);
@@ -115,6 +118,7 @@ public static class RunCommand
             ["schedule"] = schedule,
             ["max_in_flight"] = options.MaxInFlight,
             ["seed"] = options.Seed,
+            ["negatives"] = options.Negatives.ToString().ToLowerInvariant(),
             ["learning_rate"] = options.LearningRate,
             ["device"] = device ?? Environment.GetEnvironmentVariable(BackendCatalog.DeviceVariable) ?? "auto",
             ["commit"] = GitCommit(),

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Plastic.Compute;
+using Plastic.Sim.Negatives;
 using Plastic.Sim.Protocol;
 using Plastic.Topology;
 
@@ -16,9 +17,11 @@ public interface IBatchSource
 
 /// <summary>
 /// Synthetic two-view batches for tests and demos: random normal samples, the second view a noisy
-/// copy of the first; sample i's negative is a random other sample (a rotation, keyed by the step).
+/// copy of the first; negatives from <see cref="NegativeSampler"/> (by default the released code's
+/// "next sample").
 /// </summary>
-public sealed class SyntheticBatches(InputSpec input, int batchSize, ulong seed, float noise = 0.1f) : IBatchSource
+public sealed class SyntheticBatches(InputSpec input, int batchSize, ulong seed, float noise = 0.1f,
+    NegativeSampling negatives = NegativeSampling.Next) : IBatchSource
 {
     public TrainingBatch Batch(long step)
     {
@@ -32,9 +35,7 @@ public sealed class SyntheticBatches(InputSpec input, int batchSize, ulong seed,
             values[i] = x;
             values[batchSize * size + i] = x + noise * key.Normal((ulong)(batchSize * size + i));
         }
-        int shift = 1 + (int)(key.Bits(ulong.MaxValue) % (ulong)(batchSize - 1));
-        var negatives = Enumerable.Range(0, batchSize).Select(i => (i + shift) % batchSize).ToImmutableArray();
         int[] dims = input.IsImage ? [2 * batchSize, input.Channels, input.Height, input.Width] : [2 * batchSize, size];
-        return new TrainingBatch(TensorPayload.Copy(values, dims), negatives);
+        return new TrainingBatch(TensorPayload.Copy(values, dims), NegativeSampler.Draw(negatives, seed, step, batchSize));
     }
 }

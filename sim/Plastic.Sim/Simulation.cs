@@ -6,6 +6,7 @@ using Plastic.Compute;
 using Plastic.Rules;
 using Plastic.Sim.Actors;
 using Plastic.Sim.Blocks;
+using Plastic.Sim.Negatives;
 using Plastic.Sim.Protocol;
 using Plastic.Topology;
 
@@ -25,7 +26,9 @@ public sealed record RunOptions(
     float LearningRate = 2e-4f,
     GraphKind Graph = GraphKind.Local,
     /// <summary>How many steps old a top-down reference may be; 0 (the default) waits for the reference of the same step. Above 0 results depend on timing.</summary>
-    int Staleness = 0);
+    int Staleness = 0,
+    /// <summary>How the default (synthetic) batch source pairs negatives; a given source brings its own.</summary>
+    NegativeSampling Negatives = NegativeSampling.Next);
 
 /// <summary>
 /// What a run produced: the loss each reporting node gave per step (NaN for none), the step of the
@@ -58,7 +61,7 @@ public static class Simulation
             throw new ArgumentException($"The backprop graph is backward-locked: it runs one step at a time (MaxInFlight 1), not {options.MaxInFlight}.");
         rules ??= DefaultRule;
         var wiring = options.Graph == GraphKind.Local ? GraphWiring.Local(spec) : GraphWiring.Backprop(spec);
-        source ??= new SyntheticBatches(spec.Input, options.BatchSize, options.Seed);
+        source ??= new SyntheticBatches(spec.Input, options.BatchSize, options.Seed, negatives: options.Negatives);
         var optimizer = new AdamWSettings(options.LearningRate);
         var reporters = spec.Layers.Select(l => l.Name).ToList();
         if (options.Graph == GraphKind.Backprop) reporters.Add(GraphWiring.LossNode);
