@@ -7,7 +7,8 @@ namespace Plastic.Rules;
 /// average-pooled over k x k patches and flattened (z: view 1), scored against a detached reference c
 /// through B (D_z x D_c), and
 ///     L = mean_i [ f(z_i . B c_i) + f(-z_neg(i) . B c_i) ],
-/// with f the hinge max(0, 1 - x) for CLAPP++ (softplus and linear f, fixed or identity B as options).
+/// with f the hinge max(0, 1 - x) for CLAPP++ (softplus and linear f, fixed or identity B, global
+/// pooling and original CLAPP's 50/50 update as options; see <see cref="ContrastiveSettings"/>).
 /// The reference is the same layer's view 2 (lateral) or a top-down reference (direct feedback).
 /// It gives dL/d(output) and steps B with its own AdamW state. The gradient is formed from N x N
 /// score and gate matrices, so nothing but the N x N scores leaves the backend. The local rule uses
@@ -20,6 +21,7 @@ public sealed class ContrastiveLoss : IDisposable
     private readonly AdamWSettings _optimizer;
     private readonly ContrastiveSettings _settings;
     private readonly Tensor _bMatrix, _bGrad, _bM, _bV;
+    private readonly RandomStream _draws;
     private int _steps;
     private Buffers? _buffers;
 
@@ -32,6 +34,7 @@ public sealed class ContrastiveLoss : IDisposable
         _pool = lossPool is { } k ? new PoolGeometry(k) : null;
         _optimizer = optimizer;
         _settings = settings ?? new ContrastiveSettings();
+        _draws = init.Derive(EitherDrawsStream);
         int dc = referenceFeatures ?? features;
         _bMatrix = backend.Allocate(new Shape(features, dc));
         if (_settings.B == BMode.Identity)
@@ -54,6 +57,7 @@ public sealed class ContrastiveLoss : IDisposable
     }
 
     public const string Name = "clapp++";
+    private const ulong EitherDrawsStream = 0x50F7;
     public Tensor B => _bMatrix;
     /// <summary>dL/dB of the last step, before the optimiser used it (for inspection and tests).</summary>
     public Tensor LastBGradient => _bGrad;
@@ -64,14 +68,15 @@ public sealed class ContrastiveLoss : IDisposable
     /// writes dL/d(output) into <paramref name="gradOutput"/> (the view-2 rows are zero: references are
     /// detached), then steps B. The returned tensor belongs to the loss.
     /// </summary>
-    public double Compute(Tensor output, int n, ReadOnlySpan<int> negatives, out Tensor gradOutput, Tensor? reference = null)
+    public double Compute(Tensor output, int n, ReadOnlySpan<int> negatives, out Tensor gradOutput, Tensor? reference = null, long step = 0)
     {
         if (negatives.Length != n)
             throw new ArgumentException($"{Name}: the pairing holds {negatives.Length} negatives for a batch of {n}.");
         var buf = BuffersFor(output, n);
 
         // Loss features of both views: [2N, D].
-        if (_pool is { } pool) _b.AvgPool2dForward(output, buf.Pooled!, pool);
+        if (buf.Global) _b.Gemm(output.Reshape(buf.GradOutputPlanes!.Shape), false, buf.PlaneMean!, false, buf.PooledPlanes!);
+        else if (_pool is { } pool) _b.AvgPool2dForward(output, buf.Pooled!, pool);
         var pooled = buf.PooledFlat;
         var z = pooled.Rows(0, n);
         var c = reference ?? pooled.Rows(n, n);
@@ -82,15 +87,16 @@ public sealed class ContrastiveLoss : IDisposable
 
         var scores = buf.Scores.ToArray();
         var gates = new float[n * n];
+        var (positiveWeights, negativeWeights) = TermWeights(n, step);
         double loss = 0;
         for (int i = 0; i < n; i++)
         {
             double positive = scores[i * n + i], negative = scores[negatives[i] * n + i];
-            loss += _settings.Value(positive) + _settings.Value(-negative);
+            loss += positiveWeights[i] * _settings.Value(positive) + negativeWeights[i] * _settings.Value(-negative);
             // dL/dz_j = sum_i G[j, i] B c_i. The gates are the modulating factor: f'(u) for the positive
             // pair, -f'(-u) for the negative one (for the hinge: -1/+1 while active, 0 when silent).
-            gates[i * n + i] += (float)(_settings.Slope(positive) / n);
-            gates[negatives[i] * n + i] -= (float)(_settings.Slope(-negative) / n);
+            gates[i * n + i] += (float)(positiveWeights[i] * _settings.Slope(positive));
+            gates[negatives[i] * n + i] -= (float)(negativeWeights[i] * _settings.Slope(-negative));
         }
         _b.Upload(gates, buf.Gates);
 
@@ -103,15 +109,41 @@ public sealed class ContrastiveLoss : IDisposable
         if (_settings.B == BMode.Trainable) _b.AdamWStep(_bMatrix, _bGrad, _bM, _bV, _optimizer, ++_steps);
 
         gradOutput = buf.GradOutput;
-        if (_pool is { } p) _b.AvgPool2dBackward(buf.GradPooled!, gradOutput, p);
-        return loss / n;
+        if (buf.Global) _b.Gemm(buf.GradPooledPlanes!, false, buf.PlaneMean!, true, buf.GradOutputPlanes!);
+        else if (_pool is { } p) _b.AvgPool2dBackward(buf.GradPooled!, gradOutput, p);
+        return loss;
+    }
+
+    /// <summary>
+    /// How much each sample's positive and negative terms count: 1/N each, or with the 50/50 update
+    /// 1/|P| for the samples that drew their positive term and 1/|Q| for those that drew the negative.
+    /// </summary>
+    private (double[] Positive, double[] Negative) TermWeights(int n, long step)
+    {
+        var positive = new double[n];
+        var negative = new double[n];
+        if (!_settings.Either)
+        {
+            Array.Fill(positive, 1.0 / n);
+            Array.Fill(negative, 1.0 / n);
+            return (positive, negative);
+        }
+        var drewNegative = new bool[n];
+        for (int i = 0; i < n; i++) drewNegative[i] = (_draws.Derive((ulong)step).Bits((ulong)i) & 1) == 1;
+        int negatives = drewNegative.Count(x => x), positives = n - negatives;
+        for (int i = 0; i < n; i++)
+        {
+            if (drewNegative[i]) negative[i] = 1.0 / negatives;
+            else positive[i] = 1.0 / positives;
+        }
+        return (positive, negative);
     }
 
     private Buffers BuffersFor(Tensor output, int n)
     {
         if (_buffers?.Matches(output) == true) return _buffers;
         _buffers?.Dispose();
-        return _buffers = new Buffers(_b, output, n, _pool, _bMatrix.Shape[0]);
+        return _buffers = new Buffers(_b, output, n, _settings.GlobalPool ? null : _pool, _settings.GlobalPool, _bMatrix.Shape[0]);
     }
 
     public void Dispose()
@@ -126,11 +158,26 @@ public sealed class ContrastiveLoss : IDisposable
         private readonly Shape _output;
         private readonly List<Tensor> _owned = [];
 
-        public Buffers(IComputeBackend b, Tensor output, int n, PoolGeometry? pool, int features)
+        public Buffers(IComputeBackend b, Tensor output, int n, PoolGeometry? pool, bool global, int features)
         {
             _output = output.Shape;
             Tensor Own(Tensor t) { _owned.Add(t); return t; }
-            if (pool is { } p)
+            var s0 = output.Shape;
+            if (global && s0.Rank == 4)
+            {
+                // Global average pooling as a product with a column of 1/(H W): [2N C, H W] x [H W, 1].
+                int planes = s0[0] * s0[1], pixels = s0[2] * s0[3];
+                Global = true;
+                Pooled = Own(b.Allocate(new Shape(s0[0], s0[1])));
+                GradPooled = Own(b.Allocate(Pooled.Shape));
+                GradOutput = Own(b.Allocate(s0));
+                PlaneMean = Own(b.Allocate(new Shape(pixels, 1)));
+                b.Fill(PlaneMean, 1f / pixels);
+                PooledPlanes = Pooled.Reshape(new Shape(planes, 1));
+                GradPooledPlanes = GradPooled.Reshape(new Shape(planes, 1));
+                GradOutputPlanes = GradOutput.Reshape(new Shape(planes, pixels));
+            }
+            else if (pool is { } p)
             {
                 var s = output.Shape;
                 Pooled = Own(b.Allocate(new Shape(s[0], s[1], p.OutputSize(s[2]), p.OutputSize(s[3]))));
@@ -152,6 +199,11 @@ public sealed class ContrastiveLoss : IDisposable
             Gates = Own(b.Allocate(new Shape(n, n)));
         }
 
+        public bool Global { get; }
+        public Tensor? PlaneMean { get; }
+        public Tensor? PooledPlanes { get; }
+        public Tensor? GradPooledPlanes { get; }
+        public Tensor? GradOutputPlanes { get; }
         public Tensor? Pooled { get; }
         public Tensor? GradPooled { get; }
         public Tensor GradOutput { get; }

@@ -24,14 +24,26 @@ public enum BMode
 
 /// <summary>
 /// The options of the contrastive local loss. A rule name carries them after slashes:
-/// "clapp++", "clapp++dfb/softplus", "clapp++/fixed-b", "clapp++both/linear/identity-b".
+/// "clapp++", "clapp++dfb/softplus", "clapp++/fixed-b", "clapp++both/linear/identity-b", "clapp++/gap/either".
 /// </summary>
-public sealed record ContrastiveSettings(ScoreFunction F = ScoreFunction.Hinge, BMode B = BMode.Trainable)
+/// <param name="GlobalPool">
+/// Average the whole feature map before the score ("no 2D spatial dependence", original CLAPP)
+/// instead of the layer's k x k loss pool.
+/// </param>
+/// <param name="Either">
+/// Original CLAPP's 50/50 update: each sample makes either its positive or its negative term, drawn per
+/// sample and step from the rule's own stream (independent per layer, as in the CLAPP code); each term is
+/// averaged over the samples that drew it, an empty set counting 0.
+/// </param>
+public sealed record ContrastiveSettings(ScoreFunction F = ScoreFunction.Hinge, BMode B = BMode.Trainable, bool GlobalPool = false, bool Either = false)
 {
+    /// <summary>The original CLAPP in the two-view setting: lateral hinge loss, global average pooling, 50/50 updates.</summary>
+    public const string ClappPreset = "clapp";
+
     public static (string Rule, ContrastiveSettings Settings) Parse(string rule)
     {
         var parts = rule.Split('/');
-        var settings = new ContrastiveSettings();
+        var settings = parts[0] == ClappPreset ? new ContrastiveSettings(GlobalPool: true, Either: true) : new ContrastiveSettings();
         foreach (var option in parts.Skip(1))
         {
             settings = option switch
@@ -42,7 +54,11 @@ public sealed record ContrastiveSettings(ScoreFunction F = ScoreFunction.Hinge, 
                 "trainable-b" => settings with { B = BMode.Trainable },
                 "fixed-b" => settings with { B = BMode.FixedRandom },
                 "identity-b" => settings with { B = BMode.Identity },
-                _ => throw new ArgumentException($"Rule '{rule}': unknown option '{option}'. Options: hinge, softplus, linear, trainable-b, fixed-b, identity-b."),
+                "gap" => settings with { GlobalPool = true },
+                "patches" => settings with { GlobalPool = false },
+                "either" => settings with { Either = true },
+                "both-terms" => settings with { Either = false },
+                _ => throw new ArgumentException($"Rule '{rule}': unknown option '{option}'. Options: hinge, softplus, linear, trainable-b, fixed-b, identity-b, gap, patches, either, both-terms."),
             };
         }
         return (parts[0], settings);

@@ -20,7 +20,7 @@ public sealed class DirectFeedbackRule(IComputeBackend backend, int features, in
     public double ComputeUpdate(LocalView view, Tensor gradWeight, Tensor? gradBias)
     {
         var reference = view.TopDown ?? throw new ArgumentException($"{Name}: no top-down reference in the view; the layer needs a direct-feedback edge.");
-        double loss = _loss.Compute(view.Output, view.BatchSize, view.Negatives.Span, out var gradOutput, reference);
+        double loss = _loss.Compute(view.Output, view.BatchSize, view.Negatives.Span, out var gradOutput, reference, view.Step);
         view.WeightGradient(gradOutput, gradWeight, gradBias);
         return loss;
     }
@@ -52,8 +52,8 @@ public sealed class BothRule : ILocalRule
     public double ComputeUpdate(LocalView view, Tensor gradWeight, Tensor? gradBias)
     {
         var reference = view.TopDown ?? throw new ArgumentException($"{Name}: no top-down reference in the view; the layer needs a direct-feedback edge.");
-        double lateral = _lateral.Compute(view.Output, view.BatchSize, view.Negatives.Span, out var gradLateral);
-        double feedback = _feedback.Compute(view.Output, view.BatchSize, view.Negatives.Span, out var gradFeedback, reference);
+        double lateral = _lateral.Compute(view.Output, view.BatchSize, view.Negatives.Span, out var gradLateral, step: view.Step);
+        double feedback = _feedback.Compute(view.Output, view.BatchSize, view.Negatives.Span, out var gradFeedback, reference, view.Step);
         if (_sum?.Shape != gradLateral.Shape)
         {
             _sum?.Dispose();

@@ -19,7 +19,7 @@ public sealed class LateralRule(IComputeBackend backend, int features, int? loss
 
     public double ComputeUpdate(LocalView view, Tensor gradWeight, Tensor? gradBias)
     {
-        double loss = _loss.Compute(view.Output, view.BatchSize, view.Negatives.Span, out var gradOutput);
+        double loss = _loss.Compute(view.Output, view.BatchSize, view.Negatives.Span, out var gradOutput, step: view.Step);
         view.WeightGradient(gradOutput, gradWeight, gradBias);
         return loss;
     }

@@ -22,6 +22,8 @@ public sealed class LocalView
 {
     public required IComputeBackend Backend { get; init; }
     public required int BatchSize { get; init; }
+    /// <summary>The training step: rules that draw random numbers key them by it, so a step's draws do not depend on how often the rule was called.</summary>
+    public long Step { get; init; }
     public required Tensor Input { get; init; }
     public required Tensor PreActivation { get; init; }
     public required Tensor PostActivation { get; init; }

@@ -150,8 +150,10 @@ public static class Simulation
     {
         var (rule, settings) = ContrastiveSettings.Parse(spec.RuleOf(shape.Layer));
         var feedback = spec.Feedback.Where(e => e.To == shape.Layer.Name).ToList();
-        int features = shape.LossFeatures.Size;
+        int features = settings.GlobalPool && shape.Layer.Kind == LayerKind.Conv ? shape.Output.Channels : shape.LossFeatures.Size;
         int? lossPool = shape.Layer.LossPool;
+        if (settings.GlobalPool && rule is DirectFeedbackRule.RuleName or BothRule.RuleName && feedback.Count > 0)
+            throw new ArgumentException($"Layer '{shape.Layer.Name}': rule '{spec.RuleOf(shape.Layer)}': global pooling (gap) applies to the lateral rules (clapp, clapp++); a direct-feedback reference is the top layer's loss features as sent.");
         if (feedback.Count > 1)
             throw new ArgumentException($"Layer '{shape.Layer.Name}': {feedback.Count} feedback edges arrive; the rules take one top-down reference.");
         int ReferenceFeatures()
@@ -161,14 +163,14 @@ public static class Simulation
         }
         return rule switch
         {
-            ContrastiveLoss.Name => new LateralRule(backend, features, lossPool, init, optimizer, settings),
+            ContrastiveLoss.Name or ContrastiveSettings.ClappPreset => new LateralRule(backend, features, lossPool, init, optimizer, settings),
             DirectFeedbackRule.RuleName or BothRule.RuleName when feedback.Count == 0 =>
                 spec.Feedback.Any(e => e.From == shape.Layer.Name)
                     ? new LateralRule(backend, features, lossPool, init, optimizer, settings)
                     : throw new ArgumentException($"Layer '{shape.Layer.Name}': rule '{rule}' needs a direct-feedback edge into this layer (or this layer must be the one that sends the references)."),
             DirectFeedbackRule.RuleName => new DirectFeedbackRule(backend, features, ReferenceFeatures(), lossPool, init, optimizer, settings),
             BothRule.RuleName => new BothRule(backend, features, ReferenceFeatures(), lossPool, init, optimizer, settings),
-            _ => throw new ArgumentException($"Layer '{shape.Layer.Name}': rule '{rule}' is not available for local runs yet. Available: clapp++, clapp++dfb, clapp++both (options /softplus, /linear, /fixed-b, /identity-b)."),
+            _ => throw new ArgumentException($"Layer '{shape.Layer.Name}': rule '{rule}' is not available for local runs yet. Available: clapp, clapp++, clapp++dfb, clapp++both (options /hinge, /softplus, /linear, /trainable-b, /fixed-b, /identity-b, /gap, /patches, /either, /both-terms)."),
         };
     }
 }

@@ -125,7 +125,7 @@ public sealed class LocalLayerActor : ReceiveActor
         int batch = _block.Output.Shape[0] / 2;
         ReadOnlyMemory<int> negatives = _pairings.Remove(step, out var pairing) ? pairing.Negatives.AsMemory() : default;
         var topDown = reference is null ? null : _reference.Load(reference.Reference);
-        double loss = _rule.ComputeUpdate(_block.ViewForRule(batch, negatives, topDown), _state.GradWeight, _state.GradBias);
+        double loss = _rule.ComputeUpdate(_block.ViewForRule(batch, negatives, topDown, step), _state.GradWeight, _state.GradBias);
         _state.Step(_optimizer, step);
         _driver.Tell(new StepDone(_name, step, loss, reference?.Step));
     }

@@ -94,9 +94,10 @@ public sealed class LayerBlock : IDisposable
     }
 
     /// <summary>What a local rule may see of this layer for the current step (the last forward pass).</summary>
-    public LocalView ViewForRule(int batchSize, ReadOnlyMemory<int> negatives, Tensor? topDown) => new()
+    public LocalView ViewForRule(int batchSize, ReadOnlyMemory<int> negatives, Tensor? topDown, long step = 0) => new()
     {
         Backend = _b,
+        Step = step,
         BatchSize = batchSize,
         Input = Input,
         PreActivation = PreActivation,

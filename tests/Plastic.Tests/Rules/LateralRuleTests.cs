@@ -18,6 +18,7 @@ public sealed class LateralRuleTests
     {
         { "conv-pooled", "clapp++" }, { "linear", "clapp++" },
         { "conv-pooled", "clapp++/softplus" }, { "linear", "clapp++/linear" }, { "linear", "clapp++/softplus/fixed-b" },
+        { "conv-pooled", "clapp++/gap" }, { "conv-pooled", "clapp" }, { "linear", "clapp++/either" }, { "conv-pooled", "clapp++/either/softplus" },
     };
 
     private (LayerBlock block, Tensor input, int features, int? lossPool) Setup(string name)
@@ -40,6 +41,7 @@ public sealed class LateralRuleTests
         using var _ = block; using var __ = input;
         // Learning rate 0 keeps B where it is, so the loss can be probed around the same point.
         var settings = ContrastiveSettings.Parse(ruleName).Settings;
+        if (settings.GlobalPool && name == "conv-pooled") features = block.Weight.Shape[0];
         using var rule = new LateralRule(_b, features, lossPool, new RandomStream(11, 1), new AdamWSettings(0f), settings);
         // Scale B up so that some hinges are active and some silent.
         _b.Scale(rule.B, 8f, rule.B);
@@ -86,6 +88,8 @@ public sealed class LateralRuleTests
     {
         Assert.Equal(("clapp++dfb", new ContrastiveSettings(ScoreFunction.Softplus, BMode.FixedRandom)), ContrastiveSettings.Parse("clapp++dfb/softplus/fixed-b"));
         Assert.Equal(("clapp++", new ContrastiveSettings()), ContrastiveSettings.Parse("clapp++"));
+        Assert.Equal(("clapp", new ContrastiveSettings(GlobalPool: true, Either: true)), ContrastiveSettings.Parse("clapp"));
+        Assert.Equal(("clapp", new ContrastiveSettings(GlobalPool: false, Either: true)), ContrastiveSettings.Parse("clapp/patches"));
         var e = Assert.Throws<ArgumentException>(() => ContrastiveSettings.Parse("clapp++/tanh"));
         Assert.Contains("unknown option 'tanh'", e.Message);
     }
@@ -107,6 +111,27 @@ public sealed class LateralRuleTests
         for (int i = 0; i < features; i++)
             for (int j = 0; j < features; j++)
                 Assert.Equal(i == j ? 1f : 0f, eye[i * features + j]);
+    }
+
+    [Fact]
+    public void The_50_50_draws_depend_on_the_step_only_and_each_term_averages_over_its_own_samples()
+    {
+        var (block, input, features, lossPool) = Setup("linear");
+        using var _ = block; using var __ = input;
+        using var either = new LateralRule(_b, features, lossPool, new RandomStream(4, 1), new AdamWSettings(0f), new ContrastiveSettings(Either: true));
+        using var both = new LateralRule(_b, features, lossPool, new RandomStream(4, 1), new AdamWSettings(0f));
+        _b.Scale(either.B, 50f, either.B); _b.Scale(both.B, 50f, both.B);
+        block.Forward(input);
+        float[] Update(ILocalRule rule, long step)
+        {
+            using var dw = _b.Allocate(block.Weight.Shape);
+            rule.ComputeUpdate(block.ViewForRule(N, Negatives, null, step), dw, null);
+            return dw.ToArray();
+        }
+        Assert.Equal(Update(either, 7), Update(either, 7));
+        var distinct = Enumerable.Range(0, 12).Select(step => string.Join(",", Update(either, step))).Distinct().Count();
+        Assert.True(distinct > 1, "the draws must change from step to step");
+        Assert.Equal(Update(both, 3), Update(both, 9));
     }
 
     [Fact]
