@@ -17,7 +17,7 @@ namespace Plastic.Rules;
 public sealed class ContrastiveLoss : IDisposable
 {
     private readonly IComputeBackend _b;
-    private readonly PoolGeometry? _pool;
+    private readonly LossPooling _pooling;
     private readonly AdamWSettings _optimizer;
     private readonly ContrastiveSettings _settings;
     private readonly Tensor _bMatrix, _bGrad, _bM, _bV;
@@ -31,9 +31,9 @@ public sealed class ContrastiveLoss : IDisposable
         int? referenceFeatures = null, ContrastiveSettings? settings = null)
     {
         _b = backend;
-        _pool = lossPool is { } k ? new PoolGeometry(k) : null;
         _optimizer = optimizer;
         _settings = settings ?? new ContrastiveSettings();
+        _pooling = new LossPooling(backend, lossPool is { } k ? new PoolGeometry(k) : null, _settings.GlobalPool);
         _draws = init.Derive(EitherDrawsStream);
         int dc = referenceFeatures ?? features;
         _bMatrix = backend.Allocate(new Shape(features, dc));
@@ -72,12 +72,10 @@ public sealed class ContrastiveLoss : IDisposable
     {
         if (negatives.Length != n)
             throw new ArgumentException($"{Name}: the pairing holds {negatives.Length} negatives for a batch of {n}.");
-        var buf = BuffersFor(output, n);
+        var buf = BuffersFor(n);
 
         // Loss features of both views: [2N, D].
-        if (buf.Global) _b.Gemm(output.Reshape(buf.GradOutputPlanes!.Shape), false, buf.PlaneMean!, false, buf.PooledPlanes!);
-        else if (_pool is { } pool) _b.AvgPool2dForward(output, buf.Pooled!, pool);
-        var pooled = buf.PooledFlat;
+        var pooled = _pooling.Pool(output, _bMatrix.Shape[0]);
         var z = pooled.Rows(0, n);
         var c = reference ?? pooled.Rows(n, n);
         if (c.Shape != new Shape(n, _bMatrix.Shape[1]))
@@ -101,16 +99,15 @@ public sealed class ContrastiveLoss : IDisposable
         _b.Upload(gates, buf.Gates);
 
         // dL/dz = G Bc for view 1; view 2 is the detached reference: zero.
-        _b.Fill(buf.GradPooledFlat, 0f);
-        _b.Gemm(buf.Gates, false, buf.Bc, false, buf.GradPooledFlat.Rows(0, n));
+        var gradFeatures = _pooling.FeatureGradient;
+        _b.Fill(gradFeatures, 0f);
+        _b.Gemm(buf.Gates, false, buf.Bc, false, gradFeatures.Rows(0, n));
         // dL/dB = sum_ij G[j, i] (z_j c_i^T) ... written as B's gradient for Bc = c B^T: dB = (G^T z)^T c.
         _b.Gemm(buf.Gates, true, z, false, buf.GtZ);        // [N, D]: row i = sum_j G[j, i] z_j
         _b.Gemm(buf.GtZ, true, c, false, _bGrad);           // [D, D] = sum_i (G^T z)_i c_i^T
         if (_settings.B == BMode.Trainable) _b.AdamWStep(_bMatrix, _bGrad, _bM, _bV, _optimizer, ++_steps);
 
-        gradOutput = buf.GradOutput;
-        if (buf.Global) _b.Gemm(buf.GradPooledPlanes!, false, buf.PlaneMean!, true, buf.GradOutputPlanes!);
-        else if (_pool is { } p) _b.AvgPool2dBackward(buf.GradPooled!, gradOutput, p);
+        gradOutput = _pooling.Unpool();
         return loss;
     }
 
@@ -139,83 +136,32 @@ public sealed class ContrastiveLoss : IDisposable
         return (positive, negative);
     }
 
-    private Buffers BuffersFor(Tensor output, int n)
+    private Buffers BuffersFor(int n)
     {
-        if (_buffers?.Matches(output) == true) return _buffers;
+        if (_buffers?.N == n) return _buffers;
         _buffers?.Dispose();
-        return _buffers = new Buffers(_b, output, n, _settings.GlobalPool ? null : _pool, _settings.GlobalPool, _bMatrix.Shape[0]);
+        return _buffers = new Buffers(_b, n, _bMatrix.Shape[0]);
     }
 
     public void Dispose()
     {
         _buffers?.Dispose();
+        _pooling.Dispose();
         foreach (var t in new[] { _bMatrix, _bGrad, _bM, _bV }) t.Dispose();
     }
 
-    /// <summary>Scratch tensors for one output shape.</summary>
-    private sealed class Buffers : IDisposable
+    /// <summary>Scratch tensors for one batch size.</summary>
+    private sealed class Buffers(IComputeBackend b, int n, int features) : IDisposable
     {
-        private readonly Shape _output;
-        private readonly List<Tensor> _owned = [];
+        public int N => n;
+        public Tensor Bc { get; } = b.Allocate(new Shape(n, features));
+        public Tensor GtZ { get; } = b.Allocate(new Shape(n, features));
+        public Tensor Scores { get; } = b.Allocate(new Shape(n, n));
+        public Tensor Gates { get; } = b.Allocate(new Shape(n, n));
 
-        public Buffers(IComputeBackend b, Tensor output, int n, PoolGeometry? pool, bool global, int features)
+        public void Dispose()
         {
-            _output = output.Shape;
-            Tensor Own(Tensor t) { _owned.Add(t); return t; }
-            var s0 = output.Shape;
-            if (global && s0.Rank == 4)
-            {
-                // Global average pooling as a product with a column of 1/(H W): [2N C, H W] x [H W, 1].
-                int planes = s0[0] * s0[1], pixels = s0[2] * s0[3];
-                Global = true;
-                Pooled = Own(b.Allocate(new Shape(s0[0], s0[1])));
-                GradPooled = Own(b.Allocate(Pooled.Shape));
-                GradOutput = Own(b.Allocate(s0));
-                PlaneMean = Own(b.Allocate(new Shape(pixels, 1)));
-                b.Fill(PlaneMean, 1f / pixels);
-                PooledPlanes = Pooled.Reshape(new Shape(planes, 1));
-                GradPooledPlanes = GradPooled.Reshape(new Shape(planes, 1));
-                GradOutputPlanes = GradOutput.Reshape(new Shape(planes, pixels));
-            }
-            else if (pool is { } p)
-            {
-                var s = output.Shape;
-                Pooled = Own(b.Allocate(new Shape(s[0], s[1], p.OutputSize(s[2]), p.OutputSize(s[3]))));
-                GradPooled = Own(b.Allocate(Pooled.Shape));
-                GradOutput = Own(b.Allocate(s));
-            }
-            else
-            {
-                GradOutput = Own(b.Allocate(output.Shape));
-            }
-            var flat = new Shape(2 * n, features);
-            PooledFlat = (Pooled ?? output).Reshape(flat);
-            GradPooledFlat = (GradPooled ?? GradOutput).Reshape(flat);
-            if (PooledFlat.Length != 2 * n * features)
-                throw new ShapeMismatchException($"clapp++: loss features of {output.Shape} do not have size {features}.");
-            Bc = Own(b.Allocate(new Shape(n, features)));
-            GtZ = Own(b.Allocate(new Shape(n, features)));
-            Scores = Own(b.Allocate(new Shape(n, n)));
-            Gates = Own(b.Allocate(new Shape(n, n)));
+            foreach (var t in new[] { Bc, GtZ, Scores, Gates }) t.Dispose();
         }
-
-        public bool Global { get; }
-        public Tensor? PlaneMean { get; }
-        public Tensor? PooledPlanes { get; }
-        public Tensor? GradPooledPlanes { get; }
-        public Tensor? GradOutputPlanes { get; }
-        public Tensor? Pooled { get; }
-        public Tensor? GradPooled { get; }
-        public Tensor GradOutput { get; }
-        public Tensor PooledFlat { get; }
-        public Tensor GradPooledFlat { get; }
-        public Tensor Bc { get; }
-        public Tensor GtZ { get; }
-        public Tensor Scores { get; }
-        public Tensor Gates { get; }
-
-        public bool Matches(Tensor output) => output.Shape == _output;
-
-        public void Dispose() => _owned.ForEach(t => t.Dispose());
     }
 }
