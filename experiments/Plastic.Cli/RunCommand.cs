@@ -30,7 +30,7 @@ public static class RunCommand
         var schedule = new Option<string?>("--schedule") { Description = "pipelined (up to 4 steps in flight; the local graph's default) or sequential (the only one backprop allows)." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of weights, rules and data (PAPER.md: 2).", DefaultValueFactory = _ => 2UL };
         var learningRate = new Option<float>("--lr") { Description = "AdamW learning rate (PAPER.md: 2e-4).", DefaultValueFactory = _ => 2e-4f };
-        var graph = new Option<string>("--graph") { Description = "local (each layer learns from its own loss) or backprop (BP-CLAPP++: the same loss at the top, gradients sent down).", DefaultValueFactory = _ => "local" };
+        var graph = new Option<string>("--graph") { Description = "local (each layer learns from its own loss) or backprop (a loss at the top, gradients sent down: BP-CLAPP++ by default, BP-InfoNCE with --rule bp-infonce).", DefaultValueFactory = _ => "local" };
         var output = new Option<string?>("--out") { Description = "Run folder (default runs/<network>/<time>-<graph>)." };
         var consoleTraces = new Option<bool>("--console-traces") { Description = "Also print every span with OpenTelemetry's console exporter." };
         var negatives = new Option<string>("--negatives") { Description = "Each sample's negative: next (the released code's next sample), random (uniform, shared by all layers) or shift (one random rotation).", DefaultValueFactory = _ => "next" };

@@ -14,7 +14,7 @@ namespace Plastic.Rules;
 /// score and gate matrices, so nothing but the N x N scores leaves the backend. The local rule uses
 /// it at every layer; the backprop baseline (BP-CLAPP++) at the top layer only.
 /// </summary>
-public sealed class ContrastiveLoss : IDisposable
+public sealed class ContrastiveLoss : ITopLoss
 {
     private readonly IComputeBackend _b;
     private readonly LossPooling _pooling;
@@ -57,6 +57,7 @@ public sealed class ContrastiveLoss : IDisposable
     }
 
     public const string Name = "clapp++";
+    string ITopLoss.Name => Name;
     private const ulong EitherDrawsStream = 0x50F7;
     public Tensor B => _bMatrix;
     /// <summary>dL/dB of the last step, before the optimiser used it (for inspection and tests).</summary>
@@ -110,6 +111,9 @@ public sealed class ContrastiveLoss : IDisposable
         gradOutput = _pooling.Unpool();
         return loss;
     }
+
+    double ITopLoss.Compute(Tensor output, int n, ReadOnlySpan<int> negatives, out Tensor gradOutput, long step) =>
+        Compute(output, n, negatives, out gradOutput, null, step);
 
     /// <summary>
     /// How much each sample's positive and negative terms count: 1/N each, or with the 50/50 update

@@ -111,8 +111,7 @@ public static class Simulation
             var top = shapes[^1];
             var lossBackend = backendFactory();
             // B starts where the top layer's local rule would start, so both graphs begin from the same loss.
-            var loss = new ContrastiveLoss(lossBackend, top.LossFeatures.Size, top.Layer.LossPool, new RandomStream(options.Seed, 1000UL + (ulong)(shapes.Count - 1)), optimizer,
-                settings: ContrastiveSettings.Parse(spec.RuleOf(top.Layer)).Settings);
+            var loss = TopLoss(spec, top, lossBackend, new RandomStream(options.Seed, 1000UL + (ulong)(shapes.Count - 1)), optimizer);
             nodes[GraphWiring.LossNode] = system.ActorOf(Props.Create(() => new LossActor(lossBackend, loss, wiring, input)), GraphWiring.LossNode);
         }
         var connect = new Connect(nodes.ToImmutable());
@@ -126,6 +125,23 @@ public static class Simulation
         await system.Terminate().ConfigureAwait(false);
         return new RunResult(losses.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray()),
             referenceSteps.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray()), parameters.ToImmutable(), clock.Elapsed);
+    }
+
+    /// <summary>
+    /// The loss at the top of the backprop graph, named by the top layer's rule: bp-infonce, or
+    /// bp-clapp++ (any clapp++ name with its options: the same contrastive loss, at the top only).
+    /// </summary>
+    public static ITopLoss TopLoss(NetworkSpec spec, LayerShape top, IComputeBackend backend, RandomStream init, AdamWSettings optimizer)
+    {
+        string name = spec.RuleOf(top.Layer);
+        var (rule, settings) = ContrastiveSettings.Parse(name.StartsWith("bp-", StringComparison.Ordinal) ? name[3..] : name);
+        int features = settings.GlobalPool && top.Layer.Kind == LayerKind.Conv ? top.Output.Channels : top.LossFeatures.Size;
+        return rule switch
+        {
+            "infonce" => new InfoNceLoss(backend, features, top.Layer.LossPool, init, optimizer, globalPool: settings.GlobalPool),
+            ContrastiveLoss.Name or ContrastiveSettings.ClappPreset => new ContrastiveLoss(backend, features, top.Layer.LossPool, init, optimizer, settings: settings),
+            _ => throw new ArgumentException($"Layer '{top.Layer.Name}': '{name}' is not a loss the backprop graph knows. Available: bp-clapp++ (or clapp++ with its options), bp-infonce."),
+        };
     }
 
     /// <summary>
@@ -149,6 +165,8 @@ public static class Simulation
     public static ILocalRule DefaultRule(NetworkSpec spec, LayerShape shape, IComputeBackend backend, RandomStream init, AdamWSettings optimizer)
     {
         var (rule, settings) = ContrastiveSettings.Parse(spec.RuleOf(shape.Layer));
+        if (rule.StartsWith("bp-", StringComparison.Ordinal))
+            throw new ArgumentException($"Layer '{shape.Layer.Name}': '{rule}' is a backprop baseline, a loss at the top of the backprop graph; run it with the backprop graph (plastic run --graph backprop).");
         var feedback = spec.Feedback.Where(e => e.To == shape.Layer.Name).ToList();
         int features = settings.GlobalPool && shape.Layer.Kind == LayerKind.Conv ? shape.Output.Channels : shape.LossFeatures.Size;
         int? lossPool = shape.Layer.LossPool;

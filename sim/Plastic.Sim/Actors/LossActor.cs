@@ -7,13 +7,13 @@ using Plastic.Sim.Tracing;
 namespace Plastic.Sim.Actors;
 
 /// <summary>
-/// The top of the backprop graph: the contrastive loss of the top layer's output (BP-CLAPP++, the
-/// same hinge loss and B as CLAPP++ but at the top only). For each step it needs the top layer's
+/// The top of the backprop graph: the loss of the top layer's output (BP-CLAPP++, the same hinge loss
+/// and B as CLAPP++ but at the top only; or BP-InfoNCE). For each step it needs the top layer's
 /// Forward and the input's Pairing, then sends Backward(step, dL/d top output) down.
 /// </summary>
 public sealed class LossActor : ReceiveActor
 {
-    private readonly ContrastiveLoss _loss;
+    private readonly ITopLoss _loss;
     private readonly IActorRef _driver;
     private readonly Dictionary<long, Forward> _forwards = [];
     private readonly Dictionary<long, Pairing> _pairings = [];
@@ -21,7 +21,7 @@ public sealed class LossActor : ReceiveActor
     private readonly Outbox _outbox;
     private readonly TensorSlot _output;
 
-    public LossActor(IComputeBackend backend, ContrastiveLoss loss, Wiring wiring, IActorRef driver)
+    public LossActor(IComputeBackend backend, ITopLoss loss, Wiring wiring, IActorRef driver)
     {
         _loss = loss;
         _driver = driver;
@@ -52,7 +52,7 @@ public sealed class LossActor : ReceiveActor
     private void Compute(Forward forward, Pairing pairing)
     {
         var output = _output.Load(forward.Activations);
-        double loss = _loss.Compute(output, forward.Activations.Dims[0] / 2, pairing.Negatives.AsSpan(), out var gradOutput);
+        double loss = _loss.Compute(output, forward.Activations.Dims[0] / 2, pairing.Negatives.AsSpan(), out var gradOutput, forward.Step);
         _outbox.SendToAll(new Backward(GraphWiring.LossNode, forward.Step, TensorPayload.From(gradOutput), SimTelemetry.Outgoing()));
         _driver.Tell(new StepDone(GraphWiring.LossNode, forward.Step, loss));
     }

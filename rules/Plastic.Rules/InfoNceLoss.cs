@@ -1,0 +1,133 @@
+using Plastic.Compute;
+
+namespace Plastic.Rules;
+
+/// <summary>
+/// BP-InfoNCE (PAPER.md 3, table of variants; SimCLR-like): the top layer's loss features z (pooled
+/// like CLAPP++'s) go through a bias-free linear projection p = W z shared by both views; with
+/// q = p/|p| the N x N logits are S[i, j] = q1_i . q2_j / tau (view-1 rows, view-2 columns), and
+///     L = mean_i [ -S[i, i] + log sum_j exp S[i, j] ],
+/// one direction only; the negatives of sample i are the other N - 1 images of view 2, so the
+/// pairing's negatives are not used. Gradients flow through both views. W starts as nn.Linear's
+/// default and is stepped with AdamW.
+/// </summary>
+public sealed class InfoNceLoss : ITopLoss
+{
+    public const string RuleName = "bp-infonce";
+    /// <summary>PAPER.md: temperature 0.1.</summary>
+    public const double DefaultTemperature = 0.1;
+
+    private readonly IComputeBackend _b;
+    private readonly LossPooling _pooling;
+    private readonly int _features;
+    private readonly double _temperature;
+    private readonly AdamWSettings _optimizer;
+    private readonly Tensor _w, _wGrad, _wM, _wV;
+    private int _steps;
+    private Tensor? _projected, _gradProjected;
+
+    /// <param name="projection">Output size of the projection (PAPER.md: as many as the features, 1024 for VGG-6).</param>
+    public InfoNceLoss(IComputeBackend backend, int features, int? lossPool, RandomStream init, AdamWSettings optimizer,
+        int? projection = null, double temperature = DefaultTemperature, bool globalPool = false)
+    {
+        if (temperature <= 0) throw new ArgumentOutOfRangeException(nameof(temperature), temperature, $"{RuleName}: the temperature must be positive.");
+        _b = backend;
+        _features = features;
+        _temperature = temperature;
+        _optimizer = optimizer;
+        _pooling = new LossPooling(backend, lossPool is { } k ? new PoolGeometry(k) : null, globalPool);
+        _w = backend.Allocate(new Shape(projection ?? features, features));
+        float bound = 1f / MathF.Sqrt(features);
+        backend.FillUniform(_w, init, -bound, bound);
+        _wGrad = backend.Allocate(_w.Shape);
+        _wM = backend.Allocate(_w.Shape);
+        _wV = backend.Allocate(_w.Shape);
+    }
+
+    public string Name => RuleName;
+    public Tensor Projection => _w;
+    /// <summary>dL/dW of the last step, before the optimiser used it.</summary>
+    public Tensor LastProjectionGradient => _wGrad;
+
+    public double Compute(Tensor output, int n, ReadOnlySpan<int> negatives, out Tensor gradOutput, long step)
+    {
+        var z = _pooling.Pool(output, _features);                       // [2N, D]
+        int dp = _w.Shape[0];
+        if (_projected?.Shape[0] != 2 * n)
+        {
+            _projected?.Dispose(); _gradProjected?.Dispose();
+            _projected = _b.Allocate(new Shape(2 * n, dp));
+            _gradProjected = _b.Allocate(new Shape(2 * n, dp));
+        }
+        _b.Gemm(z, false, _w, true, _projected);                        // p = z W^T
+
+        // The N x N part is small: normalise, score and differentiate on the host, in double.
+        var p = _projected.ToArray();
+        var (loss, gradP) = LossAndGradient(p, n, dp, _temperature);
+        _b.Upload(gradP, _gradProjected!);
+
+        _b.Gemm(_gradProjected!, true, z, false, _wGrad);               // dW = dp^T z
+        _b.Gemm(_gradProjected!, false, _w, false, _pooling.FeatureGradient); // dz = dp W
+        _b.AdamWStep(_w, _wGrad, _wM, _wV, _optimizer, ++_steps);
+        gradOutput = _pooling.Unpool();
+        return loss;
+    }
+
+    /// <summary>
+    /// The loss of projections p [2N, dp] and dL/dp. Through q = p/|p|: dL/dp = (dq - q (q . dq)) / |p|;
+    /// dS = (softmax_rows(S) - I) / N; dq1 = dS q2 / tau, dq2 = dS^T q1 / tau.
+    /// </summary>
+    public static (double Loss, float[] GradP) LossAndGradient(float[] p, int n, int dp, double temperature)
+    {
+        var q = new double[2 * n * dp];
+        var norm = new double[2 * n];
+        for (int r = 0; r < 2 * n; r++)
+        {
+            double s = 0;
+            for (int a = 0; a < dp; a++) s += (double)p[r * dp + a] * p[r * dp + a];
+            norm[r] = Math.Max(Math.Sqrt(s), 1e-12);
+            for (int a = 0; a < dp; a++) q[r * dp + a] = p[r * dp + a] / norm[r];
+        }
+        double Dot(int r1, int r2) { double s = 0; for (int a = 0; a < dp; a++) s += q[r1 * dp + a] * q[r2 * dp + a]; return s; }
+
+        double loss = 0;
+        var dS = new double[n * n];
+        for (int i = 0; i < n; i++)
+        {
+            var logits = new double[n];
+            for (int j = 0; j < n; j++) logits[j] = Dot(i, n + j) / temperature;
+            double max = logits.Max(), sum = logits.Sum(l => Math.Exp(l - max));
+            loss += max + Math.Log(sum) - logits[i];
+            for (int j = 0; j < n; j++) dS[i * n + j] = (Math.Exp(logits[j] - max) / sum - (i == j ? 1 : 0)) / n;
+        }
+
+        var dq = new double[2 * n * dp];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double g = dS[i * n + j] / temperature;
+                if (g == 0) continue;
+                for (int a = 0; a < dp; a++)
+                {
+                    dq[i * dp + a] += g * q[(n + j) * dp + a];
+                    dq[(n + j) * dp + a] += g * q[i * dp + a];
+                }
+            }
+        var gradP = new float[2 * n * dp];
+        for (int r = 0; r < 2 * n; r++)
+        {
+            double qdq = 0;
+            for (int a = 0; a < dp; a++) qdq += q[r * dp + a] * dq[r * dp + a];
+            for (int a = 0; a < dp; a++) gradP[r * dp + a] = (float)((dq[r * dp + a] - q[r * dp + a] * qdq) / norm[r]);
+        }
+        return (loss / n, gradP);
+    }
+
+    public void Dispose()
+    {
+        _pooling.Dispose();
+        foreach (var t in new[] { _w, _wGrad, _wM, _wV }) t.Dispose();
+        _projected?.Dispose();
+        _gradProjected?.Dispose();
+    }
+}
