@@ -40,6 +40,15 @@ public sealed class LocalView
     /// to dL/dW and dL/db (overwritten). Local by construction: it uses only this layer's tensors.
     /// </summary>
     public required Action<Tensor, Tensor, Tensor?> WeightGradient { get; init; }
+
+    /// <summary>(input, pre): this layer's own synapses on another input of its input shape, pre = W x + b.</summary>
+    public required Action<Tensor, Tensor> Synapses { get; init; }
+
+    /// <summary>
+    /// (input, gradPre, gradW, gradB, accumulate): the Hebbian product dW = sum gradPre x input and
+    /// db = sum gradPre, for rules that form their own post-synaptic factor.
+    /// </summary>
+    public required Action<Tensor, Tensor, Tensor, Tensor?, bool> SynapseGradient { get; init; }
 }
 
 /// <summary>

@@ -164,7 +164,13 @@ public static class Simulation
     /// </summary>
     public static ILocalRule DefaultRule(NetworkSpec spec, LayerShape shape, IComputeBackend backend, RandomStream init, AdamWSettings optimizer)
     {
-        var (rule, settings) = ContrastiveSettings.Parse(spec.RuleOf(shape.Layer));
+        string ruleName = spec.RuleOf(shape.Layer);
+        if (GoodnessSettings.IsGoodnessRule(ruleName))
+        {
+            var (pairs, goodness) = GoodnessSettings.Parse(ruleName);
+            return new GoodnessRule(backend, pairs, goodness);
+        }
+        var (rule, settings) = ContrastiveSettings.Parse(ruleName);
         if (rule.StartsWith("bp-", StringComparison.Ordinal))
             throw new ArgumentException($"Layer '{shape.Layer.Name}': '{rule}' is a backprop baseline, a loss at the top of the backprop graph; run it with the backprop graph (plastic run --graph backprop).");
         var feedback = spec.Feedback.Where(e => e.To == shape.Layer.Name).ToList();
@@ -188,7 +194,7 @@ public static class Simulation
                     : throw new ArgumentException($"Layer '{shape.Layer.Name}': rule '{rule}' needs a direct-feedback edge into this layer (or this layer must be the one that sends the references)."),
             DirectFeedbackRule.RuleName => new DirectFeedbackRule(backend, features, ReferenceFeatures(), lossPool, init, optimizer, settings),
             BothRule.RuleName => new BothRule(backend, features, ReferenceFeatures(), lossPool, init, optimizer, settings),
-            _ => throw new ArgumentException($"Layer '{shape.Layer.Name}': rule '{rule}' is not available for local runs yet. Available: clapp, clapp++, clapp++dfb, clapp++both (options /hinge, /softplus, /linear, /trainable-b, /fixed-b, /identity-b, /gap, /patches, /either, /both-terms)."),
+            _ => throw new ArgumentException($"Layer '{shape.Layer.Name}': rule '{rule}' is not available for local runs yet. Available: clapp, clapp++, clapp++dfb, clapp++both, ff, scff (contrastive options /hinge, /softplus, /linear, /trainable-b, /fixed-b, /identity-b, /gap, /patches, /either, /both-terms; goodness options /theta=, /th1=, /th2=, /lambda=)."),
         };
     }
 }

@@ -68,6 +68,43 @@ public sealed class LayerBlock : IDisposable
     }
 
     /// <summary>
+    /// The layer's synapses alone on another input of its input shape: pre = W x + b, without the
+    /// activation or the pool. Rules that score other inputs than the forward pass's (Forward-Forward's
+    /// negatives, SCFF's pairs) use it; it reads nothing but this layer's own weights.
+    /// </summary>
+    public void Synapses(Tensor input, Tensor pre)
+    {
+        int n = input.Shape[0];
+        if (input.Length != n * Shape.Input.Size || pre.Length != n * Shape.Activation.Size)
+            throw new ShapeMismatchException($"Layer '{Spec.Name}': Synapses takes {n} samples of {Shape.Input} to {Shape.Activation}, got {input.Shape} and {pre.Shape}.");
+        if (Spec.Kind == LayerKind.Conv)
+        {
+            _b.Conv2dForward(input.Reshape(ImageShape(n, Shape.Input)), Weight, Bias, pre.Reshape(ImageShape(n, Shape.Activation)), _conv);
+            return;
+        }
+        var flat = pre.Reshape(new Shape(n, Shape.Activation.Size));
+        _b.Gemm(Flat(input, n), false, Weight, true, flat);
+        if (Bias is not null) _b.AddBias(flat, Bias);
+    }
+
+    /// <summary>
+    /// The Hebbian product behind every weight update: dW = sum over samples (and positions) of
+    /// gradPre (post) x input (pre), db = sum of gradPre; overwritten, or added with <paramref name="accumulate"/>.
+    /// </summary>
+    public void SynapseGradient(Tensor input, Tensor gradPre, Tensor gradWeight, Tensor? gradBias, bool accumulate)
+    {
+        int n = input.Shape[0];
+        if (Spec.Kind == LayerKind.Conv)
+        {
+            _b.Conv2dBackwardWeight(input.Reshape(ImageShape(n, Shape.Input)), gradPre.Reshape(ImageShape(n, Shape.Activation)), gradWeight, gradBias, _conv, accumulate);
+            return;
+        }
+        var flat = gradPre.Reshape(new Shape(n, Shape.Activation.Size));
+        _b.Gemm(flat, true, Flat(input, n), false, gradWeight, beta: accumulate ? 1f : 0f);
+        if (gradBias is not null) _b.BiasGradient(flat, gradBias, accumulate);
+    }
+
+    /// <summary>
     /// Backward through pool, activation and the linear map: writes dL/dW (and dL/db) into the given
     /// tensors and, when <paramref name="gradInput"/> is given, dL/dx.
     /// </summary>
@@ -108,6 +145,8 @@ public sealed class LayerBlock : IDisposable
         Negatives = negatives,
         TopDown = topDown,
         WeightGradient = (gradOutput, gradWeight, gradBias) => Backward(gradOutput, gradWeight, gradBias, gradInput: null),
+        Synapses = Synapses,
+        SynapseGradient = SynapseGradient,
     };
 
     /// <summary>dL/d(pre-activation) from dL/d(output): back through the max-pool (argmax routing) and the ReLU mask.</summary>

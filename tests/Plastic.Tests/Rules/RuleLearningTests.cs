@@ -17,6 +17,8 @@ public sealed class RuleLearningTests
     [InlineData("clapp++both")]
     [InlineData("clapp")]
     [InlineData("clapp++/either")]
+    [InlineData("ff")]
+    [InlineData("scff")]
     public async Task The_local_loss_of_every_layer_decreases(string rule)
     {
         var spec = Presets.Mlp(24, [16, 16, 12], rule) with
@@ -43,6 +45,8 @@ public sealed class RuleLearningTests
     [InlineData("clapp", 900)]
     [InlineData("clapp++/gap", 300)]
     [InlineData("clapp++", 300)]
+    [InlineData("ff", 300)]
+    [InlineData("scff", 300)]
     public async Task The_local_loss_of_every_conv_layer_decreases(string rule, int steps)
     {
         var spec = new NetworkSpec("conv", new InputSpec(2, 8, 8),
