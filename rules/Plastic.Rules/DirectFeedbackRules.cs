@@ -21,7 +21,7 @@ public sealed class DirectFeedbackRule(IComputeBackend backend, int features, in
     {
         var reference = view.TopDown ?? throw new ArgumentException($"{Name}: no top-down reference in the view; the layer needs a direct-feedback edge.");
         double loss = _loss.Compute(view.Output, view.BatchSize, view.Negatives.Span, out var gradOutput, reference, view.Step);
-        view.WeightGradient(gradOutput, gradWeight, gradBias);
+        ThreeFactorUpdate.Apply(view, gradOutput, gradWeight, gradBias);
         return loss;
     }
 
@@ -48,6 +48,9 @@ public sealed class BothRule : ILocalRule
 
     public string Name => RuleName;
     public RuleSignals Needs => RuleSignals.Pairing | RuleSignals.TopDownReference;
+    /// <summary>The B of the lateral loss (D_l x D_l) and of the direct-feedback loss (D_l x D_top).</summary>
+    public Tensor LateralB => _lateral.B;
+    public Tensor FeedbackB => _feedback.B;
 
     public double ComputeUpdate(LocalView view, Tensor gradWeight, Tensor? gradBias)
     {
@@ -60,7 +63,7 @@ public sealed class BothRule : ILocalRule
             _sum = _b.Allocate(gradLateral.Shape);
         }
         _b.Add(gradLateral, gradFeedback, _sum);
-        view.WeightGradient(_sum, gradWeight, gradBias);
+        ThreeFactorUpdate.Apply(view, _sum, gradWeight, gradBias);
         return lateral + feedback;
     }
 

@@ -5,7 +5,8 @@ namespace Plastic.Rules;
 /// <summary>
 /// CLAPP++ with a lateral reference: each layer minimises the <see cref="ContrastiveLoss"/> of
 /// its own output, the reference being the same layer's output on the other view. The weight
-/// update is that loss's gradient through the layer's own pool and activation only.
+/// update is formed as a three-factor rule (<see cref="ThreeFactorUpdate"/>), which is that loss's
+/// gradient through the layer's own pools and activation.
 /// </summary>
 public sealed class LateralRule(IComputeBackend backend, int features, int? lossPool, RandomStream init, AdamWSettings optimizer, ContrastiveSettings? settings = null) : ILocalRule
 {
@@ -20,7 +21,7 @@ public sealed class LateralRule(IComputeBackend backend, int features, int? loss
     public double ComputeUpdate(LocalView view, Tensor gradWeight, Tensor? gradBias)
     {
         double loss = _loss.Compute(view.Output, view.BatchSize, view.Negatives.Span, out var gradOutput, step: view.Step);
-        view.WeightGradient(gradOutput, gradWeight, gradBias);
+        ThreeFactorUpdate.Apply(view, gradOutput, gradWeight, gradBias);
         return loss;
     }
 

@@ -36,10 +36,11 @@ public sealed class LocalView
     public Tensor? TopDown { get; init; }
 
     /// <summary>
-    /// This layer's own chain rule: from dL/d(output) [2N, ...] back through its pool and activation
-    /// to dL/dW and dL/db (overwritten). Local by construction: it uses only this layer's tensors.
+    /// The post-synaptic factor of a signal at this layer's output [2N, ...]: routed through its own
+    /// max-pool (to the argmax) and multiplied by its ReLU mask rho'(a); the result, at the
+    /// pre-activation, belongs to the layer and is valid until the next call.
     /// </summary>
-    public required Action<Tensor, Tensor, Tensor?> WeightGradient { get; init; }
+    public required Func<Tensor, Tensor> PostSynaptic { get; init; }
 
     /// <summary>(input, pre): this layer's own synapses on another input of its input shape, pre = W x + b.</summary>
     public required Action<Tensor, Tensor> Synapses { get; init; }

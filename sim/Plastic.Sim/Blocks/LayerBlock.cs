@@ -144,7 +144,7 @@ public sealed class LayerBlock : IDisposable
         Bias = Bias,
         Negatives = negatives,
         TopDown = topDown,
-        WeightGradient = (gradOutput, gradWeight, gradBias) => Backward(gradOutput, gradWeight, gradBias, gradInput: null),
+        PostSynaptic = GradientOfPreActivation,
         Synapses = Synapses,
         SynapseGradient = SynapseGradient,
     };
