@@ -8,8 +8,9 @@ namespace Plastic.Cli;
 
 /// <summary>
 /// `plastic align &lt;spec&gt;`: per layer, the cosine between the local rule's weight update and the
-/// backprop update of the top layer's loss, at initialisation, over several synthetic minibatches:
-/// mean and 95% interval (1.96 std / sqrt(batches)), as PAPER.md 2.6 reports them.
+/// backprop update of the top layer's loss (and between their error signals at the layer's output),
+/// at initialisation, over several synthetic minibatches: mean and 95% interval (1.96 std /
+/// sqrt(batches)), as PAPER.md 2.6 reports them. During training: plastic run --align-every N.
 /// </summary>
 public static class AlignCommand
 {
@@ -30,13 +31,12 @@ public static class AlignCommand
             using var backend = BackendCatalog.Create(parse.GetValue(device));
             using var meter = new AlignmentMeter(network, backend, parse.GetValue(seed));
             var source = new SyntheticBatches(network.Input, size, parse.GetValue(seed));
-            var runs = Enumerable.Range(0, count).Select(i => meter.Measure(source.Batch(i))).ToList();
-            var rows = network.Layers.Select((l, i) =>
+            var summary = LayerAlignmentSummary.Of(Enumerable.Range(0, count).SelectMany(i => meter.Measure(source.Batch(i), i)));
+            var rows = network.Layers.Zip(summary, (l, s) => new
             {
-                var cos = runs.Select(r => r[i].Cosine).ToList();
-                var ratio = runs.Select(r => r[i].NormRatio).ToList();
-                double mean = cos.Average(), sd = Math.Sqrt(cos.Sum(c => (c - mean) * (c - mean)) / (cos.Count - 1));
-                return new { layer = l.Name, rule = network.RuleOf(l), cosine = mean, interval95 = 1.96 * sd / Math.Sqrt(cos.Count), norm_ratio = ratio.Average() };
+                layer = l.Name, rule = network.RuleOf(l), cosine = s.Cosine, interval95 = s.Interval95, norm_ratio = s.NormRatio,
+                error_cosine = double.IsNaN(s.ErrorCosine) ? (double?)null : s.ErrorCosine,
+                error_interval95 = double.IsNaN(s.ErrorInterval95) ? (double?)null : s.ErrorInterval95,
             }).ToList();
             if (parse.GetValue(json))
             {
@@ -44,10 +44,13 @@ public static class AlignCommand
                 return 0;
             }
             Console.WriteLine($"network {network.Name}: local update vs backprop of the top loss, {count} synthetic batches of {size} x 2 views, at initialisation");
-            Console.WriteLine($"{"layer",-10} {"rule",-12} {"cosine",10} {"+-95%",8} {"|local|/|bp|",13}");
-            foreach (var r in rows) Console.WriteLine($"{r.layer,-10} {r.rule,-12} {r.cosine,10:F4} {r.interval95,8:F4} {r.norm_ratio,13:G4}");
+            Console.WriteLine($"{"layer",-10} {"rule",-12} {"cosine",10} {"+-95%",8} {"|local|/|bp|",13} {"error cos",10} {"+-95%",8}");
+            foreach (var r in rows)
+                Console.WriteLine($"{r.layer,-10} {r.rule,-12} {r.cosine,10:F4} {r.interval95,8:F4} {r.norm_ratio,13:G4} {Format(r.error_cosine),10} {Format(r.error_interval95),8}");
             return 0;
         });
         return command;
     }
+
+    private static string Format(double? value) => value is { } v ? v.ToString("F4", System.Globalization.CultureInfo.InvariantCulture) : "-";
 }

@@ -34,11 +34,12 @@ public static class RunCommand
         var output = new Option<string?>("--out") { Description = "Run folder (default runs/<network>/<time>-<graph>)." };
         var consoleTraces = new Option<bool>("--console-traces") { Description = "Also print every span with OpenTelemetry's console exporter." };
         var negatives = new Option<string>("--negatives") { Description = "Each sample's negative: next (the released code's next sample), random (uniform, shared by all layers) or shift (one random rotation).", DefaultValueFactory = _ => "next" };
+        var alignEvery = new Option<int>("--align-every") { Description = "Every N steps, measure each layer's local update against backprop on a snapshot (local graph; 0: off). Writes alignment.csv.", DefaultValueFactory = _ => 0 };
         var rule = new Option<string?>("--rule") { Description = "Replace the network's default rule (layers that name their own keep it)." };
         var device = PlasticCommand.DeviceOption();
         var command = new Command("run", "Run a network as an actor graph and trace its message traffic.")
         {
-            spec, synthetic, steps, batch, schedule, seed, learningRate, graph, rule, negatives, output, consoleTraces, device,
+            spec, synthetic, steps, batch, schedule, seed, learningRate, graph, rule, negatives, alignEvery, output, consoleTraces, device,
         };
         command.SetAction(parse =>
         {
@@ -64,7 +65,7 @@ public static class RunCommand
             if (stepCount < 1) throw new ArgumentException($"--steps must be at least 1, got {stepCount}.");
             if (batchSize < 2) throw new ArgumentException($"--batch must be at least 2 (each sample needs a negative), got {batchSize}.");
             var options = new RunOptions(stepCount, batchSize, parse.GetValue(seed), inFlight, parse.GetValue(learningRate), graphKind,
-                Negatives: NegativeSampler.Parse(parse.GetValue(negatives)!));
+                Negatives: NegativeSampler.Parse(parse.GetValue(negatives)!), AlignEvery: parse.GetValue(alignEvery));
             string folder = parse.GetValue(output) ?? Path.Combine("runs", network.Name, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{graphName}");
             Directory.CreateDirectory(folder);
             string? deviceName = parse.GetValue(device);
@@ -79,6 +80,13 @@ public static class RunCommand
             Console.WriteLine($"ran {stepCount} steps of {network.Name} ({graphName}, {scheduleName}) in {result.Elapsed.TotalSeconds:F2} s; run folder: {folder}");
             foreach (var (node, losses) in LossesThatExist(result))
                 Console.WriteLine($"  {node,-10} loss: first step {losses[0]:F4}, last step {losses[^1]:F4}");
+            if (!result.Alignment.IsEmpty)
+            {
+                WriteAlignment(folder, result);
+                Console.WriteLine($"  alignment with backprop over {result.Alignment.Length / network.Layers.Count} snapshots (alignment.csv): cosine mean +-95%, error-signal cosine");
+                foreach (var s in LayerAlignmentSummary.Of(result.Alignment.Select(a => a.Layer)))
+                    Console.WriteLine($"  {s.Layer,-10} {s.Cosine,8:F4} +-{s.Interval95:F4}   error {s.ErrorCosine:F4}");
+            }
             Console.WriteLine($"next: plastic trace {folder}");
             return 0;
         });
@@ -119,6 +127,7 @@ public static class RunCommand
             ["max_in_flight"] = options.MaxInFlight,
             ["seed"] = options.Seed,
             ["negatives"] = options.Negatives.ToString().ToLowerInvariant(),
+            ["align_every"] = options.AlignEvery,
             ["learning_rate"] = options.LearningRate,
             ["device"] = device ?? Environment.GetEnvironmentVariable(BackendCatalog.DeviceVariable) ?? "auto",
             ["commit"] = GitCommit(),
@@ -135,6 +144,14 @@ public static class RunCommand
         File.WriteAllText(Path.Combine(folder, "metrics.csv"), csv.ToString());
     }
 
+    private static void WriteAlignment(string folder, RunResult result)
+    {
+        var csv = new StringBuilder("step,layer,cosine,norm_ratio,error_cosine\n");
+        foreach (var a in result.Alignment)
+            csv.Append(CultureInfo.InvariantCulture, $"{a.Step},{a.Layer.Layer},{a.Layer.Cosine:R},{a.Layer.NormRatio:R},{a.Layer.ErrorCosine:R}\n");
+        File.WriteAllText(Path.Combine(folder, "alignment.csv"), csv.ToString());
+    }
+
     private static void WriteResults(string folder, RunResult result, RunOptions options)
     {
         var results = new JsonObject
@@ -143,6 +160,13 @@ public static class RunCommand
             ["steps_per_second"] = options.Steps / result.Elapsed.TotalSeconds,
             ["final_loss"] = new JsonObject(LossesThatExist(result).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value[^1])))),
         };
+        if (!result.Alignment.IsEmpty)
+            results["alignment"] = new JsonArray(LayerAlignmentSummary.Of(result.Alignment.Select(a => a.Layer)).Select(s => (JsonNode)new JsonObject
+            {
+                ["layer"] = s.Layer, ["measurements"] = s.Measurements, ["cosine"] = s.Cosine,
+                ["interval95"] = double.IsNaN(s.Interval95) ? null : s.Interval95, ["norm_ratio"] = s.NormRatio,
+                ["error_cosine"] = double.IsNaN(s.ErrorCosine) ? null : s.ErrorCosine,
+            }).ToArray());
         File.WriteAllText(Path.Combine(folder, "results.json"), results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 

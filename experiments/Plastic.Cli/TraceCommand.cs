@@ -27,7 +27,8 @@ public static class TraceCommand
             Console.WriteLine($"run {dir}: network {spec.Name}, graph {graph}");
             Console.WriteLine($"{"from",-10} {"to",-10} {"kind",-17} {"messages",9} {"bytes",14} {"mean latency",13}");
             foreach (var r in rows)
-                Console.WriteLine($"{r.From,-10} {r.To,-10} {r.Kind,-17} {r.Messages,9} {r.Bytes,14:N0} {(double.IsNaN(r.MeanLatencyMicros) ? "-" : $"{r.MeanLatencyMicros / 1000:F3} ms"),13}");
+                Console.WriteLine($"{r.From,-10} {r.To,-10} {r.Kind,-17} {r.Messages,9} {r.Bytes,14:N0} {(double.IsNaN(r.MeanLatencyMicros) ? "-" : $"{r.MeanLatencyMicros / 1000:F3} ms"),13}"
+                    + (TrafficMatrix.IsInstrument(r) ? "  (instrument: not judged)" : ""));
             Console.WriteLine();
             var violations = TrafficMatrix.LocalityViolations(rows, GraphWiring.Local(spec));
             if (violations.Count == 0)

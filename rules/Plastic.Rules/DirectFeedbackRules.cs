@@ -15,6 +15,7 @@ public sealed class DirectFeedbackRule(IComputeBackend backend, int features, in
     public string Name => RuleName;
     public RuleSignals Needs => RuleSignals.Pairing | RuleSignals.TopDownReference;
     public Tensor B => _loss.B;
+    public IReadOnlyList<Tensor> State => [_loss.B];
     public Tensor LastBGradient => _loss.LastBGradient;
 
     public double ComputeUpdate(LocalView view, Tensor gradWeight, Tensor? gradBias)
@@ -51,6 +52,7 @@ public sealed class BothRule : ILocalRule
     /// <summary>The B of the lateral loss (D_l x D_l) and of the direct-feedback loss (D_l x D_top).</summary>
     public Tensor LateralB => _lateral.B;
     public Tensor FeedbackB => _feedback.B;
+    public IReadOnlyList<Tensor> State => [_lateral.B, _feedback.B];
 
     public double ComputeUpdate(LocalView view, Tensor gradWeight, Tensor? gradBias)
     {

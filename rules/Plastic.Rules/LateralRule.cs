@@ -15,6 +15,7 @@ public sealed class LateralRule(IComputeBackend backend, int features, int? loss
     public string Name => ContrastiveLoss.Name;
     public RuleSignals Needs => RuleSignals.Pairing;
     public Tensor B => _loss.B;
+    public IReadOnlyList<Tensor> State => [_loss.B];
     /// <summary>dL/dB of the last step, before the optimiser used it (for inspection and tests).</summary>
     public Tensor LastBGradient => _loss.LastBGradient;
 

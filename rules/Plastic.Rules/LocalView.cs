@@ -62,6 +62,12 @@ public interface ILocalRule : IDisposable
     string Name { get; }
     RuleSignals Needs { get; }
 
+    /// <summary>
+    /// The rule's own learned parameters (its B matrices), in a fixed order: what a snapshot of the
+    /// layer must carry for an instrument to recompute the rule's update. Empty for rules without any.
+    /// </summary>
+    IReadOnlyList<Tensor> State => [];
+
     /// <summary>Writes dL/dW and dL/db (overwritten), steps the rule's own parameters, and returns the local loss.</summary>
     double ComputeUpdate(LocalView view, Tensor gradWeight, Tensor? gradBias);
 }

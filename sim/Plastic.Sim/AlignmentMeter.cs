@@ -5,14 +5,20 @@ using Plastic.Topology;
 
 namespace Plastic.Sim;
 
-/// <summary>How one layer's local weight update compares with the backprop update, on one minibatch.</summary>
-public sealed record LayerAlignment(string Layer, double Cosine, double NormRatio);
+/// <summary>
+/// How one layer's local weight update compares with the backprop update, on one minibatch: their
+/// cosine and norm ratio |local| / |backprop|, and the cosine of the error signals at the layer's
+/// output (the rule's modulated prediction there against dL_top/d output; NaN for rules that act at
+/// the pre-activation only, such as ff and scff).
+/// </summary>
+public sealed record LayerAlignment(string Layer, double Cosine, double NormRatio, double ErrorCosine = double.NaN);
 
 /// <summary>
 /// The paper's central measurement (PAPER.md 2.6): for each layer, the cosine between the weight
 /// update of its local rule and the update that backprop of the top layer's loss (BP-CLAPP++) gives,
-/// both computed on the same weights, B matrices and minibatch. An instrument, not part of a run: it
-/// builds its own copy of the layers and never sends a message.
+/// both computed on the same weights, B matrices and minibatch. An instrument: it builds its own copy
+/// of the layers, loads the parameters it is given (or a run's snapshots, through the monitor) and
+/// never sends a message.
 /// </summary>
 public sealed class AlignmentMeter : IDisposable
 {
@@ -86,7 +92,23 @@ public sealed class AlignmentMeter : IDisposable
         return result;
     }
 
-    public IReadOnlyList<LayerAlignment> Measure(TrainingBatch batch)
+    /// <summary>
+    /// Loads one layer's parameters as a snapshot carried them: weights, bias and the rule's state (its
+    /// B matrices, in <see cref="ILocalRule.State"/> order). The top layer's first B is also the
+    /// backprop loss's B, so that both sides score with the same matrix.
+    /// </summary>
+    public void Load(int layer, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, IReadOnlyList<float[]> ruleState)
+    {
+        _b.Upload(weight, _blocks[layer].Weight);
+        if (_blocks[layer].Bias is { } b) _b.Upload(bias, b);
+        var state = _rules[layer].State;
+        if (state.Count != ruleState.Count)
+            throw new ArgumentException($"Layer {_spec.Layers[layer].Name}: the snapshot carries {ruleState.Count} rule tensors, the rule has {state.Count}.");
+        for (int i = 0; i < state.Count; i++) _b.Upload(ruleState[i], state[i]);
+        if (layer == _blocks.Count - 1 && state.Count > 0 && state[0].Shape == _topLoss.B.Shape) _b.Upload(ruleState[0], _topLoss.B);
+    }
+
+    public IReadOnlyList<LayerAlignment> Measure(TrainingBatch batch, long step = 0)
     {
         int n = batch.Views.Dims[0] / 2;
         var negatives = batch.Negatives.AsMemory();
@@ -98,13 +120,19 @@ public sealed class AlignmentMeter : IDisposable
         using var reference = TopDownReference(n);
 
         var local = new List<float[]>();
+        var localErrors = new List<float[]?>();
         for (int l = 0; l < _blocks.Count; l++)
         {
             using var dw = _b.Allocate(_blocks[l].Weight.Shape);
             using var db = _blocks[l].Bias is { } bias ? _b.Allocate(bias.Shape) : null;
             bool fed = _rules[l].Needs.HasFlag(RuleSignals.TopDownReference);
-            _rules[l].ComputeUpdate(_blocks[l].ViewForRule(n, negatives, fed ? reference : null), dw, db);
+            var view = _blocks[l].ViewForRule(n, negatives, fed ? reference : null, step);
+            float[]? error = null;
+            // The signal the rule puts at the layer's output passes through PostSynaptic: keep a copy.
+            var recording = Recording(view, signal => error ??= signal.ToArray());
+            _rules[l].ComputeUpdate(recording, dw, db);
             local.Add(dw.ToArray());
+            localErrors.Add(error);
         }
 
         // Backprop of the top layer's loss through every block.
@@ -116,13 +144,34 @@ public sealed class AlignmentMeter : IDisposable
             using var dw = _b.Allocate(_blocks[l].Weight.Shape);
             using var db = _blocks[l].Bias is { } bias ? _b.Allocate(bias.Shape) : null;
             var gradInput = l > 0 ? _b.Allocate(_blocks[l].Input.Shape) : null;
+            var backpropError = (carried ?? gradOutput).ToArray();
             _blocks[l].Backward(carried ?? gradOutput, dw, db, gradInput);
             carried?.Dispose();
             carried = gradInput;
-            results[l] = Compare(_spec.Layers[l].Name, local[l], dw.ToArray());
+            var (cosine, ratio) = Compare(local[l], dw.ToArray());
+            double errorCosine = localErrors[l] is { } e ? Compare(e, backpropError).Cosine : double.NaN;
+            results[l] = new LayerAlignment(_spec.Layers[l].Name, cosine, ratio, errorCosine);
         }
         return results;
     }
+
+    private static LocalView Recording(LocalView view, Action<Tensor> onSignal) => new()
+    {
+        Backend = view.Backend,
+        BatchSize = view.BatchSize,
+        Step = view.Step,
+        Input = view.Input,
+        PreActivation = view.PreActivation,
+        PostActivation = view.PostActivation,
+        Output = view.Output,
+        Weight = view.Weight,
+        Bias = view.Bias,
+        Negatives = view.Negatives,
+        TopDown = view.TopDown,
+        Synapses = view.Synapses,
+        SynapseGradient = view.SynapseGradient,
+        PostSynaptic = signal => { onSignal(signal); return view.PostSynaptic(signal); },
+    };
 
     private Tensor? TopDownReference(int n)
     {
@@ -141,7 +190,7 @@ public sealed class AlignmentMeter : IDisposable
         return flat;
     }
 
-    private static LayerAlignment Compare(string layer, float[] local, float[] backprop)
+    private static (double Cosine, double NormRatio) Compare(float[] local, float[] backprop)
     {
         double dot = 0, ll = 0, bb = 0;
         for (int i = 0; i < local.Length; i++)
@@ -151,7 +200,7 @@ public sealed class AlignmentMeter : IDisposable
             bb += (double)backprop[i] * backprop[i];
         }
         double norms = Math.Sqrt(ll * bb);
-        return new LayerAlignment(layer, norms == 0 ? 0 : dot / norms, bb == 0 ? double.NaN : Math.Sqrt(ll / bb));
+        return (norms == 0 ? 0 : dot / norms, bb == 0 ? double.NaN : Math.Sqrt(ll / bb));
     }
 
     public void Dispose()

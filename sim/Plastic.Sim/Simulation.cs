@@ -28,7 +28,15 @@ public sealed record RunOptions(
     /// <summary>How many steps old a top-down reference may be; 0 (the default) waits for the reference of the same step. Above 0 results depend on timing.</summary>
     int Staleness = 0,
     /// <summary>How the default (synthetic) batch source pairs negatives; a given source brings its own.</summary>
-    NegativeSampling Negatives = NegativeSampling.Next);
+    NegativeSampling Negatives = NegativeSampling.Next,
+    /// <summary>
+    /// Above 0 (local graph only): every that many steps, measure each layer's local update against
+    /// backprop on a snapshot of the same weights and minibatch (PAPER.md 2.6); 0 measures nothing.
+    /// </summary>
+    int AlignEvery = 0);
+
+/// <summary>One alignment measurement taken during a run: the step of the snapshot and the layer's numbers.</summary>
+public sealed record AlignmentSample(long Step, LayerAlignment Layer);
 
 /// <summary>
 /// What a run produced: the loss each reporting node gave per step (NaN for none), the step of the
@@ -38,7 +46,11 @@ public sealed record RunResult(
     ImmutableDictionary<string, ImmutableArray<double>> Losses,
     ImmutableDictionary<string, ImmutableArray<long>> ReferenceSteps,
     ImmutableDictionary<string, Parameters> Parameters,
-    TimeSpan Elapsed);
+    TimeSpan Elapsed)
+{
+    /// <summary>The in-run alignment measurements (RunOptions.AlignEvery), in step order; empty when none were asked for.</summary>
+    public ImmutableArray<AlignmentSample> Alignment { get; init; } = [];
+}
 
 /// <summary>Makes the local rule of one layer.</summary>
 public delegate ILocalRule RuleFactory(NetworkSpec spec, LayerShape shape, IComputeBackend backend, RandomStream init, AdamWSettings optimizer);
@@ -60,7 +72,11 @@ public static class Simulation
         if (options.Graph == GraphKind.Backprop && options.MaxInFlight != 1)
             throw new ArgumentException($"The backprop graph is backward-locked: it runs one step at a time (MaxInFlight 1), not {options.MaxInFlight}.");
         rules ??= DefaultRule;
-        var wiring = options.Graph == GraphKind.Local ? GraphWiring.Local(spec) : GraphWiring.Backprop(spec);
+        if (options.AlignEvery < 0) throw new ArgumentException($"AlignEvery {options.AlignEvery} must be 0 (off) or a number of steps.");
+        if (options.AlignEvery > 0 && options.Graph != GraphKind.Local)
+            throw new ArgumentException("Alignment is measured for local runs: the backprop graph's updates are the reference, not something to compare.");
+        bool monitored = options.AlignEvery > 0;
+        var wiring = options.Graph == GraphKind.Local ? GraphWiring.Local(spec, monitored) : GraphWiring.Backprop(spec);
         source ??= new SyntheticBatches(spec.Input, options.BatchSize, options.Seed, negatives: options.Negatives);
         var optimizer = new AdamWSettings(options.LearningRate);
         var reporters = spec.Layers.Select(l => l.Name).ToList();
@@ -103,7 +119,7 @@ public static class Simulation
         {
             string name = spec.Layers[i].Name;
             nodes[name] = options.Graph == GraphKind.Local
-                ? system.ActorOf(Props.Create(() => new LocalLayerActor(new LayerSetup(name, backends[i], blocks[i], layerRules![i], wiring, optimizer, input, 0, options.Staleness))), name)
+                ? system.ActorOf(Props.Create(() => new LocalLayerActor(new LayerSetup(name, backends[i], blocks[i], layerRules![i], wiring, optimizer, input, 0, options.Staleness, options.AlignEvery))), name)
                 : system.ActorOf(Props.Create(() => new BackpropLayerActor(new BackpropLayerSetup(name, backends[i], blocks[i], wiring, optimizer, input))), name);
         }
         if (options.Graph == GraphKind.Backprop)
@@ -114,6 +130,15 @@ public static class Simulation
             var loss = TopLoss(spec, top, lossBackend, new RandomStream(options.Seed, 1000UL + (ulong)(shapes.Count - 1)), optimizer);
             nodes[GraphWiring.LossNode] = system.ActorOf(Props.Create(() => new LossActor(lossBackend, loss, wiring, input)), GraphWiring.LossNode);
         }
+        var alignment = new List<AlignmentSample>();
+        if (monitored)
+        {
+            // The monitor's meter builds its rules like the run's (same seed), then loads each snapshot.
+            var meter = new AlignmentMeter(spec, backendFactory(), options.Seed);
+            var layerNames = spec.Layers.Select(l => l.Name).ToList();
+            Action<long, IReadOnlyList<LayerAlignment>> onMeasured = (step, layers) => { lock (alignment) alignment.AddRange(layers.Select(l => new AlignmentSample(step, l))); };
+            nodes[GraphWiring.MonitorNode] = system.ActorOf(Props.Create(() => new MonitorActor(meter, source, layerNames, wiring, input, onMeasured)), GraphWiring.MonitorNode);
+        }
         var connect = new Connect(nodes.ToImmutable());
         foreach (var node in connect.Nodes.Values) node.Tell(connect);
 
@@ -122,9 +147,20 @@ public static class Simulation
         var parameters = ImmutableDictionary.CreateBuilder<string, Parameters>();
         foreach (var layer in spec.Layers)
             parameters[layer.Name] = await connect.Nodes[layer.Name].Ask<Parameters>(new GetParameters(), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        if (monitored)
+        {
+            // The monitor may lag behind the layers (each measurement is a forward and a backward pass of
+            // the whole net); its mailbox is in order, so the answer comes after the last snapshot.
+            var flushed = await connect.Nodes[GraphWiring.MonitorNode].Ask<MonitorActor.Flushed>(new MonitorActor.Flush(), TimeSpan.FromMinutes(10)).ConfigureAwait(false);
+            if (flushed.IncompleteSteps > 0)
+                throw new InvalidOperationException($"The alignment monitor is missing snapshots for {flushed.IncompleteSteps} steps.");
+        }
         await system.Terminate().ConfigureAwait(false);
         return new RunResult(losses.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray()),
-            referenceSteps.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray()), parameters.ToImmutable(), clock.Elapsed);
+            referenceSteps.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray()), parameters.ToImmutable(), clock.Elapsed)
+        {
+            Alignment = [.. alignment.OrderBy(a => a.Step)],
+        };
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Akka.Actor;
 using Plastic.Compute;
 using Plastic.Rules;
@@ -26,6 +27,7 @@ public sealed class LocalLayerActor : ReceiveActor
     private readonly AdamWSettings _optimizer;
     private readonly IActorRef _driver;
     private readonly int _staleness;
+    private readonly int _snapshotEvery;
     private readonly ParameterState _state;
     private readonly TopDownSource? _topDownSource;
     private readonly Inbox _inbox;
@@ -48,6 +50,7 @@ public sealed class LocalLayerActor : ReceiveActor
         _driver = setup.Driver;
         _nextStep = setup.FirstStep;
         _staleness = setup.Staleness;
+        _snapshotEvery = setup.SnapshotEvery;
         _state = new ParameterState(_backend, _block);
         _inbox = new Inbox(_name, _wiring, _driver);
         _outbox = new Outbox(_name, _wiring);
@@ -125,9 +128,18 @@ public sealed class LocalLayerActor : ReceiveActor
         int batch = _block.Output.Shape[0] / 2;
         ReadOnlyMemory<int> negatives = _pairings.Remove(step, out var pairing) ? pairing.Negatives.AsMemory() : default;
         var topDown = reference is null ? null : _reference.Load(reference.Reference);
+        if (_snapshotEvery > 0 && step % _snapshotEvery == 0) SendSnapshot(step);
         double loss = _rule.ComputeUpdate(_block.ViewForRule(batch, negatives, topDown, step), _state.GradWeight, _state.GradBias);
         _state.Step(_optimizer, step);
         _driver.Tell(new StepDone(_name, step, loss, reference?.Step));
+    }
+
+    /// <summary>The parameters step t's forward pass used, before the rule or the optimiser changes them, for the monitor.</summary>
+    private void SendSnapshot(long step)
+    {
+        var state = _rule.State.Select(TensorPayload.From).ToImmutableArray();
+        var bias = _block.Bias is { } b ? TensorPayload.From(b) : null;
+        _outbox.SendToAll(new Snapshot(_name, step, TensorPayload.From(_block.Weight), bias, state, SimTelemetry.Outgoing()));
     }
 
     protected override void PostStop()
@@ -144,7 +156,8 @@ public sealed class LocalLayerActor : ReceiveActor
 
 /// <summary>
 /// What a layer actor is created with; it takes ownership of the block and the rule. Staleness is
-/// how many steps old a top-down reference may be (0: wait for the reference of the same step).
+/// how many steps old a top-down reference may be (0: wait for the reference of the same step);
+/// SnapshotEvery above 0 sends the monitor a snapshot of the parameters every that many steps.
 /// </summary>
 public sealed record LayerSetup(string Name, IComputeBackend Backend, LayerBlock Block, ILocalRule Rule, Wiring Wiring, AdamWSettings Optimizer, IActorRef Driver,
-    long FirstStep = 0, int Staleness = 0);
+    long FirstStep = 0, int Staleness = 0, int SnapshotEvery = 0);

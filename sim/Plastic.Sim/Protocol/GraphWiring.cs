@@ -11,20 +11,24 @@ public static class GraphWiring
 {
     public const string InputNode = "input";
     public const string LossNode = "loss";
+    /// <summary>The alignment monitor: an instrument that receives parameter snapshots and sends nothing.</summary>
+    public const string MonitorNode = "monitor";
 
     private static ImmutableHashSet<MessageKind> Only(params MessageKind[] kinds) => [.. kinds];
 
     /// <summary>
     /// Local learning: activations go up the chain, the pairing is broadcast from the input to every
     /// layer, top-down references travel only on declared feedback edges. No edge carries gradients.
+    /// With <paramref name="monitored"/>, every layer also has an instrument edge to the alignment monitor.
     /// </summary>
-    public static Wiring Local(NetworkSpec spec)
+    public static Wiring Local(NetworkSpec spec, bool monitored = false)
     {
         var edges = new List<EdgeContract> { new(InputNode, spec.Layers[0].Name, Only(MessageKind.Forward)) };
         edges.AddRange(spec.Layers.Select(l => new EdgeContract(InputNode, l.Name, Only(MessageKind.Pairing))));
         for (int i = 1; i < spec.Layers.Count; i++)
             edges.Add(new EdgeContract(spec.Layers[i - 1].Name, spec.Layers[i].Name, Only(MessageKind.Forward)));
         edges.AddRange(spec.Feedback.Select(e => new EdgeContract(e.From, e.To, Only(MessageKind.TopDownReference))));
+        if (monitored) edges.AddRange(spec.Layers.Select(l => new EdgeContract(l.Name, MonitorNode, Only(MessageKind.Snapshot))));
         return new Wiring(edges);
     }
 

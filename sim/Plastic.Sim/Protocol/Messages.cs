@@ -13,6 +13,12 @@ public enum MessageKind
     TopDownReference,
     /// <summary>An error gradient flowing down: only the backprop graph declares it.</summary>
     Backward,
+    /// <summary>
+    /// An instrument's copy of a layer's parameters (weights, bias, the rule's own state such as B),
+    /// sent to the alignment monitor: measurement traffic, not learning traffic, so it is excluded
+    /// from the locality verdict.
+    /// </summary>
+    Snapshot,
 }
 
 /// <summary>
@@ -68,4 +74,21 @@ public sealed record Backward(string From, long Step, TensorPayload Gradient, Tr
 {
     public MessageKind Kind => MessageKind.Backward;
     public long Bytes => Gradient.Bytes;
+}
+
+/// <summary>
+/// A layer's parameters as they were for step <see cref="ISimMessage.Step"/>'s forward pass, before its
+/// update: weights, bias (empty payload when none) and the rule's own state (its B matrices), for
+/// the alignment monitor. Nothing learns from it.
+/// </summary>
+public sealed record Snapshot(string From, long Step, TensorPayload Weight, TensorPayload? Bias, ImmutableArray<TensorPayload> RuleState, TraceContext Trace) : ISimMessage
+{
+    public MessageKind Kind => MessageKind.Snapshot;
+    public long Bytes => Weight.Bytes + (Bias?.Bytes ?? 0) + RuleState.Sum(s => s.Bytes);
+
+    public bool Equals(Snapshot? other) =>
+        other is not null && From == other.From && Step == other.Step && Trace == other.Trace && Weight.Equals(other.Weight)
+        && Equals(Bias, other.Bias) && RuleState.SequenceEqual(other.RuleState);
+
+    public override int GetHashCode() => HashCode.Combine(From, Step, RuleState.Length);
 }

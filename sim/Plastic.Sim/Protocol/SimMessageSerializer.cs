@@ -20,6 +20,7 @@ public sealed class SimMessageSerializer(ExtendedActorSystem system) : Serialize
         Pairing => "P",
         TopDownReference => "T",
         Backward => "B",
+        Snapshot => "S",
         _ => throw new ArgumentException($"SimMessageSerializer cannot serialise {o.GetType()}."),
     };
 
@@ -41,6 +42,13 @@ public sealed class SimMessageSerializer(ExtendedActorSystem system) : Serialize
                 w.Write(p.Negatives.Length);
                 foreach (int i in p.Negatives) w.Write(i);
                 break;
+            case Snapshot s:
+                WritePayload(w, s.Weight);
+                w.Write(s.Bias is not null);
+                if (s.Bias is not null) WritePayload(w, s.Bias);
+                w.Write(s.RuleState.Length);
+                foreach (var state in s.RuleState) WritePayload(w, state);
+                break;
         }
         w.Flush();
         return stream.ToArray();
@@ -58,8 +66,19 @@ public sealed class SimMessageSerializer(ExtendedActorSystem system) : Serialize
             "T" => new TopDownReference(from, step, ReadPayload(r), trace),
             "B" => new Backward(from, step, ReadPayload(r), trace),
             "P" => new Pairing(from, step, ReadInts(r), trace),
+            "S" => ReadSnapshot(r, from, step, trace),
             _ => throw new ArgumentException($"SimMessageSerializer: unknown manifest '{manifest}'."),
         };
+    }
+
+    private static Snapshot ReadSnapshot(BinaryReader r, string from, long step, TraceContext trace)
+    {
+        var weight = ReadPayload(r);
+        var bias = r.ReadBoolean() ? ReadPayload(r) : null;
+        int count = r.ReadInt32();
+        var state = ImmutableArray.CreateBuilder<TensorPayload>(count);
+        for (int i = 0; i < count; i++) state.Add(ReadPayload(r));
+        return new Snapshot(from, step, weight, bias, state.MoveToImmutable(), trace);
     }
 
     private static void WritePayload(BinaryWriter w, TensorPayload p)

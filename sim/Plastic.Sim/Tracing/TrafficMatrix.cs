@@ -49,11 +49,15 @@ public static class TrafficMatrix
 
     /// <summary>
     /// What crossed an edge that a local graph does not declare for it, or carried error gradients;
-    /// empty when the traffic is local.
+    /// empty when the traffic is local. Snapshots to the alignment monitor are measurement, not
+    /// learning, and are left out.
     /// </summary>
     public static IReadOnlyList<string> LocalityViolations(IEnumerable<TrafficRow> rows, Wiring localWiring) =>
-        rows.Where(r => r.Kind == MessageKind.Backward || !localWiring.Allows(r.From, r.To, r.Kind))
+        rows.Where(r => !IsInstrument(r) && (r.Kind == MessageKind.Backward || !localWiring.Allows(r.From, r.To, r.Kind)))
             .Select(r => $"{r.Kind} on {r.From} -> {r.To}: {r.Messages} messages, {r.Bytes} bytes" +
                          (r.Kind == MessageKind.Backward ? " (error gradients)" : " (not declared for local learning)"))
             .ToList();
+
+    /// <summary>Traffic of the alignment monitor (parameter snapshots), shown but not judged.</summary>
+    public static bool IsInstrument(TrafficRow row) => row.Kind == MessageKind.Snapshot && row.To == GraphWiring.MonitorNode;
 }

@@ -18,7 +18,7 @@ public sealed class MessageSerializationTests() : Akka.TestKit.Xunit2.TestKit(Co
         public Echo() => ReceiveAny(m => Sender.Tell(m));
     }
 
-    public static TheoryData<string> Kinds() => ["forward", "pairing", "reference", "backward"];
+    public static TheoryData<string> Kinds() => ["forward", "pairing", "reference", "backward", "snapshot", "snapshot-no-bias"];
 
     private static ISimMessage Make(string kind)
     {
@@ -29,6 +29,8 @@ public sealed class MessageSerializationTests() : Akka.TestKit.Xunit2.TestKit(Co
             "forward" => new Forward("block1", 7, payload, trace),
             "pairing" => new Pairing("input", 7, [1, 2, 0], trace),
             "reference" => new TopDownReference("block6", 7, payload, TraceContext.None),
+            "snapshot" => new Snapshot("block2", 7, payload, TensorPayload.Copy([4f, 5f], 2), [payload, TensorPayload.Copy([9f], 1, 1)], trace),
+            "snapshot-no-bias" => new Snapshot("block2", 7, payload, null, [], trace),
             _ => new Backward("loss", 7, payload, trace),
         };
     }
