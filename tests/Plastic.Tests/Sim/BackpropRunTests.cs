@@ -28,6 +28,22 @@ public sealed class BackpropRunTests
         Assert.Equal(local.Losses["c1"].ToArray(), bp.Losses["loss"].ToArray());
     }
 
+    /// <summary>The same for every member of the CLAPP family and its options (PAPER.md 7.11).</summary>
+    [Theory]
+    [InlineData("clapp")]
+    [InlineData("clapp++/softplus")]
+    [InlineData("clapp++/gap")]
+    [InlineData("clapp++/linear/fixed-b")]
+    [InlineData("clapp++/either")]
+    public async Task With_one_layer_every_clapp_variant_learns_the_same_in_both_graphs(string rule)
+    {
+        var one = Conv with { Layers = [Conv.Layers[0] with { LossPool = 2, MaxPool = 2 }], Rule = rule };
+        var local = await Run(one, GraphKind.Local, 3);
+        var bp = await Run(one, GraphKind.Backprop, 3);
+        Tolerance.AssertBitIdentical(local.Parameters["c1"].Weight.AsSpan(), bp.Parameters["c1"].Weight.AsSpan(), $"{rule}: weights after 3 steps");
+        Assert.Equal(local.Losses["c1"].ToArray(), bp.Losses["loss"].ToArray());
+    }
+
     [Fact]
     public async Task After_one_step_the_top_layer_of_both_graphs_is_updated_identically_and_lower_layers_differ()
     {
