@@ -106,6 +106,13 @@ public sealed class ContrastiveLoss : ITopLoss
         // dL/dB = sum_ij G[j, i] (z_j c_i^T) ... written as B's gradient for Bc = c B^T: dB = (G^T z)^T c.
         _b.Gemm(buf.Gates, true, z, false, buf.GtZ);        // [N, D]: row i = sum_j G[j, i] z_j
         _b.Gemm(buf.GtZ, true, c, false, _bGrad);           // [D, D] = sum_i (G^T z)_i c_i^T
+        if (_settings.BDecay > 0)
+        {
+            // (lambda/2) |B|^2: its value joins the loss, lambda B the gradient.
+            double norm = _b.Norm(_bMatrix);
+            loss += 0.5 * _settings.BDecay * norm * norm;
+            _b.Axpy((float)_settings.BDecay, _bMatrix, _bGrad);
+        }
         if (_settings.B == BMode.Trainable) _b.AdamWStep(_bMatrix, _bGrad, _bM, _bV, _optimizer, ++_steps);
 
         gradOutput = _pooling.Unpool();

@@ -35,7 +35,12 @@ public enum BMode
 /// sample and step from the rule's own stream (independent per layer, as in the CLAPP code); each term is
 /// averaged over the samples that drew it, an empty set counting 0.
 /// </param>
-public sealed record ContrastiveSettings(ScoreFunction F = ScoreFunction.Hinge, BMode B = BMode.Trainable, bool GlobalPool = false, bool Either = false)
+/// <param name="BDecay">
+/// An explicit L2 penalty (lambda/2) |B|^2 added to the loss (the theory's regularised B; "/b-l2=0.02").
+/// 0 in the vision runs, where B has no penalty beyond AdamW's weight decay (PAPER.md 3.2).
+/// </param>
+public sealed record ContrastiveSettings(ScoreFunction F = ScoreFunction.Hinge, BMode B = BMode.Trainable, bool GlobalPool = false, bool Either = false,
+    double BDecay = 0)
 {
     /// <summary>The original CLAPP in the two-view setting: lateral hinge loss, global average pooling, 50/50 updates.</summary>
     public const string ClappPreset = "clapp";
@@ -58,10 +63,19 @@ public sealed record ContrastiveSettings(ScoreFunction F = ScoreFunction.Hinge, 
                 "patches" => settings with { GlobalPool = false },
                 "either" => settings with { Either = true },
                 "both-terms" => settings with { Either = false },
-                _ => throw new ArgumentException($"Rule '{rule}': unknown option '{option}'. Options: hinge, softplus, linear, trainable-b, fixed-b, identity-b, gap, patches, either, both-terms."),
+                _ when option.StartsWith("b-l2=", StringComparison.Ordinal) => settings with { BDecay = ParseDecay(rule, option) },
+                _ => throw new ArgumentException($"Rule '{rule}': unknown option '{option}'. Options: hinge, softplus, linear, trainable-b, fixed-b, identity-b, gap, patches, either, both-terms, b-l2=<lambda>."),
             };
         }
         return (parts[0], settings);
+    }
+
+    private static double ParseDecay(string rule, string option)
+    {
+        string text = option["b-l2=".Length..];
+        return double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double value) && value >= 0 && double.IsFinite(value)
+            ? value
+            : throw new ArgumentException($"Rule '{rule}': option '{option}' needs a lambda of 0 or more, such as b-l2=0.02.");
     }
 
     /// <summary>f(x).</summary>

@@ -19,6 +19,7 @@ public sealed class LateralRuleTests
         { "conv-pooled", "clapp++" }, { "linear", "clapp++" },
         { "conv-pooled", "clapp++/softplus" }, { "linear", "clapp++/linear" }, { "linear", "clapp++/softplus/fixed-b" },
         { "conv-pooled", "clapp++/gap" }, { "conv-pooled", "clapp" }, { "linear", "clapp++/either" }, { "conv-pooled", "clapp++/either/softplus" },
+        { "linear", "clapp++/softplus/b-l2=0.3" },
     };
 
     private (LayerBlock block, Tensor input, int features, int? lossPool) Setup(string name)
@@ -90,6 +91,8 @@ public sealed class LateralRuleTests
         Assert.Equal(("clapp++", new ContrastiveSettings()), ContrastiveSettings.Parse("clapp++"));
         Assert.Equal(("clapp", new ContrastiveSettings(GlobalPool: true, Either: true)), ContrastiveSettings.Parse("clapp"));
         Assert.Equal(("clapp", new ContrastiveSettings(GlobalPool: false, Either: true)), ContrastiveSettings.Parse("clapp/patches"));
+        Assert.Equal(0.02, ContrastiveSettings.Parse("clapp++/b-l2=0.02").Settings.BDecay);
+        Assert.Contains("lambda of 0 or more", Assert.Throws<ArgumentException>(() => ContrastiveSettings.Parse("clapp++/b-l2=-1")).Message);
         var e = Assert.Throws<ArgumentException>(() => ContrastiveSettings.Parse("clapp++/tanh"));
         Assert.Contains("unknown option 'tanh'", e.Message);
     }
