@@ -31,6 +31,7 @@ public static class PlasticCommand
         root.Subcommands.Add(RunCommand.Build());
         root.Subcommands.Add(TraceCommand.Build());
         root.Subcommands.Add(AlignCommand.Build());
+        root.Subcommands.Add(TheoryCommand.Build());
         var bench = new Command("bench", "Measure the compute core.");
         bench.Subcommands.Add(BenchKernelsCommand.Build());
         bench.Subcommands.Add(BenchScheduleCommand.Build());

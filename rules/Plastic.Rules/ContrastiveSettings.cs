@@ -86,6 +86,14 @@ public sealed record ContrastiveSettings(ScoreFunction F = ScoreFunction.Hinge, 
         _ => -x,
     };
 
+    /// <summary>f''(x) (0 for the hinge away from its kink, and for linear f).</summary>
+    public double Curvature(double x)
+    {
+        if (F != ScoreFunction.Softplus) return 0;
+        double s = 1 / (1 + Math.Exp(x - 1));
+        return s * (1 - s);
+    }
+
     /// <summary>f'(x).</summary>
     public double Slope(double x) => F switch
     {

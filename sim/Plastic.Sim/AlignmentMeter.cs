@@ -13,6 +13,9 @@ namespace Plastic.Sim;
 /// </summary>
 public sealed record LayerAlignment(string Layer, double Cosine, double NormRatio, double ErrorCosine = double.NaN);
 
+/// <summary>One layer's local and backprop weight gradients (flattened dL/dW) and error signals at its output.</summary>
+public sealed record LayerGradients(string Layer, float[] Local, float[] Backprop, float[]? LocalError, float[] BackpropError);
+
 /// <summary>
 /// The paper's central measurement (PAPER.md 2.6): for each layer, the cosine between the weight
 /// update of its local rule and the update that backprop of the top layer's loss (BP-CLAPP++) gives,
@@ -45,6 +48,9 @@ public sealed class AlignmentMeter : IDisposable
 
     /// <summary>Replaces a layer's weights (e.g. with an orthogonal matrix, for the theory's conditions).</summary>
     public void SetWeights(int layer, ReadOnlySpan<float> weights) => _b.Upload(weights, _blocks[layer].Weight);
+
+    /// <summary>A copy of a layer's current weights.</summary>
+    public float[] Weights(int layer) => _blocks[layer].Weight.ToArray();
 
     /// <summary>
     /// Replaces the B of a lateral or direct-feedback layer; for the top layer the backprop loss's B
@@ -108,7 +114,19 @@ public sealed class AlignmentMeter : IDisposable
         if (layer == _blocks.Count - 1 && state.Count > 0 && state[0].Shape == _topLoss.B.Shape) _b.Upload(ruleState[0], _topLoss.B);
     }
 
-    public IReadOnlyList<LayerAlignment> Measure(TrainingBatch batch, long step = 0)
+    public IReadOnlyList<LayerAlignment> Measure(TrainingBatch batch, long step = 0) =>
+        Gradients(batch, step).Select(g =>
+        {
+            var (cosine, ratio) = Compare(g.Local, g.Backprop);
+            double errorCosine = g.LocalError is { } e ? Compare(e, g.BackpropError).Cosine : double.NaN;
+            return new LayerAlignment(g.Layer, cosine, ratio, errorCosine);
+        }).ToList();
+
+    /// <summary>
+    /// Each layer's local weight update and the backprop update of the top loss (flattened dL/dW), and
+    /// the error signals at its output (the local one null for rules without one), on one minibatch.
+    /// </summary>
+    public IReadOnlyList<LayerGradients> Gradients(TrainingBatch batch, long step = 0)
     {
         int n = batch.Views.Dims[0] / 2;
         var negatives = batch.Negatives.AsMemory();
@@ -137,7 +155,7 @@ public sealed class AlignmentMeter : IDisposable
 
         // Backprop of the top layer's loss through every block.
         _topLoss.Compute(_blocks[^1].Output, n, negatives.Span, out var gradOutput);
-        var results = new LayerAlignment[_blocks.Count];
+        var results = new LayerGradients[_blocks.Count];
         Tensor? carried = null;
         for (int l = _blocks.Count - 1; l >= 0; l--)
         {
@@ -148,9 +166,7 @@ public sealed class AlignmentMeter : IDisposable
             _blocks[l].Backward(carried ?? gradOutput, dw, db, gradInput);
             carried?.Dispose();
             carried = gradInput;
-            var (cosine, ratio) = Compare(local[l], dw.ToArray());
-            double errorCosine = localErrors[l] is { } e ? Compare(e, backpropError).Cosine : double.NaN;
-            results[l] = new LayerAlignment(_spec.Layers[l].Name, cosine, ratio, errorCosine);
+            results[l] = new LayerGradients(_spec.Layers[l].Name, local[l], dw.ToArray(), localErrors[l], backpropError);
         }
         return results;
     }

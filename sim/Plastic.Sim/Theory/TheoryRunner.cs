@@ -1,0 +1,118 @@
+using Plastic.Compute;
+using Plastic.Topology;
+
+namespace Plastic.Sim.Theory;
+
+/// <summary>One layer's numbers on one batch of a theory curve.</summary>
+public sealed record TheoryBatchRow(string Curve, int Batch, string Layer, double Cosine, double NormRatio, double ErrorCosine, double FrobeniusDistance);
+
+/// <summary>A layer's numbers over all batches of a curve: means with 95% intervals, and how well B was solved.</summary>
+public sealed record TheoryLayerResult(string Curve, string Layer, int Batches, double Cosine, double Interval95, double NormRatio,
+    double ErrorCosine, double ErrorInterval95, double FrobeniusDistance, double WorstBGradientNorm);
+
+/// <summary>What one curve produced: per-layer summaries, per-batch rows, and the last batch's gradients and optimal B (for dumps).</summary>
+public sealed record TheoryCurveResult(TheoryCurve Curve, IReadOnlyList<TheoryLayerResult> Layers, IReadOnlyList<TheoryBatchRow> Rows,
+    IReadOnlyList<LayerGradients> LastGradients, IReadOnlyList<float[]?> LastB, IReadOnlyList<float[]> Weights);
+
+/// <summary>
+/// Runs a theory curve: weights set once ((semi-)orthogonal or the default initialisation), then for
+/// each batch every B solved to the optimum of its regularised loss on that batch's features (the
+/// top layer's B is also the backprop loss's B), and each layer's local update compared with the
+/// backprop update of the top loss by the <see cref="AlignmentMeter"/>.
+/// </summary>
+public static class TheoryRunner
+{
+    public static TheoryCurveResult Run(TheoryCurve curve, double lambda, IBatchSource data, int batches, ulong seed, IComputeBackend backend,
+        Action<string>? progress = null, IReadOnlyList<float[]>? initialWeights = null)
+    {
+        var shapes = NetworkValidator.Validate(curve.Spec);
+        using var meter = new AlignmentMeter(curve.Spec, backend, seed);
+        var weights = new List<float[]>();
+        for (int l = 0; l < shapes.Count; l++)
+        {
+            float[]? w = initialWeights?[l];
+            if (w is null && curve.Orthogonal)
+            {
+                var s = shapes[l];
+                int fanIn = (int)(s.Weights / s.Layer.Width);
+                w = Orthogonal.Matrix(s.Layer.Width, fanIn, new RandomStream(seed, 5000UL + (ulong)l));
+            }
+            if (w is not null) meter.SetWeights(l, w);
+            weights.Add(w ?? meter.Weights(l));
+        }
+
+        var rows = new List<TheoryBatchRow>();
+        var worstGradient = new double[shapes.Count];
+        IReadOnlyList<LayerGradients> last = [];
+        var lastB = new float[]?[shapes.Count];
+        for (int b = 0; b < batches; b++)
+        {
+            var batch = data.Batch(b);
+            int n = batch.Views.Dims[0] / 2;
+            if (curve.OptimalB)
+            {
+                var features = meter.Features(batch);
+                var negatives = batch.Negatives;
+                for (int l = 0; l < shapes.Count; l++)
+                {
+                    bool fed = curve.DirectFeedback && l < shapes.Count - 1;
+                    var z = features[l].View1.Select(v => (double)v).ToArray();
+                    var c = (fed ? features[^1] : features[l]).View2.Select(v => (double)v).ToArray();
+                    int dz = z.Length / n, dc = c.Length / n;
+                    var solved = OptimalB.Solve(z, c, n, dz, dc, negatives, curve.Settings, lambda);
+                    worstGradient[l] = Math.Max(worstGradient[l], solved.GradientNorm);
+                    meter.SetB(l, solved.B);
+                    lastB[l] = solved.B;
+                }
+            }
+            last = meter.Gradients(batch, b);
+            for (int l = 0; l < last.Count; l++)
+            {
+                var g = last[l];
+                rows.Add(new TheoryBatchRow(curve.Name, b, g.Layer, Cosine(g.Local, g.Backprop), NormRatio(g.Local, g.Backprop),
+                    g.LocalError is { } e ? Cosine(e, g.BackpropError) : double.NaN, Distance(g.Local, g.Backprop)));
+            }
+            progress?.Invoke($"{curve.Name}: batch {b + 1}/{batches}");
+        }
+
+        var layers = curve.Spec.Layers.Select((layer, l) =>
+        {
+            var mine = rows.Where(r => r.Layer == layer.Name).ToList();
+            var (cos, cosInterval) = MeanAndInterval(mine.Select(r => r.Cosine).ToList());
+            var (err, errInterval) = MeanAndInterval(mine.Select(r => r.ErrorCosine).ToList());
+            return new TheoryLayerResult(curve.Name, layer.Name, mine.Count, cos, cosInterval, mine.Average(r => r.NormRatio), err, errInterval,
+                mine.Average(r => r.FrobeniusDistance), curve.OptimalB ? worstGradient[l] : double.NaN);
+        }).ToList();
+        return new TheoryCurveResult(curve, layers, rows, last, lastB, weights);
+    }
+
+    /// <summary>Mean and 1.96 standard deviations of the mean (PAPER.md 2.6 uses 1.97 for 32 batches).</summary>
+    public static (double Mean, double Interval95) MeanAndInterval(IReadOnlyList<double> values)
+    {
+        double mean = values.Average();
+        if (values.Count < 2) return (mean, double.NaN);
+        double variance = values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1);
+        return (mean, 1.96 * Math.Sqrt(variance / values.Count));
+    }
+
+    public static double Cosine(float[] a, float[] b)
+    {
+        double dot = 0, aa = 0, bb = 0;
+        for (int i = 0; i < a.Length; i++) { dot += (double)a[i] * b[i]; aa += (double)a[i] * a[i]; bb += (double)b[i] * b[i]; }
+        return aa == 0 || bb == 0 ? 0 : dot / Math.Sqrt(aa * bb);
+    }
+
+    private static double NormRatio(float[] local, float[] backprop)
+    {
+        double ll = 0, bb = 0;
+        for (int i = 0; i < local.Length; i++) { ll += (double)local[i] * local[i]; bb += (double)backprop[i] * backprop[i]; }
+        return bb == 0 ? double.NaN : Math.Sqrt(ll / bb);
+    }
+
+    private static double Distance(float[] a, float[] b)
+    {
+        double s = 0;
+        for (int i = 0; i < a.Length; i++) { double d = (double)a[i] - b[i]; s += d * d; }
+        return Math.Sqrt(s);
+    }
+}
