@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Plastic.Compute;
 using Plastic.Datasets.Idx;
+using Plastic.Datasets.Numpy;
 using Plastic.Sim;
 using Plastic.Sim.Theory;
 
@@ -28,10 +29,14 @@ public static class TheoryCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of weights, B initialisation and augmentations.", DefaultValueFactory = _ => 2UL };
         var output = new Option<string?>("--out") { Description = "Folder for <experiment>.csv, .json and .png (default runs/theory)." };
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON instead of a table." };
+        var curveOption = new Option<int?>("--curve") { Description = "Run only this curve (1-based, in the order the table lists them)." };
+        var init = new Option<string?>("--init") { Description = "Initial weights from an .npz with arrays W1 .. WL (each layer's weight shape); replaces the curves' initialisation." };
+        var inputs = new Option<string?>("--inputs") { Description = "Inputs from a .npy of shape (2, samples, ...input shape): the two views; batches of --batch samples, negatives = next sample." };
+        var dump = new Option<string?>("--dump") { Description = "Write the last batch's weights, local and backprop gradients and optimal B of every curve run to this .npz." };
         var device = PlasticCommand.DeviceOption();
         var command = new Command("theory", "Reproduce the paper's theory figures: local vs backprop updates in deep linear networks.")
         {
-            experiment, data, synthetic, batches, batch, lambda, seed, output, json, device,
+            experiment, data, synthetic, batches, batch, lambda, seed, output, json, curveOption, init, inputs, dump, device,
         };
         command.SetAction(parse =>
         {
@@ -39,7 +44,16 @@ public static class TheoryCommand
             int count = parse.GetValue(batches), size = parse.GetValue(batch);
             if (count < 1 || size < 2) throw new ArgumentException("--batches must be at least 1 and --batch at least 2.");
             ulong seedValue = parse.GetValue(seed);
-            var source = Source(figure, parse.GetValue(synthetic), parse.GetValue(data), count, size, seedValue, out string dataName);
+            if (parse.GetValue(curveOption) is { } only)
+            {
+                if (only < 1 || only > figure.Curves.Count)
+                    throw new ArgumentException($"--curve {only}: {figure.Name} has curves 1 to {figure.Curves.Count}.");
+                figure = figure with { Curves = [figure.Curves[only - 1]] };
+            }
+            var source = parse.GetValue(inputs) is { } inputPath
+                ? ArraySource(inputPath, figure, size, count, out string dataName)
+                : Source(figure, parse.GetValue(synthetic), parse.GetValue(data), count, size, seedValue, out dataName);
+            var initial = parse.GetValue(init) is { } initPath ? Npy.ReadNpz(initPath) : null;
             string folder = parse.GetValue(output) ?? Path.Combine("runs", "theory");
             Directory.CreateDirectory(folder);
             bool quiet = parse.GetValue(json);
@@ -53,7 +67,7 @@ public static class TheoryCommand
                 {
                     if (progress) Console.Error.Write($"\r{curve.Name} ...".PadRight(70));
                     results.Add(TheoryRunner.Run(curve, figure.Lambda, source, count, seedValue, backend,
-                        progress ? p => Console.Error.Write($"\r{p}".PadRight(70)) : null));
+                        progress ? p => Console.Error.Write($"\r{p}".PadRight(70)) : null, initial is null ? null : InitialWeights(initial, curve, parse.GetValue(init)!)));
                 }
             if (!quiet) Console.Error.WriteLine($"{(progress ? "\r" : "")}{figure.Name}: {figure.Curves.Count} curves x {count} batches in {clock.Elapsed.TotalSeconds:F1} s".PadRight(70));
 
@@ -61,6 +75,7 @@ public static class TheoryCommand
             var summary = Summary(figure, results, dataName, count, size, clock.Elapsed.TotalSeconds);
             File.WriteAllText(Path.Combine(folder, $"{figure.Name}.json"), summary);
             TheoryPlot.Save(Path.Combine(folder, $"{figure.Name}.png"), figure, results);
+            if (parse.GetValue(dump) is { } dumpPath) Npy.WriteNpz(dumpPath, Dump(results));
             if (quiet)
             {
                 Console.WriteLine(summary);
@@ -97,6 +112,62 @@ public static class TheoryCommand
         }
         name = $"MNIST (first {batches * size} training images, {Mnist.ImagesPath(root)})";
         return figure.Data == "mnist-patches" ? new MnistPatchPairs(images, size) : new MnistCropPairs(images, size, seed);
+    }
+
+    /// <summary>Inputs from a .npy (2, samples, ...): the sample shape must be the figure's input.</summary>
+    private static IBatchSource ArraySource(string path, TheoryFigure figure, int size, int batches, out string name)
+    {
+        NpyArray array;
+        try { array = Npy.ReadFile(path); }
+        catch (Exception e) when (e is IOException or InvalidDataException) { throw new ArgumentException($"--inputs {e.Message}"); }
+        var source = new ArrayPairs(array.Values, array.Shape, size, path);
+        int[] expected = figure.Input.IsImage ? [figure.Input.Channels, figure.Input.Height, figure.Input.Width] : [figure.Input.Channels * figure.Input.Height * figure.Input.Width];
+        if (!source.SampleShape.SequenceEqual(expected))
+            throw new ArgumentException($"--inputs {path}: samples of shape ({string.Join(", ", source.SampleShape)}); {figure.Name} takes ({string.Join(", ", expected)}).");
+        if (source.Batches < batches)
+            throw new ArgumentException($"--inputs {path}: {source.Batches} batches of {size}; --batches asks for {batches}.");
+        name = $"{path} ({array.Shape[1]} samples)";
+        return source;
+    }
+
+    /// <summary>W1 .. WL from an .npz, each checked against the curve's layer shape.</summary>
+    private static IReadOnlyList<float[]> InitialWeights(IReadOnlyDictionary<string, NpyArray> arrays, TheoryCurve curve, string path)
+    {
+        var shapes = Plastic.Topology.NetworkValidator.Validate(curve.Spec);
+        return shapes.Select((s, i) =>
+        {
+            string key = $"W{i + 1}";
+            if (!arrays.TryGetValue(key, out var w))
+                throw new ArgumentException($"--init {path}: no array {key} for layer {s.Layer.Name} (arrays: {string.Join(", ", arrays.Keys)}).");
+            if (w.Values.Length != s.Weights)
+                throw new ArgumentException($"--init {path}: {key} has shape ({string.Join(", ", w.Shape)}), {w.Values.Length} values; layer {s.Layer.Name} of curve '{curve.Name}' has {s.Weights} weights.");
+            return w.Values;
+        }).ToList();
+    }
+
+    /// <summary>Per curve i (1-based): c{i}_W{l}, c{i}_local_dW{l}, c{i}_bp_dW{l} and, with B optimised, c{i}_B{l}.</summary>
+    private static IEnumerable<(string, NpyArray)> Dump(IReadOnlyList<TheoryCurveResult> results)
+    {
+        for (int c = 0; c < results.Count; c++)
+        {
+            var r = results[c];
+            var shapes = Plastic.Topology.NetworkValidator.Validate(r.Curve.Spec);
+            for (int l = 0; l < shapes.Count; l++)
+            {
+                var layer = shapes[l].Layer;
+                int[] shape = layer.Kind == Plastic.Topology.LayerKind.Conv
+                    ? [layer.Width, shapes[l].Input.Channels, layer.Kernel, layer.Kernel]
+                    : [layer.Width, shapes[l].Input.Size];
+                yield return ($"c{c + 1}_W{l + 1}", NpyArray.Of(r.Weights[l], shape));
+                yield return ($"c{c + 1}_local_dW{l + 1}", NpyArray.Of(r.LastGradients[l].Local, shape));
+                yield return ($"c{c + 1}_bp_dW{l + 1}", NpyArray.Of(r.LastGradients[l].Backprop, shape));
+                if (r.LastB[l] is { } b)
+                {
+                    int dz = shapes[l].LossFeatures.Size;
+                    yield return ($"c{c + 1}_B{l + 1}", NpyArray.Of(b, dz, b.Length / dz));
+                }
+            }
+        }
     }
 
     private static void WriteCsv(string path, IReadOnlyList<TheoryCurveResult> results)

@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Text;
+using Plastic.Datasets.Numpy;
+
+namespace Plastic.Tests.Datasets;
+
+/// <summary>.npy / .npz round trips, the errors for what is not read, and (where NumPy is installed) NumPy reading our files and we reading its.</summary>
+public sealed class NpyTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("plastic-npy-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Arrays_round_trip_through_npy_and_npz()
+    {
+        var a = NpyArray.Of([1.5f, -2f, 3f, float.Epsilon, 0f, 7f], 2, 3);
+        var b = NpyArray.Of([4f], 1);
+        string path = Path.Combine(_dir, "x.npz");
+        Npy.WriteNpz(path, [("a", a), ("layer/b", b)]);
+        var back = Npy.ReadNpz(path);
+        Assert.Equal([2, 3], back["a"].Shape);
+        Assert.Equal(a.Values, back["a"].Values);
+        Assert.Equal([1], back["layer/b"].Shape);
+        Assert.False(File.Exists(path + ".partial"));
+        Assert.Contains("needs 6 values", Assert.Throws<ArgumentException>(() => NpyArray.Of([1f], 2, 3)).Message);
+    }
+
+    [Fact]
+    public void Float64_is_read_and_other_dtypes_bad_magic_and_truncation_are_named()
+    {
+        string F64(string descr, int count, int dataBytes)
+        {
+            string header = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': ({count},), }}";
+            header += new string(' ', 63 - (10 + header.Length) % 64) + "\n";
+            var bytes = new List<byte> { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)header.Length, 0 };
+            bytes.AddRange(Encoding.ASCII.GetBytes(header));
+            for (int i = 0; i < dataBytes / 8; i++) bytes.AddRange(BitConverter.GetBytes(i + 0.25));
+            string path = Path.Combine(_dir, Guid.NewGuid().ToString("N") + ".npy");
+            File.WriteAllBytes(path, [.. bytes]);
+            return path;
+        }
+        Assert.Equal([0.25f, 1.25f, 2.25f], Npy.ReadFile(F64("<f8", 3, 24)).Values);
+        Assert.Contains("dtype '<i8'", Assert.Throws<InvalidDataException>(() => Npy.ReadFile(F64("<i8", 3, 24))).Message);
+        Assert.Contains("truncated: 16 of 24", Assert.Throws<InvalidDataException>(() => Npy.ReadFile(F64("<f8", 3, 16))).Message);
+        string junk = Path.Combine(_dir, "junk.npy");
+        File.WriteAllBytes(junk, [1, 2, 3, 4, 5, 6, 7, 8]);
+        Assert.Contains("bad magic", Assert.Throws<InvalidDataException>(() => Npy.ReadFile(junk)).Message);
+    }
+
+    [SkippableFact]
+    public void NumPy_reads_our_npz_and_we_read_its_npy()
+    {
+        Skip.IfNot(Python("import numpy") == 0, "python3 (or $PLASTIC_PYTHON) with numpy is not installed (an optional peer)");
+        string ours = Path.Combine(_dir, "ours.npz"), theirs = Path.Combine(_dir, "theirs.npy");
+        Npy.WriteNpz(ours, [("w", NpyArray.Of([1f, 2f, 3f, 4f, 5f, 6f], 3, 2))]);
+        string script = $"import numpy as np; d = np.load(r'{ours}'); assert d['w'].shape == (3, 2) and d['w'].dtype == np.float32 and d['w'][2, 1] == 6; " +
+                        $"np.save(r'{theirs}', np.arange(12, dtype=np.float64).reshape(2, 3, 2))";
+        Assert.Equal(0, Python(script));
+        var back = Npy.ReadFile(theirs);
+        Assert.Equal([2, 3, 2], back.Shape);
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => (float)i), back.Values);
+    }
+
+    private static int Python(string code)
+    {
+        try
+        {
+            // PLASTIC_PYTHON picks the interpreter that has NumPy when the first python3 on the PATH does not.
+            var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("PLASTIC_PYTHON") ?? "python3") { RedirectStandardError = true, RedirectStandardOutput = true };
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add(code);
+            using var process = Process.Start(start)!;
+            process.WaitForExit(60_000);
+            return process.ExitCode;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return -1;
+        }
+    }
+}
