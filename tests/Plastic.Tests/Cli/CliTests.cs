@@ -118,6 +118,36 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Theory_writes_csv_json_png_and_an_npz_dump_and_names_missing_data()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), $"plastic-theory-{Guid.NewGuid():N}");
+        try
+        {
+            var (code, output, errors) = Run("theory", "fig3a", "--synthetic", "--batches", "2", "--batch", "8", "--curve", "2",
+                "--out", folder, "--dump", Path.Combine(folder, "g.npz"), "--json");
+            Assert.True(code == 0, errors);
+            using var doc = System.Text.Json.JsonDocument.Parse(output);
+            var curve = doc.RootElement.GetProperty("curves").EnumerateArray().Single();
+            Assert.Equal("linear f, DFB", curve.GetProperty("name").GetString());
+            Assert.Equal(1.0, curve.GetProperty("layers").EnumerateArray().Last().GetProperty("cosine").GetDouble(), 1e-6);
+            var png = File.ReadAllBytes(Path.Combine(folder, "fig3a.png"));
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png.Take(4));
+            Assert.True(File.ReadAllLines(Path.Combine(folder, "fig3a.csv")).Length == 1 + 2 * 6);
+            var dump = Plastic.Datasets.Numpy.Npy.ReadNpz(Path.Combine(folder, "g.npz"));
+            Assert.Equal([64, 128], dump["c1_local_dW2"].Shape);
+            Assert.Equal([128, 4], dump["c1_B1"].Shape);
+
+            var missing = Run("theory", "fig2", "--data", Path.Combine(folder, "nowhere"));
+            Assert.Equal(2, missing.code);
+            Assert.Contains("fig2: mnist: no train-images-idx3-ubyte", missing.errors);
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Trace_of_a_folder_that_is_not_a_run_says_so()
     {
         var (code, _, errors) = Run("trace", Path.GetTempPath());
