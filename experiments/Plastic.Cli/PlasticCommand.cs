@@ -32,6 +32,7 @@ public static class PlasticCommand
         root.Subcommands.Add(TraceCommand.Build());
         root.Subcommands.Add(AlignCommand.Build());
         root.Subcommands.Add(TheoryCommand.Build());
+        root.Subcommands.Add(DataCommand.Build());
         var bench = new Command("bench", "Measure the compute core.");
         bench.Subcommands.Add(BenchKernelsCommand.Build());
         bench.Subcommands.Add(BenchScheduleCommand.Build());

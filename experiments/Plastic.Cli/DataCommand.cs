@@ -1,0 +1,75 @@
+using System.CommandLine;
+using System.Globalization;
+using Plastic.Datasets.Catalog;
+using Plastic.Datasets.Readers;
+
+namespace Plastic.Cli;
+
+/// <summary>`plastic data list` and `plastic data verify &lt;name&gt;`: where each data set is and whether it is what it should be.</summary>
+public static class DataCommand
+{
+    public static Command Build()
+    {
+        var data = new Command("data", "Data sets: where they are and whether they verify.");
+        data.Subcommands.Add(List());
+        data.Subcommands.Add(Verify());
+        return data;
+    }
+
+    private static Option<string?> RootOption() => new("--data") { Description = "Data root (default: $PLASTIC_DATA, else ~/.cache/plastic/data)." };
+
+    private static Command List()
+    {
+        var root = RootOption();
+        var command = new Command("list", "Each data set, where it is and which files are present (run verify to check them).") { root };
+        command.SetAction(parse =>
+        {
+            string dir = DataRoot.Resolve(parse.GetValue(root));
+            Console.WriteLine($"data root: {dir}");
+            Console.WriteLine($"{"name",-14} {"files",7} {"folder",-40} description");
+            foreach (var set in DatasetCatalog.All)
+            {
+                var presence = Verifier.Presence(dir, set);
+                int present = presence.Count(c => c.State != FileState.Missing);
+                string state = present == 0 ? "missing" : $"{present}/{presence.Count}";
+                Console.WriteLine($"{set.Name,-14} {state,7} {Path.Combine(dir, set.Folder),-40} {set.Description}");
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Verify()
+    {
+        var name = new Argument<string>("name") { Description = $"A data set: {string.Join(", ", DatasetCatalog.All.Select(d => d.Name))}." };
+        var root = RootOption();
+        var command = new Command("verify", "Checksums of every file, record counts, images per class, and per-channel mean and std of the training set.") { name, root };
+        command.SetAction(parse =>
+        {
+            var set = DatasetCatalog.ByName(parse.GetValue(name)!);
+            string dir = DataRoot.Resolve(parse.GetValue(root));
+            Console.WriteLine($"{set.Name} under {Path.Combine(dir, set.Folder)}; checksums: {set.ChecksumSource}");
+            var checks = Verifier.Verify(dir, set);
+            foreach (var c in checks) Console.WriteLine($"  {c.File.Path,-26} {c.State,-9} {c.Detail}");
+            if (checks.Any(c => c.State == FileState.Mismatch))
+                throw new ArgumentException($"{set.Name}: {checks.Count(c => c.State == FileState.Mismatch)} file(s) do not match the published checksums or sizes (listed above).");
+            if (checks.All(c => c.State == FileState.Missing))
+                throw new ArgumentException($"{set.Name}: no files under {Path.Combine(dir, set.Folder)}.");
+            foreach (var (split, load) in new (string, Func<LabelledImages>)[] { ("train", () => DatasetSplits.Train(dir, set.Name)), ("test", () => DatasetSplits.Test(dir, set.Name)) })
+            {
+                LabelledImages images;
+                try { images = load(); }
+                catch (FileNotFoundException e) { Console.WriteLine($"  {split}: not present ({e.Message})"); continue; }
+                Console.WriteLine($"  {split}: {images.Count:N0} images of {images.Channels}x{images.Height}x{images.Width}; per class: {string.Join(" ", images.ClassCounts())}");
+                if (split != "train") continue;
+                var (mean, std) = images.ChannelStatistics();
+                string F(double[] v) => string.Join(" ", v.Select(x => x.ToString("F4", CultureInfo.InvariantCulture)));
+                Console.WriteLine($"  train per-channel mean {F(mean)}, std {F(std)} (pixels / 255)");
+            }
+            int missing = checks.Count(c => c.State == FileState.Missing);
+            Console.WriteLine(missing == 0 ? $"{set.Name}: verified" : $"{set.Name}: the files present verify; {missing} of {checks.Count} are missing");
+            return 0;
+        });
+        return command;
+    }
+}
