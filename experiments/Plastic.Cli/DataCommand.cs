@@ -15,6 +15,7 @@ public static class DataCommand
         data.Subcommands.Add(List());
         data.Subcommands.Add(Verify());
         data.Subcommands.Add(Fetch());
+        data.Subcommands.Add(Bench());
         return data;
     }
 
@@ -59,6 +60,44 @@ public static class DataCommand
             {
                 throw new ArgumentException(e.Message);
             }
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Bench()
+    {
+        var name = new Argument<string>("name") { Description = "A data set present under the data root: mnist, fashion-mnist, cifar10, stl10." };
+        var root = RootOption();
+        var workers = new Option<int>("--workers") { Description = "Worker threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var batch = new Option<int>("--batch") { Description = "Images per batch (each makes two views).", DefaultValueFactory = _ => 32 };
+        var batches = new Option<int>("--batches") { Description = "Batches to time (after 2 of warm-up).", DefaultValueFactory = _ => 400 };
+        var command = new Command("bench", "Augmented two-view images per second through the input pipeline.") { name, root, workers, batch, batches };
+        command.SetAction(parse =>
+        {
+            string set = parse.GetValue(name)!;
+            DatasetCatalog.ByName(set);
+            string dir = DataRoot.Resolve(parse.GetValue(root));
+            LabelledImages images;
+            try { images = DatasetSplits.Train(dir, set); }
+            catch (FileNotFoundException e) { throw new ArgumentException($"{set}: {e.Message} (plastic data fetch {set})"); }
+            int size = parse.GetValue(batch), count = parse.GetValue(batches), threads = parse.GetValue(workers);
+            if (size < 1 || count < 1 || threads < 1) throw new ArgumentException("--batch, --batches and --workers must be at least 1.");
+            var pipeline = new Plastic.Datasets.Pipeline.TwoViewPipeline(images, Plastic.Datasets.Augment.AugmentSettings.For(set), size, 2, threads);
+            var clock = new System.Diagnostics.Stopwatch();
+            int seen = 0, epoch = 0;
+            while (seen < count + 2)
+            {
+                foreach (var b in pipeline.Epoch(epoch++).ToBlockingEnumerable())
+                {
+                    b.Dispose();
+                    if (++seen == 2) clock.Start();
+                    if (seen == count + 2) break;
+                }
+            }
+            clock.Stop();
+            double perSecond = count * size / clock.Elapsed.TotalSeconds;
+            Console.WriteLine($"{set}: {perSecond:F0} images/s ({2 * perSecond:F0} augmented views/s), {count} batches of {size} with {threads} workers, in {clock.Elapsed.TotalSeconds:F2} s");
             return 0;
         });
         return command;
