@@ -48,6 +48,10 @@ public static class DatasetCatalog
             new("test_X.bin", 221_184_000), new("test_y.bin", 8_000),
             new("unlabeled_X.bin", 2_764_800_000),
         ], "sizes only: the published checksum covers stl10_binary.tar.gz"),
+        new("tiny-imagenet", "tiny-imagenet-200", "Tiny ImageNet, 100,000 train + 10,000 val 64x64 colour JPEGs, 200 classes",
+        [
+            new("wnids.txt", null), new("val/val_annotations.txt", null),
+        ], "no per-file checksums (the published one covers tiny-imagenet-200.zip); the reader checks every image"),
     ];
 
     public static DatasetInfo ByName(string name) =>

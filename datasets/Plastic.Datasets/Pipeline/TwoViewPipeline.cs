@@ -70,6 +70,30 @@ public sealed class TwoViewPipeline(LabelledImages images, AugmentSettings setti
         }
     }
 
+    /// <summary>
+    /// Labelled batches for linear probes: every image once, in data-set order, not augmented, only
+    /// normalised with the data set's mean and std ([N, C, H, W] at the stored size; the last batch may be short).
+    /// </summary>
+    public IEnumerable<(float[] Images, int[] Dims, byte[] Labels)> Labelled(int probeBatch)
+    {
+        int c = images.Channels, plane = images.Height * images.Width;
+        for (int first = 0; first < images.Count; first += probeBatch)
+        {
+            int n = Math.Min(probeBatch, images.Count - first);
+            var values = new float[n * c * plane];
+            for (int i = 0; i < n; i++)
+            {
+                var image = images.Image(first + i);
+                for (int ch = 0; ch < c; ch++)
+                {
+                    float mean = (float)settings.Mean[ch], inv = (float)(1 / settings.Std[ch]);
+                    for (int p = 0; p < plane; p++) values[(i * c + ch) * plane + p] = (image[ch * plane + p] / 255f - mean) * inv;
+                }
+            }
+            yield return (values, [n, c, images.Height, images.Width], images.Labels.AsSpan(first, n).ToArray());
+        }
+    }
+
     private TwoViewBatch Build(int epoch, int index, int[] order)
     {
         int n = batchSize, c = images.Channels, s = settings.Size, view = c * s * s;

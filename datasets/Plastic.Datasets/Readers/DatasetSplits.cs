@@ -10,6 +10,7 @@ public static class DatasetSplits
         "mnist" or "fashion-mnist" => MnistLabelled.Read(root, name, train: true),
         "cifar10" => Cifar10.ReadTrain(root, out _),
         "stl10" => Stl10.Read(root, "train"),
+        "tiny-imagenet" => TinyImageNet.Read(root, "train"),
         _ => throw new ArgumentException($"Unknown data set '{name}'. Data sets: {string.Join(", ", DatasetCatalog.All.Select(d => d.Name))}."),
     };
 
@@ -18,6 +19,7 @@ public static class DatasetSplits
         "mnist" or "fashion-mnist" => MnistLabelled.Read(root, name, train: false),
         "cifar10" => Cifar10.Read(Path.Combine(root, Cifar10.Folder, Cifar10.TestFile)),
         "stl10" => Stl10.Read(root, "test"),
+        "tiny-imagenet" => TinyImageNet.Read(root, "val"),
         _ => throw new ArgumentException($"Unknown data set '{name}'."),
     };
 }

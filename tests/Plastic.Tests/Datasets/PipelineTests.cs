@@ -73,6 +73,17 @@ public sealed class PipelineTests
     }
 
     [Fact]
+    public void Probe_batches_give_every_image_once_in_order_normalised_with_labels()
+    {
+        var images = Images(10);
+        var batches = new TwoViewPipeline(images, AugmentSettings.Cifar10, 4, seed: 1).Labelled(4).ToList();
+        Assert.Equal([4, 4, 2], batches.Select(b => b.Dims[0]));
+        Assert.Equal(images.Labels, batches.SelectMany(b => b.Labels));
+        float expected = (images.Image(5)[1024 + 7] / 255f - (float)(123.0 / 255)) / (float)(62.1 / 255);
+        Assert.Equal(expected, batches[1].Images[(1 * 3 + 1) * 1024 + 7], 5);
+    }
+
+    [Fact]
     public async Task Stopping_early_shuts_the_pipeline_down_cleanly()
     {
         var pipeline = new TwoViewPipeline(Images(80), AugmentSettings.Cifar10, 4, seed: 1, workers: 3, capacity: 2);
