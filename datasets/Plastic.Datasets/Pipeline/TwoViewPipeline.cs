@@ -58,7 +58,16 @@ public sealed class TwoViewPipeline(LabelledImages images, AugmentSettings setti
         try
         {
             await foreach (var work in channel.Reader.ReadAllAsync(cancel).ConfigureAwait(false))
-                yield return await work.ConfigureAwait(false);
+            {
+                var batch = await work.ConfigureAwait(false);
+                // Batches already built must not outlive a cancellation: stop at the next one, not when the channel runs dry.
+                if (cancel.IsCancellationRequested)
+                {
+                    batch.Dispose();
+                    cancel.ThrowIfCancellationRequested();
+                }
+                yield return batch;
+            }
         }
         finally
         {
