@@ -140,7 +140,10 @@ public static class Simulation
             nodes[GraphWiring.MonitorNode] = system.ActorOf(Props.Create(() => new MonitorActor(meter, source, layerNames, wiring, input, onMeasured)), GraphWiring.MonitorNode);
         }
         var connect = new Connect(nodes.ToImmutable());
-        foreach (var node in connect.Nodes.Values) node.Tell(connect);
+        // The input node last: it starts sending data as soon as it is connected, and every other node
+        // must have its Connect in its mailbox before the first message reaches it.
+        foreach (var node in connect.Nodes.Where(n => n.Key != GraphWiring.InputNode).Select(n => n.Value)) node.Tell(connect);
+        connect.Nodes[GraphWiring.InputNode].Tell(connect);
 
         await finished.Task.ConfigureAwait(false);
         clock.Stop();
