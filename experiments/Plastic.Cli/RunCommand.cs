@@ -24,7 +24,9 @@ public static class RunCommand
     public static Command Build()
     {
         var spec = new Argument<string>("spec") { Description = $"A network spec file (JSON) or a preset: {string.Join(", ", Presets.Names)}." };
-        var synthetic = new Option<bool>("--synthetic") { Description = "Random two-view batches (the second view a noisy copy); required until the data sets are wired in." };
+        var synthetic = new Option<bool>("--synthetic") { Description = "Random two-view batches (the second view a noisy copy)." };
+        var dataset = new Option<string?>("--dataset") { Description = "Train on a data set's training split through the augmentation pipeline: mnist, fashion-mnist, cifar10, stl10, tiny-imagenet." };
+        var dataRoot = new Option<string?>("--data") { Description = "Data root (default: $PLASTIC_DATA, else ~/.cache/plastic/data)." };
         var steps = new Option<int>("--steps") { Description = "Training steps.", DefaultValueFactory = _ => 20 };
         var batch = new Option<int>("--batch") { Description = "Samples per view per step.", DefaultValueFactory = _ => 8 };
         var schedule = new Option<string?>("--schedule") { Description = "pipelined (up to 4 steps in flight; the local graph's default) or sequential (the only one backprop allows)." };
@@ -39,14 +41,15 @@ public static class RunCommand
         var device = PlasticCommand.DeviceOption();
         var command = new Command("run", "Run a network as an actor graph and trace its message traffic.")
         {
-            spec, synthetic, steps, batch, schedule, seed, learningRate, graph, rule, negatives, alignEvery, output, consoleTraces, device,
+            spec, synthetic, dataset, dataRoot, steps, batch, schedule, seed, learningRate, graph, rule, negatives, alignEvery, output, consoleTraces, device,
         };
         command.SetAction(parse =>
         {
             var network = DescribeCommand.Resolve(parse.GetValue(spec)!);
             if (parse.GetValue(rule) is { } ruleName) network = network with { Rule = ruleName };
-            if (!parse.GetValue(synthetic))
-                throw new ArgumentException("Only --synthetic data is wired into `plastic run` so far; pass --synthetic.");
+            string? datasetName = parse.GetValue(dataset);
+            if (parse.GetValue(synthetic) == (datasetName is not null))
+                throw new ArgumentException("Choose the data: --synthetic, or --dataset <name> (with --data or PLASTIC_DATA).");
             string graphName = parse.GetValue(graph)!;
             var graphKind = graphName switch
             {
@@ -70,11 +73,12 @@ public static class RunCommand
             Directory.CreateDirectory(folder);
             string? deviceName = parse.GetValue(device);
 
-            WriteConfig(folder, network, options, graphName, scheduleName, deviceName);
+            using var source = datasetName is null ? null : DataSource(datasetName, parse.GetValue(dataRoot), network, options);
+            WriteConfig(folder, network, options, graphName, scheduleName, deviceName, datasetName ?? "synthetic");
             RunResult result;
             using (var tracing = StartTracing(Path.Combine(folder, "traces.jsonl"), parse.GetValue(consoleTraces)))
             using (var metrics = StartMetrics(parse.GetValue(consoleTraces)))
-                result = Simulation.RunAsync(network, options, () => BackendCatalog.Create(deviceName, cpuThreads: 1)).GetAwaiter().GetResult();
+                result = Simulation.RunAsync(network, options, () => BackendCatalog.Create(deviceName, cpuThreads: 1), source).GetAwaiter().GetResult();
             WriteMetrics(folder, result);
             WriteResults(folder, result, options);
             Console.WriteLine($"ran {stepCount} steps of {network.Name} ({graphName}, {scheduleName}) in {result.Elapsed.TotalSeconds:F2} s; run folder: {folder}");
@@ -114,13 +118,30 @@ public static class RunCommand
         return builder.Build();
     }
 
-    private static void WriteConfig(string folder, NetworkSpec network, RunOptions options, string graph, string schedule, string? device)
+    /// <summary>The training split of a data set through the two-view pipeline; its views must fit the network's input.</summary>
+    private static DatasetBatches DataSource(string name, string? root, NetworkSpec network, RunOptions options)
+    {
+        Plastic.Datasets.Catalog.DatasetCatalog.ByName(name);
+        string dir = Plastic.Datasets.Catalog.DataRoot.Resolve(root);
+        Plastic.Datasets.Readers.LabelledImages images;
+        try { images = Plastic.Datasets.Readers.DatasetSplits.Train(dir, name); }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException) { throw new ArgumentException($"--dataset {name}: {e.Message} (plastic data fetch {name})"); }
+        var settings = Plastic.Datasets.Augment.AugmentSettings.For(name);
+        int viewSize = images.Channels * settings.Size * settings.Size;
+        if (viewSize != network.Input.Channels * network.Input.Height * network.Input.Width)
+            throw new ArgumentException($"--dataset {name}: its views are {images.Channels}x{settings.Size}x{settings.Size}; network {network.Name} takes {network.Input}.");
+        if (images.Count < options.BatchSize) throw new ArgumentException($"--dataset {name}: {images.Count} images, fewer than one batch of {options.BatchSize}.");
+        var pipeline = new Plastic.Datasets.Pipeline.TwoViewPipeline(images, settings, options.BatchSize, options.Seed, workers: Math.Max(1, Environment.ProcessorCount - 1));
+        return new DatasetBatches(pipeline, options.Seed, options.Negatives);
+    }
+
+    private static void WriteConfig(string folder, NetworkSpec network, RunOptions options, string graph, string schedule, string? device, string data)
     {
         var config = new JsonObject
         {
             ["spec"] = JsonNode.Parse(NetworkSpecJson.Serialize(network)),
             ["graph"] = graph,
-            ["data"] = "synthetic",
+            ["data"] = data,
             ["steps"] = options.Steps,
             ["batch"] = options.BatchSize,
             ["schedule"] = schedule,

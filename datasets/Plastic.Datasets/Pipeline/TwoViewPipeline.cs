@@ -103,6 +103,17 @@ public sealed class TwoViewPipeline(LabelledImages images, AugmentSettings setti
         }
     }
 
+    /// <summary>
+    /// Batch <paramref name="index"/> of <paramref name="epoch"/>, built on the calling thread: the same
+    /// values the epoch stream delivers (every draw is keyed by seed, epoch and image), for consumers
+    /// that need one batch out of order.
+    /// </summary>
+    public TwoViewBatch BatchAt(int epoch, int index)
+    {
+        if (index < 0 || index >= BatchesPerEpoch) throw new ArgumentOutOfRangeException(nameof(index), index, $"An epoch has {BatchesPerEpoch} batches.");
+        return Build(epoch, index, Order(epoch));
+    }
+
     private TwoViewBatch Build(int epoch, int index, int[] order)
     {
         int n = batchSize, c = images.Channels, s = settings.Size, view = c * s * s;

@@ -148,6 +148,29 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Run_asks_for_one_data_source_and_checks_that_a_data_set_fits_the_network()
+    {
+        var none = Run("run", "mlp-3", "--steps", "1");
+        Assert.Equal(2, none.code);
+        Assert.Contains("--synthetic, or --dataset", none.errors);
+        string root = Path.Combine(Path.GetTempPath(), $"plastic-cifar-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(root, "cifar-10-batches-bin"));
+            File.WriteAllBytes(Path.Combine(root, "cifar-10-batches-bin", "data_batch_1.bin"), new byte[8 * 3073]);
+            var wrong = Run("run", "mlp-3", "--dataset", "cifar10", "--data", root, "--steps", "1", "--batch", "4");
+            Assert.Equal(2, wrong.code);
+            Assert.Contains("views are 3x32x32; network mlp-784-256-256-256 takes 784", wrong.errors);
+            var missing = Run("run", "vgg6-cifar", "--dataset", "stl10", "--data", root, "--steps", "1");
+            Assert.Contains("plastic data fetch stl10", missing.errors);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Trace_of_a_folder_that_is_not_a_run_says_so()
     {
         var (code, _, errors) = Run("trace", Path.GetTempPath());
