@@ -81,6 +81,7 @@ public static class RunCommand
                 result = Simulation.RunAsync(network, options, () => BackendCatalog.Create(deviceName, cpuThreads: 1), source).GetAwaiter().GetResult();
             WriteMetrics(folder, result);
             WriteResults(folder, result, options);
+            WeightsFile.Write(Path.Combine(folder, WeightsFile.Name), network, result.Parameters);
             Console.WriteLine($"ran {stepCount} steps of {network.Name} ({graphName}, {scheduleName}) in {result.Elapsed.TotalSeconds:F2} s; run folder: {folder}");
             foreach (var (node, losses) in LossesThatExist(result))
                 Console.WriteLine($"  {node,-10} loss: first step {losses[0]:F4}, last step {losses[^1]:F4}");

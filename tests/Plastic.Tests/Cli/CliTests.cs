@@ -171,6 +171,39 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void A_run_on_a_data_set_saves_its_weights_and_probe_reads_them()
+    {
+        string root = Path.Combine(Path.GetTempPath(), $"plastic-probe-{Guid.NewGuid():N}"), folder = Path.Combine(root, "run");
+        try
+        {
+            var random = new Random(1);
+            var records = new byte[40 * 3073];
+            random.NextBytes(records);
+            for (int i = 0; i < 40; i++) records[i * 3073] = (byte)(i % 10);
+            Directory.CreateDirectory(Path.Combine(root, "cifar-10-batches-bin"));
+            File.WriteAllBytes(Path.Combine(root, "cifar-10-batches-bin", "data_batch_1.bin"), records);
+            File.WriteAllBytes(Path.Combine(root, "cifar-10-batches-bin", "test_batch.bin"), records[..(20 * 3073)]);
+            var run = Run("run", "vgg6-cifar-small", "--dataset", "cifar10", "--data", root, "--steps", "3", "--batch", "4", "--out", folder);
+            Assert.True(run.code == 0, run.errors);
+            var weights = Plastic.Datasets.Numpy.Npy.ReadNpz(Path.Combine(folder, "weights.npz"));
+            Assert.Equal([16, 3, 3, 3], weights["block1.weight"].Shape);
+            Assert.Equal([16], weights["block1.bias"].Shape);
+            var probe = Run("probe", folder, "--dataset", "cifar10", "--data", root, "--epochs", "2");
+            Assert.True(probe.code == 0, probe.errors);
+            Assert.Contains("final-epoch test accuracy", probe.output);
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "probe.json")));
+            Assert.Equal(40, doc.RootElement.GetProperty("train_images").GetInt32());
+            Assert.InRange(doc.RootElement.GetProperty("final_accuracy").GetDouble(), 0, 1);
+            var notRun = Run("probe", root, "--dataset", "cifar10", "--data", root);
+            Assert.Contains("--untrained", notRun.errors);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Trace_of_a_folder_that_is_not_a_run_says_so()
     {
         var (code, _, errors) = Run("trace", Path.GetTempPath());
