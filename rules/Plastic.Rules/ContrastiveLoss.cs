@@ -22,7 +22,6 @@ public sealed class ContrastiveLoss : ITopLoss
     private readonly ContrastiveSettings _settings;
     private readonly Tensor _bMatrix, _bGrad, _bM, _bV;
     private readonly RandomStream _draws;
-    private int _steps;
     private Buffers? _buffers;
 
     /// <param name="features">D_z: the size of the layer's loss features (its output after the loss pool, flattened).</param>
@@ -60,6 +59,8 @@ public sealed class ContrastiveLoss : ITopLoss
     string ITopLoss.Name => Name;
     private const ulong EitherDrawsStream = 0x50F7;
     public Tensor B => _bMatrix;
+    /// <summary>What a checkpoint must hold to resume this loss: B and its AdamW moments.</summary>
+    public IReadOnlyList<Tensor> CheckpointState => [_bMatrix, _bM, _bV];
     /// <summary>dL/dB of the last step, before the optimiser used it (for inspection and tests).</summary>
     public Tensor LastBGradient => _bGrad;
 
@@ -113,7 +114,9 @@ public sealed class ContrastiveLoss : ITopLoss
             loss += 0.5 * _settings.BDecay * norm * norm;
             _b.Axpy((float)_settings.BDecay, _bMatrix, _bGrad);
         }
-        if (_settings.B == BMode.Trainable) _b.AdamWStep(_bMatrix, _bGrad, _bM, _bV, _optimizer, ++_steps);
+        // AdamW's step count is the training step's (as for the weights): no hidden counter, so a
+        // checkpoint of B and its moments is the whole state.
+        if (_settings.B == BMode.Trainable) _b.AdamWStep(_bMatrix, _bGrad, _bM, _bV, _optimizer, checked((int)(step + 1)));
 
         gradOutput = _pooling.Unpool();
         return loss;

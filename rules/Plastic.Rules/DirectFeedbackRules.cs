@@ -16,6 +16,7 @@ public sealed class DirectFeedbackRule(IComputeBackend backend, int features, in
     public RuleSignals Needs => RuleSignals.Pairing | RuleSignals.TopDownReference;
     public Tensor B => _loss.B;
     public IReadOnlyList<Tensor> State => [_loss.B];
+    public IReadOnlyList<Tensor> CheckpointState => _loss.CheckpointState;
     public Tensor LastBGradient => _loss.LastBGradient;
 
     public double ComputeUpdate(LocalView view, Tensor gradWeight, Tensor? gradBias)
@@ -53,6 +54,7 @@ public sealed class BothRule : ILocalRule
     public Tensor LateralB => _lateral.B;
     public Tensor FeedbackB => _feedback.B;
     public IReadOnlyList<Tensor> State => [_lateral.B, _feedback.B];
+    public IReadOnlyList<Tensor> CheckpointState => [.. _lateral.CheckpointState, .. _feedback.CheckpointState];
 
     public double ComputeUpdate(LocalView view, Tensor gradWeight, Tensor? gradBias)
     {

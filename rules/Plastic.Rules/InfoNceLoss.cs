@@ -23,7 +23,6 @@ public sealed class InfoNceLoss : ITopLoss
     private readonly double _temperature;
     private readonly AdamWSettings _optimizer;
     private readonly Tensor _w, _wGrad, _wM, _wV;
-    private int _steps;
     private Tensor? _projected, _gradProjected;
 
     /// <param name="projection">Output size of the projection (PAPER.md: as many as the features, 1024 for VGG-6).</param>
@@ -68,7 +67,7 @@ public sealed class InfoNceLoss : ITopLoss
 
         _b.Gemm(_gradProjected!, true, z, false, _wGrad);               // dW = dp^T z
         _b.Gemm(_gradProjected!, false, _w, false, _pooling.FeatureGradient); // dz = dp W
-        _b.AdamWStep(_w, _wGrad, _wM, _wV, _optimizer, ++_steps);
+        _b.AdamWStep(_w, _wGrad, _wM, _wV, _optimizer, checked((int)(step + 1)));
         gradOutput = _pooling.Unpool();
         return loss;
     }

@@ -68,6 +68,9 @@ public interface ILocalRule : IDisposable
     /// </summary>
     IReadOnlyList<Tensor> State => [];
 
+    /// <summary>Everything a checkpoint must hold to resume the rule exactly: its State and the optimiser moments behind it.</summary>
+    IReadOnlyList<Tensor> CheckpointState => [];
+
     /// <summary>Writes dL/dW and dL/db (overwritten), steps the rule's own parameters, and returns the local loss.</summary>
     double ComputeUpdate(LocalView view, Tensor gradWeight, Tensor? gradBias);
 }

@@ -33,7 +33,12 @@ public sealed record RunOptions(
     /// Above 0 (local graph only): every that many steps, measure each layer's local update against
     /// backprop on a snapshot of the same weights and minibatch (PAPER.md 2.6); 0 measures nothing.
     /// </summary>
-    int AlignEvery = 0);
+    int AlignEvery = 0,
+    /// <summary>Above 0 (local graph only): every layer writes its state to CheckpointDirectory after every that many steps.</summary>
+    int CheckpointEvery = 0,
+    string? CheckpointDirectory = null,
+    /// <summary>Continue from the latest complete checkpoint in CheckpointDirectory (from the start when there is none).</summary>
+    bool Resume = false);
 
 /// <summary>One alignment measurement taken during a run: the step of the snapshot and the layer's numbers.</summary>
 public sealed record AlignmentSample(long Step, LayerAlignment Layer);
@@ -76,13 +81,21 @@ public static class Simulation
         if (options.AlignEvery > 0 && options.Graph != GraphKind.Local)
             throw new ArgumentException("Alignment is measured for local runs: the backprop graph's updates are the reference, not something to compare.");
         bool monitored = options.AlignEvery > 0;
+        if ((options.CheckpointEvery > 0 || options.Resume) && (options.Graph != GraphKind.Local || options.CheckpointDirectory is null))
+            throw new ArgumentException("Checkpoints and resume are for local runs and need a checkpoint directory.");
+        if (options.CheckpointEvery < 0) throw new ArgumentException($"CheckpointEvery {options.CheckpointEvery} must be 0 (off) or a number of steps.");
+        long? resumed = options.Resume ? Checkpoints.LayerCheckpoint.LatestComplete(options.CheckpointDirectory!) : null;
+        long firstStep = resumed + 1 ?? 0;
+        if (firstStep > options.Steps)
+            throw new ArgumentException($"The latest checkpoint is after step {resumed}, beyond the {options.Steps} steps asked for.");
+        var plan = options.CheckpointEvery > 0 ? new CheckpointPlan(options.CheckpointDirectory!, options.CheckpointEvery) : null;
         var wiring = options.Graph == GraphKind.Local ? GraphWiring.Local(spec, monitored) : GraphWiring.Backprop(spec);
         source ??= new SyntheticBatches(spec.Input, options.BatchSize, options.Seed, negatives: options.Negatives);
         var optimizer = new AdamWSettings(options.LearningRate);
         var reporters = spec.Layers.Select(l => l.Name).ToList();
         if (options.Graph == GraphKind.Backprop) reporters.Add(GraphWiring.LossNode);
         if (options.Staleness < 0) throw new ArgumentException($"Staleness {options.Staleness} must be 0 or more.");
-        var losses = reporters.ToDictionary(n => n, _ => new double[options.Steps]);
+        var losses = reporters.ToDictionary(n => n, _ => Enumerable.Repeat(double.NaN, (int)options.Steps).ToArray());
         var referenceSteps = reporters.ToDictionary(n => n, _ => Enumerable.Repeat(-1L, (int)options.Steps).ToArray());
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -106,20 +119,30 @@ public static class Simulation
 
         using var system = ActorSystem.Create("plastic", ConfigurationFactory.ParseString(QuietLogging + SimMessageSerializer.Config));
         var clock = Stopwatch.StartNew();
+        var checkpointReports = new Dictionary<long, int>();
         Action<StepDone> record = d => // called from the input actor only
         {
             losses[d.Layer][d.Step] = d.Loss;
             referenceSteps[d.Layer][d.Step] = d.ReferenceStep ?? -1;
+            if (plan is null || !plan.IsCheckpoint(d.Step)) return;
+            // Every layer writes its file before reporting the step: once all have, the checkpoint is complete.
+            int reported = checkpointReports[d.Step] = checkpointReports.GetValueOrDefault(d.Step) + 1;
+            if (reported < reporters.Count) return;
+            checkpointReports.Remove(d.Step);
+            File.WriteAllText(Path.Combine(Checkpoints.LayerCheckpoint.FolderOf(plan.Directory, d.Step), Checkpoints.LayerCheckpoint.CompleteMarker),
+                $"{{\"step\": {d.Step}, \"seed\": {options.Seed}, \"network\": \"{spec.Name}\"}}\n");
         };
-        var input = system.ActorOf(Props.Create(() => new InputActor(source, wiring, reporters.Count, options.Steps, options.MaxInFlight, record, finished)),
+        var input = system.ActorOf(Props.Create(() => new InputActor(source, wiring, reporters.Count, options.Steps, options.MaxInFlight, record, finished, firstStep)),
             GraphWiring.InputNode);
         var nodes = ImmutableDictionary.CreateBuilder<string, IActorRef>();
         nodes[GraphWiring.InputNode] = input;
         for (int i = 0; i < shapes.Count; i++)
         {
             string name = spec.Layers[i].Name;
+            string? resumeFile = resumed is { } r ? Path.Combine(Checkpoints.LayerCheckpoint.FolderOf(options.CheckpointDirectory!, r), $"{name}.npz") : null;
             nodes[name] = options.Graph == GraphKind.Local
-                ? system.ActorOf(Props.Create(() => new LocalLayerActor(new LayerSetup(name, backends[i], blocks[i], layerRules![i], wiring, optimizer, input, 0, options.Staleness, options.AlignEvery))), name)
+                ? system.ActorOf(Props.Create(() => new LocalLayerActor(new LayerSetup(name, backends[i], blocks[i], layerRules![i], wiring, optimizer, input, firstStep, options.Staleness, options.AlignEvery,
+                    plan, resumeFile))), name)
                 : system.ActorOf(Props.Create(() => new BackpropLayerActor(new BackpropLayerSetup(name, backends[i], blocks[i], wiring, optimizer, input))), name);
         }
         if (options.Graph == GraphKind.Backprop)

@@ -21,8 +21,11 @@ public sealed class InputActor : ReceiveActor
     private readonly Outbox _outbox;
     private long _sent, _completed;
 
-    public InputActor(IBatchSource source, Wiring wiring, int layers, long steps, int maxInFlight, Action<StepDone> onStepDone, TaskCompletionSource finished)
+    public InputActor(IBatchSource source, Wiring wiring, int layers, long steps, int maxInFlight, Action<StepDone> onStepDone, TaskCompletionSource finished,
+        long firstStep = 0)
     {
+        // A resumed run starts at the step after its checkpoint; earlier steps count as completed.
+        _sent = _completed = firstStep;
         _source = source;
         _layers = layers;
         _steps = steps;
@@ -34,7 +37,7 @@ public sealed class InputActor : ReceiveActor
         Receive<Connect>(c =>
         {
             _outbox.Connect(c);
-            if (_steps == 0) _finished.TrySetResult();
+            if (_completed >= _steps) _finished.TrySetResult();
             Pump();
         });
         Receive<StepDone>(d =>

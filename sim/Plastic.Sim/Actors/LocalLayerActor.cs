@@ -28,6 +28,7 @@ public sealed class LocalLayerActor : ReceiveActor
     private readonly IActorRef _driver;
     private readonly int _staleness;
     private readonly int _snapshotEvery;
+    private readonly CheckpointPlan? _checkpoints;
     private readonly ParameterState _state;
     private readonly TopDownSource? _topDownSource;
     private readonly Inbox _inbox;
@@ -52,6 +53,8 @@ public sealed class LocalLayerActor : ReceiveActor
         _staleness = setup.Staleness;
         _snapshotEvery = setup.SnapshotEvery;
         _state = new ParameterState(_backend, _block);
+        _checkpoints = setup.Checkpoints;
+        if (setup.ResumeFile is { } resume) Checkpoints.LayerCheckpoint.Load(resume, _backend, _state.CheckpointTensors, _rule.CheckpointState);
         _inbox = new Inbox(_name, _wiring, _driver);
         _outbox = new Outbox(_name, _wiring);
         _input = new TensorSlot(_backend);
@@ -131,6 +134,11 @@ public sealed class LocalLayerActor : ReceiveActor
         if (_snapshotEvery > 0 && step % _snapshotEvery == 0) SendSnapshot(step);
         double loss = _rule.ComputeUpdate(_block.ViewForRule(batch, negatives, topDown, step), _state.GradWeight, _state.GradBias);
         _state.Step(_optimizer, step);
+        // The checkpoint of step t is the state after its update, written before the step is reported
+        // done: the driver marks it complete once every layer has reported.
+        if (_checkpoints is { } plan && plan.IsCheckpoint(step))
+            Checkpoints.LayerCheckpoint.Write(Path.Combine(Checkpoints.LayerCheckpoint.FolderOf(plan.Directory, step), $"{_name}.npz"),
+                _state.CheckpointTensors, _rule.CheckpointState);
         _driver.Tell(new StepDone(_name, step, loss, reference?.Step));
     }
 
@@ -160,4 +168,10 @@ public sealed class LocalLayerActor : ReceiveActor
 /// SnapshotEvery above 0 sends the monitor a snapshot of the parameters every that many steps.
 /// </summary>
 public sealed record LayerSetup(string Name, IComputeBackend Backend, LayerBlock Block, ILocalRule Rule, Wiring Wiring, AdamWSettings Optimizer, IActorRef Driver,
-    long FirstStep = 0, int Staleness = 0, int SnapshotEvery = 0);
+    long FirstStep = 0, int Staleness = 0, int SnapshotEvery = 0, CheckpointPlan? Checkpoints = null, string? ResumeFile = null);
+
+/// <summary>Where and how often layers write checkpoints: after every step t with (t + 1) a multiple of Every.</summary>
+public sealed record CheckpointPlan(string Directory, int Every)
+{
+    public bool IsCheckpoint(long step) => Every > 0 && (step + 1) % Every == 0;
+}

@@ -26,6 +26,10 @@ internal sealed class ParameterState : IDisposable
         }
     }
 
+    /// <summary>Everything the layer's learning state is made of, in a fixed order: weight, its moments, then bias and its moments.</summary>
+    public IReadOnlyList<Tensor> CheckpointTensors =>
+        _block.Bias is { } bias ? [_block.Weight, _momentW, _secondW, bias, _momentB!, _secondB!] : [_block.Weight, _momentW, _secondW];
+
     public Tensor GradWeight { get; }
     public Tensor? GradBias { get; }
 

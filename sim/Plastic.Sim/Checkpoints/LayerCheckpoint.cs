@@ -1,0 +1,51 @@
+using Plastic.Compute;
+using Plastic.Datasets.Numpy;
+
+namespace Plastic.Sim.Checkpoints;
+
+/// <summary>
+/// One layer's state after a step, as an .npz of float32 arrays: "p0".. the weight, bias and their
+/// AdamW moments, "r0".. the rule's checkpoint state (B and its moments). Written to a temporary name
+/// and renamed, so a file that exists is complete. The step count is not stored: every optimiser's step
+/// index is derived from the training step.
+/// </summary>
+public static class LayerCheckpoint
+{
+    public static string FolderOf(string directory, long step) => Path.Combine(directory, $"step-{step:D8}");
+    public const string CompleteMarker = "complete";
+
+    public static void Write(string path, IReadOnlyList<Tensor> parameters, IReadOnlyList<Tensor> rule)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var arrays = parameters.Select((t, i) => ($"p{i}", NpyArray.Of(t.ToArray(), [.. t.Shape.Dims])))
+            .Concat(rule.Select((t, i) => ($"r{i}", NpyArray.Of(t.ToArray(), [.. t.Shape.Dims]))));
+        Npy.WriteNpz(path, arrays);
+    }
+
+    public static void Load(string path, IComputeBackend backend, IReadOnlyList<Tensor> parameters, IReadOnlyList<Tensor> rule)
+    {
+        var arrays = Npy.ReadNpz(path);
+        void Into(string key, Tensor t)
+        {
+            if (!arrays.TryGetValue(key, out var a)) throw new InvalidDataException($"{path}: no array {key}; it was written by another network or rule.");
+            if (a.Values.Length != t.Length) throw new InvalidDataException($"{path}: {key} holds {a.Values.Length} values, the layer's tensor {t.Length} ({t.Shape}).");
+            backend.Upload(a.Values, t);
+        }
+        for (int i = 0; i < parameters.Count; i++) Into($"p{i}", parameters[i]);
+        for (int i = 0; i < rule.Count; i++) Into($"r{i}", rule[i]);
+        if (arrays.Count != parameters.Count + rule.Count)
+            throw new InvalidDataException($"{path}: {arrays.Count} arrays; this layer and rule need {parameters.Count + rule.Count}.");
+    }
+
+    /// <summary>The last step whose checkpoint every layer finished (its folder has the marker), or null.</summary>
+    public static long? LatestComplete(string directory)
+    {
+        if (!Directory.Exists(directory)) return null;
+        return Directory.GetDirectories(directory, "step-*")
+            .Where(d => File.Exists(Path.Combine(d, CompleteMarker)))
+            .Select(d => long.TryParse(Path.GetFileName(d)["step-".Length..], out long s) ? s : -1)
+            .Where(s => s >= 0)
+            .Select(s => (long?)s)
+            .Max();
+    }
+}
