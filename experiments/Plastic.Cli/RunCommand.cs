@@ -37,11 +37,13 @@ public static class RunCommand
         var consoleTraces = new Option<bool>("--console-traces") { Description = "Also print every span with OpenTelemetry's console exporter." };
         var negatives = new Option<string>("--negatives") { Description = "Each sample's negative: next (the released code's next sample), random (uniform, shared by all layers) or shift (one random rotation).", DefaultValueFactory = _ => "next" };
         var alignEvery = new Option<int>("--align-every") { Description = "Every N steps, measure each layer's local update against backprop on a snapshot (local graph; 0: off). Writes alignment.csv.", DefaultValueFactory = _ => 0 };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Write every layer's state to <run folder>/checkpoints after every N steps (0: off).", DefaultValueFactory = _ => 0 };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its latest complete checkpoint (same options as the run that stopped)." };
         var rule = new Option<string?>("--rule") { Description = "Replace the network's default rule (layers that name their own keep it)." };
         var device = PlasticCommand.DeviceOption();
         var command = new Command("run", "Run a network as an actor graph and trace its message traffic.")
         {
-            spec, synthetic, dataset, dataRoot, steps, batch, schedule, seed, learningRate, graph, rule, negatives, alignEvery, output, consoleTraces, device,
+            spec, synthetic, dataset, dataRoot, steps, batch, schedule, seed, learningRate, graph, rule, negatives, alignEvery, checkpointEvery, resume, output, consoleTraces, device,
         };
         command.SetAction(parse =>
         {
@@ -67,9 +69,13 @@ public static class RunCommand
             int stepCount = parse.GetValue(steps), batchSize = parse.GetValue(batch);
             if (stepCount < 1) throw new ArgumentException($"--steps must be at least 1, got {stepCount}.");
             if (batchSize < 2) throw new ArgumentException($"--batch must be at least 2 (each sample needs a negative), got {batchSize}.");
-            var options = new RunOptions(stepCount, batchSize, parse.GetValue(seed), inFlight, parse.GetValue(learningRate), graphKind,
-                Negatives: NegativeSampler.Parse(parse.GetValue(negatives)!), AlignEvery: parse.GetValue(alignEvery));
+            bool resuming = parse.GetValue(resume);
+            if (resuming && parse.GetValue(output) is null) throw new ArgumentException("--resume needs --out <the folder of the run to continue>.");
             string folder = parse.GetValue(output) ?? Path.Combine("runs", network.Name, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{graphName}");
+            int every = parse.GetValue(checkpointEvery);
+            var options = new RunOptions(stepCount, batchSize, parse.GetValue(seed), inFlight, parse.GetValue(learningRate), graphKind,
+                Negatives: NegativeSampler.Parse(parse.GetValue(negatives)!), AlignEvery: parse.GetValue(alignEvery),
+                CheckpointEvery: every, CheckpointDirectory: every > 0 || resuming ? Path.Combine(folder, "checkpoints") : null, Resume: resuming);
             Directory.CreateDirectory(folder);
             string? deviceName = parse.GetValue(device);
 
@@ -84,7 +90,10 @@ public static class RunCommand
             WeightsFile.Write(Path.Combine(folder, WeightsFile.Name), network, result.Parameters);
             Console.WriteLine($"ran {stepCount} steps of {network.Name} ({graphName}, {scheduleName}) in {result.Elapsed.TotalSeconds:F2} s; run folder: {folder}");
             foreach (var (node, losses) in LossesThatExist(result))
-                Console.WriteLine($"  {node,-10} loss: first step {losses[0]:F4}, last step {losses[^1]:F4}");
+            {
+                int first = losses.ToList().FindIndex(v => !double.IsNaN(v));
+                Console.WriteLine($"  {node,-10} loss: step {first} {losses[first]:F4}, last step {losses[^1]:F4}");
+            }
             if (!result.Alignment.IsEmpty)
             {
                 WriteAlignment(folder, result);
@@ -150,6 +159,7 @@ public static class RunCommand
             ["seed"] = options.Seed,
             ["negatives"] = options.Negatives.ToString().ToLowerInvariant(),
             ["align_every"] = options.AlignEvery,
+            ["checkpoint_every"] = options.CheckpointEvery,
             ["learning_rate"] = options.LearningRate,
             ["device"] = device ?? Environment.GetEnvironmentVariable(BackendCatalog.DeviceVariable) ?? "auto",
             ["commit"] = GitCommit(),
@@ -162,7 +172,8 @@ public static class RunCommand
         var csv = new StringBuilder("step,node,loss\n");
         foreach (var (node, losses) in LossesThatExist(result))
             for (int step = 0; step < losses.Length; step++)
-                csv.Append(CultureInfo.InvariantCulture, $"{step},{node},{losses[step]:R}\n");
+                if (!double.IsNaN(losses[step])) // a resumed run has no losses for the steps before its checkpoint
+                    csv.Append(CultureInfo.InvariantCulture, $"{step},{node},{losses[step]:R}\n");
         File.WriteAllText(Path.Combine(folder, "metrics.csv"), csv.ToString());
     }
 
@@ -194,7 +205,7 @@ public static class RunCommand
 
     /// <summary>Nodes that report a loss (every layer of a local graph; the loss node of a backprop graph), in spec order.</summary>
     private static IEnumerable<KeyValuePair<string, System.Collections.Immutable.ImmutableArray<double>>> LossesThatExist(RunResult result) =>
-        result.Losses.Where(kv => kv.Value.Length > 0 && !double.IsNaN(kv.Value[0])).OrderBy(kv => kv.Key, StringComparer.Ordinal);
+        result.Losses.Where(kv => kv.Value.Length > 0 && !double.IsNaN(kv.Value[^1])).OrderBy(kv => kv.Key, StringComparer.Ordinal);
 
     /// <summary>The commit of the working tree the tool runs in, for provenance; "unknown" outside a git checkout.</summary>
     private static string GitCommit()

@@ -204,6 +204,29 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void A_run_resumed_from_its_checkpoints_ends_with_the_weights_of_an_uninterrupted_one()
+    {
+        string root = Path.Combine(Path.GetTempPath(), $"plastic-resume-{Guid.NewGuid():N}");
+        try
+        {
+            string[] common = ["run", "mlp-3", "--synthetic", "--batch", "4", "--lr", "1e-2"];
+            Assert.Equal(0, Run([.. common, "--steps", "9", "--out", Path.Combine(root, "whole")]).code);
+            Assert.Equal(0, Run([.. common, "--steps", "6", "--checkpoint-every", "3", "--out", Path.Combine(root, "cut")]).code);
+            var resumed = Run([.. common, "--steps", "9", "--checkpoint-every", "3", "--out", Path.Combine(root, "cut"), "--resume"]);
+            Assert.True(resumed.code == 0, resumed.errors);
+            Assert.Contains("loss: step 6", resumed.output);
+            var a = Plastic.Datasets.Numpy.Npy.ReadNpz(Path.Combine(root, "whole", "weights.npz"));
+            var b = Plastic.Datasets.Numpy.Npy.ReadNpz(Path.Combine(root, "cut", "weights.npz"));
+            Assert.All(a.Keys, k => Assert.Equal(a[k].Values, b[k].Values));
+            Assert.Contains("--resume needs --out", Run([.. common, "--steps", "2", "--resume"]).errors);
+        }
+        finally
+        {
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Trace_of_a_folder_that_is_not_a_run_says_so()
     {
         var (code, _, errors) = Run("trace", Path.GetTempPath());
