@@ -34,6 +34,7 @@ public static class PlasticCommand
         root.Subcommands.Add(TheoryCommand.Build());
         root.Subcommands.Add(DataCommand.Build());
         root.Subcommands.Add(ProbeCommand.Build());
+        root.Subcommands.Add(Compare.CompareCommand.Build());
         var bench = new Command("bench", "Measure the compute core.");
         bench.Subcommands.Add(BenchKernelsCommand.Build());
         bench.Subcommands.Add(BenchScheduleCommand.Build());

@@ -82,7 +82,8 @@ public static class ProbeCommand
         return command;
     }
 
-    private static (float[] X, byte[] Y) Features(EncoderFeatures encoder, LabelledImages images, AugmentSettings settings, int limit)
+    /// <summary>The encoder's features of the first <paramref name="limit"/> images (all when 0), normalised, not augmented.</summary>
+    public static (float[] X, byte[] Y) Features(EncoderFeatures encoder, LabelledImages images, AugmentSettings settings, int limit)
     {
         int count = limit > 0 ? Math.Min(limit, images.Count) : images.Count;
         var x = new float[(long)count * encoder.Size];

@@ -26,9 +26,12 @@ public static class SimTelemetry
     /// <summary>The context to put in a message about to be sent: the current span as parent, and now.</summary>
     public static TraceContext Outgoing() => new(Activity.Current?.Id ?? "", NowMicros());
 
+    /// <summary>The tags of the message and byte counters: sending node and receiving node.</summary>
+    public const string CounterFromTag = "from", CounterToTag = "to";
+
     public static void CountSend(string from, string to, MessageKind kind, long bytes)
     {
-        var tags = new TagList { { "from", from }, { "to", to }, { "kind", kind.ToString() } };
+        var tags = new TagList { { CounterFromTag, from }, { CounterToTag, to }, { "kind", kind.ToString() } };
         Messages.Add(1, tags);
         Bytes.Add(bytes, tags);
     }

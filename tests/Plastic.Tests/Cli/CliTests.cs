@@ -227,6 +227,51 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Compare_trains_and_probes_every_variant_and_writes_its_table_and_refuses_unknown_keys()
+    {
+        string root = Path.Combine(Path.GetTempPath(), $"plastic-compare-{Guid.NewGuid():N}");
+        try
+        {
+            var records = new byte[32 * 3073];
+            new Random(3).NextBytes(records);
+            for (int i = 0; i < 32; i++) records[i * 3073] = (byte)(i % 10);
+            Directory.CreateDirectory(Path.Combine(root, "cifar-10-batches-bin"));
+            File.WriteAllBytes(Path.Combine(root, "cifar-10-batches-bin", "data_batch_1.bin"), records);
+            File.WriteAllBytes(Path.Combine(root, "cifar-10-batches-bin", "test_batch.bin"), records[..(16 * 3073)]);
+            string spec = Path.Combine(root, "spec.json");
+            File.WriteAllText(spec, """
+                { "name": "tiny", "network": "vgg6-cifar-small", "dataset": "cifar10", "steps": 2, "batch": 4, "alignEvery": 1,
+                  "probe": { "epochs": 2 },
+                  "variants": [ { "name": "CLAPP++", "rule": "clapp++" }, { "name": "BP-InfoNCE", "rule": "bp-infonce", "graph": "backprop" },
+                                { "name": "random init", "untrained": true } ] }
+                """);
+            var (code, output, errors) = Run("compare", spec, "--data", root, "--out", Path.Combine(root, "out"));
+            Assert.True(code == 0, errors);
+            string table = File.ReadAllText(Path.Combine(root, "out", "compare.md"));
+            Assert.Contains("| CLAPP++ | `clapp++` | yes | yes |", table);
+            Assert.Contains("| BP-InfoNCE | `bp-infonce` | no | top layer |", table);
+            Assert.Contains("| random init | `-` | - | - |", table);
+            Assert.Contains("Alignment with backprop", table);
+            Assert.True(File.Exists(Path.Combine(root, "out", "accuracy.png")));
+            Assert.True(File.Exists(Path.Combine(root, "out", "clapp++", "weights.npz")));
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "out", "results.json")));
+            var rows = doc.RootElement.GetProperty("rows").EnumerateArray().ToList();
+            Assert.Equal(3, rows.Count);
+            Assert.True(rows[0].GetProperty("Messages").GetInt64() > 0);   // forward activations between layers
+            Assert.Equal(0, rows[2].GetProperty("Messages").GetInt64());
+
+            File.WriteAllText(spec, """{ "name": "x", "network": "mlp-3", "dataset": "cifar10", "steps": 1, "variants": [ { "name": "a", "rule": "clapp++", "lr": 1 } ] }""");
+            var bad = Run("compare", spec, "--data", root);
+            Assert.Equal(2, bad.code);
+            Assert.Contains("unknown key 'variants[0].lr'", bad.errors);
+        }
+        finally
+        {
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Trace_of_a_folder_that_is_not_a_run_says_so()
     {
         var (code, _, errors) = Run("trace", Path.GetTempPath());

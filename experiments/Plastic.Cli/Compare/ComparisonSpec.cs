@@ -1,0 +1,73 @@
+using System.Text.Json;
+
+namespace Plastic.Cli.Compare;
+
+/// <summary>One method of a comparison: its rule (or backprop loss), its graph, or the untrained encoder.</summary>
+public sealed record VariantSpec(string Name, string? Rule, string Graph, bool Untrained);
+
+/// <summary>How the frozen encoders are probed.</summary>
+public sealed record ProbeSpec(int Epochs, int TrainImages, int TestImages);
+
+/// <summary>
+/// A comparison: one network, one data set, one budget and seed, several variants. Keys are camelCase;
+/// an unknown key is an error naming it and the file. Defaults (why): learningRate 2e-4 and batch 32
+/// are PAPER.md 4.3's; seed 2 the paper's; probe epochs 20 (the paper's 300 do not fit a quick budget).
+/// </summary>
+public sealed record ComparisonSpec(string Name, string Cites, string Network, string Dataset, int Steps, int Batch, float LearningRate, ulong Seed,
+    int AlignEvery, ProbeSpec Probe, IReadOnlyList<VariantSpec> Variants, string Source)
+{
+    public static ComparisonSpec Load(string path)
+    {
+        if (!File.Exists(path)) throw new ArgumentException($"{path}: no such comparison spec.");
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
+        catch (JsonException e) { throw new ArgumentException($"{path}: not valid JSON (line {e.LineNumber + 1}): {e.Message}"); }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            Check(root, path, "", "name", "cites", "network", "dataset", "steps", "batch", "learningRate", "seed", "alignEvery", "probe", "variants");
+            var probe = root.TryGetProperty("probe", out var p) ? p : default;
+            if (probe.ValueKind == JsonValueKind.Object) Check(probe, path, "probe.", "epochs", "trainImages", "testImages");
+            if (!root.TryGetProperty("variants", out var variants) || variants.ValueKind != JsonValueKind.Array || variants.GetArrayLength() == 0)
+                throw new ArgumentException($"{path}: 'variants' must be a non-empty array.");
+            var list = variants.EnumerateArray().Select((v, i) =>
+            {
+                Check(v, path, $"variants[{i}].", "name", "rule", "graph", "untrained");
+                string graph = Str(v, "graph") ?? "local";
+                if (graph is not ("local" or "backprop")) throw new ArgumentException($"{path}: variants[{i}].graph '{graph}': choose local or backprop.");
+                bool untrained = v.TryGetProperty("untrained", out var u) && u.GetBoolean();
+                string? rule = Str(v, "rule");
+                if (rule is null && !untrained) throw new ArgumentException($"{path}: variants[{i}] needs a rule (or untrained: true).");
+                return new VariantSpec(Str(v, "name") ?? throw new ArgumentException($"{path}: variants[{i}] needs a name."), rule, graph, untrained);
+            }).ToList();
+            return new ComparisonSpec(
+                Str(root, "name") ?? throw new ArgumentException($"{path}: 'name' is required."),
+                Str(root, "cites") ?? "",
+                Str(root, "network") ?? throw new ArgumentException($"{path}: 'network' (a preset or a spec file) is required."),
+                Str(root, "dataset") ?? throw new ArgumentException($"{path}: 'dataset' is required."),
+                Int(root, "steps", path) ?? throw new ArgumentException($"{path}: 'steps' is required."),
+                Int(root, "batch", path) ?? 32,
+                root.TryGetProperty("learningRate", out var lr) ? lr.GetSingle() : 2e-4f,
+                root.TryGetProperty("seed", out var seed) ? seed.GetUInt64() : 2UL,
+                Int(root, "alignEvery", path) ?? 0,
+                new ProbeSpec(Int(probe, "epochs", path) ?? 20, Int(probe, "trainImages", path) ?? 0, Int(probe, "testImages", path) ?? 0),
+                list, path);
+        }
+    }
+
+    private static void Check(JsonElement e, string path, string prefix, params string[] allowed)
+    {
+        if (e.ValueKind != JsonValueKind.Object) throw new ArgumentException($"{path}: {(prefix.Length == 0 ? "the document" : prefix.TrimEnd('.'))} must be an object.");
+        foreach (var property in e.EnumerateObject())
+            if (!allowed.Contains(property.Name))
+                throw new ArgumentException($"{path}: unknown key '{prefix}{property.Name}'. Known: {string.Join(", ", allowed)}.");
+    }
+
+    private static string? Str(JsonElement e, string name) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) ? v.GetString() : null;
+
+    private static int? Int(JsonElement e, string name, string path)
+    {
+        if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty(name, out var v)) return null;
+        return v.TryGetInt32(out int i) && i >= 0 ? i : throw new ArgumentException($"{path}: '{name}' must be a whole number of 0 or more.");
+    }
+}
