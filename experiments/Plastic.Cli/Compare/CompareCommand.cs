@@ -156,8 +156,8 @@ public static class CompareCommand
             best.Color = ScottPlot.Colors.Orange;
         }
         plot.Axes.Bottom.SetTicks(rows.Select((_, i) => i * 3 + 0.5).ToArray(), rows.Select(r => r.Method).ToArray());
-        plot.Title($"{c.Name}: linear-probe accuracy ({c.Dataset}, {c.Steps} steps)");
-        plot.YLabel("Test accuracy (%) - blue: final epoch, orange: best epoch");
+        plot.Title($"{c.Name}: linear-probe accuracy ({c.Dataset}, {c.Steps} steps); blue: final epoch, orange: best epoch");
+        plot.YLabel("Test accuracy (%)");
         plot.XLabel("Method");
         plot.Axes.Margins(bottom: 0);
         plot.SavePng(path, Math.Max(700, 140 * rows.Count), 500);
