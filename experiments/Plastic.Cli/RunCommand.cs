@@ -88,6 +88,11 @@ public static class RunCommand
             WriteMetrics(folder, result);
             WriteResults(folder, result, options);
             WeightsFile.Write(Path.Combine(folder, WeightsFile.Name), network, result.Parameters);
+            RunPlots.Losses(Path.Combine(folder, "loss.png"), $"{network.Name} ({graphName}): loss per layer", result.Losses,
+                network.Layers.Select(l => l.Name).Append(Plastic.Sim.Protocol.GraphWiring.LossNode));
+            if (!result.Alignment.IsEmpty)
+                RunPlots.Alignment(Path.Combine(folder, "alignment.png"), $"{network.Name}: alignment with backprop per layer",
+                    [(network.Rule, LayerAlignmentSummary.Of(result.Alignment.Select(a => a.Layer)))]);
             Console.WriteLine($"ran {stepCount} steps of {network.Name} ({graphName}, {scheduleName}) in {result.Elapsed.TotalSeconds:F2} s; run folder: {folder}");
             foreach (var (node, losses) in LossesThatExist(result))
             {

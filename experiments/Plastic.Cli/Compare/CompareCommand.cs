@@ -60,9 +60,12 @@ public static class CompareCommand
             File.WriteAllText(Path.Combine(folder, "results.json"), JsonSerializer.Serialize(new { comparison = comparison with { Variants = comparison.Variants }, rows },
                 new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
             Plot(Path.Combine(folder, "accuracy.png"), comparison, rows);
+            if (rows.Any(r => r.Alignment.Count > 0))
+                RunPlots.Alignment(Path.Combine(folder, "alignment.png"), $"{comparison.Name}: alignment with backprop per layer",
+                    rows.Select(r => (r.Method, r.Alignment)).ToList());
             Console.WriteLine();
             Console.WriteLine(table);
-            Console.WriteLine($"wrote {folder}/compare.md, results.json, accuracy.png");
+            Console.WriteLine($"wrote {folder}/compare.md, results.json, accuracy.png, alignment.png and each variant's loss.png");
             return 0;
         });
         return command;
@@ -99,6 +102,8 @@ public static class CompareCommand
             listener.Start();
             result = Simulation.RunAsync(net, options, () => BackendCatalog.Create(null, cpuThreads: 1), source).GetAwaiter().GetResult();
             WeightsFile.Write(Path.Combine(runFolder, WeightsFile.Name), net, result.Parameters);
+            RunPlots.Losses(Path.Combine(runFolder, "loss.png"), $"{v.Name}: loss per layer", result.Losses,
+                net.Layers.Select(l => l.Name).Append(Plastic.Sim.Protocol.GraphWiring.LossNode));
         }
         using var encoder = new EncoderFeatures(network, backend, c.Seed, result?.Parameters);
         var (xTrain, yTrain) = ProbeCommand.Features(encoder, train, settings, c.Probe.TrainImages);
