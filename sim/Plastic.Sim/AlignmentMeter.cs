@@ -42,8 +42,11 @@ public sealed class AlignmentMeter : IDisposable
         _blocks = shapes.Select((s, i) => new LayerBlock(backend, s, new RandomStream(seed, (ulong)i))).ToList();
         _rules = shapes.Select((s, i) => Simulation.DefaultRule(spec, s, backend, new RandomStream(seed, 1000UL + (ulong)i), frozen)).ToList();
         var top = shapes[^1];
-        _topLoss = new ContrastiveLoss(backend, top.LossFeatures.Size, top.Layer.LossPool, new RandomStream(seed, 1000UL + (ulong)(shapes.Count - 1)), frozen,
-            settings: ContrastiveSettings.Parse(spec.RuleOf(top.Layer)).Settings);
+        // The top layer's own loss settings (f, pooling), as its local rule has them: with global pooling the features are its channels.
+        var topSettings = ContrastiveSettings.Parse(spec.RuleOf(top.Layer)).Settings;
+        int topFeatures = topSettings.GlobalPool && top.Layer.Kind == LayerKind.Conv ? top.Output.Channels : top.LossFeatures.Size;
+        _topLoss = new ContrastiveLoss(backend, topFeatures, top.Layer.LossPool, new RandomStream(seed, 1000UL + (ulong)(shapes.Count - 1)), frozen,
+            settings: topSettings);
     }
 
     /// <summary>Replaces a layer's weights (e.g. with an orthogonal matrix, for the theory's conditions).</summary>
@@ -154,7 +157,7 @@ public sealed class AlignmentMeter : IDisposable
         }
 
         // Backprop of the top layer's loss through every block.
-        _topLoss.Compute(_blocks[^1].Output, n, negatives.Span, out var gradOutput);
+        _topLoss.Compute(_blocks[^1].Output, n, negatives.Span, out var gradOutput, step: step);
         var results = new LayerGradients[_blocks.Count];
         Tensor? carried = null;
         for (int l = _blocks.Count - 1; l >= 0; l--)

@@ -98,6 +98,7 @@ public static class Simulation
         var losses = reporters.ToDictionary(n => n, _ => Enumerable.Repeat(double.NaN, (int)options.Steps).ToArray());
         var referenceSteps = reporters.ToDictionary(n => n, _ => Enumerable.Repeat(-1L, (int)options.Steps).ToArray());
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var failedLate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // Rules and blocks are made before the actors, so that a bad rule name fails before anything runs.
         var backends = shapes.Select(_ => backendFactory()).ToList();
@@ -132,7 +133,8 @@ public static class Simulation
             File.WriteAllText(Path.Combine(Checkpoints.LayerCheckpoint.FolderOf(plan.Directory, d.Step), Checkpoints.LayerCheckpoint.CompleteMarker),
                 $"{{\"step\": {d.Step}, \"seed\": {options.Seed}, \"network\": \"{spec.Name}\"}}\n");
         };
-        var input = system.ActorOf(Props.Create(() => new InputActor(source, wiring, reporters.Count, options.Steps, options.MaxInFlight, record, finished, firstStep)),
+        var input = system.ActorOf(Props.Create(() => new InputActor(source, wiring, reporters.Count, options.Steps, options.MaxInFlight, record, finished, firstStep,
+            e => failedLate.TrySetException(e))),
             GraphWiring.InputNode);
         var nodes = ImmutableDictionary.CreateBuilder<string, IActorRef>();
         nodes[GraphWiring.InputNode] = input;
@@ -177,7 +179,11 @@ public static class Simulation
         {
             // The monitor may lag behind the layers (each measurement is a forward and a backward pass of
             // the whole net); its mailbox is in order, so the answer comes after the last snapshot.
-            var flushed = await connect.Nodes[GraphWiring.MonitorNode].Ask<MonitorActor.Flushed>(new MonitorActor.Flush(), TimeSpan.FromMinutes(10)).ConfigureAwait(false);
+            var flush = connect.Nodes[GraphWiring.MonitorNode].Ask<MonitorActor.Flushed>(new MonitorActor.Flush(), TimeSpan.FromMinutes(10));
+            // A monitor that failed never answers: its failure ends the wait, with its reason.
+            await Task.WhenAny(flush, failedLate.Task).ConfigureAwait(false);
+            if (failedLate.Task.IsFaulted) await failedLate.Task.ConfigureAwait(false);
+            var flushed = await flush.ConfigureAwait(false);
             if (flushed.IncompleteSteps > 0)
                 throw new InvalidOperationException($"The alignment monitor is missing snapshots for {flushed.IncompleteSteps} steps.");
         }

@@ -45,13 +45,14 @@ public static class Presets
     public static NetworkSpec DeepLinear(int inputs = 196, int width = 128, int depth = 6, string rule = "clapp++") =>
         Mlp(inputs, Enumerable.Repeat(width, depth).ToList(), rule, Activation.Identity, bias: false) with { Name = $"deep-linear-{inputs}-{width}x{depth}" };
 
-    public static readonly IReadOnlyList<string> Names = ["vgg6-cifar", "vgg6-cifar-small", "vgg6-tiny", "vgg6-stl10", "vgg6-cifar-dfb", "mlp-3", "deep-linear"];
+    public static readonly IReadOnlyList<string> Names = ["vgg6-cifar", "vgg6-cifar-small", "vgg6-cifar-small-dfb", "vgg6-tiny", "vgg6-stl10", "vgg6-cifar-dfb", "mlp-3", "deep-linear"];
 
     public static NetworkSpec ByName(string name) => name switch
     {
         "vgg6-cifar" => Vgg6(32),
         // The reduced-scale table of the experiments: 1/8 of the paper's widths.
         "vgg6-cifar-small" => Vgg6(32, 0.125),
+        "vgg6-cifar-small-dfb" => Vgg6(32, 0.125, rule: "clapp++dfb", directFeedback: true),
         "vgg6-tiny" => Vgg6(64),
         "vgg6-stl10" => Vgg6(96),
         "vgg6-cifar-dfb" => Vgg6(32, rule: "clapp++dfb", directFeedback: true),

@@ -36,7 +36,7 @@ public static class CompareCommand
         {
             var comparison = ComparisonSpec.Load(parse.GetValue(spec)!);
             string specDir = Path.GetDirectoryName(Path.GetFullPath(comparison.Source))!;
-            var network = Presets.Names.Contains(comparison.Network) ? Presets.ByName(comparison.Network) : NetworkSpecJson.Load(Path.Combine(specDir, comparison.Network));
+            var network = Resolve(comparison.Network, specDir);
             DatasetCatalog.ByName(comparison.Dataset);
             string root = DataRoot.Resolve(parse.GetValue(data));
             LabelledImages train, test;
@@ -51,7 +51,10 @@ public static class CompareCommand
             foreach (var variant in comparison.Variants)
             {
                 Console.WriteLine($"[{rows.Count + 1}/{comparison.Variants.Count}] {variant.Name}");
-                rows.Add(RunVariant(comparison, variant, network, train, test, settings, backend, Path.Combine(folder, Slug(variant.Name))));
+                var variantNetwork = variant.Network is null ? network : Resolve(variant.Network, specDir);
+                if (NetworkValidator.Validate(variantNetwork).Sum(s => s.Weights) != NetworkValidator.Validate(network).Sum(s => s.Weights))
+                    throw new ArgumentException($"{comparison.Source}: variant '{variant.Name}' uses network {variantNetwork.Name}, whose layers differ from {network.Name}'s; a comparison keeps the encoder fixed.");
+                rows.Add(RunVariant(comparison, variant, variantNetwork, train, test, settings, backend, Path.Combine(folder, Slug(variant.Name))));
                 var r = rows[^1];
                 Console.WriteLine($"    probe accuracy final {r.FinalAccuracy:P2}, best {r.BestAccuracy:P2} (epoch {r.BestEpoch}){(double.IsNaN(r.ImagesPerSecond) ? "" : $"; {r.ImagesPerSecond:F0} images/s")}");
             }
@@ -167,6 +170,9 @@ public static class CompareCommand
         plot.Axes.Margins(bottom: 0);
         plot.SavePng(path, Math.Max(700, 140 * rows.Count), 500);
     }
+
+    private static NetworkSpec Resolve(string network, string specDir) =>
+        Presets.Names.Contains(network) ? Presets.ByName(network) : NetworkSpecJson.Load(Path.Combine(specDir, network));
 
     private static string Slug(string name) => string.Concat(name.ToLowerInvariant().Select(ch => char.IsLetterOrDigit(ch) || ch == '+' ? ch : '-'));
 }

@@ -2,8 +2,11 @@ using System.Text.Json;
 
 namespace Plastic.Cli.Compare;
 
-/// <summary>One method of a comparison: its rule (or backprop loss), its graph, or the untrained encoder.</summary>
-public sealed record VariantSpec(string Name, string? Rule, string Graph, bool Untrained);
+/// <summary>
+/// One method of a comparison: its rule (or backprop loss), its graph, or the untrained encoder; Network
+/// replaces the comparison's network for this variant (the same layers with direct-feedback edges, for DFB).
+/// </summary>
+public sealed record VariantSpec(string Name, string? Rule, string Graph, bool Untrained, string? Network = null);
 
 /// <summary>How the frozen encoders are probed.</summary>
 public sealed record ProbeSpec(int Epochs, int TrainImages, int TestImages);
@@ -32,13 +35,13 @@ public sealed record ComparisonSpec(string Name, string Cites, string Network, s
                 throw new ArgumentException($"{path}: 'variants' must be a non-empty array.");
             var list = variants.EnumerateArray().Select((v, i) =>
             {
-                Check(v, path, $"variants[{i}].", "name", "rule", "graph", "untrained");
+                Check(v, path, $"variants[{i}].", "name", "rule", "graph", "untrained", "network");
                 string graph = Str(v, "graph") ?? "local";
                 if (graph is not ("local" or "backprop")) throw new ArgumentException($"{path}: variants[{i}].graph '{graph}': choose local or backprop.");
                 bool untrained = v.TryGetProperty("untrained", out var u) && u.GetBoolean();
                 string? rule = Str(v, "rule");
                 if (rule is null && !untrained) throw new ArgumentException($"{path}: variants[{i}] needs a rule (or untrained: true).");
-                return new VariantSpec(Str(v, "name") ?? throw new ArgumentException($"{path}: variants[{i}] needs a name."), rule, graph, untrained);
+                return new VariantSpec(Str(v, "name") ?? throw new ArgumentException($"{path}: variants[{i}] needs a name."), rule, graph, untrained, Str(v, "network"));
             }).ToList();
             return new ComparisonSpec(
                 Str(root, "name") ?? throw new ArgumentException($"{path}: 'name' is required."),

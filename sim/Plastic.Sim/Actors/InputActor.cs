@@ -20,10 +20,12 @@ public sealed class InputActor : ReceiveActor
     private readonly Dictionary<long, int> _reports = [];
     private readonly Outbox _outbox;
     private long _sent, _completed;
+    private readonly Action<SimulationException>? _onLateFailure;
 
     public InputActor(IBatchSource source, Wiring wiring, int layers, long steps, int maxInFlight, Action<StepDone> onStepDone, TaskCompletionSource finished,
-        long firstStep = 0)
+        long firstStep = 0, Action<SimulationException>? onLateFailure = null)
     {
+        _onLateFailure = onLateFailure;
         // A resumed run starts at the step after its checkpoint; earlier steps count as completed.
         _sent = _completed = firstStep;
         _source = source;
@@ -48,7 +50,13 @@ public sealed class InputActor : ReceiveActor
             if (_completed == _steps) _finished.TrySetResult();
             else Pump();
         });
-        Receive<NodeFailed>(f => _finished.TrySetException(new SimulationException(f.Node, f.Step, f.Reason)));
+        Receive<NodeFailed>(f =>
+        {
+            var failure = new SimulationException(f.Node, f.Step, f.Reason);
+            _finished.TrySetException(failure);
+            // A node may fail after the last step finished (the alignment monitor lags behind the layers).
+            _onLateFailure?.Invoke(failure);
+        });
     }
 
     private void Pump()

@@ -72,6 +72,39 @@ public sealed class InRunAlignmentTests
         }
     }
 
+    [Theory]
+    [InlineData("clapp")]
+    [InlineData("clapp++/either/softplus")]
+    public async Task The_top_layer_aligns_exactly_with_global_pooling_and_50_50_draws_too(string rule)
+    {
+        var result = await Simulation.RunAsync(Conv with { Rule = rule }, new RunOptions(4, BatchSize: 4, Seed: 8, MaxInFlight: 2, LearningRate: 1e-3f, AlignEvery: 1),
+            () => new CpuBackend(threads: 1));
+        var top = result.Alignment.Where(a => a.Layer.Layer == "c3").ToList();
+        Assert.Equal(4, top.Count);
+        Assert.All(top, a => Assert.Equal(1.0, a.Layer.Cosine, 1e-6));
+    }
+
+    [Fact]
+    public async Task A_monitor_that_fails_stops_the_run_with_its_reason_instead_of_hanging()
+    {
+        // Rules whose state the monitor's own rules do not share: loading the snapshot fails in the monitor.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<Plastic.Sim.Actors.SimulationException>(() => Simulation.RunAsync(Conv,
+            new RunOptions(3, BatchSize: 4, Seed: 8, AlignEvery: 1), () => new CpuBackend(threads: 1),
+            rules: (spec, shape, backend, init, optimizer) => new Stateless(Simulation.DefaultRule(spec, shape, backend, init, optimizer))));
+        Assert.Equal(GraphWiring.MonitorNode, e.Node);
+        Assert.Contains("rule tensors", e.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromMinutes(1), $"took {clock.Elapsed}");
+    }
+
+    private sealed class Stateless(Plastic.Rules.ILocalRule inner) : Plastic.Rules.ILocalRule
+    {
+        public string Name => inner.Name;
+        public Plastic.Rules.RuleSignals Needs => inner.Needs;
+        public double ComputeUpdate(Plastic.Rules.LocalView view, Plastic.Compute.Tensor gradWeight, Plastic.Compute.Tensor? gradBias) => inner.ComputeUpdate(view, gradWeight, gradBias);
+        public void Dispose() => inner.Dispose();
+    }
+
     [Fact]
     public async Task Alignment_is_refused_for_the_backprop_graph()
     {
