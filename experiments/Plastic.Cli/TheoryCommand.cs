@@ -110,7 +110,7 @@ public static class TheoryCommand
         {
             throw new ArgumentException($"{figure.Name}: {e.Message}");
         }
-        name = $"MNIST (first {batches * size} training images, {Mnist.ImagesPath(root)})";
+        name = $"MNIST (first {batches * size} training images, {Path.GetFileName(Mnist.ImagesPath(root))} under the data root)";
         return figure.Data == "mnist-patches" ? new MnistPatchPairs(images, size) : new MnistCropPairs(images, size, seed);
     }
 

@@ -14,7 +14,28 @@ namespace Plastic.Sim;
 public sealed record LayerAlignment(string Layer, double Cosine, double NormRatio, double ErrorCosine = double.NaN);
 
 /// <summary>One layer's local and backprop weight gradients (flattened dL/dW) and error signals at its output.</summary>
-public sealed record LayerGradients(string Layer, float[] Local, float[] Backprop, float[]? LocalError, float[] BackpropError);
+public sealed record LayerGradients(string Layer, float[] Local, float[] Backprop, float[]? LocalError, float[] BackpropError)
+{
+    /// <summary>Cosine and norm ratio of the two updates, and the cosine of the error signals (NaN without a local one).</summary>
+    public LayerAlignment Alignment()
+    {
+        var (cosine, ratio) = Compare(Local, Backprop);
+        return new LayerAlignment(Layer, cosine, ratio, LocalError is { } e ? Compare(e, BackpropError).Cosine : double.NaN);
+    }
+
+    private static (double Cosine, double NormRatio) Compare(float[] local, float[] backprop)
+    {
+        double dot = 0, ll = 0, bb = 0;
+        for (int i = 0; i < local.Length; i++)
+        {
+            dot += (double)local[i] * backprop[i];
+            ll += (double)local[i] * local[i];
+            bb += (double)backprop[i] * backprop[i];
+        }
+        double norms = Math.Sqrt(ll * bb);
+        return (norms == 0 ? 0 : dot / norms, bb == 0 ? double.NaN : Math.Sqrt(ll / bb));
+    }
+}
 
 /// <summary>
 /// The paper's central measurement (PAPER.md 2.6): for each layer, the cosine between the weight
@@ -42,10 +63,9 @@ public sealed class AlignmentMeter : IDisposable
         _blocks = shapes.Select((s, i) => new LayerBlock(backend, s, new RandomStream(seed, (ulong)i))).ToList();
         _rules = shapes.Select((s, i) => Simulation.DefaultRule(spec, s, backend, new RandomStream(seed, 1000UL + (ulong)i), frozen)).ToList();
         var top = shapes[^1];
-        // The top layer's own loss settings (f, pooling), as its local rule has them: with global pooling the features are its channels.
+        // The top layer's own loss settings (f, pooling), as its local rule has them.
         var topSettings = ContrastiveSettings.Parse(spec.RuleOf(top.Layer)).Settings;
-        int topFeatures = topSettings.GlobalPool && top.Layer.Kind == LayerKind.Conv ? top.Output.Channels : top.LossFeatures.Size;
-        _topLoss = new ContrastiveLoss(backend, topFeatures, top.Layer.LossPool, new RandomStream(seed, 1000UL + (ulong)(shapes.Count - 1)), frozen,
+        _topLoss = new ContrastiveLoss(backend, Simulation.LossFeatureSize(top, topSettings), top.Layer.LossPool, new RandomStream(seed, 1000UL + (ulong)(shapes.Count - 1)), frozen,
             settings: topSettings);
     }
 
@@ -84,17 +104,7 @@ public sealed class AlignmentMeter : IDisposable
         foreach (var block in _blocks)
         {
             x = block.Forward(x);
-            var features = new float[2 * n * block.Shape.LossFeatures.Size];
-            if (block.Spec.LossPool is { } k)
-            {
-                using var pooled = _b.Allocate(new Shape(2 * n, block.Shape.LossFeatures.Channels, block.Shape.LossFeatures.Height, block.Shape.LossFeatures.Width));
-                _b.AvgPool2dForward(x, pooled, new PoolGeometry(k));
-                _b.Download(pooled, features);
-            }
-            else
-            {
-                _b.Download(x, features);
-            }
+            var features = block.LossFeatures();
             int half = n * block.Shape.LossFeatures.Size;
             result.Add((features[..half], features[half..]));
         }
@@ -118,12 +128,7 @@ public sealed class AlignmentMeter : IDisposable
     }
 
     public IReadOnlyList<LayerAlignment> Measure(TrainingBatch batch, long step = 0) =>
-        Gradients(batch, step).Select(g =>
-        {
-            var (cosine, ratio) = Compare(g.Local, g.Backprop);
-            double errorCosine = g.LocalError is { } e ? Compare(e, g.BackpropError).Cosine : double.NaN;
-            return new LayerAlignment(g.Layer, cosine, ratio, errorCosine);
-        }).ToList();
+        Gradients(batch, step).Select(g => g.Alignment()).ToList();
 
     /// <summary>
     /// Each layer's local weight update and the backprop update of the top loss (flattened dL/dW), and
@@ -207,19 +212,6 @@ public sealed class AlignmentMeter : IDisposable
         var s = otherView.Shape;
         _b.AvgPool2dForward(otherView, flat.Reshape(new Shape(n, s[1], pool.OutputSize(s[2]), pool.OutputSize(s[3]))), pool);
         return flat;
-    }
-
-    private static (double Cosine, double NormRatio) Compare(float[] local, float[] backprop)
-    {
-        double dot = 0, ll = 0, bb = 0;
-        for (int i = 0; i < local.Length; i++)
-        {
-            dot += (double)local[i] * backprop[i];
-            ll += (double)local[i] * local[i];
-            bb += (double)backprop[i] * backprop[i];
-        }
-        double norms = Math.Sqrt(ll * bb);
-        return (norms == 0 ? 0 : dot / norms, bb == 0 ? double.NaN : Math.Sqrt(ll / bb));
     }
 
     public void Dispose()

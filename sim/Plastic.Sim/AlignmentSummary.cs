@@ -2,7 +2,7 @@ namespace Plastic.Sim;
 
 /// <summary>
 /// One layer's alignment over several measurements: mean cosine with its 95% interval (1.96 standard
-/// deviations of the mean, as PAPER.md 2.6 reports them; NaN with a single measurement), the mean norm
+/// deviations of the mean, as PAPER.md 2.6 reports them, which uses 1.97 for 32 batches; NaN with a single measurement), the mean norm
 /// ratio, and the error-signal cosine likewise (NaN for rules without an output signal).
 /// </summary>
 public sealed record LayerAlignmentSummary(string Layer, int Measurements, double Cosine, double Interval95, double NormRatio,

@@ -196,6 +196,13 @@ public static class Simulation
     }
 
     /// <summary>
+    /// D_z of a contrastive loss on this layer: its channels under global pooling, else its loss-pooled
+    /// features. Every loss built on a layer (its local rule, the backprop loss, the meter's) sizes B by it.
+    /// </summary>
+    public static int LossFeatureSize(LayerShape shape, ContrastiveSettings settings) =>
+        settings.GlobalPool && shape.Layer.Kind == LayerKind.Conv ? shape.Output.Channels : shape.LossFeatures.Size;
+
+    /// <summary>
     /// The loss at the top of the backprop graph, named by the top layer's rule: bp-infonce, or
     /// bp-clapp++ (any clapp++ name with its options: the same contrastive loss, at the top only).
     /// </summary>
@@ -203,7 +210,7 @@ public static class Simulation
     {
         string name = spec.RuleOf(top.Layer);
         var (rule, settings) = ContrastiveSettings.Parse(name.StartsWith("bp-", StringComparison.Ordinal) ? name[3..] : name);
-        int features = settings.GlobalPool && top.Layer.Kind == LayerKind.Conv ? top.Output.Channels : top.LossFeatures.Size;
+        int features = LossFeatureSize(top, settings);
         return rule switch
         {
             "infonce" => new InfoNceLoss(backend, features, top.Layer.LossPool, init, optimizer, globalPool: settings.GlobalPool),
@@ -242,7 +249,7 @@ public static class Simulation
         if (rule.StartsWith("bp-", StringComparison.Ordinal))
             throw new ArgumentException($"Layer '{shape.Layer.Name}': '{rule}' is a backprop baseline, a loss at the top of the backprop graph; run it with the backprop graph (plastic run --graph backprop).");
         var feedback = spec.Feedback.Where(e => e.To == shape.Layer.Name).ToList();
-        int features = settings.GlobalPool && shape.Layer.Kind == LayerKind.Conv ? shape.Output.Channels : shape.LossFeatures.Size;
+        int features = LossFeatureSize(shape, settings);
         int? lossPool = shape.Layer.LossPool;
         if (settings.GlobalPool && rule is DirectFeedbackRule.RuleName or BothRule.RuleName && feedback.Count > 0)
             throw new ArgumentException($"Layer '{shape.Layer.Name}': rule '{spec.RuleOf(shape.Layer)}': global pooling (gap) applies to the lateral rules (clapp, clapp++); a direct-feedback reference is the top layer's loss features as sent.");

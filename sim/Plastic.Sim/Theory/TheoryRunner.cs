@@ -69,8 +69,8 @@ public static class TheoryRunner
             for (int l = 0; l < last.Count; l++)
             {
                 var g = last[l];
-                rows.Add(new TheoryBatchRow(curve.Name, b, g.Layer, Cosine(g.Local, g.Backprop), NormRatio(g.Local, g.Backprop),
-                    g.LocalError is { } e ? Cosine(e, g.BackpropError) : double.NaN, Distance(g.Local, g.Backprop)));
+                var a = g.Alignment();
+                rows.Add(new TheoryBatchRow(curve.Name, b, g.Layer, a.Cosine, a.NormRatio, a.ErrorCosine, Distance(g.Local, g.Backprop)));
             }
             progress?.Invoke($"{curve.Name}: batch {b + 1}/{batches}");
         }
@@ -78,35 +78,11 @@ public static class TheoryRunner
         var layers = curve.Spec.Layers.Select((layer, l) =>
         {
             var mine = rows.Where(r => r.Layer == layer.Name).ToList();
-            var (cos, cosInterval) = MeanAndInterval(mine.Select(r => r.Cosine).ToList());
-            var (err, errInterval) = MeanAndInterval(mine.Select(r => r.ErrorCosine).ToList());
-            return new TheoryLayerResult(curve.Name, layer.Name, mine.Count, cos, cosInterval, mine.Average(r => r.NormRatio), err, errInterval,
+            var s = LayerAlignmentSummary.Of(mine.Select(r => new LayerAlignment(r.Layer, r.Cosine, r.NormRatio, r.ErrorCosine)))[0];
+            return new TheoryLayerResult(curve.Name, layer.Name, s.Measurements, s.Cosine, s.Interval95, s.NormRatio, s.ErrorCosine, s.ErrorInterval95,
                 mine.Average(r => r.FrobeniusDistance), curve.OptimalB ? worstGradient[l] : double.NaN);
         }).ToList();
         return new TheoryCurveResult(curve, layers, rows, last, lastB, weights);
-    }
-
-    /// <summary>Mean and 1.96 standard deviations of the mean (PAPER.md 2.6 uses 1.97 for 32 batches).</summary>
-    public static (double Mean, double Interval95) MeanAndInterval(IReadOnlyList<double> values)
-    {
-        double mean = values.Average();
-        if (values.Count < 2) return (mean, double.NaN);
-        double variance = values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1);
-        return (mean, 1.96 * Math.Sqrt(variance / values.Count));
-    }
-
-    public static double Cosine(float[] a, float[] b)
-    {
-        double dot = 0, aa = 0, bb = 0;
-        for (int i = 0; i < a.Length; i++) { dot += (double)a[i] * b[i]; aa += (double)a[i] * a[i]; bb += (double)b[i] * b[i]; }
-        return aa == 0 || bb == 0 ? 0 : dot / Math.Sqrt(aa * bb);
-    }
-
-    private static double NormRatio(float[] local, float[] backprop)
-    {
-        double ll = 0, bb = 0;
-        for (int i = 0; i < local.Length; i++) { ll += (double)local[i] * local[i]; bb += (double)backprop[i] * backprop[i]; }
-        return bb == 0 ? double.NaN : Math.Sqrt(ll / bb);
     }
 
     private static double Distance(float[] a, float[] b)
