@@ -213,7 +213,7 @@ public static class RunCommand
         result.Losses.Where(kv => kv.Value.Length > 0 && !double.IsNaN(kv.Value[^1])).OrderBy(kv => kv.Key, StringComparer.Ordinal);
 
     /// <summary>The commit of the working tree the tool runs in, for provenance; "unknown" outside a git checkout.</summary>
-    private static string GitCommit()
+    internal static string GitCommit()
     {
         try
         {

@@ -57,11 +57,10 @@ public static class CompareCommand
                 rows.Add(RunVariant(comparison, variant, variantNetwork, train, test, settings, backend, Path.Combine(folder, Slug(variant.Name))));
                 var r = rows[^1];
                 Console.WriteLine($"    probe accuracy final {r.FinalAccuracy:P2}, best {r.BestAccuracy:P2} (epoch {r.BestEpoch}){(double.IsNaN(r.ImagesPerSecond) ? "" : $"; {r.ImagesPerSecond:F0} images/s")}");
+                // Written after every variant: a comparison of hours that is cut short keeps the rows it finished.
+                WriteTables(folder, comparison, rows);
             }
             string table = Table(comparison, rows);
-            File.WriteAllText(Path.Combine(folder, "compare.md"), table);
-            File.WriteAllText(Path.Combine(folder, "results.json"), JsonSerializer.Serialize(new { comparison = comparison with { Variants = comparison.Variants }, rows },
-                new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
             Plot(Path.Combine(folder, "accuracy.png"), comparison, rows);
             if (rows.Any(r => r.Alignment.Count > 0))
                 RunPlots.Alignment(Path.Combine(folder, "alignment.png"), $"{comparison.Name}: alignment with backprop per layer",
@@ -72,6 +71,13 @@ public static class CompareCommand
             return 0;
         });
         return command;
+    }
+
+    private static void WriteTables(string folder, ComparisonSpec comparison, IReadOnlyList<ComparisonRow> rows)
+    {
+        File.WriteAllText(Path.Combine(folder, "compare.md"), Table(comparison, rows));
+        File.WriteAllText(Path.Combine(folder, "results.json"), JsonSerializer.Serialize(new { commit = RunCommand.GitCommit(), comparison, rows },
+            new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
     }
 
     private static ComparisonRow RunVariant(ComparisonSpec c, VariantSpec v, NetworkSpec network, LabelledImages train, LabelledImages test, AugmentSettings settings,
