@@ -29,7 +29,10 @@ public static class ProbeCommand
         var trainImages = new Option<int>("--train-images") { Description = "Training images used (default: all).", DefaultValueFactory = _ => 0 };
         var testImages = new Option<int>("--test-images") { Description = "Test images used (default: all).", DefaultValueFactory = _ => 0 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the probe (and of the untrained encoder).", DefaultValueFactory = _ => 2UL };
-        var command = new Command("probe", "Linear probe on a frozen encoder: final and best-epoch test accuracy.") { run, untrained, dataset, data, epochs, trainImages, testImages, seed };
+        var networkOption = new Option<string?>("--network") { Description = "The network of a folder that holds weights.npz without config.resolved.json (a preset or spec file)." };
+        var perLayer = new Option<bool>("--per-layer") { Description = "Also a linear probe on each layer's features alone." };
+        var knn = new Option<int>("--knn") { Description = "Also the accuracy of a k-nearest-neighbour classifier (cosine) with this k (0: none).", DefaultValueFactory = _ => 0 };
+        var command = new Command("probe", "Linear probe on a frozen encoder: final and best-epoch test accuracy.") { run, untrained, dataset, data, epochs, trainImages, testImages, seed, perLayer, knn, networkOption };
         command.SetAction(parse =>
         {
             string target = parse.GetValue(run)!;
@@ -45,10 +48,11 @@ public static class ProbeCommand
             {
                 folder = target;
                 string config = Path.Combine(folder, "config.resolved.json"), weights = Path.Combine(folder, WeightsFile.Name);
-                if (!File.Exists(config) || !File.Exists(weights))
-                    throw new ArgumentException($"{folder}: no config.resolved.json and {WeightsFile.Name}; is it a run folder of plastic run? (For the random-encoder baseline: --untrained <spec>.)");
-                var node = JsonNode.Parse(File.ReadAllText(config))!;
-                network = NetworkSpecJson.Parse(node["spec"]!.ToJsonString(), config + ":spec");
+                if (!File.Exists(weights))
+                    throw new ArgumentException($"{folder}: no {WeightsFile.Name}; is it a run folder of plastic run? (For the random-encoder baseline: --untrained <spec>.)");
+                if (parse.GetValue(networkOption) is { } given) network = DescribeCommand.Resolve(given);
+                else if (File.Exists(config)) network = NetworkSpecJson.Parse(JsonNode.Parse(File.ReadAllText(config))!["spec"]!.ToJsonString(), config + ":spec");
+                else throw new ArgumentException($"{folder}: no config.resolved.json to say which network {WeightsFile.Name} belongs to; name it with --network <preset or spec>.");
                 parameters = WeightsFile.Read(weights, network);
             }
             string name = parse.GetValue(dataset)!;
@@ -59,45 +63,55 @@ public static class ProbeCommand
             catch (Exception e) when (e is FileNotFoundException or InvalidDataException) { throw new ArgumentException($"--dataset {name}: {e.Message}"); }
 
             using var backend = BackendCatalog.Create(null);
-            using var encoder = new EncoderFeatures(network, backend, seedValue, parameters);
             var settings = AugmentSettings.For(name);
-            var (xTrain, yTrain) = Features(encoder, train, settings, parse.GetValue(trainImages));
-            var (xTest, yTest) = Features(encoder, test, settings, parse.GetValue(testImages));
-            Console.WriteLine($"{(folder is null ? $"untrained {network.Name}" : folder)}: {encoder.Size} features ({string.Join(" + ", encoder.LayerSizes)}), {yTrain.Length} train / {yTest.Length} test images of {name}");
-            var result = LinearProbe.Train(backend, xTrain, yTrain, xTest, yTest, encoder.Size, train.Classes, parse.GetValue(epochs), seedValue,
-                progress: e => Console.WriteLine($"  epoch {e.Epoch,3}: train loss {e.TrainLoss:F4}, test accuracy {e.TestAccuracy:P2}"));
-            Console.WriteLine($"final-epoch test accuracy {result.FinalAccuracy:P2}; best {result.Best.TestAccuracy:P2} at epoch {result.Best.Epoch} (features without probe-time augmentation)");
+            var probeSettings = new ProbeSettings(parse.GetValue(epochs), parse.GetValue(trainImages), parse.GetValue(testImages), parse.GetValue(perLayer), parse.GetValue(knn));
+            probeSettings.Validate("plastic probe");
+            var report = Probe(network, backend, seedValue, parameters, train, test, settings, probeSettings, Console.WriteLine,
+                folder is null ? $"untrained {network.Name}" : folder);
             if (folder is not null)
-            {
-                var doc = new JsonObject
-                {
-                    ["dataset"] = name, ["features"] = encoder.Size, ["train_images"] = yTrain.Length, ["test_images"] = yTest.Length,
-                    ["epochs"] = result.Epochs.Count, ["final_accuracy"] = result.FinalAccuracy, ["best_accuracy"] = result.Best.TestAccuracy, ["best_epoch"] = result.Best.Epoch,
-                    ["protocol"] = "linear layer + bias on standardised concatenated loss-pooled features of every layer; Adam lr 1e-3, batch 32; no probe-time augmentation",
-                };
-                File.WriteAllText(Path.Combine(folder, "probe.json"), doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            }
+                File.WriteAllText(Path.Combine(folder, "probe.json"), Json(report, name).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             return 0;
         });
         return command;
     }
 
-    /// <summary>The encoder's features of the first <paramref name="limit"/> images (all when 0), normalised, not augmented.</summary>
-    public static (float[] X, byte[] Y) Features(EncoderFeatures encoder, LabelledImages images, AugmentSettings settings, int limit)
+    /// <summary>
+    /// The probes of <paramref name="settings"/> on the encoder with <paramref name="parameters"/> (its
+    /// initialisation when null), with each epoch and the results written to <paramref name="log"/>.
+    /// </summary>
+    public static ProbeReport Probe(NetworkSpec network, IComputeBackend backend, ulong seed, IReadOnlyDictionary<string, Plastic.Sim.Actors.Parameters>? parameters,
+        LabelledImages train, LabelledImages test, AugmentSettings augment, ProbeSettings settings, Action<string> log, string? name = null)
     {
-        int count = limit > 0 ? Math.Min(limit, images.Count) : images.Count;
-        var x = new float[(long)count * encoder.Size];
-        var y = new byte[count];
-        int done = 0;
-        foreach (var (values, dims, labels) in new TwoViewPipeline(images, settings, 1, 0).Labelled(256))
+        using var encoder = new EncoderFeatures(network, backend, seed, parameters);
+        var (xTrain, yTrain) = ProbeFeatures.Of(encoder, train, augment, settings.TrainImages);
+        var (xTest, yTest) = ProbeFeatures.Of(encoder, test, augment, settings.TestImages);
+        log($"{name ?? network.Name}: {encoder.Size} features ({string.Join(" + ", encoder.LayerSizes)}), {yTrain.Length} train / {yTest.Length} test images");
+        var layers = network.Layers.Select(l => l.Name).ToList();
+        var report = ProbeSuite.Run(backend, layers, encoder.LayerSizes, xTrain, yTrain, xTest, yTest, train.Classes, settings, seed,
+            e => log($"  epoch {e.Epoch,3}: train loss {e.TrainLoss:F4}, test accuracy {e.TestAccuracy:P2}"));
+        log($"linear probe, all layers: final-epoch test accuracy {report.Concatenated.FinalAccuracy:P2}; best {report.Concatenated.Best.TestAccuracy:P2} at epoch {report.Concatenated.Best.Epoch} (features without probe-time augmentation)");
+        foreach (var l in report.PerLayer)
+            log($"  layer {l.Layer,-10} final {l.Result.FinalAccuracy:P2}, best {l.Result.Best.TestAccuracy:P2} (epoch {l.Result.Best.Epoch})");
+        if (report.KnnAccuracy is { } k) log($"  {report.Knn}-NN (cosine, all layers): {k:P2}");
+        return report;
+    }
+
+    /// <summary>A probe report as JSON, with its protocol stated.</summary>
+    public static JsonObject Json(ProbeReport report, string? dataset)
+    {
+        static JsonObject Result(ProbeResult r) => new()
         {
-            int n = Math.Min(dims[0], count - done);
-            if (n <= 0) break;
-            var features = encoder.Of(values, dims);
-            Array.Copy(features, 0, x, (long)done * encoder.Size, (long)n * encoder.Size);
-            Array.Copy(labels, 0, y, done, n);
-            done += n;
-        }
-        return (x, y);
+            ["epochs"] = r.Epochs.Count, ["final_accuracy"] = r.FinalAccuracy, ["best_accuracy"] = r.Best.TestAccuracy, ["best_epoch"] = r.Best.Epoch,
+        };
+        var doc = Result(report.Concatenated);
+        if (dataset is not null) doc["dataset"] = dataset;
+        doc["features"] = report.Features;
+        doc["train_images"] = report.TrainImages;
+        doc["test_images"] = report.TestImages;
+        doc["protocol"] = "linear layer + bias on standardised concatenated loss-pooled features of every layer; Adam lr 1e-3, batch 32; no probe-time augmentation; final = last epoch, best = best epoch on the test set";
+        if (report.PerLayer.Count > 0)
+            doc["per_layer"] = new JsonObject(report.PerLayer.Select(l => KeyValuePair.Create(l.Layer, (JsonNode?)Result(l.Result))));
+        if (report.KnnAccuracy is { } k) { doc["knn_k"] = report.Knn; doc["knn_accuracy"] = k; }
+        return doc;
     }
 }

@@ -3,7 +3,7 @@ using Plastic.Sim;
 
 namespace Plastic.Cli;
 
-/// <summary>PNG plots of a run: the loss of every reporting node per step, and alignment per layer.</summary>
+/// <summary>PNG plots of a run: the loss of every reporting node per step, alignment per layer, online-probe accuracy per step.</summary>
 public static class RunPlots
 {
     /// <summary>One line per node (layers, or the backprop graph's loss node), smoothed over 20 steps; steps without a loss are skipped.</summary>
@@ -49,6 +49,22 @@ public static class RunPlots
         plot.XLabel("Layer");
         plot.YLabel("Cosine of local and backprop updates");
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
+        plot.ShowLegend(ScottPlot.Alignment.LowerRight);
+        plot.SavePng(path, 900, 550);
+    }
+
+    /// <summary>Online-probe accuracy against training step, one line per run (final and best epoch of each quick probe).</summary>
+    public static void OnlineProbe(string path, string title, IReadOnlyList<(string Name, IReadOnlyList<Plastic.Sim.Probes.OnlinePoint> Points)> runs)
+    {
+        var plot = new ScottPlot.Plot();
+        foreach (var (name, points) in runs.Where(r => r.Points.Count > 0))
+        {
+            var line = plot.Add.Scatter(points.Select(p => (double)p.Step).ToArray(), points.Select(p => p.FinalAccuracy * 100).ToArray());
+            line.LegendText = name;
+        }
+        plot.Title(title);
+        plot.XLabel("Step");
+        plot.YLabel("Online-probe test accuracy (%), final epoch");
         plot.ShowLegend(ScottPlot.Alignment.LowerRight);
         plot.SavePng(path, 900, 550);
     }

@@ -38,7 +38,11 @@ public sealed record RunOptions(
     int CheckpointEvery = 0,
     string? CheckpointDirectory = null,
     /// <summary>Continue from the latest complete checkpoint in CheckpointDirectory (from the start when there is none).</summary>
-    bool Resume = false);
+    bool Resume = false,
+    /// <summary>Above 0: every that many steps the run's observer gets every layer's parameters (an online probe); needs an observer.</summary>
+    int ObserveEvery = 0,
+    /// <summary>AdamW's decoupled weight decay (PAPER.md 4.3: 0 for CIFAR-10 and STL-10, 1e-5 for Tiny ImageNet).</summary>
+    float WeightDecay = 0f);
 
 /// <summary>One alignment measurement taken during a run: the step of the snapshot and the layer's numbers.</summary>
 public sealed record AlignmentSample(long Step, LayerAlignment Layer);
@@ -71,7 +75,7 @@ public static class Simulation
     private const string QuietLogging = "akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING\nakka.log-dead-letters-during-shutdown = off\n";
 
     public static async Task<RunResult> RunAsync(NetworkSpec spec, RunOptions options, Func<IComputeBackend> backendFactory,
-        IBatchSource? source = null, RuleFactory? rules = null)
+        IBatchSource? source = null, RuleFactory? rules = null, IRunObserver? observer = null)
     {
         var shapes = NetworkValidator.Validate(spec);
         if (options.Graph == GraphKind.Backprop && options.MaxInFlight != 1)
@@ -80,7 +84,12 @@ public static class Simulation
         if (options.AlignEvery < 0) throw new ArgumentException($"AlignEvery {options.AlignEvery} must be 0 (off) or a number of steps.");
         if (options.AlignEvery > 0 && options.Graph != GraphKind.Local)
             throw new ArgumentException("Alignment is measured for local runs: the backprop graph's updates are the reference, not something to compare.");
-        bool monitored = options.AlignEvery > 0;
+        if (options.ObserveEvery < 0 || (options.ObserveEvery > 0 && observer is null))
+            throw new ArgumentException($"ObserveEvery {options.ObserveEvery} must be 0 (off) or a number of steps, with an observer to hand the parameters to.");
+        // Layers snapshot at every step either instrument wants; the monitor sorts out which is which.
+        int snapshotEvery = options.AlignEvery == 0 ? options.ObserveEvery
+            : options.ObserveEvery == 0 ? options.AlignEvery : (int)GreatestCommonDivisor(options.AlignEvery, options.ObserveEvery);
+        bool monitored = snapshotEvery > 0;
         if ((options.CheckpointEvery > 0 || options.Resume) && (options.Graph != GraphKind.Local || options.CheckpointDirectory is null))
             throw new ArgumentException("Checkpoints and resume are for local runs and need a checkpoint directory.");
         if (options.CheckpointEvery < 0) throw new ArgumentException($"CheckpointEvery {options.CheckpointEvery} must be 0 (off) or a number of steps.");
@@ -89,9 +98,9 @@ public static class Simulation
         if (firstStep > options.Steps)
             throw new ArgumentException($"The latest checkpoint is after step {resumed}, beyond the {options.Steps} steps asked for.");
         var plan = options.CheckpointEvery > 0 ? new CheckpointPlan(options.CheckpointDirectory!, options.CheckpointEvery) : null;
-        var wiring = options.Graph == GraphKind.Local ? GraphWiring.Local(spec, monitored) : GraphWiring.Backprop(spec);
+        var wiring = options.Graph == GraphKind.Local ? GraphWiring.Local(spec, monitored) : GraphWiring.Backprop(spec, monitored);
         source ??= new SyntheticBatches(spec.Input, options.BatchSize, options.Seed, negatives: options.Negatives);
-        var optimizer = new AdamWSettings(options.LearningRate);
+        var optimizer = new AdamWSettings(options.LearningRate, WeightDecay: options.WeightDecay);
         var reporters = spec.Layers.Select(l => l.Name).ToList();
         if (options.Graph == GraphKind.Backprop) reporters.Add(GraphWiring.LossNode);
         if (options.Staleness < 0) throw new ArgumentException($"Staleness {options.Staleness} must be 0 or more.");
@@ -125,6 +134,7 @@ public static class Simulation
         {
             losses[d.Layer][d.Step] = d.Loss;
             referenceSteps[d.Layer][d.Step] = d.ReferenceStep ?? -1;
+            observer?.StepDone(d.Step, d.Layer, d.Loss);
             if (plan is null || !plan.IsCheckpoint(d.Step)) return;
             // Every layer writes its file before reporting the step: once all have, the checkpoint is complete.
             int reported = checkpointReports[d.Step] = checkpointReports.GetValueOrDefault(d.Step) + 1;
@@ -143,9 +153,9 @@ public static class Simulation
             string name = spec.Layers[i].Name;
             string? resumeFile = resumed is { } r ? Path.Combine(Checkpoints.LayerCheckpoint.FolderOf(options.CheckpointDirectory!, r), $"{name}.npz") : null;
             nodes[name] = options.Graph == GraphKind.Local
-                ? system.ActorOf(Props.Create(() => new LocalLayerActor(new LayerSetup(name, backends[i], blocks[i], layerRules![i], wiring, optimizer, input, firstStep, options.Staleness, options.AlignEvery,
+                ? system.ActorOf(Props.Create(() => new LocalLayerActor(new LayerSetup(name, backends[i], blocks[i], layerRules![i], wiring, optimizer, input, firstStep, options.Staleness, snapshotEvery,
                     plan, resumeFile))), name)
-                : system.ActorOf(Props.Create(() => new BackpropLayerActor(new BackpropLayerSetup(name, backends[i], blocks[i], wiring, optimizer, input))), name);
+                : system.ActorOf(Props.Create(() => new BackpropLayerActor(new BackpropLayerSetup(name, backends[i], blocks[i], wiring, optimizer, input, snapshotEvery))), name);
         }
         if (options.Graph == GraphKind.Backprop)
         {
@@ -159,10 +169,11 @@ public static class Simulation
         if (monitored)
         {
             // The monitor's meter builds its rules like the run's (same seed), then loads each snapshot.
-            var meter = new AlignmentMeter(spec, backendFactory(), options.Seed);
+            var meter = options.AlignEvery > 0 ? new AlignmentMeter(spec, backendFactory(), options.Seed) : null;
             var layerNames = spec.Layers.Select(l => l.Name).ToList();
             Action<long, IReadOnlyList<LayerAlignment>> onMeasured = (step, layers) => { lock (alignment) alignment.AddRange(layers.Select(l => new AlignmentSample(step, l))); };
-            nodes[GraphWiring.MonitorNode] = system.ActorOf(Props.Create(() => new MonitorActor(meter, source, layerNames, wiring, input, onMeasured)), GraphWiring.MonitorNode);
+            var monitor = new MonitorSetup(layerNames, source, meter, options.AlignEvery, onMeasured, observer, options.ObserveEvery);
+            nodes[GraphWiring.MonitorNode] = system.ActorOf(Props.Create(() => new MonitorActor(monitor, wiring, input)), GraphWiring.MonitorNode);
         }
         var connect = new Connect(nodes.ToImmutable());
         // The input node last: it starts sending data as soon as it is connected, and every other node
@@ -194,6 +205,8 @@ public static class Simulation
             Alignment = [.. alignment.OrderBy(a => a.Step)],
         };
     }
+
+    private static long GreatestCommonDivisor(long a, long b) => b == 0 ? a : GreatestCommonDivisor(b, a % b);
 
     /// <summary>
     /// D_z of a contrastive loss on this layer: its channels under global pooling, else its loss-pooled

@@ -18,7 +18,8 @@ namespace Plastic.Cli.Compare;
 
 /// <summary>One row of a comparison.</summary>
 public sealed record ComparisonRow(string Method, string Rule, bool Local, string SpatialDependence, double FinalAccuracy, double BestAccuracy, int BestEpoch,
-    double ImagesPerSecond, double PeakMegabytes, long Messages, long Bytes, IReadOnlyList<LayerAlignmentSummary> Alignment);
+    double ImagesPerSecond, double PeakMegabytes, long Messages, long Bytes, IReadOnlyList<LayerAlignmentSummary> Alignment,
+    IReadOnlyList<LayerProbe> PerLayer, double? KnnAccuracy);
 
 /// <summary>
 /// `plastic compare &lt;spec.json&gt;`: every variant trained with the same network, data, seed and budget,
@@ -76,7 +77,7 @@ public static class CompareCommand
     private static void WriteTables(string folder, ComparisonSpec comparison, IReadOnlyList<ComparisonRow> rows)
     {
         File.WriteAllText(Path.Combine(folder, "compare.md"), Table(comparison, rows));
-        File.WriteAllText(Path.Combine(folder, "results.json"), JsonSerializer.Serialize(new { commit = RunCommand.GitCommit(), comparison, rows },
+        File.WriteAllText(Path.Combine(folder, "results.json"), JsonSerializer.Serialize(new { commit = Runs.RunCommand.GitCommit(), comparison, rows },
             new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
     }
 
@@ -109,20 +110,27 @@ public static class CompareCommand
                 if (instrument.Name == "plastic.sim.messages") Interlocked.Add(ref messages, value); else Interlocked.Add(ref bytes, value);
             });
             listener.Start();
-            result = Simulation.RunAsync(net, options, () => BackendCatalog.Create(null, cpuThreads: 1), source).GetAwaiter().GetResult();
+            var nodes = net.Layers.Select(l => l.Name).ToList();
+            if (graph == GraphKind.Backprop) nodes.Add(Plastic.Sim.Protocol.GraphWiring.LossNode);
+            var progress = new Runs.RunProgress(nodes, c.Steps, 0, c.Batch);
+            result = progress.Show(() => Simulation.RunAsync(net, options, () => BackendCatalog.Create(null, cpuThreads: 1), source, observer: progress).GetAwaiter().GetResult());
             WeightsFile.Write(Path.Combine(runFolder, WeightsFile.Name), net, result.Parameters);
+            // What plastic probe needs to probe this variant again (per layer, kNN, more epochs).
+            File.WriteAllText(Path.Combine(runFolder, "config.resolved.json"), new System.Text.Json.Nodes.JsonObject
+            {
+                ["spec"] = System.Text.Json.Nodes.JsonNode.Parse(NetworkSpecJson.Serialize(net)), ["graph"] = v.Graph, ["data"] = c.Dataset, ["steps"] = c.Steps,
+                ["batch"] = c.Batch, ["seed"] = c.Seed, ["learning_rate"] = c.LearningRate, ["comparison"] = c.Name, ["commit"] = Runs.RunCommand.GitCommit(),
+            }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             RunPlots.Losses(Path.Combine(runFolder, "loss.png"), $"{v.Name}: loss per layer", result.Losses,
                 net.Layers.Select(l => l.Name).Append(Plastic.Sim.Protocol.GraphWiring.LossNode));
         }
-        using var encoder = new EncoderFeatures(network, backend, c.Seed, result?.Parameters);
-        var (xTrain, yTrain) = ProbeCommand.Features(encoder, train, settings, c.Probe.TrainImages);
-        var (xTest, yTest) = ProbeCommand.Features(encoder, test, settings, c.Probe.TestImages);
-        var probe = LinearProbe.Train(backend, xTrain, yTrain, xTest, yTest, encoder.Size, train.Classes, c.Probe.Epochs, c.Seed);
+        var report = ProbeCommand.Probe(network, backend, c.Seed, result?.Parameters, train, test, settings, c.Probe, line => Console.WriteLine("    " + line), v.Name);
+        var probe = report.Concatenated;
         double imagesPerSecond = result is null ? double.NaN : c.Steps * c.Batch / result.Elapsed.TotalSeconds;
         var alignment = result is null ? [] : LayerAlignmentSummary.Of(result.Alignment.Select(a => a.Layer));
         string rule = v.Untrained ? "-" : v.Rule!;
         return new ComparisonRow(v.Name, rule, local, Spatial(v, net), probe.FinalAccuracy, probe.Best.TestAccuracy, probe.Best.Epoch,
-            imagesPerSecond, Process.GetCurrentProcess().PeakWorkingSet64 / 1e6, messages, bytes, alignment);
+            imagesPerSecond, Process.GetCurrentProcess().PeakWorkingSet64 / 1e6, messages, bytes, alignment, report.PerLayer, report.KnnAccuracy);
     }
 
     /// <summary>Whether the loss keeps 2D spatial structure (PAPER.md table: CLAPP++ yes, global pooling no; backprop: the top layer's loss only).</summary>
@@ -141,12 +149,26 @@ public static class CompareCommand
         sb.AppendLine(CultureInfo.InvariantCulture, $"## {c.Name}: {c.Dataset}, {c.Steps} steps of {c.Batch} x 2 views, lr {c.LearningRate}, seed {c.Seed}");
         if (c.Cites.Length > 0) sb.AppendLine().AppendLine(c.Cites);
         sb.AppendLine().AppendLine(CultureInfo.InvariantCulture,
-            $"Linear probe: {c.Probe.Epochs} epochs on {(c.Probe.TrainImages == 0 ? "all" : c.Probe.TrainImages.ToString(CultureInfo.InvariantCulture))} training images, tested on {(c.Probe.TestImages == 0 ? "all" : c.Probe.TestImages.ToString(CultureInfo.InvariantCulture))} test images; features of every layer, loss-pooled and concatenated; no probe-time augmentation. Final = last epoch; best = the best epoch on the test set (optimistic).");
+            $"Linear probe: {c.Probe.Epochs} epochs on {(c.Probe.TrainImages == 0 ? "all" : c.Probe.TrainImages.ToString(CultureInfo.InvariantCulture))} training images, tested on {(c.Probe.TestImages == 0 ? "all" : c.Probe.TestImages.ToString(CultureInfo.InvariantCulture))} test images; features of every layer, loss-pooled and concatenated; no probe-time augmentation. Final = last epoch; best = the best epoch on the test set (optimistic).{(c.Probe.Knn > 0 ? $" kNN: {c.Probe.Knn} nearest training images by cosine of the same standardised features, majority vote." : "")}");
         sb.AppendLine().AppendLine("| method | rule | local | 2D spatial dep. | probe acc. final | best (epoch) | images/s | peak MB (process) | messages between layers | bytes between layers |");
         sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in rows)
             sb.AppendLine(CultureInfo.InvariantCulture,
                 $"| {r.Method} | `{r.Rule}` | {(r.Rule == "-" ? "-" : r.Local ? "yes" : "no")} | {r.SpatialDependence} | {r.FinalAccuracy:P2} | {r.BestAccuracy:P2} ({r.BestEpoch}) | {(double.IsNaN(r.ImagesPerSecond) ? "-" : r.ImagesPerSecond.ToString("F0", CultureInfo.InvariantCulture))} | {r.PeakMegabytes:F0} | {r.Messages:N0} | {r.Bytes:N0} |");
+        if (rows.Any(r => r.KnnAccuracy is not null))
+        {
+            sb.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"| method | {c.Probe.Knn}-NN accuracy |").AppendLine("|---|---|");
+            foreach (var r in rows.Where(r => r.KnnAccuracy is not null)) sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Method} | {r.KnnAccuracy:P2} |");
+        }
+        var probed = rows.Where(r => r.PerLayer.Count > 0).ToList();
+        if (probed.Count > 0)
+        {
+            sb.AppendLine().AppendLine("Linear probe per layer (each layer's loss-pooled features alone; final epoch):").AppendLine();
+            sb.AppendLine("| method | " + string.Join(" | ", probed[0].PerLayer.Select(l => l.Layer)) + " |");
+            sb.AppendLine("|---|" + string.Concat(probed[0].PerLayer.Select(_ => "---|")));
+            foreach (var r in probed)
+                sb.AppendLine($"| {r.Method} | " + string.Join(" | ", r.PerLayer.Select(l => l.Result.FinalAccuracy.ToString("P2", CultureInfo.InvariantCulture))) + " |");
+        }
         var aligned = rows.Where(r => r.Alignment.Count > 0).ToList();
         if (aligned.Count > 0)
         {

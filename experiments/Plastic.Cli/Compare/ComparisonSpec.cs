@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Plastic.Sim.Probes;
 
 namespace Plastic.Cli.Compare;
 
@@ -8,16 +9,13 @@ namespace Plastic.Cli.Compare;
 /// </summary>
 public sealed record VariantSpec(string Name, string? Rule, string Graph, bool Untrained, string? Network = null);
 
-/// <summary>How the frozen encoders are probed.</summary>
-public sealed record ProbeSpec(int Epochs, int TrainImages, int TestImages);
-
 /// <summary>
 /// A comparison: one network, one data set, one budget and seed, several variants. Keys are camelCase;
 /// an unknown key is an error naming it and the file. Defaults (why): learningRate 2e-4 and batch 32
 /// are PAPER.md 4.3's; seed 2 the paper's; probe epochs 20 (the paper's 300 do not fit a quick budget).
 /// </summary>
 public sealed record ComparisonSpec(string Name, string Cites, string Network, string Dataset, int Steps, int Batch, float LearningRate, ulong Seed,
-    int AlignEvery, ProbeSpec Probe, IReadOnlyList<VariantSpec> Variants, string Source)
+    int AlignEvery, ProbeSettings Probe, IReadOnlyList<VariantSpec> Variants, string Source)
 {
     public static ComparisonSpec Load(string path)
     {
@@ -30,7 +28,7 @@ public sealed record ComparisonSpec(string Name, string Cites, string Network, s
             var root = doc.RootElement;
             Check(root, path, "", "name", "cites", "network", "dataset", "steps", "batch", "learningRate", "seed", "alignEvery", "probe", "variants");
             var probe = root.TryGetProperty("probe", out var p) ? p : default;
-            if (probe.ValueKind == JsonValueKind.Object) Check(probe, path, "probe.", "epochs", "trainImages", "testImages");
+            if (probe.ValueKind == JsonValueKind.Object) Check(probe, path, "probe.", "epochs", "trainImages", "testImages", "perLayer", "knn");
             if (!root.TryGetProperty("variants", out var variants) || variants.ValueKind != JsonValueKind.Array || variants.GetArrayLength() == 0)
                 throw new ArgumentException($"{path}: 'variants' must be a non-empty array.");
             var list = variants.EnumerateArray().Select((v, i) =>
@@ -53,7 +51,8 @@ public sealed record ComparisonSpec(string Name, string Cites, string Network, s
                 root.TryGetProperty("learningRate", out var lr) ? lr.GetSingle() : 2e-4f,
                 root.TryGetProperty("seed", out var seed) ? seed.GetUInt64() : 2UL,
                 Int(root, "alignEvery", path) ?? 0,
-                new ProbeSpec(Int(probe, "epochs", path) ?? 20, Int(probe, "trainImages", path) ?? 0, Int(probe, "testImages", path) ?? 0),
+                new ProbeSettings(Int(probe, "epochs", path) ?? 20, Int(probe, "trainImages", path) ?? 0, Int(probe, "testImages", path) ?? 0,
+                    probe.ValueKind == JsonValueKind.Object && probe.TryGetProperty("perLayer", out var perLayer) && perLayer.GetBoolean(), Int(probe, "knn", path) ?? 0),
                 list, path);
         }
     }

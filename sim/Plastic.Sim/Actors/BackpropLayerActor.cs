@@ -26,6 +26,7 @@ public sealed class BackpropLayerActor : ReceiveActor
     private readonly TensorSlot _input, _gradOutput, _gradInput;
     private readonly bool _isFirst;
     private long _forwardStep = -1;
+    private readonly int _snapshotEvery;
 
     public BackpropLayerActor(BackpropLayerSetup setup)
     {
@@ -35,6 +36,7 @@ public sealed class BackpropLayerActor : ReceiveActor
         _wiring = setup.Wiring;
         _optimizer = setup.Optimizer;
         _driver = setup.Driver;
+        _snapshotEvery = setup.SnapshotEvery;
         _state = new ParameterState(_backend, _block);
         _inbox = new Inbox(_name, _wiring, _driver);
         _outbox = new Outbox(_name, _wiring);
@@ -71,6 +73,8 @@ public sealed class BackpropLayerActor : ReceiveActor
         if (b.Step != _forwardStep)
             throw new InvalidOperationException($"Layer '{_name}' got the gradient of step {b.Step} but holds the activations of step {_forwardStep}.");
         // The first layer's input gradient would go nowhere: it is not computed.
+        if (_snapshotEvery > 0 && b.Step % _snapshotEvery == 0)
+            _outbox.SendToAll(new Snapshot(_name, b.Step, TensorPayload.From(_block.Weight), _block.Bias is { } bias ? TensorPayload.From(bias) : null, [], SimTelemetry.Outgoing()));
         var gradInput = _isFirst ? null : _gradInput.For(_block.Input.Shape);
         _block.Backward(_gradOutput.Load(b.Gradient), _state.GradWeight, _state.GradBias, gradInput);
         if (gradInput is not null)
@@ -91,4 +95,5 @@ public sealed class BackpropLayerActor : ReceiveActor
 }
 
 /// <summary>What a backprop layer actor is created with; it takes ownership of the block.</summary>
-public sealed record BackpropLayerSetup(string Name, IComputeBackend Backend, LayerBlock Block, Wiring Wiring, AdamWSettings Optimizer, IActorRef Driver);
+/// SnapshotEvery above 0 sends the monitor the parameters step t's forward pass used, every that many steps.
+public sealed record BackpropLayerSetup(string Name, IComputeBackend Backend, LayerBlock Block, Wiring Wiring, AdamWSettings Optimizer, IActorRef Driver, int SnapshotEvery = 0);

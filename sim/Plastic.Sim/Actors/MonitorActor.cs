@@ -1,31 +1,26 @@
+using System.Collections.Immutable;
 using Akka.Actor;
 using Plastic.Sim.Protocol;
 
 namespace Plastic.Sim.Actors;
 
 /// <summary>
-/// The alignment monitor: an instrument node. For every step it is sent snapshots of, it waits for
-/// all layers' snapshots, loads them into its own <see cref="AlignmentMeter"/>, rebuilds the step's
-/// minibatch from the batch source (the same step always gives the same batch) and measures each
-/// layer's local update against backprop. It never sends to a layer; its inbound edges are
-/// instrument edges, left out of the locality verdict.
+/// The monitor: an instrument node. For every step it is sent snapshots of, it waits for all layers'
+/// snapshots; at alignment steps it loads them into its own <see cref="AlignmentMeter"/>, rebuilds the
+/// step's minibatch from the batch source (the same step always gives the same batch) and measures each
+/// layer's local update against backprop; at observed steps it hands the parameters to the run's
+/// observer (an online probe). It never sends to a layer; its inbound edges are instrument edges, left
+/// out of the locality verdict.
 /// </summary>
 public sealed class MonitorActor : ReceiveActor
 {
-    private readonly AlignmentMeter _meter;
-    private readonly IBatchSource _source;
-    private readonly IReadOnlyList<string> _layers;
-    private readonly Action<long, IReadOnlyList<LayerAlignment>> _onMeasured;
+    private readonly MonitorSetup _setup;
     private readonly Inbox _inbox;
     private readonly Dictionary<long, Dictionary<string, Snapshot>> _pending = [];
 
-    public MonitorActor(AlignmentMeter meter, IBatchSource source, IReadOnlyList<string> layers, Wiring wiring, IActorRef driver,
-        Action<long, IReadOnlyList<LayerAlignment>> onMeasured)
+    public MonitorActor(MonitorSetup setup, Wiring wiring, IActorRef driver)
     {
-        _meter = meter;
-        _source = source;
-        _layers = layers;
-        _onMeasured = onMeasured;
+        _setup = setup;
         _inbox = new Inbox(GraphWiring.MonitorNode, wiring, driver);
         Receive<Connect>(_ => { });
         Receive<Snapshot>(s => _inbox.Handle(s, () => Store(s), Context));
@@ -36,19 +31,26 @@ public sealed class MonitorActor : ReceiveActor
     {
         if (!_pending.TryGetValue(snapshot.Step, out var byLayer)) _pending[snapshot.Step] = byLayer = [];
         byLayer[snapshot.From] = snapshot;
-        if (byLayer.Count < _layers.Count) return;
+        if (byLayer.Count < _setup.Layers.Count) return;
         _pending.Remove(snapshot.Step);
-        for (int l = 0; l < _layers.Count; l++)
+        long step = snapshot.Step;
+        if (_setup.Meter is { } meter && _setup.AlignEvery > 0 && step % _setup.AlignEvery == 0)
         {
-            var s = byLayer[_layers[l]];
-            _meter.Load(l, s.Weight.Values, s.Bias is null ? [] : s.Bias.Values, s.RuleState.Select(t => t.Values.ToArray()).ToList());
+            for (int l = 0; l < _setup.Layers.Count; l++)
+            {
+                var s = byLayer[_setup.Layers[l]];
+                meter.Load(l, s.Weight.Values, s.Bias is null ? [] : s.Bias.Values, s.RuleState.Select(t => t.Values.ToArray()).ToList());
+            }
+            _setup.OnMeasured(step, meter.Measure(_setup.Source.Batch(step), step));
         }
-        _onMeasured(snapshot.Step, _meter.Measure(_source.Batch(snapshot.Step), snapshot.Step));
+        if (_setup.Observer is { } observer && _setup.ObserveEvery > 0 && step % _setup.ObserveEvery == 0)
+            observer.ParametersAt(step, byLayer.Values.ToImmutableDictionary(s => s.From,
+                s => new Parameters(s.From, [.. s.Weight.Values], s.Bias is null ? [] : [.. s.Bias.Values])));
     }
 
     protected override void PostStop()
     {
-        _meter.Dispose();
+        _setup.Meter?.Dispose();
         base.PostStop();
     }
 
@@ -58,3 +60,10 @@ public sealed class MonitorActor : ReceiveActor
     /// <summary>The answer to <see cref="Flush"/>: how many steps still lack some layer's snapshot (0 after a complete run).</summary>
     public sealed record Flushed(int IncompleteSteps);
 }
+
+/// <summary>
+/// What the monitor does with complete snapshots: alignment every AlignEvery steps (with a meter; it
+/// owns it), the observer every ObserveEvery steps (with an observer).
+/// </summary>
+public sealed record MonitorSetup(IReadOnlyList<string> Layers, IBatchSource Source, AlignmentMeter? Meter, int AlignEvery,
+    Action<long, IReadOnlyList<LayerAlignment>> OnMeasured, IRunObserver? Observer, int ObserveEvery);

@@ -11,7 +11,7 @@ public static class GraphWiring
 {
     public const string InputNode = "input";
     public const string LossNode = "loss";
-    /// <summary>The alignment monitor: an instrument that receives parameter snapshots and sends nothing.</summary>
+    /// <summary>The monitor: an instrument that receives parameter snapshots (for alignment and online probes) and sends nothing.</summary>
     public const string MonitorNode = "monitor";
 
     private static ImmutableHashSet<MessageKind> Only(params MessageKind[] kinds) => [.. kinds];
@@ -19,7 +19,7 @@ public static class GraphWiring
     /// <summary>
     /// Local learning: activations go up the chain, the pairing is broadcast from the input to every
     /// layer, top-down references travel only on declared feedback edges. No edge carries gradients.
-    /// With <paramref name="monitored"/>, every layer also has an instrument edge to the alignment monitor.
+    /// With <paramref name="monitored"/>, every layer also has an instrument edge to the monitor.
     /// </summary>
     public static Wiring Local(NetworkSpec spec, bool monitored = false)
     {
@@ -28,15 +28,19 @@ public static class GraphWiring
         for (int i = 1; i < spec.Layers.Count; i++)
             edges.Add(new EdgeContract(spec.Layers[i - 1].Name, spec.Layers[i].Name, Only(MessageKind.Forward)));
         edges.AddRange(spec.Feedback.Select(e => new EdgeContract(e.From, e.To, Only(MessageKind.TopDownReference))));
-        if (monitored) edges.AddRange(spec.Layers.Select(l => new EdgeContract(l.Name, MonitorNode, Only(MessageKind.Snapshot))));
+        if (monitored) edges.AddRange(MonitorEdges(spec));
         return new Wiring(edges);
     }
 
+    private static IEnumerable<EdgeContract> MonitorEdges(NetworkSpec spec) =>
+        spec.Layers.Select(l => new EdgeContract(l.Name, MonitorNode, Only(MessageKind.Snapshot)));
+
     /// <summary>
     /// Global backprop: activations go up to a loss node, which also receives the pairing; gradients
-    /// come back down the same chain, one edge at a time.
+    /// come back down the same chain, one edge at a time. With <paramref name="monitored"/>, every layer
+    /// also has an instrument edge to the monitor (for online probes).
     /// </summary>
-    public static Wiring Backprop(NetworkSpec spec)
+    public static Wiring Backprop(NetworkSpec spec, bool monitored = false)
     {
         var layers = spec.Layers.Select(l => l.Name).ToList();
         var edges = new List<EdgeContract>
@@ -51,6 +55,7 @@ public static class GraphWiring
             edges.Add(new EdgeContract(layers[i - 1], layers[i], Only(MessageKind.Forward)));
             edges.Add(new EdgeContract(layers[i], layers[i - 1], Only(MessageKind.Backward)));
         }
+        if (monitored) edges.AddRange(MonitorEdges(spec));
         return new Wiring(edges);
     }
 }

@@ -7,7 +7,7 @@ namespace Plastic.Tests.Cli;
 public sealed class CliTests
 {
     /// <summary>Runs the tool; output is stdout, errors is stderr.</summary>
-    private static (int code, string output, string errors) Run(params string[] args)
+    internal static (int code, string output, string errors) Run(params string[] args)
     {
         var (originalOut, originalError) = (Console.Out, Console.Error);
         var output = new StringWriter();

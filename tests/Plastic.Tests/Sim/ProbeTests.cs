@@ -53,4 +53,53 @@ public sealed class ProbeTests
         Assert.Equal(result.Epochs.Max(e => e.TestAccuracy), result.Best.TestAccuracy);
         Assert.True(result.Epochs[^1].TrainLoss < result.Epochs[0].TrainLoss);
     }
+
+    [Fact]
+    public void Knn_takes_the_majority_of_the_most_cosine_similar_training_samples()
+    {
+        // Three directions in 4 dimensions; test points near them, one of them on the boundary-free side of
+        // its class even with a little noise. Magnitudes differ wildly: cosine ignores them.
+        var train = new float[] { 1, 0, 0, 0, 9, 0.1f, 0, 0, 0, 1, 0, 0, 0, 7, 0.2f, 0, 0, 0, 1, 0, 0, 0.1f, 5, 0 };
+        var trainLabels = new byte[] { 0, 0, 1, 1, 2, 2 };
+        var test = new float[] { 3, 0.2f, 0, 0, 0, 0.01f, 0, 0, 0, 0.3f, 40, 0 };
+        var testLabels = new byte[] { 0, 1, 2 };
+        using var backend = new CpuBackend(threads: 1);
+        Assert.Equal(1.0, KnnClassifier.Accuracy(backend, train, trainLabels, test, testLabels, 4, 3, k: 2));
+        // k = all six: every class has two votes; the tie goes to the class of the nearest sample.
+        Assert.Equal(1.0, KnnClassifier.Accuracy(backend, train, trainLabels, test, testLabels, 4, 3, k: 6));
+        var wrongLabels = new byte[] { 1, 0, 2 };
+        Assert.Equal(1.0 / 3, KnnClassifier.Accuracy(backend, train, trainLabels, test, wrongLabels, 4, 3, k: 2), 10);
+        Assert.Contains("k = 7", Assert.Throws<ArgumentException>(() => KnnClassifier.Accuracy(backend, train, trainLabels, test, testLabels, 4, 3, k: 7)).Message);
+    }
+
+    [Fact]
+    public void Per_layer_probes_see_only_their_layers_columns()
+    {
+        // Layer a's two features carry the class; layer b's three are noise.
+        var random = new Random(8);
+        (float[] X, byte[] Y) Set(int n)
+        {
+            var x = new float[n * 5];
+            var y = new byte[n];
+            for (int i = 0; i < n; i++)
+            {
+                y[i] = (byte)(i % 2);
+                x[i * 5] = y[i] == 0 ? 2 : -2;
+                x[i * 5 + 1] = (float)random.NextDouble();
+                for (int f = 2; f < 5; f++) x[i * 5 + f] = (float)random.NextDouble();
+            }
+            return (x, y);
+        }
+        var (xTrain, yTrain) = Set(400);
+        var (xTest, yTest) = Set(100);
+        using var backend = new CpuBackend(threads: 1);
+        // 40 epochs of 12 Adam steps at lr 1e-3 (fewer leave even the separable layer near chance, as in the test above).
+        var report = ProbeSuite.Run(backend, ["a", "b"], [2, 3], xTrain, yTrain, xTest, yTest, 2, new ProbeSettings(Epochs: 40, PerLayer: true, Knn: 5), seed: 1);
+        Assert.Equal(["a", "b"], report.PerLayer.Select(l => l.Layer));
+        Assert.True(report.PerLayer[0].Result.FinalAccuracy > 0.95, $"layer a {report.PerLayer[0].Result.FinalAccuracy}");
+        Assert.InRange(report.PerLayer[1].Result.FinalAccuracy, 0.3, 0.7);
+        Assert.True(report.Concatenated.FinalAccuracy > 0.95);
+        Assert.Equal((5, 400, 100), (report.Features, report.TrainImages, report.TestImages));
+        Assert.NotNull(report.KnnAccuracy);
+    }
 }

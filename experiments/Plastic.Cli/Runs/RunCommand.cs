@@ -1,0 +1,286 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using Plastic.Compute;
+using Plastic.Datasets.Pipeline;
+using Plastic.Sim;
+using Plastic.Sim.Probes;
+using Plastic.Sim.Negatives;
+using Plastic.Sim.Tracing;
+using Plastic.Topology;
+
+namespace Plastic.Cli.Runs;
+
+/// <summary>
+/// `plastic run &lt;run spec.json&gt;` (or a network spec or preset with flags): trains a network through the
+/// actor graph, local or backprop, on a data set or synthetic data, with progress on the console; writes
+/// the run folder (config.resolved.json, metrics.csv, traces.jsonl, results.json, weights, plots) and, with
+/// a probe in the spec, the linear probes of the trained encoder (and an online probe during training).
+/// </summary>
+public static class RunCommand
+{
+    public static Command Build()
+    {
+        var spec = new Argument<string>("spec") { Description = $"A run spec (JSON with a 'network' key; see README), or a network spec file or preset for a quick run: {string.Join(", ", Presets.Names)}." };
+        var set = new Option<string[]>("--set") { Description = "Override a key of the run spec: path=value (e.g. --set probe.epochs=5 --set optimizer.learningRate=1e-3). Repeatable.", AllowMultipleArgumentsPerToken = false };
+        var synthetic = new Option<bool>("--synthetic") { Description = "Random two-view batches (the second view a noisy copy); same as --set dataset=synthetic." };
+        var dataset = new Option<string?>("--dataset") { Description = "Train on a data set's training split through the augmentation pipeline: mnist, fashion-mnist, cifar10, stl10, tiny-imagenet." };
+        var dataRoot = new Option<string?>("--data") { Description = "Data root (default: $PLASTIC_DATA, else ~/.cache/plastic/data)." };
+        var steps = new Option<long?>("--steps") { Description = "Training steps (a network without a run spec: 20)." };
+        var epochs = new Option<double?>("--epochs") { Description = "Epochs of the training split, instead of --steps." };
+        var batch = new Option<int?>("--batch") { Description = "Samples per view per step (run spec default 32, the paper's; a network without a run spec: 8)." };
+        var schedule = new Option<string?>("--schedule") { Description = "pipelined (up to 4 steps in flight; the local graph's default) or sequential (the only one backprop allows)." };
+        var seed = new Option<ulong?>("--seed") { Description = "Seed of weights, rules and data (default 2, the paper's)." };
+        var learningRate = new Option<float?>("--lr") { Description = "AdamW learning rate (default 2e-4, the paper's)." };
+        var graph = new Option<string?>("--graph") { Description = "local (each layer learns from its own loss) or backprop (a loss at the top, gradients sent down: BP-CLAPP++ by default, BP-InfoNCE with --rule bp-infonce)." };
+        var output = new Option<string?>("--out") { Description = "Run folder (default runs/<network>/<time>-<graph>)." };
+        var consoleTraces = new Option<bool>("--console-traces") { Description = "Also print every span with OpenTelemetry's console exporter." };
+        var negatives = new Option<string?>("--negatives") { Description = "Each sample's negative: next (the released code's next sample, the default), random (uniform, shared by all layers) or shift (one random rotation)." };
+        var alignEvery = new Option<int?>("--align-every") { Description = "Every N steps, measure each layer's local update against backprop on a snapshot (local graph; 0: off). Writes alignment.csv." };
+        var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "Write every layer's state to <run folder>/checkpoints after every N steps (0: off)." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its latest complete checkpoint (same spec and options as the run that stopped)." };
+        var rule = new Option<string?>("--rule") { Description = "Replace the network's default rule (layers that name their own keep it)." };
+        var device = PlasticCommand.DeviceOption();
+        var command = new Command("run", "Train a network as an actor graph (local or backprop), trace its message traffic, probe the encoder.")
+        {
+            spec, set, synthetic, dataset, dataRoot, steps, epochs, batch, schedule, seed, learningRate, graph, rule, negatives, alignEvery, checkpointEvery, resume, output, consoleTraces, device,
+        };
+        command.SetAction(parse =>
+        {
+            string argument = parse.GetValue(spec)!;
+            bool isRunSpec = RunSpec.IsRunSpec(argument);
+            JsonObject tree = isRunSpec ? RunSpec.Read(argument) : new JsonObject { ["network"] = argument, ["steps"] = 20, ["batch"] = 8 };
+            string specDir = isRunSpec ? Path.GetDirectoryName(Path.GetFullPath(argument))! : Directory.GetCurrentDirectory();
+            // Flags are shorthands for --set; both override what the spec says.
+            var assignments = new List<string>();
+            void Flag<T>(Option<T> option, string path, Func<T, string> text) { if (parse.GetValue(option) is { } v) assignments.Add($"{path}={text(v)}"); }
+            if (parse.GetValue(synthetic)) assignments.Add("dataset=synthetic");
+            Flag(dataset, "dataset", v => v!);
+            Flag(steps, "steps", v => v!.Value.ToString(CultureInfo.InvariantCulture));
+            Flag(epochs, "epochs", v => v!.Value.ToString("R", CultureInfo.InvariantCulture));
+            Flag(batch, "batch", v => v!.Value.ToString(CultureInfo.InvariantCulture));
+            Flag(schedule, "schedule", v => v!);
+            Flag(seed, "seed", v => v!.Value.ToString(CultureInfo.InvariantCulture));
+            Flag(learningRate, "optimizer.learningRate", v => v!.Value.ToString("R", CultureInfo.InvariantCulture));
+            Flag(graph, "graph", v => v!);
+            Flag(rule, "rule", v => v!);
+            Flag(negatives, "negatives", v => v!);
+            Flag(alignEvery, "alignEvery", v => v!.Value.ToString(CultureInfo.InvariantCulture));
+            Flag(checkpointEvery, "checkpointEvery", v => v!.Value.ToString(CultureInfo.InvariantCulture));
+            Flag(device, "device", v => v!);
+            if (parse.GetValue(epochs) is not null) tree.Remove("steps");
+            if (parse.GetValue(steps) is not null) tree.Remove("epochs");
+            var sets = parse.GetValue(set) ?? [];
+            foreach (var assignment in assignments.Concat(sets)) RunSpec.Set(tree, assignment);
+            string source = (isRunSpec ? argument : "the command line") + (sets.Length > 0 ? $" (with --set {string.Join(" --set ", sets)})" : "");
+            if (!isRunSpec && parse.GetValue(synthetic) == (parse.GetValue(dataset) is not null) && !sets.Any(s => s.StartsWith("dataset=", StringComparison.Ordinal)))
+                throw new ArgumentException("Choose the data: --synthetic, or --dataset <name> (with --data or PLASTIC_DATA); or give a run spec.");
+            var run = RunSpec.From(tree, source);
+            return Execute(run, specDir, parse.GetValue(dataRoot), parse.GetValue(output), parse.GetValue(resume), parse.GetValue(consoleTraces));
+        });
+        return command;
+    }
+
+    private static int Execute(RunSpec run, string specDir, string? dataRoot, string? output, bool resuming, bool consoleTraces)
+    {
+        var network = Resolve(run.Network, specDir);
+        if (run.Rule is { } ruleName) network = network with { Rule = ruleName };
+        var graphKind = run.Graph == "local" ? GraphKind.Local : GraphKind.Backprop;
+        string scheduleName = run.Schedule ?? (graphKind == GraphKind.Local ? "pipelined" : "sequential");
+        int inFlight = scheduleName switch
+        {
+            "pipelined" => 4,
+            "sequential" => 1,
+            _ => throw new ArgumentException($"schedule '{scheduleName}': choose pipelined or sequential."),
+        };
+        if (resuming && output is null) throw new ArgumentException("--resume needs --out <the folder of the run to continue>.");
+        var negatives = NegativeSampler.Parse(run.Negatives);
+
+        var data = run.Dataset == "synthetic" ? null : LabelledData.Load(run.Dataset, dataRoot, network, run);
+        long stepCount = run.StepsFor(data?.Train.Count ?? 0);
+        string folder = output ?? Path.Combine("runs", network.Name, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{run.Graph}");
+        var probe = run.Probe;
+        var options = new RunOptions(stepCount, run.Batch, run.Seed, inFlight, run.Optimizer.LearningRate, graphKind,
+            Negatives: negatives, AlignEvery: run.AlignEvery,
+            CheckpointEvery: run.CheckpointEvery, CheckpointDirectory: run.CheckpointEvery > 0 || resuming ? Path.Combine(folder, "checkpoints") : null, Resume: resuming,
+            ObserveEvery: probe?.OnlineEvery ?? 0, WeightDecay: run.Optimizer.WeightDecay);
+        Directory.CreateDirectory(folder);
+
+        using var source = data is null ? null : new DatasetBatches(
+            new TwoViewPipeline(data.Train, data.Augment, options.BatchSize, options.Seed, workers: Math.Max(1, Environment.ProcessorCount - 1)), options.Seed, options.Negatives);
+        WriteConfig(folder, network, options, run, scheduleName);
+        var nodes = network.Layers.Select(l => l.Name).ToList();
+        if (graphKind == GraphKind.Backprop) nodes.Add(Plastic.Sim.Protocol.GraphWiring.LossNode);
+        long firstStep = resuming && Plastic.Sim.Checkpoints.LayerCheckpoint.LatestComplete(options.CheckpointDirectory!) is { } c ? c + 1 : 0;
+        using var onlineBackend = probe is { OnlineEvery: > 0 } ? BackendCatalog.Create(run.Device, cpuThreads: 1) : null;
+        var online = probe is { OnlineEvery: > 0 } && data is not null
+            ? new OnlineProbe(network, onlineBackend!, run.Seed, ProbeFeatures.Keep(data.Train, data.Augment, probe.OnlineTrainImages),
+                ProbeFeatures.Keep(data.Test!, data.Augment, probe.OnlineTestImages), data.Train.Classes, probe.OnlineEpochs)
+            : null;
+        var progress = new RunProgress(nodes, stepCount, firstStep, run.Batch, online is null ? null : (step, parameters) =>
+        {
+            var point = online.Measure(step, parameters);
+            Console.WriteLine($"  online probe at step {step}: {point.FinalAccuracy:P2} (final epoch), {point.BestAccuracy:P2} (best)");
+        });
+        Console.WriteLine($"{network.Name} ({run.Graph}, {scheduleName}): {stepCount} steps of {run.Batch} x 2 views of {run.Dataset}{(firstStep > 0 ? $", resuming at step {firstStep}" : "")}; run folder {folder}");
+        RunResult result;
+        using (var tracing = StartTracing(Path.Combine(folder, "traces.jsonl"), consoleTraces))
+        using (var metrics = StartMetrics(consoleTraces))
+            result = progress.Show(() => Simulation.RunAsync(network, options, () => BackendCatalog.Create(run.Device, cpuThreads: 1), source, observer: progress).GetAwaiter().GetResult());
+        WriteMetrics(folder, result);
+        WeightsFile.Write(Path.Combine(folder, WeightsFile.Name), network, result.Parameters);
+        RunPlots.Losses(Path.Combine(folder, "loss.png"), $"{network.Name} ({run.Graph}): loss per layer", result.Losses,
+            network.Layers.Select(l => l.Name).Append(Plastic.Sim.Protocol.GraphWiring.LossNode));
+        if (!result.Alignment.IsEmpty)
+            RunPlots.Alignment(Path.Combine(folder, "alignment.png"), $"{network.Name}: alignment with backprop per layer",
+                [(network.Rule, LayerAlignmentSummary.Of(result.Alignment.Select(a => a.Layer)))]);
+        Console.WriteLine($"ran {stepCount - firstStep} steps of {network.Name} ({run.Graph}, {scheduleName}) in {result.Elapsed.TotalSeconds:F2} s; run folder: {folder}");
+        foreach (var (node, losses) in LossesThatExist(result))
+        {
+            int first = losses.ToList().FindIndex(v => !double.IsNaN(v));
+            Console.WriteLine($"  {node,-10} loss: step {first} {losses[first]:F4}, last step {losses[^1]:F4}");
+        }
+        if (!result.Alignment.IsEmpty)
+        {
+            WriteAlignment(folder, result);
+            Console.WriteLine($"  alignment with backprop over {result.Alignment.Length / network.Layers.Count} snapshots (alignment.csv): cosine mean +-95%, error-signal cosine");
+            foreach (var s in LayerAlignmentSummary.Of(result.Alignment.Select(a => a.Layer)))
+                Console.WriteLine($"  {s.Layer,-10} {s.Cosine,8:F4} +-{s.Interval95:F4}   error {s.ErrorCosine:F4}");
+        }
+        if (online is not null && online.Points.Count > 0)
+        {
+            File.WriteAllText(Path.Combine(folder, "online_probe.csv"), "step,final_accuracy,best_accuracy\n"
+                + string.Concat(online.Points.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Step},{p.FinalAccuracy:R},{p.BestAccuracy:R}\n"))));
+            RunPlots.OnlineProbe(Path.Combine(folder, "online_probe.png"), $"{network.Name} ({run.Graph}): online probe", [(network.Rule, online.Points)]);
+        }
+        ProbeReport? report = null;
+        if (probe is not null && data is not null)
+        {
+            using var backend = BackendCatalog.Create(run.Device);
+            report = ProbeCommand.Probe(network, backend, run.Seed, result.Parameters, data.Train, data.Test!, data.Augment,
+                new ProbeSettings(probe.Epochs, probe.TrainImages, probe.TestImages, probe.PerLayer, probe.Knn), Console.WriteLine);
+            File.WriteAllText(Path.Combine(folder, "probe.json"), ProbeCommand.Json(report, run.Dataset).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        }
+        WriteResults(folder, result, options, report, online?.Points);
+        Console.WriteLine($"next: plastic trace {folder}");
+        return 0;
+    }
+
+    private static NetworkSpec Resolve(string network, string specDir)
+    {
+        if (Presets.Names.Contains(network)) return Presets.ByName(network);
+        string path = Path.IsPathRooted(network) || File.Exists(network) ? network : Path.Combine(specDir, network);
+        return DescribeCommand.Resolve(File.Exists(path) ? path : network);
+    }
+
+    private static TracerProvider StartTracing(string spansPath, bool console)
+    {
+        var builder = Sdk.CreateTracerProviderBuilder()
+            .AddSource(SimTelemetry.Name)
+            .AddProcessor(new BatchActivityExportProcessor(new JsonlSpanExporter(spansPath)));
+        if (console) builder.AddConsoleExporter();
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"))) builder.AddOtlpExporter();
+        return builder.Build();
+    }
+
+    /// <summary>The message and byte counters go to the console with --console-traces and to OTLP when an endpoint is set.</summary>
+    private static MeterProvider? StartMetrics(bool console)
+    {
+        bool otlp = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        if (!console && !otlp) return null;
+        var builder = Sdk.CreateMeterProviderBuilder().AddMeter(SimTelemetry.Name);
+        if (console) builder.AddConsoleExporter();
+        if (otlp) builder.AddOtlpExporter();
+        return builder.Build();
+    }
+
+    private static void WriteConfig(string folder, NetworkSpec network, RunOptions options, RunSpec run, string schedule)
+    {
+        string? device = run.Device;
+        var config = new JsonObject
+        {
+            ["run"] = JsonSerializer.SerializeToNode(run, RunSpec.Json),
+            ["spec"] = JsonNode.Parse(NetworkSpecJson.Serialize(network)),
+            ["graph"] = run.Graph,
+            ["data"] = run.Dataset,
+            ["steps"] = options.Steps,
+            ["batch"] = options.BatchSize,
+            ["schedule"] = schedule,
+            ["max_in_flight"] = options.MaxInFlight,
+            ["seed"] = options.Seed,
+            ["negatives"] = options.Negatives.ToString().ToLowerInvariant(),
+            ["align_every"] = options.AlignEvery,
+            ["checkpoint_every"] = options.CheckpointEvery,
+            ["learning_rate"] = options.LearningRate,
+            ["weight_decay"] = options.WeightDecay,
+            ["device"] = device ?? Environment.GetEnvironmentVariable(BackendCatalog.DeviceVariable) ?? "auto",
+            ["commit"] = GitCommit(),
+        };
+        File.WriteAllText(Path.Combine(folder, "config.resolved.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    private static void WriteMetrics(string folder, RunResult result)
+    {
+        var csv = new StringBuilder("step,node,loss\n");
+        foreach (var (node, losses) in LossesThatExist(result))
+            for (int step = 0; step < losses.Length; step++)
+                if (!double.IsNaN(losses[step])) // a resumed run has no losses for the steps before its checkpoint
+                    csv.Append(CultureInfo.InvariantCulture, $"{step},{node},{losses[step]:R}\n");
+        File.WriteAllText(Path.Combine(folder, "metrics.csv"), csv.ToString());
+    }
+
+    private static void WriteAlignment(string folder, RunResult result)
+    {
+        var csv = new StringBuilder("step,layer,cosine,norm_ratio,error_cosine\n");
+        foreach (var a in result.Alignment)
+            csv.Append(CultureInfo.InvariantCulture, $"{a.Step},{a.Layer.Layer},{a.Layer.Cosine:R},{a.Layer.NormRatio:R},{a.Layer.ErrorCosine:R}\n");
+        File.WriteAllText(Path.Combine(folder, "alignment.csv"), csv.ToString());
+    }
+
+    private static void WriteResults(string folder, RunResult result, RunOptions options, ProbeReport? probe, IReadOnlyList<OnlinePoint>? online)
+    {
+        var results = new JsonObject
+        {
+            ["elapsed_seconds"] = result.Elapsed.TotalSeconds,
+            ["steps_per_second"] = options.Steps / result.Elapsed.TotalSeconds,
+            ["final_loss"] = new JsonObject(LossesThatExist(result).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value[^1])))),
+        };
+        if (!result.Alignment.IsEmpty)
+            results["alignment"] = new JsonArray(LayerAlignmentSummary.Of(result.Alignment.Select(a => a.Layer)).Select(s => (JsonNode)new JsonObject
+            {
+                ["layer"] = s.Layer, ["measurements"] = s.Measurements, ["cosine"] = s.Cosine,
+                ["interval95"] = double.IsNaN(s.Interval95) ? null : s.Interval95, ["norm_ratio"] = s.NormRatio,
+                ["error_cosine"] = double.IsNaN(s.ErrorCosine) ? null : s.ErrorCosine,
+            }).ToArray());
+        if (probe is not null) results["probe"] = ProbeCommand.Json(probe, null);
+        if (online is { Count: > 0 })
+            results["online_probe"] = new JsonArray(online.Select(p => (JsonNode)new JsonObject { ["step"] = p.Step, ["final_accuracy"] = p.FinalAccuracy, ["best_accuracy"] = p.BestAccuracy }).ToArray());
+        File.WriteAllText(Path.Combine(folder, "results.json"), results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>Nodes that report a loss (every layer of a local graph; the loss node of a backprop graph), in spec order.</summary>
+    private static IEnumerable<KeyValuePair<string, System.Collections.Immutable.ImmutableArray<double>>> LossesThatExist(RunResult result) =>
+        result.Losses.Where(kv => kv.Value.Length > 0 && !double.IsNaN(kv.Value[^1])).OrderBy(kv => kv.Key, StringComparer.Ordinal);
+
+    /// <summary>The commit of the working tree the tool runs in, for provenance; "unknown" outside a git checkout.</summary>
+    internal static string GitCommit()
+    {
+        try
+        {
+            using var git = Process.Start(new ProcessStartInfo("git", "rev-parse HEAD") { RedirectStandardOutput = true, RedirectStandardError = true });
+            string text = git!.StandardOutput.ReadToEnd().Trim();
+            git.WaitForExit();
+            return git.ExitCode == 0 && text.Length == 40 ? text : "unknown";
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "unknown";
+        }
+    }
+}

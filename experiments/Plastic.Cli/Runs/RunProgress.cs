@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Globalization;
+using Plastic.Sim;
+using Plastic.Sim.Actors;
+using Spectre.Console;
+
+namespace Plastic.Cli.Runs;
+
+/// <summary>
+/// Progress of a run for the person watching it: on a terminal, a bar per node (each layer's steps and
+/// its latest loss: in a pipelined local graph the bars show the layers working on different steps) and a
+/// bar of finished steps with images/s; when output goes to a file or a pipe, a line every tenth of the
+/// run. Parameters for an online probe are handed on to <paramref name="onParameters"/>.
+/// </summary>
+public sealed class RunProgress(IReadOnlyList<string> nodes, long steps, long firstStep, int batch,
+    Action<long, IReadOnlyDictionary<string, Parameters>>? onParameters = null) : IRunObserver
+{
+    private readonly Dictionary<string, (long Done, double Loss)> _nodes = nodes.ToDictionary(n => n, _ => (firstStep, double.NaN));
+    private readonly long _firstStep = firstStep;
+    private readonly Stopwatch _clock = new();
+    private readonly object _gate = new();
+    private long _finished = firstStep;
+    private int _tenthsPrinted = (int)(firstStep * 10 / Math.Max(1, steps));
+    private Dictionary<string, ProgressTask>? _bars;
+    private ProgressTask? _total;
+
+    /// <summary>Runs the training with the progress shown; plain lines when the console is not interactive.</summary>
+    public T Show<T>(Func<T> train)
+    {
+        _clock.Start();
+        if (!AnsiConsole.Profile.Capabilities.Interactive || Console.IsOutputRedirected) return train();
+        return AnsiConsole.Progress().AutoClear(false).HideCompleted(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                lock (_gate)
+                {
+                    _total = context.AddTask("steps", maxValue: steps);
+                    _total.Value = _firstStep;
+                    _bars = nodes.ToDictionary(n => n, n => { var t = context.AddTask(Markup.Escape(n), maxValue: steps); t.Value = _firstStep; return t; });
+                }
+                return train();
+            });
+    }
+
+    public void StepDone(long step, string node, double loss)
+    {
+        lock (_gate)
+        {
+            if (!_nodes.ContainsKey(node)) return;
+            _nodes[node] = (step + 1, double.IsNaN(loss) ? _nodes[node].Loss : loss);
+            long finished = _nodes.Values.Min(n => n.Done);
+            double imagesPerSecond = (finished - _firstStep) * batch / Math.Max(1e-9, _clock.Elapsed.TotalSeconds);
+            if (_bars is not null && _total is not null)
+            {
+                var bar = _bars[node];
+                bar.Value = step + 1;
+                bar.Description = Markup.Escape(double.IsNaN(_nodes[node].Loss) ? node : $"{node}  loss {_nodes[node].Loss:F4}");
+                _total.Value = finished;
+                _total.Description = $"steps  {imagesPerSecond:F0} images/s";
+            }
+            else if (finished > _finished && (int)(finished * 10 / Math.Max(1, steps)) > _tenthsPrinted)
+            {
+                _tenthsPrinted = (int)(finished * 10 / Math.Max(1, steps));
+                var losses = _nodes.Where(n => !double.IsNaN(n.Value.Loss)).Select(n => string.Create(CultureInfo.InvariantCulture, $"{n.Key} {n.Value.Loss:F4}"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  step {finished}/{steps} ({100.0 * finished / steps:F0}%), {imagesPerSecond:F0} images/s, {_clock.Elapsed.TotalSeconds:F0} s; loss {string.Join(", ", losses)}"));
+            }
+            _finished = finished;
+        }
+    }
+
+    public void ParametersAt(long step, IReadOnlyDictionary<string, Parameters> parameters) => onParameters?.Invoke(step, parameters);
+}

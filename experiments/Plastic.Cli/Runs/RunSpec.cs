@@ -1,0 +1,184 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace Plastic.Cli.Runs;
+
+/// <summary>The optimiser of a run: AdamW (PAPER.md 4.3: lr 2e-4, weight decay 0; Tiny ImageNet 1e-5).</summary>
+public sealed record OptimizerSpec
+{
+    public float LearningRate { get; init; } = 2e-4f;
+    public float WeightDecay { get; init; }
+}
+
+/// <summary>
+/// Changes to the data set's augmentation preset (PAPER.md 4.2); what is left out keeps the preset's
+/// value. Crop size and normalisation follow the data set and the network, so they are not here.
+/// </summary>
+public sealed record AugmentSpec
+{
+    public double? MinScale { get; init; }
+    public double? Jitter { get; init; }
+    public double? JitterProbability { get; init; }
+    public double? GrayscaleProbability { get; init; }
+    public double? BlurProbability { get; init; }
+    public double? FlipProbability { get; init; }
+}
+
+/// <summary>
+/// The probes of a run with a labelled data set: after training, a linear probe on every layer's
+/// features concatenated (PAPER.md 4.4), per-layer probes and kNN when asked; during training, every
+/// OnlineEvery steps, a quick probe of the current weights on a subset (OnlineTrainImages / OnlineTestImages,
+/// OnlineEpochs), reported per step.
+/// </summary>
+public sealed record RunProbeSpec
+{
+    public int Epochs { get; init; } = 20;
+    public int TrainImages { get; init; }
+    public int TestImages { get; init; }
+    public bool PerLayer { get; init; }
+    public int Knn { get; init; }
+    public int OnlineEvery { get; init; }
+    public int OnlineTrainImages { get; init; } = 5000;
+    public int OnlineTestImages { get; init; } = 1000;
+    public int OnlineEpochs { get; init; } = 5;
+}
+
+/// <summary>
+/// One training run, as `plastic run &lt;spec.json&gt;` reads it. Keys are camelCase; an unknown key is an
+/// error naming it and the file. Network is a preset or a network spec file (relative to the run spec);
+/// Dataset a catalogue name or "synthetic". Steps, or Epochs of the training split (not both); neither:
+/// 20 steps, a quick look. Defaults are the paper's where it has one (batch 32, seed 2, AdamW 2e-4).
+/// </summary>
+public sealed record RunSpec
+{
+    public string Network { get; init; } = "";
+    public string? Rule { get; init; }
+    public string Graph { get; init; } = "local";
+    public string Dataset { get; init; } = "synthetic";
+    public AugmentSpec? Augment { get; init; }
+    public OptimizerSpec Optimizer { get; init; } = new();
+    public long? Steps { get; init; }
+    public double? Epochs { get; init; }
+    public int Batch { get; init; } = 32;
+    public ulong Seed { get; init; } = 2;
+    public string? Device { get; init; }
+    /// <summary>pipelined (the local graph's default) or sequential (the only one backprop allows).</summary>
+    public string? Schedule { get; init; }
+    public string Negatives { get; init; } = "next";
+    public int AlignEvery { get; init; }
+    public int CheckpointEvery { get; init; }
+    public RunProbeSpec? Probe { get; init; }
+
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        WriteIndented = true,
+    };
+
+    /// <summary>Whether a JSON file is a run spec (it names a network) rather than a network spec.</summary>
+    public static bool IsRunSpec(string path)
+    {
+        if (!File.Exists(path) || !path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) return false;
+        try { return JsonNode.Parse(File.ReadAllText(path), documentOptions: Documents) is JsonObject o && o.ContainsKey("network"); }
+        catch (JsonException) { return false; }
+    }
+
+    private static readonly JsonDocumentOptions Documents = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+
+    /// <summary>Reads a run spec file as a JSON tree (for --set to edit before it is typed).</summary>
+    public static JsonObject Read(string path)
+    {
+        if (!File.Exists(path)) throw new ArgumentException($"{path}: no such run spec.");
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(path), documentOptions: Documents) as JsonObject
+                ?? throw new ArgumentException($"{path}: a run spec is a JSON object.");
+        }
+        catch (JsonException e) { throw new ArgumentException($"{path}: not valid JSON (line {e.LineNumber + 1}): {e.Message}"); }
+    }
+
+    /// <summary>
+    /// Sets a dotted path (probe.epochs) to a value: JSON when it parses as JSON (numbers, true, null,
+    /// objects), else the text itself. Objects on the way are made when missing.
+    /// </summary>
+    public static void Set(JsonObject root, string assignment)
+    {
+        int eq = assignment.IndexOf('=');
+        if (eq <= 0) throw new ArgumentException($"--set {assignment}: expected path=value, e.g. --set probe.epochs=5.");
+        string[] path = assignment[..eq].Split('.');
+        string text = assignment[(eq + 1)..];
+        JsonNode? value;
+        try { value = JsonNode.Parse(text); }
+        catch (JsonException) { value = JsonValue.Create(text); }
+        var node = root;
+        for (int i = 0; i < path.Length - 1; i++)
+        {
+            if (path[i].Length == 0) throw new ArgumentException($"--set {assignment}: empty key in the path.");
+            if (node[path[i]] is null) node[path[i]] = new JsonObject();
+            node = node[path[i]] as JsonObject
+                ?? throw new ArgumentException($"--set {assignment}: '{string.Join('.', path[..(i + 1)])}' is a value, not an object with keys.");
+        }
+        node[path[^1]] = value;
+    }
+
+    /// <summary>The typed spec of a JSON tree; <paramref name="source"/> names where it came from in errors.</summary>
+    public static RunSpec From(JsonObject root, string source)
+    {
+        CheckKeys(root, typeof(RunSpec), "", source);
+        RunSpec spec;
+        try { spec = root.Deserialize<RunSpec>(Json) ?? throw new ArgumentException($"{source}: empty run spec."); }
+        catch (JsonException e) { throw new ArgumentException($"{source}: {e.Path?.TrimStart('$', '.')}: wrong type of value ({e.Message.Split(" Path:")[0]})."); }
+        spec.Validate(source);
+        return spec;
+    }
+
+    private void Validate(string source)
+    {
+        if (Network.Length == 0) throw new ArgumentException($"{source}: 'network' (a preset or a network spec file) is required.");
+        if (Graph is not ("local" or "backprop")) throw new ArgumentException($"{source}: graph '{Graph}': choose local or backprop.");
+        if (Steps is not null && Epochs is not null) throw new ArgumentException($"{source}: give 'steps' or 'epochs', not both.");
+        if (Steps is < 1) throw new ArgumentException($"{source}: 'steps' must be at least 1, got {Steps}.");
+        if (Epochs is <= 0) throw new ArgumentException($"{source}: 'epochs' must be above 0, got {Epochs}.");
+        if (Epochs is not null && Dataset == "synthetic") throw new ArgumentException($"{source}: 'epochs' needs a data set; synthetic data takes 'steps'.");
+        if (Batch < 2) throw new ArgumentException($"{source}: 'batch' must be at least 2 (each sample needs a negative), got {Batch}.");
+        if (Optimizer.LearningRate <= 0) throw new ArgumentException($"{source}: optimizer.learningRate must be above 0, got {Optimizer.LearningRate}.");
+        if (Optimizer.WeightDecay < 0) throw new ArgumentException($"{source}: optimizer.weightDecay must be 0 or more, got {Optimizer.WeightDecay}.");
+        if (AlignEvery < 0 || CheckpointEvery < 0) throw new ArgumentException($"{source}: alignEvery and checkpointEvery are 0 (off) or a number of steps.");
+        if (Augment is { } a)
+        {
+            if (a.MinScale is <= 0 or > 1) throw new ArgumentException($"{source}: augment.minScale must be in (0, 1], got {a.MinScale}.");
+            if (a.Jitter is < 0) throw new ArgumentException($"{source}: augment.jitter must be 0 or more, got {a.Jitter}.");
+            foreach (var (key, value) in new[] { ("jitterProbability", a.JitterProbability), ("grayscaleProbability", a.GrayscaleProbability), ("blurProbability", a.BlurProbability), ("flipProbability", a.FlipProbability) })
+                if (value is < 0 or > 1) throw new ArgumentException($"{source}: augment.{key} is a probability, in [0, 1]; got {value}.");
+        }
+        if (Probe is { } p)
+        {
+            if (Dataset == "synthetic") throw new ArgumentException($"{source}: 'probe' needs a labelled data set, not synthetic data.");
+            if (p.Epochs < 1 || p.OnlineEpochs < 1) throw new ArgumentException($"{source}: probe epochs must be at least 1.");
+            if (p.TrainImages < 0 || p.TestImages < 0 || p.Knn < 0 || p.OnlineEvery < 0 || p.OnlineTrainImages < 1 || p.OnlineTestImages < 1)
+                throw new ArgumentException($"{source}: probe image counts, knn and onlineEvery must not be negative (online image counts at least 1).");
+        }
+    }
+
+    /// <summary>The steps of the run: Steps, or Epochs of a training split of <paramref name="trainImages"/> images, or 20.</summary>
+    public long StepsFor(int trainImages) =>
+        Steps ?? (Epochs is { } e ? Math.Max(1, (long)Math.Ceiling(e * trainImages / Batch)) : 20);
+
+    /// <summary>Every key must be a property of the record it sits in (nested spec records are checked inside).</summary>
+    private static void CheckKeys(JsonObject node, Type type, string prefix, string source)
+    {
+        var properties = type.GetProperties().ToDictionary(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name));
+        foreach (var (key, value) in node)
+        {
+            if (!properties.TryGetValue(key, out var property))
+                throw new ArgumentException($"{source}: unknown key '{prefix}{key}'. Known{(prefix.Length > 0 ? $" in {prefix.TrimEnd('.')}" : "")}: {string.Join(", ", properties.Keys)}.");
+            if (value is JsonObject inner && property.PropertyType.Namespace == typeof(RunSpec).Namespace)
+                CheckKeys(inner, property.PropertyType, $"{prefix}{key}.", source);
+        }
+    }
+}

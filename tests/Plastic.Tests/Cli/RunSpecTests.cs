@@ -1,0 +1,110 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Plastic.Cli.Runs;
+
+namespace Plastic.Tests.Cli;
+
+/// <summary>`plastic run &lt;spec.json&gt;`: typed run specs, --set overrides and a probed run end to end.</summary>
+[Collection("Console")]
+public sealed class RunSpecTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), $"plastic-runspec-{Guid.NewGuid():N}");
+
+    public RunSpecTests() => Directory.CreateDirectory(_root);
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private string Spec(string json)
+    {
+        string path = Path.Combine(_root, $"spec-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, json);
+        return path;
+    }
+
+    [Fact]
+    public void Unknown_keys_are_errors_that_name_the_key_and_the_file()
+    {
+        string top = Spec("""{ "network": "mlp-3", "stepz": 3 }""");
+        var e = Assert.Throws<ArgumentException>(() => RunSpec.From(RunSpec.Read(top), top));
+        Assert.Contains(top, e.Message);
+        Assert.Contains("unknown key 'stepz'", e.Message);
+        string nested = Spec("""{ "network": "mlp-3", "dataset": "cifar10", "probe": { "epochz": 3 } }""");
+        e = Assert.Throws<ArgumentException>(() => RunSpec.From(RunSpec.Read(nested), nested));
+        Assert.Contains("unknown key 'probe.epochz'", e.Message);
+        Assert.Contains("onlineEvery", e.Message);   // the known keys of that object are listed
+        string wrongType = Spec("""{ "network": "mlp-3", "batch": "many" }""");
+        e = Assert.Throws<ArgumentException>(() => RunSpec.From(RunSpec.Read(wrongType), wrongType));
+        Assert.Contains("batch", e.Message);
+    }
+
+    [Fact]
+    public void Set_overrides_nested_keys_with_json_values_and_text()
+    {
+        var tree = RunSpec.Read(Spec("""{ "network": "mlp-3", "steps": 5, /* comments are allowed */ "optimizer": { "learningRate": 0.001 } }"""));
+        RunSpec.Set(tree, "optimizer.learningRate=0.01");
+        RunSpec.Set(tree, "probe.knn=7");
+        RunSpec.Set(tree, "dataset=cifar10");
+        RunSpec.Set(tree, "rule=clapp++/gap");
+        var spec = RunSpec.From(tree, "test");
+        Assert.Equal(0.01f, spec.Optimizer.LearningRate);
+        Assert.Equal(7, spec.Probe!.Knn);
+        Assert.Equal(20, spec.Probe.Epochs);          // the default of what --set left out
+        Assert.Equal("cifar10", spec.Dataset);
+        Assert.Equal("clapp++/gap", spec.Rule);
+        Assert.Equal(5, spec.StepsFor(50_000));
+        Assert.Contains("path=value", Assert.Throws<ArgumentException>(() => RunSpec.Set(tree, "nothing")).Message);
+        Assert.Contains("'steps' is a value", Assert.Throws<ArgumentException>(() => RunSpec.Set(tree, "steps.x=1")).Message);
+        RunSpec.Set(tree, "probe.bogus=1");
+        Assert.Contains("unknown key 'probe.bogus'", Assert.Throws<ArgumentException>(() => RunSpec.From(tree, "test")).Message);
+    }
+
+    [Fact]
+    public void Epochs_become_steps_of_the_training_split_and_contradictions_are_refused()
+    {
+        var spec = RunSpec.From(new JsonObject { ["network"] = "x", ["dataset"] = "cifar10", ["epochs"] = 2.5, ["batch"] = 32 }, "test");
+        Assert.Equal((long)Math.Ceiling(2.5 * 50_000 / 32), spec.StepsFor(50_000));
+        Assert.Equal(20, RunSpec.From(new JsonObject { ["network"] = "x" }, "test").StepsFor(0));
+        Assert.Contains("not both", Assert.Throws<ArgumentException>(() => RunSpec.From(new JsonObject { ["network"] = "x", ["dataset"] = "cifar10", ["epochs"] = 1, ["steps"] = 3 }, "f")).Message);
+        Assert.Contains("needs a labelled data set", Assert.Throws<ArgumentException>(() => RunSpec.From(new JsonObject { ["network"] = "x", ["probe"] = new JsonObject() }, "f")).Message);
+        Assert.Contains("augment.flipProbability", Assert.Throws<ArgumentException>(() =>
+            RunSpec.From(new JsonObject { ["network"] = "x", ["augment"] = new JsonObject { ["flipProbability"] = 2 } }, "f")).Message);
+        Assert.Contains("'network'", Assert.Throws<ArgumentException>(() => RunSpec.From(new JsonObject(), "f")).Message);
+    }
+
+    [Fact]
+    public void A_run_spec_trains_probes_per_layer_and_by_knn_and_probes_online()
+    {
+        var random = new Random(5);
+        var records = new byte[48 * 3073];
+        random.NextBytes(records);
+        for (int i = 0; i < 48; i++) records[i * 3073] = (byte)(i % 10);
+        Directory.CreateDirectory(Path.Combine(_root, "cifar-10-batches-bin"));
+        File.WriteAllBytes(Path.Combine(_root, "cifar-10-batches-bin", "data_batch_1.bin"), records);
+        File.WriteAllBytes(Path.Combine(_root, "cifar-10-batches-bin", "test_batch.bin"), records[..(24 * 3073)]);
+        string spec = Spec("""
+            { "network": "vgg6-cifar-small", "rule": "clapp++", "dataset": "cifar10", "epochs": 1, "batch": 8,
+              "probe": { "epochs": 2, "perLayer": true, "knn": 3, "onlineEvery": 2, "onlineTrainImages": 16, "onlineTestImages": 8, "onlineEpochs": 1 } }
+            """);
+        string folder = Path.Combine(_root, "run");
+        var (code, output, errors) = CliTests.Run("run", spec, "--data", _root, "--out", folder, "--set", "seed=4");
+        Assert.True(code == 0, errors);
+        Assert.Contains("6 steps of 8 x 2 views of cifar10", output);   // 1 epoch of 48 images
+        Assert.Contains("step 6/6 (100%)", output);                      // progress lines when the output is not a terminal
+        using var results = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "results.json")));
+        var probe = results.RootElement.GetProperty("probe");
+        Assert.Equal(48, probe.GetProperty("train_images").GetInt32());
+        Assert.Equal(6, probe.GetProperty("per_layer").EnumerateObject().Count());
+        Assert.InRange(probe.GetProperty("knn_accuracy").GetDouble(), 0, 1);
+        // Online probes at steps 0, 2 and 4 (the parameters step t's forward pass used).
+        Assert.Equal([0L, 2L, 4L], results.RootElement.GetProperty("online_probe").EnumerateArray().Select(p => p.GetProperty("step").GetInt64()));
+        Assert.True(File.Exists(Path.Combine(folder, "online_probe.png")));
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "config.resolved.json")));
+        Assert.Equal(4UL, config.RootElement.GetProperty("run").GetProperty("seed").GetUInt64());
+        Assert.Equal("clapp++", config.RootElement.GetProperty("spec").GetProperty("rule").GetString());
+
+        var unknown = CliTests.Run("run", spec, "--data", _root, "--out", folder, "--set", "probe.onlineEvry=3");
+        Assert.Equal(2, unknown.code);
+        Assert.Contains("unknown key 'probe.onlineEvry'", unknown.errors);
+        Assert.Contains("--set probe.onlineEvry=3", unknown.errors);
+    }
+}
