@@ -176,18 +176,15 @@ public sealed class CliTests
         string root = Path.Combine(Path.GetTempPath(), $"plastic-probe-{Guid.NewGuid():N}"), folder = Path.Combine(root, "run");
         try
         {
-            var random = new Random(1);
-            var records = new byte[40 * 3073];
-            random.NextBytes(records);
-            for (int i = 0; i < 40; i++) records[i * 3073] = (byte)(i % 10);
-            Directory.CreateDirectory(Path.Combine(root, "cifar-10-batches-bin"));
-            File.WriteAllBytes(Path.Combine(root, "cifar-10-batches-bin", "data_batch_1.bin"), records);
-            File.WriteAllBytes(Path.Combine(root, "cifar-10-batches-bin", "test_batch.bin"), records[..(20 * 3073)]);
+            Plastic.Tests.Support.TestData.FakeCifar10(root, 40, 20, seed: 1);
             var run = Run("run", "vgg6-cifar-small", "--dataset", "cifar10", "--data", root, "--steps", "3", "--batch", "4", "--out", folder);
             Assert.True(run.code == 0, run.errors);
             var weights = Plastic.Datasets.Numpy.Npy.ReadNpz(Path.Combine(folder, "weights.npz"));
             Assert.Equal([16, 3, 3, 3], weights["block1.weight"].Shape);
             Assert.Equal([16], weights["block1.bias"].Shape);
+            var safetensors = Plastic.Datasets.Numpy.Safetensors.Read(Path.Combine(folder, "weights.safetensors"));
+            Assert.Equal(weights.Keys.Order(), safetensors.Keys.Order());
+            Assert.All(weights.Keys, k => Assert.Equal(weights[k].Values, safetensors[k].Values));
             var probe = Run("probe", folder, "--dataset", "cifar10", "--data", root, "--epochs", "2");
             Assert.True(probe.code == 0, probe.errors);
             Assert.Contains("final-epoch test accuracy", probe.output);
@@ -232,12 +229,7 @@ public sealed class CliTests
         string root = Path.Combine(Path.GetTempPath(), $"plastic-compare-{Guid.NewGuid():N}");
         try
         {
-            var records = new byte[32 * 3073];
-            new Random(3).NextBytes(records);
-            for (int i = 0; i < 32; i++) records[i * 3073] = (byte)(i % 10);
-            Directory.CreateDirectory(Path.Combine(root, "cifar-10-batches-bin"));
-            File.WriteAllBytes(Path.Combine(root, "cifar-10-batches-bin", "data_batch_1.bin"), records);
-            File.WriteAllBytes(Path.Combine(root, "cifar-10-batches-bin", "test_batch.bin"), records[..(16 * 3073)]);
+            Plastic.Tests.Support.TestData.FakeCifar10(root, 32, 16, seed: 3);
             string spec = Path.Combine(root, "spec.json");
             File.WriteAllText(spec, """
                 { "name": "tiny", "network": "vgg6-cifar-small", "dataset": "cifar10", "steps": 2, "batch": 4, "alignEvery": 1,

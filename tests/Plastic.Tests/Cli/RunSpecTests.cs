@@ -74,13 +74,7 @@ public sealed class RunSpecTests : IDisposable
     [Fact]
     public void A_run_spec_trains_probes_per_layer_and_by_knn_and_probes_online()
     {
-        var random = new Random(5);
-        var records = new byte[48 * 3073];
-        random.NextBytes(records);
-        for (int i = 0; i < 48; i++) records[i * 3073] = (byte)(i % 10);
-        Directory.CreateDirectory(Path.Combine(_root, "cifar-10-batches-bin"));
-        File.WriteAllBytes(Path.Combine(_root, "cifar-10-batches-bin", "data_batch_1.bin"), records);
-        File.WriteAllBytes(Path.Combine(_root, "cifar-10-batches-bin", "test_batch.bin"), records[..(24 * 3073)]);
+        Plastic.Tests.Support.TestData.FakeCifar10(_root, 48, 24, seed: 5);
         string spec = Spec("""
             { "network": "vgg6-cifar-small", "rule": "clapp++", "dataset": "cifar10", "epochs": 1, "batch": 8,
               "probe": { "epochs": 2, "perLayer": true, "knn": 3, "onlineEvery": 2, "onlineTrainImages": 16, "onlineTestImages": 8, "onlineEpochs": 1 } }

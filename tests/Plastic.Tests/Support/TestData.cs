@@ -19,4 +19,18 @@ public static class TestData
         for (int i = 0; i < length; i++) labels[i] = rng.Next(classes);
         return labels;
     }
+
+    /// <summary>
+    /// A CIFAR-10 folder under <paramref name="root"/> of random images labelled i mod 10: the training
+    /// file holds <paramref name="train"/> of them, the test file the first <paramref name="test"/>.
+    /// </summary>
+    public static void FakeCifar10(string root, int train, int test, int seed)
+    {
+        var records = new byte[train * 3073];
+        new Random(seed).NextBytes(records);
+        for (int i = 0; i < train; i++) records[i * 3073] = (byte)(i % 10);
+        Directory.CreateDirectory(Path.Combine(root, "cifar-10-batches-bin"));
+        File.WriteAllBytes(Path.Combine(root, "cifar-10-batches-bin", "data_batch_1.bin"), records);
+        File.WriteAllBytes(Path.Combine(root, "cifar-10-batches-bin", "test_batch.bin"), records[..(test * 3073)]);
+    }
 }
