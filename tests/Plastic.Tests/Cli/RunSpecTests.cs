@@ -101,4 +101,26 @@ public sealed class RunSpecTests : IDisposable
         Assert.Contains("unknown key 'probe.onlineEvry'", unknown.errors);
         Assert.Contains("--set probe.onlineEvry=3", unknown.errors);
     }
+
+    [Fact]
+    public void The_specs_shipped_in_experiments_load()
+    {
+        string root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "Plastic.sln"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("no Plastic.sln above the tests");
+        var runSpecs = Directory.GetFiles(Path.Combine(root, "experiments", "runs"), "*.json");
+        Assert.NotEmpty(runSpecs);
+        foreach (var path in runSpecs)
+        {
+            Assert.True(RunSpec.IsRunSpec(path), path);
+            var spec = RunSpec.From(RunSpec.Read(path), path);
+            Assert.True(Plastic.Topology.Presets.Names.Contains(spec.Network), $"{path}: {spec.Network}");
+        }
+        var comparisons = Directory.GetDirectories(Path.Combine(root, "experiments")).Select(d => Path.Combine(d, "spec.json")).Where(File.Exists).ToList();
+        Assert.True(comparisons.Count >= 3, string.Join(", ", comparisons));
+        foreach (var path in comparisons)
+        {
+            var comparison = Plastic.Cli.Compare.ComparisonSpec.Load(path);
+            Assert.All(comparison.Variants.Select(v => v.Network ?? comparison.Network).Append(comparison.Network), n => Assert.Contains(n, Plastic.Topology.Presets.Names));
+        }
+    }
 }
