@@ -18,7 +18,7 @@ namespace Plastic.Cli.Compare;
 
 /// <summary>One row of a comparison.</summary>
 public sealed record ComparisonRow(string Method, string Rule, bool Local, string SpatialDependence, double FinalAccuracy, double BestAccuracy, int BestEpoch,
-    double ImagesPerSecond, double PeakMegabytes, long Messages, long Bytes, IReadOnlyList<LayerAlignmentSummary> Alignment,
+    double ImagesPerSecond, double TrainingPeakMegabytes, long Messages, long Bytes, IReadOnlyList<LayerAlignmentSummary> Alignment,
     IReadOnlyList<LayerProbe> PerLayer, double? KnnAccuracy);
 
 /// <summary>
@@ -89,6 +89,7 @@ public static class CompareCommand
         bool local = !v.Untrained && v.Graph == "local";
         RunResult? result = null;
         long messages = 0, bytes = 0;
+        double trainingMegabytes = double.NaN;
         if (!v.Untrained)
         {
             var graph = v.Graph == "local" ? GraphKind.Local : GraphKind.Backprop;
@@ -113,7 +114,9 @@ public static class CompareCommand
             var nodes = net.Layers.Select(l => l.Name).ToList();
             if (graph == GraphKind.Backprop) nodes.Add(Plastic.Sim.Protocol.GraphWiring.LossNode);
             var progress = new Runs.RunProgress(nodes, c.Steps, 0, c.Batch);
+            using var memory = new ManagedMemoryPeak();
             result = progress.Show(() => Simulation.RunAsync(net, options, () => BackendCatalog.Create(null, cpuThreads: 1), source, observer: progress).GetAwaiter().GetResult());
+            trainingMegabytes = memory.MegabytesAboveStart;
             WeightsFile.Write(Path.Combine(runFolder, WeightsFile.Name), net, result.Parameters);
             // What plastic probe needs to probe this variant again (per layer, kNN, more epochs).
             File.WriteAllText(Path.Combine(runFolder, "config.resolved.json"), new System.Text.Json.Nodes.JsonObject
@@ -130,7 +133,7 @@ public static class CompareCommand
         var alignment = result is null ? [] : LayerAlignmentSummary.Of(result.Alignment.Select(a => a.Layer));
         string rule = v.Untrained ? "-" : v.Rule!;
         return new ComparisonRow(v.Name, rule, local, Spatial(v, net), probe.FinalAccuracy, probe.Best.TestAccuracy, probe.Best.Epoch,
-            imagesPerSecond, Process.GetCurrentProcess().PeakWorkingSet64 / 1e6, messages, bytes, alignment, report.PerLayer, report.KnnAccuracy);
+            imagesPerSecond, trainingMegabytes, messages, bytes, alignment, report.PerLayer, report.KnnAccuracy);
     }
 
     /// <summary>Whether the loss keeps 2D spatial structure (PAPER.md table: CLAPP++ yes, global pooling no; backprop: the top layer's loss only).</summary>
@@ -149,12 +152,12 @@ public static class CompareCommand
         sb.AppendLine(CultureInfo.InvariantCulture, $"## {c.Name}: {c.Dataset}, {c.Steps} steps of {c.Batch} x 2 views, lr {c.LearningRate}, seed {c.Seed}");
         if (c.Cites.Length > 0) sb.AppendLine().AppendLine(c.Cites);
         sb.AppendLine().AppendLine(CultureInfo.InvariantCulture,
-            $"Linear probe: {c.Probe.Epochs} epochs on {(c.Probe.TrainImages == 0 ? "all" : c.Probe.TrainImages.ToString(CultureInfo.InvariantCulture))} training images, tested on {(c.Probe.TestImages == 0 ? "all" : c.Probe.TestImages.ToString(CultureInfo.InvariantCulture))} test images; features of every layer, loss-pooled and concatenated; no probe-time augmentation. Final = last epoch; best = the best epoch on the test set (optimistic).{(c.Probe.Knn > 0 ? $" kNN: {c.Probe.Knn} nearest training images by cosine of the same standardised features, majority vote." : "")}");
-        sb.AppendLine().AppendLine("| method | rule | local | 2D spatial dep. | probe acc. final | best (epoch) | images/s | peak MB (process) | messages between layers | bytes between layers |");
+            $"Linear probe: {c.Probe.Epochs} epochs on {(c.Probe.TrainImages == 0 ? "all" : c.Probe.TrainImages.ToString(CultureInfo.InvariantCulture))} training images, tested on {(c.Probe.TestImages == 0 ? "all" : c.Probe.TestImages.ToString(CultureInfo.InvariantCulture))} test images; features of every layer, loss-pooled and concatenated; no probe-time augmentation. Final = last epoch; best = the best epoch on the test set (optimistic).Training peak MB: the most managed memory the training held above what was live before it (CPU tensors, optimiser state, activations and messages in flight; sampled every 20 ms; GPU memory not counted).{(c.Probe.Knn > 0 ? $" kNN: {c.Probe.Knn} nearest training images by cosine of the same standardised features, majority vote." : "")}");
+        sb.AppendLine().AppendLine("| method | rule | local | 2D spatial dep. | probe acc. final | best (epoch) | images/s | training peak MB | messages between layers | bytes between layers |");
         sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in rows)
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r.Method} | `{r.Rule}` | {(r.Rule == "-" ? "-" : r.Local ? "yes" : "no")} | {r.SpatialDependence} | {r.FinalAccuracy:P2} | {r.BestAccuracy:P2} ({r.BestEpoch}) | {(double.IsNaN(r.ImagesPerSecond) ? "-" : r.ImagesPerSecond.ToString("F0", CultureInfo.InvariantCulture))} | {r.PeakMegabytes:F0} | {r.Messages:N0} | {r.Bytes:N0} |");
+                $"| {r.Method} | `{r.Rule}` | {(r.Rule == "-" ? "-" : r.Local ? "yes" : "no")} | {r.SpatialDependence} | {r.FinalAccuracy:P2} | {r.BestAccuracy:P2} ({r.BestEpoch}) | {(double.IsNaN(r.ImagesPerSecond) ? "-" : r.ImagesPerSecond.ToString("F0", CultureInfo.InvariantCulture))} | {(double.IsNaN(r.TrainingPeakMegabytes) ? "-" : r.TrainingPeakMegabytes.ToString("F0", CultureInfo.InvariantCulture))} | {r.Messages:N0} | {r.Bytes:N0} |");
         if (rows.Any(r => r.KnnAccuracy is not null))
         {
             sb.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"| method | {c.Probe.Knn}-NN accuracy |").AppendLine("|---|---|");
