@@ -38,6 +38,7 @@ public static class PlasticCommand
         var bench = new Command("bench", "Measure the compute core.");
         bench.Subcommands.Add(BenchKernelsCommand.Build());
         bench.Subcommands.Add(BenchScheduleCommand.Build());
+        bench.Subcommands.Add(Bench.BenchTrainCommand.Build());
         root.Subcommands.Add(bench);
         return root;
     }

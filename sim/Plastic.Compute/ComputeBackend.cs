@@ -9,8 +9,34 @@ public abstract class ComputeBackend : IComputeBackend
     public abstract string Name { get; }
     public abstract string DeviceDescription { get; }
 
-    public Tensor Allocate(Shape shape) => AllocateCore(shape);
-    public IndexTensor AllocateIndices(Shape shape) => AllocateIndicesCore(shape);
+    private long _liveBytes, _peakBytes;
+
+    public long LiveTensorBytes => Interlocked.Read(ref _liveBytes);
+    public long PeakTensorBytes => Interlocked.Read(ref _peakBytes);
+
+    public Tensor Allocate(Shape shape)
+    {
+        var t = AllocateCore(shape);
+        t.TrackedBytes = Track((long)shape.Length * sizeof(float));
+        return t;
+    }
+
+    public IndexTensor AllocateIndices(Shape shape)
+    {
+        var t = AllocateIndicesCore(shape);
+        t.TrackedBytes = Track((long)shape.Length * sizeof(int));
+        return t;
+    }
+
+    private long Track(long bytes)
+    {
+        long live = Interlocked.Add(ref _liveBytes, bytes), peak;
+        while (live > (peak = Interlocked.Read(ref _peakBytes)) && Interlocked.CompareExchange(ref _peakBytes, live, peak) != peak) { }
+        return bytes;
+    }
+
+    /// <summary>Called by a disposed tensor that was allocated here (not by views).</summary>
+    internal void Untrack(long bytes) => Interlocked.Add(ref _liveBytes, -bytes);
     protected abstract Tensor AllocateCore(Shape shape);
     protected abstract IndexTensor AllocateIndicesCore(Shape shape);
 

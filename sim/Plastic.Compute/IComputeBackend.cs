@@ -9,6 +9,12 @@ public interface IComputeBackend : IDisposable
 {
     /// <summary>The short name used by <c>--device</c>: cpu, cuda, opencl, ilgpu-cpu.</summary>
     string Name { get; }
+
+    /// <summary>Bytes of the tensors allocated on this backend and not yet disposed (views not counted).</summary>
+    long LiveTensorBytes { get; }
+
+    /// <summary>The most <see cref="LiveTensorBytes"/> has been since the backend was made.</summary>
+    long PeakTensorBytes { get; }
     string DeviceDescription { get; }
 
     // Memory ------------------------------------------------------------------------------------

@@ -48,11 +48,15 @@ public abstract class Tensor : IDisposable
 
     public override string ToString() => $"Tensor{Shape} on {Backend.Name}";
 
+    /// <summary>Bytes counted in the backend's live-tensor total (0 for views, which own no storage).</summary>
+    internal long TrackedBytes { get; set; }
+
     public void Dispose()
     {
         if (IsDisposed) return;
         IsDisposed = true;
         Release();
+        if (TrackedBytes > 0 && Backend is ComputeBackend owner) owner.Untrack(TrackedBytes);
         GC.SuppressFinalize(this);
     }
 
@@ -80,11 +84,15 @@ public abstract class IndexTensor : IDisposable
         return host;
     }
 
+    /// <summary>Bytes counted in the backend's live-tensor total.</summary>
+    internal long TrackedBytes { get; set; }
+
     public void Dispose()
     {
         if (IsDisposed) return;
         IsDisposed = true;
         Release();
+        if (TrackedBytes > 0 && Backend is ComputeBackend owner) owner.Untrack(TrackedBytes);
         GC.SuppressFinalize(this);
     }
 

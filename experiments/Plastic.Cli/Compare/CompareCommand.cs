@@ -115,7 +115,7 @@ public static class CompareCommand
             if (graph == GraphKind.Backprop) nodes.Add(Plastic.Sim.Protocol.GraphWiring.LossNode);
             var progress = new Runs.RunProgress(nodes, c.Steps, 0, c.Batch);
             using var memory = new ManagedMemoryPeak();
-            result = progress.Show(() => Simulation.RunAsync(net, options, () => BackendCatalog.Create(null, cpuThreads: 1), source, observer: progress).GetAwaiter().GetResult());
+            result = progress.Show(() => Simulation.RunAsync(net, options, () => BackendCatalog.Create(null, Runs.LayerThreads.For(graph, options.MaxInFlight)), source, observer: progress).GetAwaiter().GetResult());
             trainingMegabytes = memory.MegabytesAboveStart;
             WeightsFile.Write(Path.Combine(runFolder, WeightsFile.Name), net, result.Parameters);
             // What plastic probe needs to probe this variant again (per layer, kNN, more epochs).

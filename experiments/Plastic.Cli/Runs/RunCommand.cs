@@ -55,6 +55,8 @@ public static class RunCommand
         {
             string argument = parse.GetValue(spec)!;
             bool isRunSpec = RunSpec.IsRunSpec(argument);
+            if (!isRunSpec && RunSpec.IsComparison(argument))
+                throw new ArgumentException($"{argument} is a comparison spec (it has variants): plastic compare {argument}.");
             JsonObject tree = isRunSpec ? RunSpec.Read(argument) : new JsonObject { ["network"] = argument, ["steps"] = 20, ["batch"] = 8 };
             string specDir = isRunSpec ? Path.GetDirectoryName(Path.GetFullPath(argument))! : Directory.GetCurrentDirectory();
             // Flags are shorthands for --set; both override what the spec says.
@@ -132,7 +134,7 @@ public static class RunCommand
         RunResult result;
         using (var tracing = StartTracing(Path.Combine(folder, "traces.jsonl"), consoleTraces))
         using (var metrics = StartMetrics(consoleTraces))
-            result = progress.Show(() => Simulation.RunAsync(network, options, () => BackendCatalog.Create(run.Device, cpuThreads: 1), source, observer: progress).GetAwaiter().GetResult());
+            result = progress.Show(() => Simulation.RunAsync(network, options, () => BackendCatalog.Create(run.Device, LayerThreads.For(graphKind, inFlight)), source, observer: progress).GetAwaiter().GetResult());
         WriteMetrics(folder, result);
         WeightsFile.Write(Path.Combine(folder, WeightsFile.Name), network, result.Parameters);
         RunPlots.Losses(Path.Combine(folder, "loss.png"), $"{network.Name} ({run.Graph}): loss per layer", result.Losses,

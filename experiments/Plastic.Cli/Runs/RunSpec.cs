@@ -80,11 +80,19 @@ public sealed record RunSpec
         WriteIndented = true,
     };
 
-    /// <summary>Whether a JSON file is a run spec (it names a network) rather than a network spec.</summary>
+    /// <summary>Whether a JSON file is a run spec (it names a network) rather than a network spec or a comparison (which has variants).</summary>
     public static bool IsRunSpec(string path)
     {
         if (!File.Exists(path) || !path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) return false;
-        try { return JsonNode.Parse(File.ReadAllText(path), documentOptions: Documents) is JsonObject o && o.ContainsKey("network"); }
+        try { return JsonNode.Parse(File.ReadAllText(path), documentOptions: Documents) is JsonObject o && o.ContainsKey("network") && !o.ContainsKey("variants"); }
+        catch (JsonException) { return false; }
+    }
+
+    /// <summary>Whether a JSON file is a comparison spec (it has variants).</summary>
+    public static bool IsComparison(string path)
+    {
+        if (!File.Exists(path) || !path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) return false;
+        try { return JsonNode.Parse(File.ReadAllText(path), documentOptions: Documents) is JsonObject o && o.ContainsKey("variants"); }
         catch (JsonException) { return false; }
     }
 

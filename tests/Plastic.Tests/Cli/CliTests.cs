@@ -280,6 +280,39 @@ public sealed class CliTests
         Assert.StartsWith("plastic: Unknown device 'tpu'", errors);
         Assert.DoesNotContain(" at ", errors); // one line, no stack trace
     }
+
+    [Fact]
+    public void Bench_train_reports_throughput_memory_and_utilisation_per_node()
+    {
+        var (code, output, errors) = Run("bench", "train", "mlp-3", "--steps", "4", "--warmup", "2", "--batch", "4", "--json");
+        Assert.True(code == 0, errors);
+        using var doc = System.Text.Json.JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        Assert.True(root.GetProperty("images_per_s").GetDouble() > 0);
+        Assert.Equal("pipelined", root.GetProperty("schedule").GetString());
+        Assert.True(root.GetProperty("tensor_peak_mb").GetDouble() > 0.8);      // fc1's weights alone: 784 x 256 floats
+        Assert.Equal(0, root.GetProperty("tensor_live_at_end_mb").GetDouble()); // every tensor disposed with its actor
+        Assert.Equal(["fc1", "fc2", "fc3"], root.GetProperty("utilisation").EnumerateObject().Select(p => p.Name));
+        Assert.All(root.GetProperty("utilisation").EnumerateObject(), p => Assert.InRange(p.Value.GetProperty("fraction").GetDouble(), 0, 1));
+        var bp = Run("bench", "train", "mlp-3", "--graph", "backprop", "--steps", "3", "--warmup", "1", "--batch", "4");
+        Assert.True(bp.code == 0, bp.errors);
+        Assert.Contains("backprop graph, sequential", bp.output);
+        Assert.Contains("loss", bp.output);                                      // the loss node is a node too
+        string comparison = Path.Combine(Path.GetTempPath(), $"plastic-bench-{Guid.NewGuid():N}.json");
+        File.WriteAllText(comparison, """{ "name": "c", "network": "mlp-3", "dataset": "mnist", "steps": 2, "variants": [ { "name": "A", "rule": "clapp++" } ] }""");
+        try
+        {
+            Assert.Contains("name a variant with --variant (A)", Run("bench", "train", comparison).errors);
+            Assert.Contains("no variant named or ruled 'zz'", Run("bench", "train", comparison, "--variant", "zz").errors);
+            var a = Run("bench", "train", comparison, "--variant", "clapp++", "--steps", "2", "--warmup", "1", "--batch", "4");
+            Assert.True(a.code == 0, a.errors);
+            Assert.StartsWith("A: mlp-784-256-256-256, local graph", a.output);
+        }
+        finally
+        {
+            File.Delete(comparison);
+        }
+    }
 }
 
 /// <summary>Tests that redirect the process's Console run alone: any other test's output would land in their capture.</summary>

@@ -28,6 +28,25 @@ public abstract class BackendContract<TFixture>(TFixture fixture) : IClassFixtur
         { 100, 70, 257, false, false, 1f, 0f },
     };
 
+    [SkippableFact]
+    public void Live_tensor_bytes_count_owned_tensors_until_they_are_disposed()
+    {
+        long before = B.LiveTensorBytes;
+        var t = B.Allocate(new Shape(10, 7));
+        var indices = B.AllocateIndices(new Shape(5));
+        Assert.Equal(before + 280 + 20, B.LiveTensorBytes);
+        Assert.True(B.PeakTensorBytes >= before + 300);
+        var view = t.Rows(2, 3);             // a view owns no storage
+        view.Dispose();
+        Assert.Equal(before + 300, B.LiveTensorBytes);
+        t.Dispose();
+        t.Dispose();                          // twice is once
+        indices.Dispose();
+        Assert.Equal(before, B.LiveTensorBytes);
+        using var uploaded = B.Upload(new float[6], new Shape(2, 3));
+        Assert.Equal(before + 24, B.LiveTensorBytes);
+    }
+
     [SkippableTheory]
     [MemberData(nameof(GemmCases))]
     public void Gemm_matches_reference(int m, int n, int k, bool ta, bool tb, float alpha, float beta)

@@ -1,0 +1,149 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Plastic.Cli.Compare;
+using Plastic.Cli.Runs;
+using Plastic.Compute;
+using Plastic.Sim;
+using Plastic.Sim.Tracing;
+using Plastic.Topology;
+
+namespace Plastic.Cli.Bench;
+
+/// <summary>
+/// `plastic bench train`: steady-state training throughput (images/s, counting each two-view sample once,
+/// as the comparison does), training memory and per-node utilisation of one configuration: a run spec, a
+/// network with --rule/--graph, or one variant of a comparison spec. Synthetic batches of the spec's
+/// shape by default, so the data pipeline is left out (as in the PyTorch peer); --dataset puts it in.
+/// </summary>
+public static class BenchTrainCommand
+{
+    public static Command Build()
+    {
+        var spec = new Argument<string>("spec") { Description = "A run spec, a comparison spec (with --variant), or a network spec or preset." };
+        var variant = new Option<string?>("--variant") { Description = "The comparison variant to measure: its name or its rule (e.g. clapp++, bp-infonce)." };
+        var rule = new Option<string?>("--rule") { Description = "Replace the rule (e.g. bp-infonce with --graph backprop)." };
+        var graph = new Option<string?>("--graph") { Description = "local or backprop (default: the spec's, else local)." };
+        var schedule = new Option<string?>("--schedule") { Description = "pipelined or sequential (default: pipelined for local, sequential for backprop)." };
+        var batch = new Option<int?>("--batch") { Description = "Samples per view (default: the spec's, else 32)." };
+        var steps = new Option<int>("--steps") { Description = "Timed steps.", DefaultValueFactory = _ => 50 };
+        var warmup = new Option<int>("--warmup") { Description = "Steps before the timed ones (JIT, first allocations, pipeline fill).", DefaultValueFactory = _ => 10 };
+        var dataset = new Option<string?>("--dataset") { Description = "Train on this data set through the augmentation pipeline instead of synthetic batches (e.g. cifar10)." };
+        var data = new Option<string?>("--data") { Description = "Data root for --dataset (default: $PLASTIC_DATA, else ~/.cache/plastic/data)." };
+        var json = new Option<bool>("--json") { Description = "One JSON object (images_per_s, memory, utilisation) instead of text." };
+        var device = PlasticCommand.DeviceOption();
+        var command = new Command("train", "Steady-state training images/s, memory and per-layer utilisation of one configuration.")
+            { spec, variant, rule, graph, schedule, batch, steps, warmup, dataset, data, json, device };
+        command.SetAction(parse =>
+        {
+            var (network, graphName, batchSize, name) = Resolve(parse.GetValue(spec)!, parse.GetValue(variant), parse.GetValue(rule), parse.GetValue(graph), parse.GetValue(batch));
+            var graphKind = graphName switch { "local" => GraphKind.Local, "backprop" => GraphKind.Backprop, _ => throw new ArgumentException($"--graph {graphName}: choose local or backprop.") };
+            string scheduleName = parse.GetValue(schedule) ?? (graphKind == GraphKind.Local ? "pipelined" : "sequential");
+            int inFlight = scheduleName switch { "pipelined" => 4, "sequential" => 1, _ => throw new ArgumentException($"--schedule {scheduleName}: choose pipelined or sequential.") };
+            int timed = parse.GetValue(steps), warm = parse.GetValue(warmup);
+            if (timed < 2 || warm < 1) throw new ArgumentException("--steps must be at least 2 and --warmup at least 1.");
+            if (batchSize < 2) throw new ArgumentException($"--batch must be at least 2, got {batchSize}.");
+            long total = warm + timed;
+            var options = new RunOptions(total, batchSize, 2, inFlight, 2e-4f, graphKind);
+            using var source = parse.GetValue(dataset) is { } datasetName ? PipelineSource(datasetName, network, parse.GetValue(data), options) : null;
+            var nodes = network.Layers.Select(l => l.Name).ToList();
+            if (graphKind == GraphKind.Backprop) nodes.Add(Plastic.Sim.Protocol.GraphWiring.LossNode);
+            var clock = new StepClock(nodes.Count, total);
+            string? deviceName = parse.GetValue(device);
+            int? threads = LayerThreads.For(graphKind, inFlight);
+            RunResult result;
+            var backends = new List<IComputeBackend>();
+            double trainingMegabytes;
+            IReadOnlyDictionary<string, TimeSpan> busy;
+            using (var memory = new ManagedMemoryPeak())
+            using (var listener = new NodeBusyTime())
+            {
+                result = Simulation.RunAsync(network, options, () =>
+                {
+                    var b = BackendCatalog.Create(deviceName, threads);
+                    lock (backends) backends.Add(b);
+                    return b;
+                }, source, observer: clock).GetAwaiter().GetResult();
+                trainingMegabytes = memory.MegabytesAboveStart;
+                busy = listener.Busy;
+            }
+            double seconds = clock.Between(warm - 1, total - 1);
+            double imagesPerSecond = timed * batchSize / seconds;
+            string backend;
+            using (var b = BackendCatalog.Create(deviceName, threads)) backend = b.Name;
+            var report = new JsonObject
+            {
+                ["configuration"] = name, ["network"] = network.Name, ["rule"] = network.Rule, ["graph"] = graphName, ["schedule"] = scheduleName,
+                ["batch"] = batchSize, ["warmup_steps"] = warm, ["timed_steps"] = timed, ["seconds"] = seconds, ["images_per_s"] = imagesPerSecond,
+                ["data"] = source is null ? "synthetic" : "pipeline", ["backend"] = backend, ["threads_per_layer"] = threads?.ToString(CultureInfo.InvariantCulture) ?? "all",
+                ["cores"] = Environment.ProcessorCount,
+                ["tensor_peak_mb"] = backends.Sum(b => b.PeakTensorBytes) / 1e6, ["tensor_live_at_end_mb"] = backends.Sum(b => b.LiveTensorBytes) / 1e6,
+                ["training_peak_managed_mb"] = trainingMegabytes, ["process_peak_working_set_mb"] = Process.GetCurrentProcess().PeakWorkingSet64 / 1e6,
+                ["run_seconds"] = result.Elapsed.TotalSeconds,
+                ["utilisation"] = new JsonObject(nodes.Where(busy.ContainsKey).Select(n => KeyValuePair.Create(n, (JsonNode?)new JsonObject
+                {
+                    ["busy_seconds"] = busy[n].TotalSeconds, ["fraction"] = busy[n].TotalSeconds / result.Elapsed.TotalSeconds,
+                }))),
+            };
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                return 0;
+            }
+            Console.WriteLine($"{name}: {network.Name}, {graphName} graph, {scheduleName}, batch {batchSize} x 2 views, {backend}, {threads?.ToString(CultureInfo.InvariantCulture) ?? "all"} thread(s) per layer, {Environment.ProcessorCount} cores, {(source is null ? "synthetic batches" : "data pipeline")}");
+            Console.WriteLine($"  {imagesPerSecond:F1} images/s over {timed} steps after {warm} warm-up steps ({seconds:F2} s)");
+            Console.WriteLine($"  tensor memory: {backends.Sum(b => b.PeakTensorBytes) / 1e6:F1} MB (sum over the nodes' backends of each one's peak of live tensors; {backends.Sum(b => b.LiveTensorBytes) / 1e6:F1} MB still live at the end)");
+            Console.WriteLine($"  training peak managed memory {trainingMegabytes:F0} MB above start (tensors, messages, garbage not yet collected); process peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB");
+            Console.WriteLine($"  utilisation (busy time in handled messages / {result.Elapsed.TotalSeconds:F2} s of the whole run):");
+            foreach (var n in nodes.Where(busy.ContainsKey))
+                Console.WriteLine($"    {n,-8} {busy[n].TotalSeconds,7:F2} s busy  {100 * busy[n].TotalSeconds / result.Elapsed.TotalSeconds,5:F1} %");
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>The configuration to measure: (network with its rule, graph, batch, a name for it).</summary>
+    private static (NetworkSpec Network, string Graph, int Batch, string Name) Resolve(string spec, string? variantName, string? rule, string? graph, int? batch)
+    {
+        NetworkSpec network;
+        string graphName = "local";
+        int batchSize = 32;
+        string name;
+        if (RunSpec.IsRunSpec(spec))
+        {
+            var run = RunSpec.From(RunSpec.Read(spec), spec);
+            network = DescribeCommand.Resolve(Presets.Names.Contains(run.Network) ? run.Network : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(spec))!, run.Network));
+            if (run.Rule is not null) network = network with { Rule = run.Rule };
+            (graphName, batchSize, name) = (run.Graph, run.Batch, Path.GetFileNameWithoutExtension(spec));
+        }
+        else if (RunSpec.IsComparison(spec))
+        {
+            var comparison = ComparisonSpec.Load(spec);
+            if (variantName is null) throw new ArgumentException($"{spec} is a comparison: name a variant with --variant ({string.Join(", ", comparison.Variants.Select(v => v.Name))}).");
+            var v = comparison.Variants.FirstOrDefault(v => string.Equals(v.Name, variantName, StringComparison.OrdinalIgnoreCase))
+                ?? comparison.Variants.FirstOrDefault(v => string.Equals(v.Rule, variantName, StringComparison.OrdinalIgnoreCase))
+                ?? throw new ArgumentException($"{spec}: no variant named or ruled '{variantName}'. Variants: {string.Join(", ", comparison.Variants.Select(v => $"{v.Name} ({v.Rule ?? "untrained"})"))}.");
+            if (v.Untrained) throw new ArgumentException($"{spec}: variant '{v.Name}' is not trained; nothing to measure.");
+            string dir = Path.GetDirectoryName(Path.GetFullPath(spec))!;
+            string net = v.Network ?? comparison.Network;
+            network = DescribeCommand.Resolve(Presets.Names.Contains(net) ? net : Path.Combine(dir, net)) with { Rule = v.Rule! };
+            (graphName, batchSize, name) = (v.Graph, comparison.Batch, v.Name);
+        }
+        else
+        {
+            network = DescribeCommand.Resolve(spec);
+            name = network.Name;
+        }
+        if (rule is not null) network = network with { Rule = rule };
+        return (network, graph ?? graphName, batch ?? batchSize, rule is null ? name : $"{name} ({rule})");
+    }
+
+    private static DatasetBatches PipelineSource(string name, NetworkSpec network, string? root, RunOptions options)
+    {
+        var data = LabelledData.Load(name, root, network, new RunSpec { Network = network.Name, Dataset = name, Batch = options.BatchSize });
+        return new DatasetBatches(new Plastic.Datasets.Pipeline.TwoViewPipeline(data.Train, data.Augment, options.BatchSize, options.Seed,
+            workers: Math.Max(1, Environment.ProcessorCount - 1)), options.Seed, options.Negatives);
+    }
+}

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""PyTorch peer of `plastic bench train`: the same VGG-6 (1/8 width by default), loss, batch and thread
+count, trained on synthetic two-view batches; prints one JSON line with images_per_s.
+
+CLAPP++ (local) uses the released code's formulation: every block's input is detached, each block has
+its own hinge loss on loss-pooled features (positive: the other view, reference: this view detached
+through a bias-free linear B, negative: the next sample of the view-swapped batch), the layer losses are
+summed and one AdamW step updates everything (PAPER.md 3.1). BP-InfoNCE is end-to-end backprop of the
+SimCLR-like loss at the top (bias-free projection, cosine, temperature 0.1, view-1 rows x view-2 columns).
+
+Not a dependency of Plastic's build or tests: tests/peers/run.sh calls it where torch is installed.
+"""
+import argparse
+import json
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+BLOCKS = [(128, False), (256, True), (256, False), (512, True), (1024, True), (1024, True)]
+
+
+def vgg6(width, size):
+    """Conv 3x3 pad 1 + bias, ReLU, 2x2 max-pool after blocks 2, 4, 5, 6; loss pools as Plastic's preset."""
+    unit = size // 8
+    loss_pools = [unit, unit, unit, unit // 2, unit // 2, max(1, unit // 4)]
+    blocks, channels = nn.ModuleList(), 3
+    for (w, pool) in BLOCKS:
+        out = max(1, round(w * width))
+        layers = [nn.Conv2d(channels, out, 3, padding=1), nn.ReLU()]
+        if pool:
+            layers.append(nn.MaxPool2d(2))
+        blocks.append(nn.Sequential(*layers))
+        channels = out
+    return blocks, loss_pools
+
+
+def pooled(z, k):
+    return (F.avg_pool2d(z, k) if k > 1 else z).flatten(1)
+
+
+def clapp_loss(z, b):
+    """CLAPP++ lateral hinge loss of one layer; z holds view 1 then view 2 (2N rows)."""
+    n2 = z.shape[0]
+    half = n2 // 2
+    idx = torch.arange(n2)
+    positive = z[(idx + half) % n2]
+    negative = positive[(idx + 1) % n2]
+    prediction = b(z.detach())
+    u_pos = (positive * prediction).sum(1)
+    u_neg = (negative * prediction).sum(1)
+    return (F.relu(1 - u_pos) + F.relu(1 + u_neg)).mean()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--loss", choices=["clapp++", "bp-infonce"], required=True)
+    p.add_argument("--width", type=float, default=0.125)
+    p.add_argument("--size", type=int, default=32)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--warmup", type=int, default=10)
+    p.add_argument("--steps", type=int, default=50)
+    p.add_argument("--lr", type=float, default=2e-4)
+    a = p.parse_args()
+    torch.manual_seed(2)
+    torch.set_num_threads(a.threads)
+    blocks, loss_pools = vgg6(a.width, a.size)
+    x = torch.randn(2 * a.batch, 3, a.size, a.size)
+    with torch.no_grad():
+        z, sizes = x, []
+        for block, k in zip(blocks, loss_pools):
+            z = block(z)
+            sizes.append(pooled(z, k).shape[1])
+    params = list(blocks.parameters())
+    if a.loss == "clapp++":
+        bs = nn.ModuleList([nn.Linear(d, d, bias=False) for d in sizes])
+        params += list(bs.parameters())
+    else:
+        projection = nn.Linear(sizes[-1], sizes[-1], bias=False)
+        params += list(projection.parameters())
+    optimizer = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0)
+
+    def step():
+        z, loss = x, 0.0
+        if a.loss == "clapp++":
+            for block, k, b in zip(blocks, loss_pools, bs):
+                z = block(z.detach())
+                loss = loss + clapp_loss(pooled(z, k), b)
+        else:
+            for block in blocks:
+                z = block(z)
+            q = F.normalize(projection(pooled(z, loss_pools[-1])), dim=1)
+            logits = q[: a.batch] @ q[a.batch:].t() / 0.1
+            loss = F.cross_entropy(logits, torch.arange(a.batch))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return float(loss)
+
+    for _ in range(a.warmup):
+        step()
+    start = time.perf_counter()
+    for _ in range(a.steps):
+        last = step()
+    elapsed = time.perf_counter() - start
+    print(json.dumps({
+        "peer": "pytorch " + torch.__version__, "loss": a.loss, "threads": torch.get_num_threads(), "batch": a.batch,
+        "steps": a.steps, "seconds": elapsed, "images_per_s": a.steps * a.batch / elapsed,
+        "parameters": sum(t.numel() for t in blocks.parameters()), "last_loss": last,
+    }))
+
+
+if __name__ == "__main__":
+    main()
