@@ -75,7 +75,8 @@ public static class BenchTrainCommand
             using (var b = BackendCatalog.Create(deviceName, threads)) backend = b.Name;
             var report = new JsonObject
             {
-                ["configuration"] = name, ["network"] = network.Name, ["rule"] = network.Rule, ["graph"] = graphName, ["schedule"] = scheduleName,
+                ["configuration"] = name, ["network"] = network.Name,
+                ["parameters"] = NetworkValidator.Validate(network).Sum(s => s.Weights),   // weights and biases ["rule"] = network.Rule, ["graph"] = graphName, ["schedule"] = scheduleName,
                 ["batch"] = batchSize, ["warmup_steps"] = warm, ["timed_steps"] = timed, ["seconds"] = seconds, ["images_per_s"] = imagesPerSecond,
                 ["data"] = source is null ? "synthetic" : "pipeline", ["backend"] = backend, ["threads_per_layer"] = threads?.ToString(CultureInfo.InvariantCulture) ?? "all",
                 ["cores"] = Environment.ProcessorCount,

@@ -105,8 +105,7 @@ public sealed class RunSpecTests : IDisposable
     [Fact]
     public void The_specs_shipped_in_experiments_load()
     {
-        string root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Plastic.sln"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("no Plastic.sln above the tests");
+        string root = Plastic.Tests.Support.PythonPeer.RepositoryRoot();
         var runSpecs = Directory.GetFiles(Path.Combine(root, "experiments", "runs"), "*.json");
         Assert.NotEmpty(runSpecs);
         foreach (var path in runSpecs)

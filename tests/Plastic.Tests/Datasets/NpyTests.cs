@@ -62,21 +62,5 @@ public sealed class NpyTests : IDisposable
         Assert.Equal(Enumerable.Range(0, 12).Select(i => (float)i), back.Values);
     }
 
-    private static int Python(string code)
-    {
-        try
-        {
-            // PLASTIC_PYTHON picks the interpreter that has NumPy when the first python3 on the PATH does not.
-            var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("PLASTIC_PYTHON") ?? "python3") { RedirectStandardError = true, RedirectStandardOutput = true };
-            start.ArgumentList.Add("-c");
-            start.ArgumentList.Add(code);
-            using var process = Process.Start(start)!;
-            process.WaitForExit(60_000);
-            return process.ExitCode;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return -1;
-        }
-    }
+    private static int Python(string code) => Plastic.Tests.Support.PythonPeer.Run("-c", code).Exit;
 }
