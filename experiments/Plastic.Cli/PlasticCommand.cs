@@ -37,7 +37,7 @@ public static class PlasticCommand
         root.Subcommands.Add(Compare.CompareCommand.Build());
         var bench = new Command("bench", "Measure the compute core.");
         bench.Subcommands.Add(BenchKernelsCommand.Build());
-        bench.Subcommands.Add(BenchScheduleCommand.Build());
+        bench.Subcommands.Add(Bench.BenchScheduleCommand.Build());
         bench.Subcommands.Add(Bench.BenchTrainCommand.Build());
         root.Subcommands.Add(bench);
         return root;
