@@ -43,6 +43,28 @@ public sealed class InRunAlignmentTests
         Assert.All(monitored.Alignment.Where(a => a.Layer.Layer != "c3"), a => Assert.InRange(a.Layer.Cosine, -1, 1 - 1e-3));
     }
 
+    [Theory]
+    [InlineData("clapp++dfb")]
+    [InlineData("clapp++both")]
+    [InlineData("clapp")]
+    [InlineData("ff")]
+    [InlineData("scff")]
+    public async Task The_monitor_changes_nothing_that_any_rule_learns(string rule)
+    {
+        var spec = Conv with { Rule = rule, Feedback = rule.StartsWith("clapp++dfb", StringComparison.Ordinal) || rule.StartsWith("clapp++both", StringComparison.Ordinal)
+            ? [new EdgeSpec("c3", "c1"), new EdgeSpec("c3", "c2")] : [] };
+        Task<RunResult> RunWith(int alignEvery) => Simulation.RunAsync(spec,
+            new RunOptions(7, BatchSize: 4, Seed: 8, MaxInFlight: 3, LearningRate: 1e-2f, AlignEvery: alignEvery), () => new CpuBackend(threads: 1));
+        var plain = await RunWith(0);
+        var monitored = await RunWith(3);
+        Assert.Equal([0L, 3, 6], monitored.Alignment.Select(a => a.Step).Distinct());
+        foreach (var layer in spec.Layers.Select(l => l.Name))
+        {
+            Assert.Equal(plain.Parameters[layer].Weight.ToArray(), monitored.Parameters[layer].Weight.ToArray());
+            Assert.Equal(plain.Losses[layer].ToArray(), monitored.Losses[layer].ToArray());
+        }
+    }
+
     [Fact]
     public async Task The_first_measurement_is_the_stand_alone_meter_at_initialisation()
     {
