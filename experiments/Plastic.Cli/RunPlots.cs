@@ -37,10 +37,12 @@ public static class RunPlots
     public static void Alignment(string path, string title, IReadOnlyList<(string Name, IReadOnlyList<LayerAlignmentSummary> Layers)> runs)
     {
         var plot = new ScottPlot.Plot();
-        foreach (var (name, layers) in runs.Where(r => r.Layers.Count > 0))
+        // One palette colour per run: the error bars would otherwise take colours too, and runs would repeat them.
+        var palette = new ScottPlot.Palettes.Category10();
+        foreach (var ((name, layers), index) in runs.Where(r => r.Layers.Count > 0).Select((r, i) => (r, i)))
         {
             double[] xs = Enumerable.Range(1, layers.Count).Select(i => (double)i).ToArray();
-            var line = plot.Add.Scatter(xs, layers.Select(l => l.Cosine).ToArray());
+            var line = plot.Add.Scatter(xs, layers.Select(l => l.Cosine).ToArray(), palette.GetColor(index));
             line.LegendText = name;
             var bars = plot.Add.ErrorBar(xs, layers.Select(l => l.Cosine).ToArray(), layers.Select(l => double.IsFinite(l.Interval95) ? l.Interval95 : 0).ToArray());
             bars.Color = line.Color;
