@@ -16,9 +16,11 @@ public static class BenchKernelsCommand
         var repeats = new Option<int>("--repeats") { Description = "Timed runs per kernel; the median is reported.", DefaultValueFactory = _ => 9 };
         var json = new Option<bool>("--json") { Description = "Print one JSON document instead of a table." };
         var quick = new Option<bool>("--quick") { Description = "Only GEMM and the 64x32x32x32 convolution, not the six VGG-6 layers." };
+        var width = new Option<double>("--width") { Description = "Width multiplier of the VGG-6 layer cases (0.125 for vgg6-cifar-small).", DefaultValueFactory = _ => 1.0 };
+        var batch = new Option<int>("--batch") { Description = "Images per VGG-6 layer case (64 = both views of a batch of 32).", DefaultValueFactory = _ => 32 };
         var command = new Command("kernels", "GFLOP/s of GEMM (1024^3, 256x1152x1024) and 3x3 convolutions, with the percentage of the measured FMA peak.")
         {
-            device, threads, repeats, json, quick,
+            device, threads, repeats, json, quick, width, batch,
         };
         command.SetAction(parse =>
         {
@@ -30,7 +32,8 @@ public static class BenchKernelsCommand
             // The peak is measured before and after the kernels and the higher one kept, so that a
             // busy neighbour during one measurement does not inflate "% peak".
             double? peakBefore = cpuThreads > 0 ? FmaPeak.MeasureGflops(cpuThreads, TimeSpan.FromSeconds(1)) : null;
-            var timings = MeasureAll(backend, reps, includePaperLayers: !parse.GetValue(quick));
+            if (parse.GetValue(width) <= 0 || parse.GetValue(batch) < 1) throw new ArgumentException("--width must be above 0 and --batch at least 1.");
+            var timings = MeasureAll(backend, reps, !parse.GetValue(quick), parse.GetValue(width), parse.GetValue(batch));
             double? peakAfter = cpuThreads > 0 ? FmaPeak.MeasureGflops(cpuThreads, TimeSpan.FromSeconds(1)) : null;
             double? peak = peakBefore is null || peakAfter is null ? null : Math.Max(peakBefore.Value, peakAfter.Value);
 
@@ -41,12 +44,12 @@ public static class BenchKernelsCommand
         return command;
     }
 
-    private static List<(KernelCase Case, KernelTiming Timing)> MeasureAll(IComputeBackend backend, int repeats, bool includePaperLayers)
+    private static List<(KernelCase Case, KernelTiming Timing)> MeasureAll(IComputeBackend backend, int repeats, bool includePaperLayers, double width, int batch)
     {
         var owned = new List<IDisposable>();
         try
         {
-            var cases = KernelCases.Create(backend, includePaperLayers, owned);
+            var cases = KernelCases.Create(backend, includePaperLayers, owned, width, batch);
             var timings = new List<(KernelCase, KernelTiming)>();
             // Progress goes to a terminal only, so that logs and pipes get clean output.
             bool progress = !Console.IsErrorRedirected;

@@ -76,7 +76,8 @@ public static class BenchTrainCommand
             var report = new JsonObject
             {
                 ["configuration"] = name, ["network"] = network.Name,
-                ["parameters"] = NetworkValidator.Validate(network).Sum(s => s.Weights),   // weights and biases ["rule"] = network.Rule, ["graph"] = graphName, ["schedule"] = scheduleName,
+                ["parameters"] = NetworkValidator.Validate(network).Sum(s => s.Weights), // LayerShape.Weights counts biases too
+                ["rule"] = network.Rule, ["graph"] = graphName, ["schedule"] = scheduleName,
                 ["batch"] = batchSize, ["warmup_steps"] = warm, ["timed_steps"] = timed, ["seconds"] = seconds, ["images_per_s"] = imagesPerSecond,
                 ["data"] = source is null ? "synthetic" : "pipeline", ["backend"] = backend, ["threads_per_layer"] = threads?.ToString(CultureInfo.InvariantCulture) ?? "all",
                 ["cores"] = Environment.ProcessorCount,

@@ -15,7 +15,9 @@ public static class KernelCases
         ("vgg6-l4", 256, 512, 16), ("vgg6-l5", 512, 1024, 8), ("vgg6-l6", 1024, 1024, 4),
     ];
 
-    public static List<KernelCase> Create(IComputeBackend b, bool includePaperLayers, List<IDisposable> owned)
+    /// <param name="width">Width multiplier of the VGG-6 layers (0.125: the reduced-scale experiments' net).</param>
+    /// <param name="batch">Images per VGG-6 layer case (32: one view of the paper's batch; 64: both views).</param>
+    public static List<KernelCase> Create(IComputeBackend b, bool includePaperLayers, List<IDisposable> owned, double width = 1.0, int batch = 32)
     {
         var cases = new List<KernelCase>();
         AddGemm(b, cases, owned, 1024, 1024, 1024);
@@ -23,7 +25,7 @@ public static class KernelCases
         AddConv(b, cases, owned, "conv3x3", 64, 32, 64, 32);
         if (includePaperLayers)
             foreach (var (layer, cin, cout, size) in Vgg6Cifar)
-                AddConv(b, cases, owned, layer, 32, cin, cout, size);
+                AddConv(b, cases, owned, layer, batch, cin == 3 ? 3 : Math.Max(1, (int)Math.Round(cin * width)), Math.Max(1, (int)Math.Round(cout * width)), size);
         return cases;
     }
 

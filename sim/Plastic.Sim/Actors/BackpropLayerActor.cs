@@ -76,9 +76,12 @@ public sealed class BackpropLayerActor : ReceiveActor
         if (_snapshotEvery > 0 && b.Step % _snapshotEvery == 0)
             _outbox.SendToAll(new Snapshot(_name, b.Step, TensorPayload.From(_block.Weight), _block.Bias is { } bias ? TensorPayload.From(bias) : null, [], SimTelemetry.Outgoing()));
         var gradInput = _isFirst ? null : _gradInput.For(_block.Input.Shape);
-        _block.Backward(_gradOutput.Load(b.Gradient), _state.GradWeight, _state.GradBias, gradInput);
+        // The input gradient goes down first: the layer below starts its backward pass while this one
+        // computes its weight gradient (the same operations in the same order as one backward call).
+        var gradPre = _block.BackwardInput(_gradOutput.Load(b.Gradient), gradInput);
         if (gradInput is not null)
             _outbox.SendToAll(new Backward(_name, b.Step, TensorPayload.From(gradInput), SimTelemetry.Outgoing()));
+        _block.BackwardWeights(gradPre, _state.GradWeight, _state.GradBias);
         _state.Step(_optimizer, b.Step);
         _driver.Tell(new StepDone(_name, b.Step, double.NaN));
     }

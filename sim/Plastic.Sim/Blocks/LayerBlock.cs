@@ -124,23 +124,42 @@ public sealed class LayerBlock : IDisposable
     /// </summary>
     public void Backward(Tensor gradOutput, Tensor gradWeight, Tensor? gradBias, Tensor? gradInput)
     {
+        var gradPre = BackwardInput(gradOutput, gradInput);
+        BackwardWeights(gradPre, gradWeight, gradBias);
+    }
+
+    /// <summary>
+    /// The first half of the backward pass: the gradient at the pre-activation (returned, for
+    /// <see cref="BackwardWeights"/>) and, when asked for, at the input. Split so that a backprop layer can
+    /// send its input gradient down before it computes its own weight gradient.
+    /// </summary>
+    public Tensor BackwardInput(Tensor gradOutput, Tensor? gradInput)
+    {
         var buf = Buffers();
-        int n = buf.Pre.Shape[0];
         if (gradOutput.Shape != buf.Output.Shape)
             throw new ShapeMismatchException($"Layer '{Spec.Name}': gradOutput {gradOutput.Shape} does not match the output {buf.Output.Shape}.");
         var gradPre = GradientOfPreActivation(gradOutput);
+        if (gradInput is null) return gradPre;
+        int n = buf.Pre.Shape[0];
+        if (Spec.Kind == LayerKind.Conv) _b.Conv2dBackwardInput(gradPre, Weight, gradInput.Reshape(ImageShape(n, Shape.Input)), _conv);
+        else _b.Gemm(gradPre, false, Weight, false, Flat(gradInput, n));
+        return gradPre;
+    }
+
+    /// <summary>The second half: weight and bias gradients from the pre-activation gradient of <see cref="BackwardInput"/> and the last input.</summary>
+    public void BackwardWeights(Tensor gradPre, Tensor gradWeight, Tensor? gradBias)
+    {
+        int n = Buffers().Pre.Shape[0];
         var input = Input;
         if (Spec.Kind == LayerKind.Conv)
         {
             var image = input.Shape.Rank == 4 ? input : input.Reshape(ImageShape(n, Shape.Input));
             _b.Conv2dBackwardWeight(image, gradPre, gradWeight, gradBias, _conv);
-            if (gradInput is not null) _b.Conv2dBackwardInput(gradPre, Weight, gradInput.Reshape(image.Shape), _conv);
         }
         else
         {
             _b.Gemm(gradPre, true, Flat(input, n), false, gradWeight);
             if (gradBias is not null) _b.BiasGradient(gradPre, gradBias);
-            if (gradInput is not null) _b.Gemm(gradPre, false, Weight, false, Flat(gradInput, n));
         }
     }
 
