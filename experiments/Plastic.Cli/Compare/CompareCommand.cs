@@ -18,7 +18,7 @@ namespace Plastic.Cli.Compare;
 
 /// <summary>One row of a comparison.</summary>
 public sealed record ComparisonRow(string Method, string Rule, bool Local, string SpatialDependence, double FinalAccuracy, double BestAccuracy, int BestEpoch,
-    double ImagesPerSecond, double TrainingPeakMegabytes, long Messages, long Bytes, IReadOnlyList<LayerAlignmentSummary> Alignment,
+    double ImagesPerSecond, double TensorMegabytes, long Messages, long Bytes, IReadOnlyList<LayerAlignmentSummary> Alignment,
     IReadOnlyList<LayerProbe> PerLayer, double? KnnAccuracy);
 
 /// <summary>
@@ -89,7 +89,7 @@ public static class CompareCommand
         bool local = !v.Untrained && v.Graph == "local";
         RunResult? result = null;
         long messages = 0, bytes = 0;
-        double trainingMegabytes = double.NaN;
+        double tensorMegabytes = double.NaN;
         if (!v.Untrained)
         {
             var graph = v.Graph == "local" ? GraphKind.Local : GraphKind.Backprop;
@@ -114,9 +114,16 @@ public static class CompareCommand
             var nodes = net.Layers.Select(l => l.Name).ToList();
             if (graph == GraphKind.Backprop) nodes.Add(Plastic.Sim.Protocol.GraphWiring.LossNode);
             var progress = new Runs.RunProgress(nodes, c.Steps, 0, c.Batch);
-            using var memory = new ManagedMemoryPeak();
-            result = progress.Show(() => Simulation.RunAsync(net, options, () => BackendCatalog.Create(null, Runs.LayerThreads.For(graph, options.MaxInFlight)), source, observer: progress).GetAwaiter().GetResult());
-            trainingMegabytes = memory.MegabytesAboveStart;
+            var backends = new List<IComputeBackend>();
+            result = progress.Show(() => Simulation.RunAsync(net, options, () =>
+            {
+                var b = BackendCatalog.Create(null, Runs.LayerThreads.For(graph, options.MaxInFlight));
+                lock (backends) backends.Add(b);
+                return b;
+            }, source, observer: progress).GetAwaiter().GetResult());
+            // The graph's nodes make their backends first (layers, then the loss node); the alignment
+            // monitor's comes after them and is an instrument, not part of training.
+            tensorMegabytes = backends.Take(nodes.Count).Sum(b => b.PeakTensorBytes) / 1e6;
             WeightsFile.Write(Path.Combine(runFolder, WeightsFile.Name), net, result.Parameters);
             // What plastic probe needs to probe this variant again (per layer, kNN, more epochs).
             File.WriteAllText(Path.Combine(runFolder, "config.resolved.json"), new System.Text.Json.Nodes.JsonObject
@@ -133,7 +140,7 @@ public static class CompareCommand
         var alignment = result is null ? [] : LayerAlignmentSummary.Of(result.Alignment.Select(a => a.Layer));
         string rule = v.Untrained ? "-" : v.Rule!;
         return new ComparisonRow(v.Name, rule, local, Spatial(v, net), probe.FinalAccuracy, probe.Best.TestAccuracy, probe.Best.Epoch,
-            imagesPerSecond, trainingMegabytes, messages, bytes, alignment, report.PerLayer, report.KnnAccuracy);
+            imagesPerSecond, tensorMegabytes, messages, bytes, alignment, report.PerLayer, report.KnnAccuracy);
     }
 
     /// <summary>Whether the loss keeps 2D spatial structure (PAPER.md table: CLAPP++ yes, global pooling no; backprop: the top layer's loss only).</summary>
@@ -152,12 +159,12 @@ public static class CompareCommand
         sb.AppendLine(CultureInfo.InvariantCulture, $"## {c.Name}: {c.Dataset}, {c.Steps} steps of {c.Batch} x 2 views, lr {c.LearningRate}, seed {c.Seed}");
         if (c.Cites.Length > 0) sb.AppendLine().AppendLine(c.Cites);
         sb.AppendLine().AppendLine(CultureInfo.InvariantCulture,
-            $"Linear probe: {c.Probe.Epochs} epochs on {(c.Probe.TrainImages == 0 ? "all" : c.Probe.TrainImages.ToString(CultureInfo.InvariantCulture))} training images, tested on {(c.Probe.TestImages == 0 ? "all" : c.Probe.TestImages.ToString(CultureInfo.InvariantCulture))} test images; features of every layer, loss-pooled and concatenated; no probe-time augmentation. Final = last epoch; best = the best epoch on the test set (optimistic).Training peak MB: the most managed memory the training held above what was live before it (CPU tensors, optimiser state, activations and messages in flight; sampled every 20 ms; GPU memory not counted).{(c.Probe.Knn > 0 ? $" kNN: {c.Probe.Knn} nearest training images by cosine of the same standardised features, majority vote." : "")}");
-        sb.AppendLine().AppendLine("| method | rule | local | 2D spatial dep. | probe acc. final | best (epoch) | images/s | training peak MB | messages between layers | bytes between layers |");
+            $"Linear probe: {c.Probe.Epochs} epochs on {(c.Probe.TrainImages == 0 ? "all" : c.Probe.TrainImages.ToString(CultureInfo.InvariantCulture))} training images, tested on {(c.Probe.TestImages == 0 ? "all" : c.Probe.TestImages.ToString(CultureInfo.InvariantCulture))} test images; features of every layer, loss-pooled and concatenated; no probe-time augmentation. Final = last epoch; best = the best epoch on the test set (optimistic). Tensor MB: each node's peak of live tensors (weights, B, optimiser state, activations and buffers), summed over the nodes; message payloads not counted.{(c.Probe.Knn > 0 ? $" kNN: {c.Probe.Knn} nearest training images by cosine of the same standardised features, majority vote." : "")}");
+        sb.AppendLine().AppendLine("| method | rule | local | 2D spatial dep. | probe acc. final | best (epoch) | images/s | tensor MB | messages between layers | bytes between layers |");
         sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in rows)
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r.Method} | `{r.Rule}` | {(r.Rule == "-" ? "-" : r.Local ? "yes" : "no")} | {r.SpatialDependence} | {r.FinalAccuracy:P2} | {r.BestAccuracy:P2} ({r.BestEpoch}) | {(double.IsNaN(r.ImagesPerSecond) ? "-" : r.ImagesPerSecond.ToString("F0", CultureInfo.InvariantCulture))} | {(double.IsNaN(r.TrainingPeakMegabytes) ? "-" : r.TrainingPeakMegabytes.ToString("F0", CultureInfo.InvariantCulture))} | {r.Messages:N0} | {r.Bytes:N0} |");
+                $"| {r.Method} | `{r.Rule}` | {(r.Rule == "-" ? "-" : r.Local ? "yes" : "no")} | {r.SpatialDependence} | {r.FinalAccuracy:P2} | {r.BestAccuracy:P2} ({r.BestEpoch}) | {(double.IsNaN(r.ImagesPerSecond) ? "-" : r.ImagesPerSecond.ToString("F0", CultureInfo.InvariantCulture))} | {(double.IsNaN(r.TensorMegabytes) ? "-" : r.TensorMegabytes.ToString("F0", CultureInfo.InvariantCulture))} | {r.Messages:N0} | {r.Bytes:N0} |");
         if (rows.Any(r => r.KnnAccuracy is not null))
         {
             sb.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"| method | {c.Probe.Knn}-NN accuracy |").AppendLine("|---|---|");
