@@ -116,7 +116,7 @@ public static class RunCommand
 
         using var source = data is null ? null : new DatasetBatches(
             new TwoViewPipeline(data.Train, data.Augment, options.BatchSize, options.Seed, workers: Math.Max(1, Environment.ProcessorCount - 1)), options.Seed, options.Negatives);
-        WriteConfig(folder, network, options, run, scheduleName);
+        RunFolderFiles.WriteConfig(folder, network, options, run, scheduleName);
         var nodes = network.Layers.Select(l => l.Name).ToList();
         if (graphKind == GraphKind.Backprop) nodes.Add(Plastic.Sim.Protocol.GraphWiring.LossNode);
         long firstStep = resuming && Plastic.Sim.Checkpoints.LayerCheckpoint.LatestComplete(options.CheckpointDirectory!) is { } c ? c + 1 : 0;
@@ -135,7 +135,7 @@ public static class RunCommand
         using (var tracing = StartTracing(Path.Combine(folder, "traces.jsonl"), consoleTraces))
         using (var metrics = StartMetrics(consoleTraces))
             result = progress.Show(() => Simulation.RunAsync(network, options, () => BackendCatalog.Create(run.Device, LayerThreads.For(graphKind, inFlight)), source, observer: progress).GetAwaiter().GetResult());
-        WriteMetrics(folder, result);
+        RunFolderFiles.WriteMetrics(folder, result);
         WeightsFile.Write(Path.Combine(folder, WeightsFile.Name), network, result.Parameters);
         RunPlots.Losses(Path.Combine(folder, "loss.png"), $"{network.Name} ({run.Graph}): loss per layer", result.Losses,
             network.Layers.Select(l => l.Name).Append(Plastic.Sim.Protocol.GraphWiring.LossNode));
@@ -143,14 +143,14 @@ public static class RunCommand
             RunPlots.Alignment(Path.Combine(folder, "alignment.png"), $"{network.Name}: alignment with backprop per layer",
                 [(network.Rule, LayerAlignmentSummary.Of(result.Alignment.Select(a => a.Layer)))]);
         Console.WriteLine($"ran {stepCount - firstStep} steps of {network.Name} ({run.Graph}, {scheduleName}) in {result.Elapsed.TotalSeconds:F2} s; run folder: {folder}");
-        foreach (var (node, losses) in LossesThatExist(result))
+        foreach (var (node, losses) in RunFolderFiles.LossesThatExist(result))
         {
             int first = losses.ToList().FindIndex(v => !double.IsNaN(v));
             Console.WriteLine($"  {node,-10} loss: step {first} {losses[first]:F4}, last step {losses[^1]:F4}");
         }
         if (!result.Alignment.IsEmpty)
         {
-            WriteAlignment(folder, result);
+            RunFolderFiles.WriteAlignment(folder, result);
             Console.WriteLine($"  alignment with backprop over {result.Alignment.Length / network.Layers.Count} snapshots (alignment.csv): cosine mean +-95%, error-signal cosine");
             foreach (var s in LayerAlignmentSummary.Of(result.Alignment.Select(a => a.Layer)))
                 Console.WriteLine($"  {s.Layer,-10} {s.Cosine,8:F4} +-{s.Interval95:F4}   error {s.ErrorCosine:F4}");
@@ -169,7 +169,7 @@ public static class RunCommand
                 new ProbeSettings(probe.Epochs, probe.TrainImages, probe.TestImages, probe.PerLayer, probe.Knn), Console.WriteLine);
             File.WriteAllText(Path.Combine(folder, "probe.json"), ProbeCommand.Json(report, run.Dataset).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         }
-        WriteResults(folder, result, options, report, online?.Points);
+        RunFolderFiles.WriteResults(folder, result, options, report, online?.Points);
         Console.WriteLine($"next: plastic trace {folder}");
         return 0;
     }
@@ -201,74 +201,6 @@ public static class RunCommand
         if (otlp) builder.AddOtlpExporter();
         return builder.Build();
     }
-
-    private static void WriteConfig(string folder, NetworkSpec network, RunOptions options, RunSpec run, string schedule)
-    {
-        string? device = run.Device;
-        var config = new JsonObject
-        {
-            ["run"] = JsonSerializer.SerializeToNode(run, RunSpec.Json),
-            ["spec"] = JsonNode.Parse(NetworkSpecJson.Serialize(network)),
-            ["graph"] = run.Graph,
-            ["data"] = run.Dataset,
-            ["steps"] = options.Steps,
-            ["batch"] = options.BatchSize,
-            ["schedule"] = schedule,
-            ["max_in_flight"] = options.MaxInFlight,
-            ["seed"] = options.Seed,
-            ["negatives"] = options.Negatives.ToString().ToLowerInvariant(),
-            ["align_every"] = options.AlignEvery,
-            ["checkpoint_every"] = options.CheckpointEvery,
-            ["learning_rate"] = options.LearningRate,
-            ["weight_decay"] = options.WeightDecay,
-            ["device"] = device ?? Environment.GetEnvironmentVariable(BackendCatalog.DeviceVariable) ?? "auto",
-            ["commit"] = GitCommit(),
-        };
-        File.WriteAllText(Path.Combine(folder, "config.resolved.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-    }
-
-    private static void WriteMetrics(string folder, RunResult result)
-    {
-        var csv = new StringBuilder("step,node,loss\n");
-        foreach (var (node, losses) in LossesThatExist(result))
-            for (int step = 0; step < losses.Length; step++)
-                if (!double.IsNaN(losses[step])) // a resumed run has no losses for the steps before its checkpoint
-                    csv.Append(CultureInfo.InvariantCulture, $"{step},{node},{losses[step]:R}\n");
-        File.WriteAllText(Path.Combine(folder, "metrics.csv"), csv.ToString());
-    }
-
-    private static void WriteAlignment(string folder, RunResult result)
-    {
-        var csv = new StringBuilder("step,layer,cosine,norm_ratio,error_cosine\n");
-        foreach (var a in result.Alignment)
-            csv.Append(CultureInfo.InvariantCulture, $"{a.Step},{a.Layer.Layer},{a.Layer.Cosine:R},{a.Layer.NormRatio:R},{a.Layer.ErrorCosine:R}\n");
-        File.WriteAllText(Path.Combine(folder, "alignment.csv"), csv.ToString());
-    }
-
-    private static void WriteResults(string folder, RunResult result, RunOptions options, ProbeReport? probe, IReadOnlyList<OnlinePoint>? online)
-    {
-        var results = new JsonObject
-        {
-            ["elapsed_seconds"] = result.Elapsed.TotalSeconds,
-            ["steps_per_second"] = options.Steps / result.Elapsed.TotalSeconds,
-            ["final_loss"] = new JsonObject(LossesThatExist(result).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value[^1])))),
-        };
-        if (!result.Alignment.IsEmpty)
-            results["alignment"] = new JsonArray(LayerAlignmentSummary.Of(result.Alignment.Select(a => a.Layer)).Select(s => (JsonNode)new JsonObject
-            {
-                ["layer"] = s.Layer, ["measurements"] = s.Measurements, ["cosine"] = s.Cosine,
-                ["interval95"] = double.IsNaN(s.Interval95) ? null : s.Interval95, ["norm_ratio"] = s.NormRatio,
-                ["error_cosine"] = double.IsNaN(s.ErrorCosine) ? null : s.ErrorCosine,
-            }).ToArray());
-        if (probe is not null) results["probe"] = ProbeCommand.Json(probe, null);
-        if (online is { Count: > 0 })
-            results["online_probe"] = new JsonArray(online.Select(p => (JsonNode)new JsonObject { ["step"] = p.Step, ["final_accuracy"] = p.FinalAccuracy, ["best_accuracy"] = p.BestAccuracy }).ToArray());
-        File.WriteAllText(Path.Combine(folder, "results.json"), results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-    }
-
-    /// <summary>Nodes that report a loss (every layer of a local graph; the loss node of a backprop graph), in spec order.</summary>
-    private static IEnumerable<KeyValuePair<string, System.Collections.Immutable.ImmutableArray<double>>> LossesThatExist(RunResult result) =>
-        result.Losses.Where(kv => kv.Value.Length > 0 && !double.IsNaN(kv.Value[^1])).OrderBy(kv => kv.Key, StringComparer.Ordinal);
 
     /// <summary>The commit of the working tree the tool runs in, for provenance; "unknown" outside a git checkout.</summary>
     internal static string GitCommit()

@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Plastic.Compute;
+using Plastic.Sim;
+using Plastic.Sim.Probes;
+using Plastic.Topology;
+
+namespace Plastic.Cli.Runs;
+
+/// <summary>The files of a run folder: config.resolved.json, metrics.csv, alignment.csv, results.json.</summary>
+internal static class RunFolderFiles
+{
+    internal static void WriteConfig(string folder, NetworkSpec network, RunOptions options, RunSpec run, string schedule)
+    {
+        string? device = run.Device;
+        var config = new JsonObject
+        {
+            ["run"] = JsonSerializer.SerializeToNode(run, RunSpec.Json),
+            ["spec"] = JsonNode.Parse(NetworkSpecJson.Serialize(network)),
+            ["graph"] = run.Graph,
+            ["data"] = run.Dataset,
+            ["steps"] = options.Steps,
+            ["batch"] = options.BatchSize,
+            ["schedule"] = schedule,
+            ["max_in_flight"] = options.MaxInFlight,
+            ["seed"] = options.Seed,
+            ["negatives"] = options.Negatives.ToString().ToLowerInvariant(),
+            ["align_every"] = options.AlignEvery,
+            ["checkpoint_every"] = options.CheckpointEvery,
+            ["learning_rate"] = options.LearningRate,
+            ["weight_decay"] = options.WeightDecay,
+            ["device"] = device ?? Environment.GetEnvironmentVariable(BackendCatalog.DeviceVariable) ?? "auto",
+            ["commit"] = RunCommand.GitCommit(),
+        };
+        File.WriteAllText(Path.Combine(folder, "config.resolved.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    internal static void WriteMetrics(string folder, RunResult result)
+    {
+        var csv = new StringBuilder("step,node,loss\n");
+        foreach (var (node, losses) in LossesThatExist(result))
+            for (int step = 0; step < losses.Length; step++)
+                if (!double.IsNaN(losses[step])) // a resumed run has no losses for the steps before its checkpoint
+                    csv.Append(CultureInfo.InvariantCulture, $"{step},{node},{losses[step]:R}\n");
+        File.WriteAllText(Path.Combine(folder, "metrics.csv"), csv.ToString());
+    }
+
+    internal static void WriteAlignment(string folder, RunResult result)
+    {
+        var csv = new StringBuilder("step,layer,cosine,norm_ratio,error_cosine\n");
+        foreach (var a in result.Alignment)
+            csv.Append(CultureInfo.InvariantCulture, $"{a.Step},{a.Layer.Layer},{a.Layer.Cosine:R},{a.Layer.NormRatio:R},{a.Layer.ErrorCosine:R}\n");
+        File.WriteAllText(Path.Combine(folder, "alignment.csv"), csv.ToString());
+    }
+
+    internal static void WriteResults(string folder, RunResult result, RunOptions options, ProbeReport? probe, IReadOnlyList<OnlinePoint>? online)
+    {
+        var results = new JsonObject
+        {
+            ["elapsed_seconds"] = result.Elapsed.TotalSeconds,
+            ["steps_per_second"] = options.Steps / result.Elapsed.TotalSeconds,
+            ["final_loss"] = new JsonObject(LossesThatExist(result).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value[^1])))),
+        };
+        if (!result.Alignment.IsEmpty)
+            results["alignment"] = new JsonArray(LayerAlignmentSummary.Of(result.Alignment.Select(a => a.Layer)).Select(s => (JsonNode)new JsonObject
+            {
+                ["layer"] = s.Layer, ["measurements"] = s.Measurements, ["cosine"] = s.Cosine,
+                ["interval95"] = double.IsNaN(s.Interval95) ? null : s.Interval95, ["norm_ratio"] = s.NormRatio,
+                ["error_cosine"] = double.IsNaN(s.ErrorCosine) ? null : s.ErrorCosine,
+            }).ToArray());
+        if (probe is not null) results["probe"] = ProbeCommand.Json(probe, null);
+        if (online is { Count: > 0 })
+            results["online_probe"] = new JsonArray(online.Select(p => (JsonNode)new JsonObject { ["step"] = p.Step, ["final_accuracy"] = p.FinalAccuracy, ["best_accuracy"] = p.BestAccuracy }).ToArray());
+        File.WriteAllText(Path.Combine(folder, "results.json"), results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>Nodes that report a loss (every layer of a local graph; the loss node of a backprop graph), in spec order.</summary>
+    internal static IEnumerable<KeyValuePair<string, System.Collections.Immutable.ImmutableArray<double>>> LossesThatExist(RunResult result) =>
+        result.Losses.Where(kv => kv.Value.Length > 0 && !double.IsNaN(kv.Value[^1])).OrderBy(kv => kv.Key, StringComparer.Ordinal);
+}
