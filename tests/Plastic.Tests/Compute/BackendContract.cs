@@ -29,6 +29,30 @@ public abstract class BackendContract<TFixture>(TFixture fixture) : IClassFixtur
     };
 
     [SkippableFact]
+    public void Max_pool_ties_go_to_the_first_maximum_and_nan_wins()
+    {
+        // 2x2 windows, stride 2, one plane of 2 x 6: window 0 has a tie of 1s below its maximum 2; window 1
+        // holds two NaNs (the later one wins); window 2 ties 7 and 7 (the first one wins).
+        float nan = float.NaN;
+        var x = new[] { 1f, 1, 0, nan, 7, 3, 1, 2, nan, 5, 7, 6 };
+        using var tx = Up(x, 1, 1, 2, 6);
+        using var ty = B.Allocate(new Shape(1, 1, 1, 3));
+        using var idx = B.AllocateIndices(new Shape(1, 1, 1, 3));
+        var pg = new PoolGeometry(2, 2);
+        B.MaxPool2dForward(tx, ty, idx, pg);
+        var y = ty.ToArray();
+        Assert.Equal(2f, y[0]);
+        Assert.True(float.IsNaN(y[1]));
+        Assert.Equal(7f, y[2]);
+        using var tdy = Up([1f, 10f, 100f], 1, 1, 1, 3);
+        using var tdx = B.Allocate(tx.Shape);
+        B.MaxPool2dBackward(tdy, idx, tdx, pg);
+        Assert.Equal(new[] { 0f, 0, 0, 0, 100, 0, 0, 1, 10, 0, 0, 0 }, tdx.ToArray());
+        // PyTorch's rule (a value wins if greater or NaN): the NaN at 8 replaces the one at 3, and 5 cannot beat a NaN.
+        Assert.Equal([7, 8, 4], idx.ToArray());
+    }
+
+    [SkippableFact]
     public void Live_tensor_bytes_count_owned_tensors_until_they_are_disposed()
     {
         long before = B.LiveTensorBytes;
