@@ -41,7 +41,7 @@ public sealed record ComparisonSpec(string Name, string Cites, string Network, s
                 if (rule is null && !untrained) throw new ArgumentException($"{path}: variants[{i}] needs a rule (or untrained: true).");
                 return new VariantSpec(Str(v, "name") ?? throw new ArgumentException($"{path}: variants[{i}] needs a name."), rule, graph, untrained, Str(v, "network"));
             }).ToList();
-            return new ComparisonSpec(
+            var comparison = new ComparisonSpec(
                 Str(root, "name") ?? throw new ArgumentException($"{path}: 'name' is required."),
                 Str(root, "cites") ?? "",
                 Str(root, "network") ?? throw new ArgumentException($"{path}: 'network' (a preset or a spec file) is required."),
@@ -54,6 +54,8 @@ public sealed record ComparisonSpec(string Name, string Cites, string Network, s
                 new ProbeSettings(Int(probe, "epochs", path) ?? 20, Int(probe, "trainImages", path) ?? 0, Int(probe, "testImages", path) ?? 0,
                     probe.ValueKind == JsonValueKind.Object && probe.TryGetProperty("perLayer", out var perLayer) && perLayer.GetBoolean(), Int(probe, "knn", path) ?? 0),
                 list, path);
+            comparison.Probe.Validate(path);
+            return comparison;
         }
     }
 

@@ -26,12 +26,19 @@ public sealed class KillResumeTests : IDisposable
         string checkpoints = Path.Combine(cut, "checkpoints");
         using (var process = StartPlastic(checkpointed))
         {
-            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
-            while (!(Directory.Exists(checkpoints) && LayerCheckpoint.LatestComplete(checkpoints) is not null) && !process.HasExited && DateTime.UtcNow < deadline)
-                await Task.Delay(20);
-            Assert.False(process.HasExited, "the run ended before a checkpoint was seen: nothing was killed");
-            process.Kill(entireProcessTree: true);   // SIGKILL on Linux
-            await process.WaitForExitAsync();
+            try
+            {
+                var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+                while (!(Directory.Exists(checkpoints) && LayerCheckpoint.LatestComplete(checkpoints) is not null) && !process.HasExited && DateTime.UtcNow < deadline)
+                    await Task.Delay(20);
+                Assert.False(process.HasExited, "the run ended before a checkpoint was seen: nothing was killed");
+            }
+            finally
+            {
+                // SIGKILL on Linux; also when an assertion failed, so that no process is left behind.
+                if (!process.HasExited) process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
         }
         long? latest = LayerCheckpoint.LatestComplete(checkpoints);
         Assert.NotNull(latest);

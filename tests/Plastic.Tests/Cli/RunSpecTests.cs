@@ -122,4 +122,13 @@ public sealed class RunSpecTests : IDisposable
             Assert.All(comparison.Variants.Select(v => v.Network ?? comparison.Network).Append(comparison.Network), n => Assert.Contains(n, Plastic.Topology.Presets.Names));
         }
     }
+
+    [Fact]
+    public void A_comparison_refuses_probe_settings_that_cannot_run()
+    {
+        string path = Spec("""{ "name": "c", "network": "mlp-3", "dataset": "mnist", "steps": 2, "probe": { "epochs": 0 }, "variants": [ { "name": "A", "rule": "clapp++" } ] }""");
+        var e = Assert.Throws<ArgumentException>(() => Plastic.Cli.Compare.ComparisonSpec.Load(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("probe epochs must be at least 1", e.Message);
+    }
 }
