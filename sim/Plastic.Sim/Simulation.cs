@@ -101,8 +101,7 @@ public static class Simulation
         var wiring = options.Graph == GraphKind.Local ? GraphWiring.Local(spec, monitored) : GraphWiring.Backprop(spec, monitored);
         source ??= new SyntheticBatches(spec.Input, options.BatchSize, options.Seed, negatives: options.Negatives);
         var optimizer = new AdamWSettings(options.LearningRate, WeightDecay: options.WeightDecay);
-        var reporters = spec.Layers.Select(l => l.Name).ToList();
-        if (options.Graph == GraphKind.Backprop) reporters.Add(GraphWiring.LossNode);
+        var reporters = ComputeNodes(spec, options.Graph);
         if (options.Staleness < 0) throw new ArgumentException($"Staleness {options.Staleness} must be 0 or more.");
         var losses = reporters.ToDictionary(n => n, _ => Enumerable.Repeat(double.NaN, (int)options.Steps).ToArray());
         var referenceSteps = reporters.ToDictionary(n => n, _ => Enumerable.Repeat(-1L, (int)options.Steps).ToArray());
@@ -205,6 +204,13 @@ public static class Simulation
             Alignment = [.. alignment.OrderBy(a => a.Step)],
         };
     }
+
+    /// <summary>
+    /// The nodes that compute and report every step, in spec order: the layers, and the backprop graph's
+    /// loss node. Each makes its backend from the factory in this order, before any instrument does.
+    /// </summary>
+    public static IReadOnlyList<string> ComputeNodes(NetworkSpec spec, GraphKind graph) =>
+        [.. spec.Layers.Select(l => l.Name), .. graph == GraphKind.Backprop ? [GraphWiring.LossNode] : Array.Empty<string>()];
 
     private static long GreatestCommonDivisor(long a, long b) => b == 0 ? a : GreatestCommonDivisor(b, a % b);
 

@@ -48,24 +48,18 @@ public static class BenchTrainCommand
             long total = warm + timed;
             var options = new RunOptions(total, batchSize, 2, inFlight, 2e-4f, graphKind);
             using var source = parse.GetValue(dataset) is { } datasetName ? PipelineSource(datasetName, network, parse.GetValue(data), options) : null;
-            var nodes = network.Layers.Select(l => l.Name).ToList();
-            if (graphKind == GraphKind.Backprop) nodes.Add(Plastic.Sim.Protocol.GraphWiring.LossNode);
+            var nodes = Simulation.ComputeNodes(network, graphKind);
             var clock = new StepClock(nodes.Count, total);
             string? deviceName = parse.GetValue(device);
             int? threads = LayerThreads.For(graphKind, inFlight);
             RunResult result;
-            var backends = new List<IComputeBackend>();
+            var backends = new BackendTally(deviceName, threads);
             double trainingMegabytes;
             IReadOnlyDictionary<string, TimeSpan> busy;
             using (var memory = new ManagedMemoryPeak())
             using (var listener = new NodeBusyTime())
             {
-                result = Simulation.RunAsync(network, options, () =>
-                {
-                    var b = BackendCatalog.Create(deviceName, threads);
-                    lock (backends) backends.Add(b);
-                    return b;
-                }, source, observer: clock).GetAwaiter().GetResult();
+                result = Simulation.RunAsync(network, options, backends.Make, source, observer: clock).GetAwaiter().GetResult();
                 trainingMegabytes = memory.MegabytesAboveStart;
                 busy = listener.Busy;
             }
@@ -81,7 +75,7 @@ public static class BenchTrainCommand
                 ["batch"] = batchSize, ["warmup_steps"] = warm, ["timed_steps"] = timed, ["seconds"] = seconds, ["images_per_s"] = imagesPerSecond,
                 ["data"] = source is null ? "synthetic" : "pipeline", ["backend"] = backend, ["threads_per_layer"] = threads?.ToString(CultureInfo.InvariantCulture) ?? "all",
                 ["cores"] = Environment.ProcessorCount,
-                ["tensor_peak_mb"] = backends.Sum(b => b.PeakTensorBytes) / 1e6, ["tensor_live_at_end_mb"] = backends.Sum(b => b.LiveTensorBytes) / 1e6,
+                ["tensor_peak_mb"] = backends.PeakMegabytes(nodes.Count), ["tensor_live_at_end_mb"] = backends.LiveMegabytes(nodes.Count),
                 ["training_peak_managed_mb"] = trainingMegabytes, ["process_peak_working_set_mb"] = Process.GetCurrentProcess().PeakWorkingSet64 / 1e6,
                 ["run_seconds"] = result.Elapsed.TotalSeconds,
                 ["utilisation"] = new JsonObject(nodes.Where(busy.ContainsKey).Select(n => KeyValuePair.Create(n, (JsonNode?)new JsonObject
@@ -96,7 +90,7 @@ public static class BenchTrainCommand
             }
             Console.WriteLine($"{name}: {network.Name}, {graphName} graph, {scheduleName}, batch {batchSize} x 2 views, {backend}, {threads?.ToString(CultureInfo.InvariantCulture) ?? "all"} thread(s) per layer, {Environment.ProcessorCount} cores, {(source is null ? "synthetic batches" : "data pipeline")}");
             Console.WriteLine($"  {imagesPerSecond:F1} images/s over {timed} steps after {warm} warm-up steps ({seconds:F2} s)");
-            Console.WriteLine($"  tensor memory: {backends.Sum(b => b.PeakTensorBytes) / 1e6:F1} MB (sum over the nodes' backends of each one's peak of live tensors; {backends.Sum(b => b.LiveTensorBytes) / 1e6:F1} MB still live at the end)");
+            Console.WriteLine($"  tensor memory: {backends.PeakMegabytes(nodes.Count):F1} MB (sum over the nodes' backends of each one's peak of live tensors; {backends.LiveMegabytes(nodes.Count):F1} MB still live at the end)");
             Console.WriteLine($"  training peak managed memory {trainingMegabytes:F0} MB above start (tensors, messages, garbage not yet collected); process peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB");
             Console.WriteLine($"  utilisation (busy time in handled messages / {result.Elapsed.TotalSeconds:F2} s of the whole run):");
             foreach (var n in nodes.Where(busy.ContainsKey))

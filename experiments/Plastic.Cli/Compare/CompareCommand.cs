@@ -111,19 +111,12 @@ public static class CompareCommand
                 if (instrument.Name == "plastic.sim.messages") Interlocked.Add(ref messages, value); else Interlocked.Add(ref bytes, value);
             });
             listener.Start();
-            var nodes = net.Layers.Select(l => l.Name).ToList();
-            if (graph == GraphKind.Backprop) nodes.Add(Plastic.Sim.Protocol.GraphWiring.LossNode);
+            var nodes = Simulation.ComputeNodes(net, graph);
             var progress = new Runs.RunProgress(nodes, c.Steps, 0, c.Batch);
-            var backends = new List<IComputeBackend>();
-            result = progress.Show(() => Simulation.RunAsync(net, options, () =>
-            {
-                var b = BackendCatalog.Create(null, Runs.LayerThreads.For(graph, options.MaxInFlight));
-                lock (backends) backends.Add(b);
-                return b;
-            }, source, observer: progress).GetAwaiter().GetResult());
-            // The graph's nodes make their backends first (layers, then the loss node); the alignment
-            // monitor's comes after them and is an instrument, not part of training.
-            tensorMegabytes = backends.Take(nodes.Count).Sum(b => b.PeakTensorBytes) / 1e6;
+            var backends = new Runs.BackendTally(null, Runs.LayerThreads.For(graph, options.MaxInFlight));
+            result = progress.Show(() => Simulation.RunAsync(net, options, backends.Make, source, observer: progress).GetAwaiter().GetResult());
+            // The alignment monitor's backend is an instrument's, not part of training: only the nodes' count.
+            tensorMegabytes = backends.PeakMegabytes(nodes.Count);
             WeightsFile.Write(Path.Combine(runFolder, WeightsFile.Name), net, result.Parameters);
             // What plastic probe needs to probe this variant again (per layer, kNN, more epochs).
             File.WriteAllText(Path.Combine(runFolder, "config.resolved.json"), new System.Text.Json.Nodes.JsonObject

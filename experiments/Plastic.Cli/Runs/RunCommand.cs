@@ -117,8 +117,7 @@ public static class RunCommand
         using var source = data is null ? null : new DatasetBatches(
             new TwoViewPipeline(data.Train, data.Augment, options.BatchSize, options.Seed, workers: Math.Max(1, Environment.ProcessorCount - 1)), options.Seed, options.Negatives);
         RunFolderFiles.WriteConfig(folder, network, options, run, scheduleName);
-        var nodes = network.Layers.Select(l => l.Name).ToList();
-        if (graphKind == GraphKind.Backprop) nodes.Add(Plastic.Sim.Protocol.GraphWiring.LossNode);
+        var nodes = Simulation.ComputeNodes(network, graphKind);
         long firstStep = resuming && Plastic.Sim.Checkpoints.LayerCheckpoint.LatestComplete(options.CheckpointDirectory!) is { } c ? c + 1 : 0;
         using var onlineBackend = probe is { OnlineEvery: > 0 } ? BackendCatalog.Create(run.Device, cpuThreads: 1) : null;
         var online = probe is { OnlineEvery: > 0 } && data is not null

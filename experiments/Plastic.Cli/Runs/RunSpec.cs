@@ -81,19 +81,17 @@ public sealed record RunSpec
     };
 
     /// <summary>Whether a JSON file is a run spec (it names a network) rather than a network spec or a comparison (which has variants).</summary>
-    public static bool IsRunSpec(string path)
-    {
-        if (!File.Exists(path) || !path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) return false;
-        try { return JsonNode.Parse(File.ReadAllText(path), documentOptions: Documents) is JsonObject o && o.ContainsKey("network") && !o.ContainsKey("variants"); }
-        catch (JsonException) { return false; }
-    }
+    public static bool IsRunSpec(string path) => TryReadObject(path) is { } o && o.ContainsKey("network") && !o.ContainsKey("variants");
 
     /// <summary>Whether a JSON file is a comparison spec (it has variants).</summary>
-    public static bool IsComparison(string path)
+    public static bool IsComparison(string path) => TryReadObject(path) is { } o && o.ContainsKey("variants");
+
+    /// <summary>The JSON object in a .json file, or null when there is none (no file, not JSON, not an object).</summary>
+    private static JsonObject? TryReadObject(string path)
     {
-        if (!File.Exists(path) || !path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) return false;
-        try { return JsonNode.Parse(File.ReadAllText(path), documentOptions: Documents) is JsonObject o && o.ContainsKey("variants"); }
-        catch (JsonException) { return false; }
+        if (!File.Exists(path) || !path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) return null;
+        try { return JsonNode.Parse(File.ReadAllText(path), documentOptions: Documents) as JsonObject; }
+        catch (JsonException) { return null; }
     }
 
     private static readonly JsonDocumentOptions Documents = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };

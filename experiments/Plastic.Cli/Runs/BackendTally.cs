@@ -1,0 +1,30 @@
+using Plastic.Compute;
+
+namespace Plastic.Cli.Runs;
+
+/// <summary>
+/// The backend factory of a run that keeps what it made, to read the tensor memory of the compute nodes
+/// afterwards. The compute nodes make theirs first (Simulation.ComputeNodes), instruments after them.
+/// </summary>
+public sealed class BackendTally(string? device, int? threads)
+{
+    private readonly List<IComputeBackend> _made = [];
+
+    public IComputeBackend Make()
+    {
+        var backend = BackendCatalog.Create(device, threads);
+        lock (_made) _made.Add(backend);
+        return backend;
+    }
+
+    /// <summary>Sum over the first <paramref name="nodes"/> backends of each one's peak of live tensors, in MB.</summary>
+    public double PeakMegabytes(int nodes) => Sum(nodes, b => b.PeakTensorBytes);
+
+    /// <summary>Tensors of the first <paramref name="nodes"/> backends still live, in MB (0 once their actors have stopped).</summary>
+    public double LiveMegabytes(int nodes) => Sum(nodes, b => b.LiveTensorBytes);
+
+    private double Sum(int nodes, Func<IComputeBackend, long> bytes)
+    {
+        lock (_made) return _made.Take(nodes).Sum(bytes) / 1e6;
+    }
+}
