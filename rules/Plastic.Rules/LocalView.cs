@@ -18,7 +18,7 @@ public enum RuleSignals
 /// parameters, and the signals it declared. Batches stack the two views: rows 0..N-1 are view 1,
 /// rows N..2N-1 view 2. Nothing here names another layer, an actor or a mailbox.
 /// </summary>
-public sealed class LocalView
+public sealed record LocalView
 {
     public required IComputeBackend Backend { get; init; }
     public required int BatchSize { get; init; }

@@ -179,23 +179,8 @@ public sealed class AlignmentMeter : IDisposable
         return results;
     }
 
-    private static LocalView Recording(LocalView view, Action<Tensor> onSignal) => new()
-    {
-        Backend = view.Backend,
-        BatchSize = view.BatchSize,
-        Step = view.Step,
-        Input = view.Input,
-        PreActivation = view.PreActivation,
-        PostActivation = view.PostActivation,
-        Output = view.Output,
-        Weight = view.Weight,
-        Bias = view.Bias,
-        Negatives = view.Negatives,
-        TopDown = view.TopDown,
-        Synapses = view.Synapses,
-        SynapseGradient = view.SynapseGradient,
-        PostSynaptic = signal => { onSignal(signal); return view.PostSynaptic(signal); },
-    };
+    private static LocalView Recording(LocalView view, Action<Tensor> onSignal) =>
+        view with { PostSynaptic = signal => { onSignal(signal); return view.PostSynaptic(signal); } };
 
     private Tensor? TopDownReference(int n)
     {

@@ -65,8 +65,7 @@ public static class BenchTrainCommand
             }
             double seconds = clock.Between(warm - 1, total - 1);
             double imagesPerSecond = timed * batchSize / seconds;
-            string backend;
-            using (var b = BackendCatalog.Create(deviceName, threads)) backend = b.Name;
+            string backend = backends.Name!;
             var report = new JsonObject
             {
                 ["configuration"] = name, ["network"] = network.Name,

@@ -17,6 +17,12 @@ public sealed class BackendTally(string? device, int? threads)
         return backend;
     }
 
+    /// <summary>The name of the backends made (they all come from the same request); null before the first.</summary>
+    public string? Name
+    {
+        get { lock (_made) return _made.Count > 0 ? _made[0].Name : null; }
+    }
+
     /// <summary>Sum over the first <paramref name="nodes"/> backends of each one's peak of live tensors, in MB.</summary>
     public double PeakMegabytes(int nodes) => Sum(nodes, b => b.PeakTensorBytes);
 
