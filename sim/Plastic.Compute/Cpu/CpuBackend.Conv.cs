@@ -52,18 +52,24 @@ public sealed partial class CpuBackend
     /// <summary>output = W * patches(input) (+ bias), as implicit-im2col GEMMs; W is [Cout x Patch].</summary>
     private unsafe void Convolve<TW>(TW w, float* input, float* bias, float* output, ConvDims d) where TW : struct, IPanelSourceA
     {
+        if (PaddedImages.Applies(d))
+        {
+            input = PaddedImages.Copy(_parallel, input, d);
+            d = PaddedImages.Dims(d);
+        }
         if (d.Pixels >= PerImageGemmMinPixels && d.N >= Threads)
         {
             // One single-threaded GEMM per image, images spread over the threads: no copy of the output.
             nint x = (nint)input, y = (nint)output, b = (nint)bias;
             var engine = _gemm;
+            var dims = d;
             _parallel.ForRanges(d.N, 1, (n0, n1) =>
             {
                 for (int n = n0; n < n1; n++)
                 {
-                    float* yn = (float*)y + (long)n * d.OutputImage;
-                    FillRowsWithBias(yn, (float*)b, d.Cout, d.Pixels);
-                    engine.Multiply(0, d.Cout, 0, d.Pixels, d.Patch, w, new ImagePatches((float*)x + (long)n * d.InputImage, d), yn, d.Pixels);
+                    float* yn = (float*)y + (long)n * dims.OutputImage;
+                    FillRowsWithBias(yn, (float*)b, dims.Cout, dims.Pixels);
+                    engine.Multiply(0, dims.Cout, 0, dims.Pixels, dims.Patch, w, new ImagePatches((float*)x + (long)n * dims.InputImage, dims), yn, dims.Pixels);
                 }
             });
             return;
@@ -182,8 +188,15 @@ public sealed partial class CpuBackend
         // whole batch, with both operands read along K. C is split between threads, never K, so the
         // result does not depend on the thread count.
         if (!accumulate) T(gradWeight).Span.Clear();
+        float* x = T(input).Pointer;
+        var patches = d;
+        if (PaddedImages.Applies(d))
+        {
+            x = PaddedImages.Copy(_parallel, x, d);
+            patches = PaddedImages.Dims(d);
+        }
         _dotGemm.MultiplyParallel(_parallel, d.Cout, d.Patch, d.N * d.Pixels,
-            new ChannelRows(T(gradOutput).Pointer, d.Cout, d.Pixels), new PatchRows(T(input).Pointer, d),
+            new ChannelRows(T(gradOutput).Pointer, d.Cout, d.Pixels), new PatchRows(x, patches),
             T(gradWeight).Pointer, d.Patch, splitColumns: true);
     }
 }

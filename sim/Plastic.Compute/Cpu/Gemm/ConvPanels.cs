@@ -64,11 +64,48 @@ internal readonly unsafe struct PatchGeometry(float* batch, ConvDims d)
     {
         Span<PixelRun> runs = stackalloc PixelRun[count];
         int runCount = Split(q0, count, runs);
+        if (d.Stride == 1 && d.Pad == 0)
+        {
+            CopyRowsUnbordered(dst, stride, row0, rows, runs[..runCount]);
+            return;
+        }
         Decode(row0, out int ci, out int kh, out int kw);
         for (int r = 0; r < rows; r++)
         {
             float* row = dst + (long)r * stride;
             for (int i = 0; i < runCount; i++) CopyRun(row + runs[i].Offset, ci, kh, kw, runs[i]);
+            Advance(ref ci, ref kh, ref kw);
+        }
+    }
+
+    /// <summary>
+    /// Stride 1 without padding (a batch copied with its border, <see cref="PaddedImages"/>): every patch
+    /// row over a run is one contiguous slice of an input row, at an offset that is the run's base plus the
+    /// row's (ci, kh, kw) offset; no bounds checks, no zero fills.
+    /// </summary>
+    private void CopyRowsUnbordered(float* dst, int stride, int row0, int rows, ReadOnlySpan<PixelRun> runs)
+    {
+        Span<long> runBase = stackalloc long[runs.Length];
+        int length = runs[0].Length;
+        bool sameLength = true;
+        for (int i = 0; i < runs.Length; i++)
+        {
+            runBase[i] = ((long)runs[i].Image * d.Cin * d.H + runs[i].Oh) * d.W + runs[i].Ow;
+            sameLength &= runs[i].Length == length;
+        }
+        Decode(row0, out int ci, out int kh, out int kw);
+        for (int r = 0; r < rows; r++)
+        {
+            float* row = dst + (long)r * stride;
+            long rowOffset = ((long)ci * d.H + kh) * d.W + kw;
+            if (sameLength && length == 16 && Vector512.IsHardwareAccelerated)
+                for (int i = 0; i < runs.Length; i++) Vector512.Store(Vector512.Load(batch + runBase[i] + rowOffset), row + i * 16);
+            else if (sameLength && length == 8)
+                for (int i = 0; i < runs.Length; i++) Vector256.Store(Vector256.Load(batch + runBase[i] + rowOffset), row + i * 8);
+            else if (sameLength && length == 4)
+                for (int i = 0; i < runs.Length; i++) Vector128.Store(Vector128.Load(batch + runBase[i] + rowOffset), row + i * 4);
+            else
+                for (int i = 0; i < runs.Length; i++) ShortCopy.Floats(batch + runBase[i] + rowOffset, row + runs[i].Offset, runs[i].Length);
             Advance(ref ci, ref kh, ref kw);
         }
     }

@@ -61,6 +61,12 @@ internal sealed unsafe class GemmEngine(MicroKernel kernel, int kc = 384, int mc
                                 run(kcur, aPanel, packedB + jp * kcur, cTile, ldc);
                                 continue;
                             }
+                            var narrow = tileRows == mr ? Kernel.NarrowFor(tileCols) : null;
+                            if (narrow != null)
+                            {
+                                narrow(kcur, aPanel, packedB + jp * kcur, cTile, ldc);
+                                continue;
+                            }
                             MicroKernel.RunEdge(run, mr, nr, kcur, aPanel, packedB + jp * kcur, cTile, ldc, tileRows, tileCols, edgeTile);
                         }
                     }

@@ -4,16 +4,33 @@ using System.Runtime.Intrinsics.X86;
 namespace Plastic.Compute.Cpu.Gemm;
 
 /// <summary>A register-blocked micro-kernel and its tile: C[MR x NR] += A panel * B panel.</summary>
-internal sealed unsafe class MicroKernel(string name, int mr, int nr, delegate*<int, float*, float*, float*, int, void> run)
+/// <param name="narrow">Kernels for a full-height tile only some vectors wide, reading B panels packed NR
+/// wide: narrow[u - 1] writes the first u * <paramref name="vectorWidth"/> columns. A row of C whose
+/// length leaves such a remainder (16 or 32 of 48 on every power-of-two image) ends in one of them
+/// instead of a full kernel into scratch, which wasted a third to two thirds of its FMAs and copied the tile.</param>
+internal sealed unsafe class MicroKernel(string name, int mr, int nr, delegate*<int, float*, float*, float*, int, void> run,
+    int vectorWidth, params nint[] narrow)
 {
     public string Name { get; } = name;
     public int MR { get; } = mr;
     public int NR { get; } = nr;
     public delegate*<int, float*, float*, float*, int, void> Run { get; } = run;
 
-    public static readonly MicroKernel Avx512 = new("avx512 8x48", 8, 48, &MicroKernels.Kernel8x48);
-    public static readonly MicroKernel Avx2 = new("avx2 6x16", 6, 16, &MicroKernels.Kernel6x16);
-    public static readonly MicroKernel Vector128 = new("vector128 6x8", 6, 8, &MicroKernels.Kernel6x8);
+    public static readonly MicroKernel Avx512 = new("avx512 8x48", 8, 48, &MicroKernels.Kernel8x48, 16,
+        (nint)(delegate*<int, float*, float*, float*, int, void>)&MicroKernels.Kernel8x16Of48,
+        (nint)(delegate*<int, float*, float*, float*, int, void>)&MicroKernels.Kernel8x32Of48);
+    public static readonly MicroKernel Avx2 = new("avx2 6x16", 6, 16, &MicroKernels.Kernel6x16, 8,
+        (nint)(delegate*<int, float*, float*, float*, int, void>)&MicroKernels.Kernel6x8Of16);
+    public static readonly MicroKernel Vector128 = new("vector128 6x8", 6, 8, &MicroKernels.Kernel6x8, 4,
+        (nint)(delegate*<int, float*, float*, float*, int, void>)&MicroKernels.Kernel6x4Of8);
+
+    /// <summary>The kernel that writes exactly <paramref name="cols"/> columns of a full-height tile, or null.</summary>
+    public delegate*<int, float*, float*, float*, int, void> NarrowFor(int cols)
+    {
+        if (cols % vectorWidth != 0) return null;
+        int vectors = cols / vectorWidth;
+        return vectors >= 1 && vectors <= narrow.Length ? (delegate*<int, float*, float*, float*, int, void>)narrow[vectors - 1] : null;
+    }
 
     /// <summary>
     /// Runs a kernel on a tile cut short by the edge of C: into a zeroed full-size scratch tile,

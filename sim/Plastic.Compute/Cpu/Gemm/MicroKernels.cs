@@ -178,6 +178,203 @@ internal static unsafe class MicroKernels
         Vector128.Store(Vector128.Load(c5 + 4) + c5_1, c5 + 4);
     }
 
+    /// <summary>C[8x16] += A panel (8 per k) * the first 16 columns of a B panel packed 48 wide: a row of C's last tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel8x16Of48(int kc, float* a, float* b, float* c, int ldc)
+    {
+        Vector512<float> c0_0 = default;
+        Vector512<float> c1_0 = default;
+        Vector512<float> c2_0 = default;
+        Vector512<float> c3_0 = default;
+        Vector512<float> c4_0 = default;
+        Vector512<float> c5_0 = default;
+        Vector512<float> c6_0 = default;
+        Vector512<float> c7_0 = default;
+        for (int k = 0; k < kc; k++)
+        {
+            var b0 = Vector512.Load(b + 0);
+            var a0 = Vector512.Create(a[0]);
+            c0_0 = Vector512.FusedMultiplyAdd(a0, b0, c0_0);
+            var a1 = Vector512.Create(a[1]);
+            c1_0 = Vector512.FusedMultiplyAdd(a1, b0, c1_0);
+            var a2 = Vector512.Create(a[2]);
+            c2_0 = Vector512.FusedMultiplyAdd(a2, b0, c2_0);
+            var a3 = Vector512.Create(a[3]);
+            c3_0 = Vector512.FusedMultiplyAdd(a3, b0, c3_0);
+            var a4 = Vector512.Create(a[4]);
+            c4_0 = Vector512.FusedMultiplyAdd(a4, b0, c4_0);
+            var a5 = Vector512.Create(a[5]);
+            c5_0 = Vector512.FusedMultiplyAdd(a5, b0, c5_0);
+            var a6 = Vector512.Create(a[6]);
+            c6_0 = Vector512.FusedMultiplyAdd(a6, b0, c6_0);
+            var a7 = Vector512.Create(a[7]);
+            c7_0 = Vector512.FusedMultiplyAdd(a7, b0, c7_0);
+            a += 8;
+            b += 48;
+        }
+        float* c0 = c;
+        Vector512.Store(Vector512.Load(c0 + 0) + c0_0, c0 + 0);
+        float* c1 = c + 1 * ldc;
+        Vector512.Store(Vector512.Load(c1 + 0) + c1_0, c1 + 0);
+        float* c2 = c + 2 * ldc;
+        Vector512.Store(Vector512.Load(c2 + 0) + c2_0, c2 + 0);
+        float* c3 = c + 3 * ldc;
+        Vector512.Store(Vector512.Load(c3 + 0) + c3_0, c3 + 0);
+        float* c4 = c + 4 * ldc;
+        Vector512.Store(Vector512.Load(c4 + 0) + c4_0, c4 + 0);
+        float* c5 = c + 5 * ldc;
+        Vector512.Store(Vector512.Load(c5 + 0) + c5_0, c5 + 0);
+        float* c6 = c + 6 * ldc;
+        Vector512.Store(Vector512.Load(c6 + 0) + c6_0, c6 + 0);
+        float* c7 = c + 7 * ldc;
+        Vector512.Store(Vector512.Load(c7 + 0) + c7_0, c7 + 0);
+    }
+
+    /// <summary>C[8x32] += A panel (8 per k) * the first 32 columns of a B panel packed 48 wide: a row of C's last tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel8x32Of48(int kc, float* a, float* b, float* c, int ldc)
+    {
+        Vector512<float> c0_0 = default; Vector512<float> c0_1 = default;
+        Vector512<float> c1_0 = default; Vector512<float> c1_1 = default;
+        Vector512<float> c2_0 = default; Vector512<float> c2_1 = default;
+        Vector512<float> c3_0 = default; Vector512<float> c3_1 = default;
+        Vector512<float> c4_0 = default; Vector512<float> c4_1 = default;
+        Vector512<float> c5_0 = default; Vector512<float> c5_1 = default;
+        Vector512<float> c6_0 = default; Vector512<float> c6_1 = default;
+        Vector512<float> c7_0 = default; Vector512<float> c7_1 = default;
+        for (int k = 0; k < kc; k++)
+        {
+            var b0 = Vector512.Load(b + 0);
+            var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(a[0]);
+            c0_0 = Vector512.FusedMultiplyAdd(a0, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(a0, b1, c0_1);
+            var a1 = Vector512.Create(a[1]);
+            c1_0 = Vector512.FusedMultiplyAdd(a1, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(a1, b1, c1_1);
+            var a2 = Vector512.Create(a[2]);
+            c2_0 = Vector512.FusedMultiplyAdd(a2, b0, c2_0); c2_1 = Vector512.FusedMultiplyAdd(a2, b1, c2_1);
+            var a3 = Vector512.Create(a[3]);
+            c3_0 = Vector512.FusedMultiplyAdd(a3, b0, c3_0); c3_1 = Vector512.FusedMultiplyAdd(a3, b1, c3_1);
+            var a4 = Vector512.Create(a[4]);
+            c4_0 = Vector512.FusedMultiplyAdd(a4, b0, c4_0); c4_1 = Vector512.FusedMultiplyAdd(a4, b1, c4_1);
+            var a5 = Vector512.Create(a[5]);
+            c5_0 = Vector512.FusedMultiplyAdd(a5, b0, c5_0); c5_1 = Vector512.FusedMultiplyAdd(a5, b1, c5_1);
+            var a6 = Vector512.Create(a[6]);
+            c6_0 = Vector512.FusedMultiplyAdd(a6, b0, c6_0); c6_1 = Vector512.FusedMultiplyAdd(a6, b1, c6_1);
+            var a7 = Vector512.Create(a[7]);
+            c7_0 = Vector512.FusedMultiplyAdd(a7, b0, c7_0); c7_1 = Vector512.FusedMultiplyAdd(a7, b1, c7_1);
+            a += 8;
+            b += 48;
+        }
+        float* c0 = c;
+        Vector512.Store(Vector512.Load(c0 + 0) + c0_0, c0 + 0);
+        Vector512.Store(Vector512.Load(c0 + 16) + c0_1, c0 + 16);
+        float* c1 = c + 1 * ldc;
+        Vector512.Store(Vector512.Load(c1 + 0) + c1_0, c1 + 0);
+        Vector512.Store(Vector512.Load(c1 + 16) + c1_1, c1 + 16);
+        float* c2 = c + 2 * ldc;
+        Vector512.Store(Vector512.Load(c2 + 0) + c2_0, c2 + 0);
+        Vector512.Store(Vector512.Load(c2 + 16) + c2_1, c2 + 16);
+        float* c3 = c + 3 * ldc;
+        Vector512.Store(Vector512.Load(c3 + 0) + c3_0, c3 + 0);
+        Vector512.Store(Vector512.Load(c3 + 16) + c3_1, c3 + 16);
+        float* c4 = c + 4 * ldc;
+        Vector512.Store(Vector512.Load(c4 + 0) + c4_0, c4 + 0);
+        Vector512.Store(Vector512.Load(c4 + 16) + c4_1, c4 + 16);
+        float* c5 = c + 5 * ldc;
+        Vector512.Store(Vector512.Load(c5 + 0) + c5_0, c5 + 0);
+        Vector512.Store(Vector512.Load(c5 + 16) + c5_1, c5 + 16);
+        float* c6 = c + 6 * ldc;
+        Vector512.Store(Vector512.Load(c6 + 0) + c6_0, c6 + 0);
+        Vector512.Store(Vector512.Load(c6 + 16) + c6_1, c6 + 16);
+        float* c7 = c + 7 * ldc;
+        Vector512.Store(Vector512.Load(c7 + 0) + c7_0, c7 + 0);
+        Vector512.Store(Vector512.Load(c7 + 16) + c7_1, c7 + 16);
+    }
+
+    /// <summary>C[6x8] += A panel (6 per k) * the first 8 columns of a B panel packed 16 wide: a row of C's last tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel6x8Of16(int kc, float* a, float* b, float* c, int ldc)
+    {
+        Vector256<float> c0_0 = default;
+        Vector256<float> c1_0 = default;
+        Vector256<float> c2_0 = default;
+        Vector256<float> c3_0 = default;
+        Vector256<float> c4_0 = default;
+        Vector256<float> c5_0 = default;
+        for (int k = 0; k < kc; k++)
+        {
+            var b0 = Vector256.Load(b + 0);
+            var a0 = Vector256.Create(a[0]);
+            c0_0 = Vector256.FusedMultiplyAdd(a0, b0, c0_0);
+            var a1 = Vector256.Create(a[1]);
+            c1_0 = Vector256.FusedMultiplyAdd(a1, b0, c1_0);
+            var a2 = Vector256.Create(a[2]);
+            c2_0 = Vector256.FusedMultiplyAdd(a2, b0, c2_0);
+            var a3 = Vector256.Create(a[3]);
+            c3_0 = Vector256.FusedMultiplyAdd(a3, b0, c3_0);
+            var a4 = Vector256.Create(a[4]);
+            c4_0 = Vector256.FusedMultiplyAdd(a4, b0, c4_0);
+            var a5 = Vector256.Create(a[5]);
+            c5_0 = Vector256.FusedMultiplyAdd(a5, b0, c5_0);
+            a += 6;
+            b += 16;
+        }
+        float* c0 = c;
+        Vector256.Store(Vector256.Load(c0 + 0) + c0_0, c0 + 0);
+        float* c1 = c + 1 * ldc;
+        Vector256.Store(Vector256.Load(c1 + 0) + c1_0, c1 + 0);
+        float* c2 = c + 2 * ldc;
+        Vector256.Store(Vector256.Load(c2 + 0) + c2_0, c2 + 0);
+        float* c3 = c + 3 * ldc;
+        Vector256.Store(Vector256.Load(c3 + 0) + c3_0, c3 + 0);
+        float* c4 = c + 4 * ldc;
+        Vector256.Store(Vector256.Load(c4 + 0) + c4_0, c4 + 0);
+        float* c5 = c + 5 * ldc;
+        Vector256.Store(Vector256.Load(c5 + 0) + c5_0, c5 + 0);
+    }
+
+    /// <summary>C[6x4] += A panel (6 per k) * the first 4 columns of a B panel packed 8 wide: a row of C's last tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel6x4Of8(int kc, float* a, float* b, float* c, int ldc)
+    {
+        Vector128<float> c0_0 = default;
+        Vector128<float> c1_0 = default;
+        Vector128<float> c2_0 = default;
+        Vector128<float> c3_0 = default;
+        Vector128<float> c4_0 = default;
+        Vector128<float> c5_0 = default;
+        for (int k = 0; k < kc; k++)
+        {
+            var b0 = Vector128.Load(b + 0);
+            var a0 = Vector128.Create(a[0]);
+            c0_0 = Vector128.FusedMultiplyAdd(a0, b0, c0_0);
+            var a1 = Vector128.Create(a[1]);
+            c1_0 = Vector128.FusedMultiplyAdd(a1, b0, c1_0);
+            var a2 = Vector128.Create(a[2]);
+            c2_0 = Vector128.FusedMultiplyAdd(a2, b0, c2_0);
+            var a3 = Vector128.Create(a[3]);
+            c3_0 = Vector128.FusedMultiplyAdd(a3, b0, c3_0);
+            var a4 = Vector128.Create(a[4]);
+            c4_0 = Vector128.FusedMultiplyAdd(a4, b0, c4_0);
+            var a5 = Vector128.Create(a[5]);
+            c5_0 = Vector128.FusedMultiplyAdd(a5, b0, c5_0);
+            a += 6;
+            b += 8;
+        }
+        float* c0 = c;
+        Vector128.Store(Vector128.Load(c0 + 0) + c0_0, c0 + 0);
+        float* c1 = c + 1 * ldc;
+        Vector128.Store(Vector128.Load(c1 + 0) + c1_0, c1 + 0);
+        float* c2 = c + 2 * ldc;
+        Vector128.Store(Vector128.Load(c2 + 0) + c2_0, c2 + 0);
+        float* c3 = c + 3 * ldc;
+        Vector128.Store(Vector128.Load(c3 + 0) + c3_0, c3 + 0);
+        float* c4 = c + 4 * ldc;
+        Vector128.Store(Vector128.Load(c4 + 0) + c4_0, c4 + 0);
+        float* c5 = c + 5 * ldc;
+        Vector128.Store(Vector128.Load(c5 + 0) + c5_0, c5 + 0);
+    }
+
     /// <summary>C[4x6] += A (4 rows of kc) * B (6 rows of kc)^T, one Vector512 accumulator per element, summed across lanes at the end; kc is a multiple of 16.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dot4x6Vector512(int kc, float* a, float* b, float* c, int ldc)
