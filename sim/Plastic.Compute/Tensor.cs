@@ -41,7 +41,8 @@ public abstract class Tensor : IDisposable
 
     public float[] ToArray()
     {
-        var host = new float[Length];
+        // Download writes every element, so the array need not be zeroed first (megabytes per message).
+        var host = GC.AllocateUninitializedArray<float>(Length);
         Backend.Download(this, host);
         return host;
     }

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 namespace Plastic.Compute.Cpu;
 
 public sealed partial class CpuBackend
@@ -65,7 +67,8 @@ public sealed partial class CpuBackend
                         float* r1 = r0 + d.W;
                         float* yrow = ys + planeOut + oh * d.Wo;
                         int* irow = ip + planeOut + oh * d.Wo;
-                        for (int ow = 0; ow < d.Wo; ow++)
+                        int ow = MaxPool2x2Vector(r0, r1, yrow, irow, top, d.W, d.Wo);
+                        for (; ow < d.Wo; ow++)
                         {
                             int c = 2 * ow;
                             int best = BitConverter.SingleToInt32Bits(r0[c]), at = top + c;
@@ -79,6 +82,42 @@ public sealed partial class CpuBackend
                 }
             }
         });
+    }
+
+    /// <summary>
+    /// Sixteen windows at a time with AVX-512: the two input rows deinterleaved into even and odd
+    /// columns, then the scalar loop's four steps in its order, as selects on whole vectors (the same
+    /// values and indices). Returns how many outputs of the row it wrote; the caller does the rest.
+    /// </summary>
+    private static unsafe int MaxPool2x2Vector(float* r0, float* r1, float* yrow, int* irow, int top, int w, int wo)
+    {
+        if (!Avx512F.IsSupported) return 0;
+        var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var odds = evens + Vector512<int>.One;
+        int ow = 0;
+        for (; ow + 16 <= wo; ow += 16)
+        {
+            int c = 2 * ow;
+            var a0 = Vector512.Load(r0 + c); var a1 = Vector512.Load(r0 + c + 16);
+            var b0 = Vector512.Load(r1 + c); var b1 = Vector512.Load(r1 + c + 16);
+            var at = Vector512.Create(top + c) + evens;
+            var best = Avx512F.PermuteVar16x32x2(a0, evens, a1);
+            var bestAt = at;
+            TakeVector(Avx512F.PermuteVar16x32x2(a0, odds, a1), at + Vector512<int>.One, ref best, ref bestAt);
+            TakeVector(Avx512F.PermuteVar16x32x2(b0, evens, b1), at + Vector512.Create(w), ref best, ref bestAt);
+            TakeVector(Avx512F.PermuteVar16x32x2(b0, odds, b1), at + Vector512.Create(w + 1), ref best, ref bestAt);
+            Vector512.Store(best, yrow + ow);
+            Vector512.Store(bestAt, irow + ow);
+        }
+        return ow;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void TakeVector(Vector512<float> candidate, Vector512<int> candidateAt, ref Vector512<float> best, ref Vector512<int> bestAt)
+    {
+        var wins = Vector512.GreaterThan(candidate, best) | ~Vector512.Equals(candidate, candidate);
+        best = Vector512.ConditionalSelect(wins, candidate, best);
+        bestAt = Vector512.ConditionalSelect(wins.AsInt32(), candidateAt, bestAt);
     }
 
     /// <summary>

@@ -53,6 +53,30 @@ public abstract class BackendContract<TFixture>(TFixture fixture) : IClassFixtur
     }
 
     [SkippableFact]
+    public void Max_pool_ties_and_nan_follow_the_same_rule_on_rows_wide_enough_for_vectors()
+    {
+        // The pattern above repeated 16 times along a 2 x 96 plane: 48 windows, whole vectors of 16 on
+        // backends that vectorise, each window's value and index as in the 6-wide case.
+        float nan = float.NaN;
+        float[] top = [1f, 1, 0, nan, 7, 3], bottom = [1f, 2, nan, 5, 7, 6];
+        const int copies = 16, w = 6 * copies;
+        var x = Enumerable.Range(0, copies).SelectMany(_ => top).Concat(Enumerable.Range(0, copies).SelectMany(_ => bottom)).ToArray();
+        using var tx = Up(x, 1, 1, 2, w);
+        using var ty = B.Allocate(new Shape(1, 1, 1, w / 2));
+        using var idx = B.AllocateIndices(ty.Shape);
+        B.MaxPool2dForward(tx, ty, idx, new PoolGeometry(2, 2));
+        var y = ty.ToArray();
+        var at = idx.ToArray();
+        for (int c = 0; c < copies; c++)
+        {
+            Assert.Equal(2f, y[3 * c]);
+            Assert.True(float.IsNaN(y[3 * c + 1]), $"window {3 * c + 1}");
+            Assert.Equal(7f, y[3 * c + 2]);
+            Assert.Equal(new[] { w + 6 * c + 1, w + 6 * c + 2, 6 * c + 4 }, at[(3 * c)..(3 * c + 3)]);
+        }
+    }
+
+    [SkippableFact]
     public void Live_tensor_bytes_count_owned_tensors_until_they_are_disposed()
     {
         long before = B.LiveTensorBytes;
@@ -174,6 +198,8 @@ public abstract class BackendContract<TFixture>(TFixture fixture) : IClassFixtur
     [InlineData(2, 9, 9, 3, 2)]
     [InlineData(4, 8, 8, 4, 4)]
     [InlineData(1, 1, 1, 1, 1)]
+    [InlineData(3, 6, 70, 2, 2)]
+    [InlineData(2, 4, 32, 2, 2)]
     public void Pooling_matches_reference(int planes, int h, int w, int k, int stride)
     {
         var pg = new PoolGeometry(k, stride);
