@@ -6,6 +6,7 @@ using Plastic.Compute;
 using Plastic.Rules;
 using Plastic.Sim.Actors;
 using Plastic.Sim.Blocks;
+using Plastic.Sim.Distributed;
 using Plastic.Sim.Negatives;
 using Plastic.Sim.Protocol;
 using Plastic.Topology;
@@ -75,12 +76,18 @@ public static class Simulation
     private const string QuietLogging = "akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING\nakka.log-dead-letters-during-shutdown = off\n";
 
     public static async Task<RunResult> RunAsync(NetworkSpec spec, RunOptions options, Func<IComputeBackend> backendFactory,
-        IBatchSource? source = null, RuleFactory? rules = null, IRunObserver? observer = null)
+        IBatchSource? source = null, RuleFactory? rules = null, IRunObserver? observer = null, ClusterRun? cluster = null)
     {
         var shapes = NetworkValidator.Validate(spec);
         if (options.Graph == GraphKind.Backprop && options.MaxInFlight != 1)
             throw new ArgumentException($"The backprop graph is backward-locked: it runs one step at a time (MaxInFlight 1), not {options.MaxInFlight}.");
+        var placement = cluster?.Placement ?? Placement.AllInDriver;
+        var reporters = ComputeNodes(spec, options.Graph);
+        placement.Validate([.. reporters, GraphWiring.InputNode, GraphWiring.MonitorNode]);
+        bool customRules = rules is not null;
         rules ??= DefaultRule;
+        if (customRules && reporters.Any(placement.IsRemote))
+            throw new ArgumentException("A custom rule factory cannot run on cluster workers (workers build their layers' rules by name); keep every layer in the driver's process.");
         if (options.AlignEvery < 0) throw new ArgumentException($"AlignEvery {options.AlignEvery} must be 0 (off) or a number of steps.");
         if (options.AlignEvery > 0 && options.Graph != GraphKind.Local)
             throw new ArgumentException("Alignment is measured for local runs: the backprop graph's updates are the reference, not something to compare.");
@@ -100,109 +107,156 @@ public static class Simulation
         var plan = options.CheckpointEvery > 0 ? new CheckpointPlan(options.CheckpointDirectory!, options.CheckpointEvery) : null;
         var wiring = options.Graph == GraphKind.Local ? GraphWiring.Local(spec, monitored) : GraphWiring.Backprop(spec, monitored);
         source ??= new SyntheticBatches(spec.Input, options.BatchSize, options.Seed, negatives: options.Negatives);
-        var optimizer = new AdamWSettings(options.LearningRate, WeightDecay: options.WeightDecay);
-        var reporters = ComputeNodes(spec, options.Graph);
+        var factory = new NodeFactory(spec, shapes, options, wiring, snapshotEvery, firstStep, resumed);
         if (options.Staleness < 0) throw new ArgumentException($"Staleness {options.Staleness} must be 0 or more.");
         var losses = reporters.ToDictionary(n => n, _ => Enumerable.Repeat(double.NaN, (int)options.Steps).ToArray());
         var referenceSteps = reporters.ToDictionary(n => n, _ => Enumerable.Repeat(-1L, (int)options.Steps).ToArray());
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var failedLate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        // Rules and blocks are made before the actors, so that a bad rule name fails before anything runs.
-        var backends = shapes.Select(_ => backendFactory()).ToList();
-        var blocks = shapes.Select((s, i) => new LayerBlock(backends[i], s, new RandomStream(options.Seed, (ulong)i))).ToList();
-        List<ILocalRule>? layerRules = null;
+        // Blocks and rules of the driver's layers are made before the actors, so that a bad rule name
+        // fails before anything runs (workers check theirs when asked to host them, also before any step).
+        var localLayers = Enumerable.Range(0, shapes.Count).Where(i => !placement.IsRemote(spec.Layers[i].Name)).ToList();
+        var backends = new Dictionary<int, IComputeBackend>();
+        var blocks = new Dictionary<int, LayerBlock>();
+        var layerRules = new Dictionary<int, ILocalRule>();
         try
         {
-            if (options.Graph == GraphKind.Local)
+            foreach (int i in localLayers)
             {
-                layerRules = shapes.Select((s, i) => rules(spec, s, backends[i], new RandomStream(options.Seed, 1000UL + (ulong)i), optimizer)).ToList();
-                for (int i = 0; i < shapes.Count; i++) CheckSignalsAreDeclared(spec.Layers[i].Name, layerRules[i], wiring);
+                backends[i] = backendFactory();
+                blocks[i] = factory.Block(i, backends[i]);
             }
+            if (options.Graph == GraphKind.Local)
+                foreach (int i in localLayers)
+                {
+                    layerRules[i] = factory.Rule(i, backends[i], rules);
+                    CheckSignalsAreDeclared(spec.Layers[i].Name, layerRules[i], wiring);
+                }
         }
         catch
         {
-            blocks.ForEach(b => b.Dispose());
+            foreach (var b in blocks.Values) b.Dispose();
             throw;
         }
 
-        using var system = ActorSystem.Create("plastic", ConfigurationFactory.ParseString(QuietLogging + SimMessageSerializer.Config));
-        var clock = Stopwatch.StartNew();
-        var checkpointReports = new Dictionary<long, int>();
-        Action<StepDone> record = d => // called from the input actor only
+        bool ownsSystem = cluster is null;
+        var system = cluster?.System ?? ActorSystem.Create("plastic", ConfigurationFactory.ParseString(QuietLogging + SimMessageSerializer.Config + ControlSerializer.Config));
+        // Actors of a run in a shared (cluster) system carry the run's id, so runs one after another never clash.
+        string runId = ownsSystem ? "" : Guid.NewGuid().ToString("N")[..12];
+        string ActorName(string node) => ownsSystem ? node : $"{node}-{runId}";
+        var started = new List<IActorRef>();
+        IActorRef Start(Props props, string node)
         {
-            losses[d.Layer][d.Step] = d.Loss;
-            referenceSteps[d.Layer][d.Step] = d.ReferenceStep ?? -1;
-            observer?.StepDone(d.Step, d.Layer, d.Loss);
-            if (plan is null || !plan.IsCheckpoint(d.Step)) return;
-            // Every layer writes its file before reporting the step: once all have, the checkpoint is complete.
-            int reported = checkpointReports[d.Step] = checkpointReports.GetValueOrDefault(d.Step) + 1;
-            if (reported < reporters.Count) return;
-            checkpointReports.Remove(d.Step);
-            File.WriteAllText(Path.Combine(Checkpoints.LayerCheckpoint.FolderOf(plan.Directory, d.Step), Checkpoints.LayerCheckpoint.CompleteMarker),
-                $"{{\"step\": {d.Step}, \"seed\": {options.Seed}, \"network\": \"{spec.Name}\"}}\n");
-        };
-        var input = system.ActorOf(Props.Create(() => new InputActor(source, wiring, reporters.Count, options.Steps, options.MaxInFlight, record, finished, firstStep,
-            e => failedLate.TrySetException(e))),
-            GraphWiring.InputNode);
-        var nodes = ImmutableDictionary.CreateBuilder<string, IActorRef>();
-        nodes[GraphWiring.InputNode] = input;
-        for (int i = 0; i < shapes.Count; i++)
-        {
-            string name = spec.Layers[i].Name;
-            string? resumeFile = resumed is { } r ? Path.Combine(Checkpoints.LayerCheckpoint.FolderOf(options.CheckpointDirectory!, r), $"{name}.npz") : null;
-            nodes[name] = options.Graph == GraphKind.Local
-                ? system.ActorOf(Props.Create(() => new LocalLayerActor(new LayerSetup(name, backends[i], blocks[i], layerRules![i], wiring, optimizer, input, firstStep, options.Staleness, snapshotEvery,
-                    plan, resumeFile))), name)
-                : system.ActorOf(Props.Create(() => new BackpropLayerActor(new BackpropLayerSetup(name, backends[i], blocks[i], wiring, optimizer, input, snapshotEvery))), name);
+            var actor = system.ActorOf(props, ActorName(node));
+            started.Add(actor);
+            return actor;
         }
-        if (options.Graph == GraphKind.Backprop)
+        var hostsUsed = new List<IActorRef>();
+        try
         {
-            var top = shapes[^1];
-            var lossBackend = backendFactory();
-            // B starts where the top layer's local rule would start, so both graphs begin from the same loss.
-            var loss = TopLoss(spec, top, lossBackend, new RandomStream(options.Seed, 1000UL + (ulong)(shapes.Count - 1)), optimizer);
-            nodes[GraphWiring.LossNode] = system.ActorOf(Props.Create(() => new LossActor(lossBackend, loss, wiring, input)), GraphWiring.LossNode);
-        }
-        var alignment = new List<AlignmentSample>();
-        if (monitored)
-        {
-            // The monitor's meter builds its rules like the run's (same seed), then loads each snapshot.
-            var meter = options.AlignEvery > 0 ? new AlignmentMeter(spec, backendFactory(), options.Seed) : null;
-            var layerNames = spec.Layers.Select(l => l.Name).ToList();
-            Action<long, IReadOnlyList<LayerAlignment>> onMeasured = (step, layers) => { lock (alignment) alignment.AddRange(layers.Select(l => new AlignmentSample(step, l))); };
-            var monitor = new MonitorSetup(layerNames, source, meter, options.AlignEvery, onMeasured, observer, options.ObserveEvery);
-            nodes[GraphWiring.MonitorNode] = system.ActorOf(Props.Create(() => new MonitorActor(monitor, wiring, input)), GraphWiring.MonitorNode);
-        }
-        var connect = new Connect(nodes.ToImmutable());
-        // The input node last: it starts sending data as soon as it is connected, and every other node
-        // must have its Connect in its mailbox before the first message reaches it.
-        foreach (var node in connect.Nodes.Where(n => n.Key != GraphWiring.InputNode).Select(n => n.Value)) node.Tell(connect);
-        connect.Nodes[GraphWiring.InputNode].Tell(connect);
+            var clock = Stopwatch.StartNew();
+            var checkpointReports = new Dictionary<long, int>();
+            Action<StepDone> record = d => // called from the input actor only
+            {
+                losses[d.Layer][d.Step] = d.Loss;
+                referenceSteps[d.Layer][d.Step] = d.ReferenceStep ?? -1;
+                observer?.StepDone(d.Step, d.Layer, d.Loss);
+                if (plan is null || !plan.IsCheckpoint(d.Step)) return;
+                // Every layer writes its file before reporting the step: once all have, the checkpoint is complete.
+                int reported = checkpointReports[d.Step] = checkpointReports.GetValueOrDefault(d.Step) + 1;
+                if (reported < reporters.Count) return;
+                checkpointReports.Remove(d.Step);
+                File.WriteAllText(Path.Combine(Checkpoints.LayerCheckpoint.FolderOf(plan.Directory, d.Step), Checkpoints.LayerCheckpoint.CompleteMarker),
+                    $"{{\"step\": {d.Step}, \"seed\": {options.Seed}, \"network\": \"{spec.Name}\"}}\n");
+            };
+            var input = Start(Props.Create(() => new InputActor(source, wiring, reporters.Count, options.Steps, options.MaxInFlight, record, finished, firstStep,
+                e => failedLate.TrySetException(e))), GraphWiring.InputNode);
+            var nodes = ImmutableDictionary.CreateBuilder<string, IActorRef>();
+            nodes[GraphWiring.InputNode] = input;
+            foreach (int i in localLayers)
+            {
+                string name = spec.Layers[i].Name;
+                nodes[name] = Start(factory.LayerProps(i, backends[i], blocks[i], layerRules.GetValueOrDefault(i), input), name);
+            }
+            blocks.Clear(); // owned by their actors now
+            if (options.Graph == GraphKind.Backprop && !placement.IsRemote(GraphWiring.LossNode))
+                nodes[GraphWiring.LossNode] = Start(factory.LossProps(backendFactory(), input), GraphWiring.LossNode);
+            var alignment = new List<AlignmentSample>();
+            if (monitored)
+            {
+                // The monitor's meter builds its rules like the run's (same seed), then loads each snapshot.
+                var meter = options.AlignEvery > 0 ? new AlignmentMeter(spec, backendFactory(), options.Seed) : null;
+                var layerNames = spec.Layers.Select(l => l.Name).ToList();
+                Action<long, IReadOnlyList<LayerAlignment>> onMeasured = (step, layers) => { lock (alignment) alignment.AddRange(layers.Select(l => new AlignmentSample(step, l))); };
+                var monitor = new MonitorSetup(layerNames, source, meter, options.AlignEvery, onMeasured, observer, options.ObserveEvery);
+                nodes[GraphWiring.MonitorNode] = Start(Props.Create(() => new MonitorActor(monitor, wiring, input)), GraphWiring.MonitorNode);
+            }
+            if (cluster is not null && placement.WorkerRoles.Count > 0)
+            {
+                var recipe = new NodeRecipe(NetworkSpecJson.Serialize(spec), options.Graph, options.Seed, options.LearningRate, options.WeightDecay, options.Staleness,
+                    snapshotEvery, monitored, firstStep, options.CheckpointDirectory is null ? null : Path.GetFullPath(options.CheckpointDirectory), options.CheckpointEvery,
+                    resumed, cluster.Device, cluster.Threads);
+                var watched = ImmutableDictionary.CreateBuilder<Akka.Actor.Address, (string, ImmutableArray<string>)>();
+                foreach (var role in placement.WorkerRoles)
+                {
+                    var placed = placement.NodesOf(role).Where(reporters.Contains).ToImmutableArray();
+                    if (!cluster.Hosts.TryGetValue(role, out var host))
+                        throw new ArgumentException($"Placement puts {string.Join(", ", placed)} on '{role}', but the cluster has no node host for that role (hosts: {string.Join(", ", cluster.Hosts.Keys)}).");
+                    string? traces = cluster.TracesDirectory is { } dir ? Path.Combine(Path.GetFullPath(dir), $"traces.{role}.jsonl") : null;
+                    long frame = RemoteFrames.LimitOf(system) ?? 0;
+                    hostsUsed.Add(host);
+                    var answer = await host.Ask<object>(new HostNodes(runId, recipe, placed, input, frame, traces), cluster.HostTimeout).ConfigureAwait(false);
+                    if (answer is HostingFailed failed) throw new SimulationException(role, firstStep, $"worker '{role}' could not host {string.Join(", ", placed)}: {failed.Reason}");
+                    var hosted = (NodesHosted)answer;
+                    foreach (var (name, actor) in hosted.Nodes) nodes[name] = actor;
+                    watched[host.Path.Address] = (role, placed);
+                }
+                started.Add(system.ActorOf(Props.Create(() => new WorkerWatchActor(watched.ToImmutable(), input)), $"watch-{runId}"));
+            }
+            var connect = new Connect(nodes.ToImmutable());
+            // The input node last: it starts sending data as soon as it is connected, and every other node
+            // must have its Connect in its mailbox before the first message reaches it.
+            foreach (var node in connect.Nodes.Where(n => n.Key != GraphWiring.InputNode).Select(n => n.Value)) node.Tell(connect);
+            connect.Nodes[GraphWiring.InputNode].Tell(connect);
 
-        await finished.Task.ConfigureAwait(false);
-        clock.Stop();
-        var parameters = ImmutableDictionary.CreateBuilder<string, Parameters>();
-        foreach (var layer in spec.Layers)
-            parameters[layer.Name] = await connect.Nodes[layer.Name].Ask<Parameters>(new GetParameters(), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-        if (monitored)
-        {
-            // The monitor may lag behind the layers (each measurement is a forward and a backward pass of
-            // the whole net); its mailbox is in order, so the answer comes after the last snapshot.
-            var flush = connect.Nodes[GraphWiring.MonitorNode].Ask<MonitorActor.Flushed>(new MonitorActor.Flush(), TimeSpan.FromMinutes(10));
-            // A monitor that failed never answers: its failure ends the wait, with its reason.
-            await Task.WhenAny(flush, failedLate.Task).ConfigureAwait(false);
-            if (failedLate.Task.IsFaulted) await failedLate.Task.ConfigureAwait(false);
-            var flushed = await flush.ConfigureAwait(false);
-            if (flushed.IncompleteSteps > 0)
-                throw new InvalidOperationException($"The alignment monitor is missing snapshots for {flushed.IncompleteSteps} steps.");
+            await finished.Task.ConfigureAwait(false);
+            clock.Stop();
+            var parameters = ImmutableDictionary.CreateBuilder<string, Parameters>();
+            foreach (var layer in spec.Layers)
+                parameters[layer.Name] = await connect.Nodes[layer.Name].Ask<Parameters>(new GetParameters(), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            if (monitored)
+            {
+                // The monitor may lag behind the layers (each measurement is a forward and a backward pass of
+                // the whole net); its mailbox is in order, so the answer comes after the last snapshot.
+                var flush = connect.Nodes[GraphWiring.MonitorNode].Ask<MonitorActor.Flushed>(new MonitorActor.Flush(), TimeSpan.FromMinutes(10));
+                // A monitor that failed never answers: its failure ends the wait, with its reason.
+                await Task.WhenAny(flush, failedLate.Task).ConfigureAwait(false);
+                if (failedLate.Task.IsFaulted) await failedLate.Task.ConfigureAwait(false);
+                var flushed = await flush.ConfigureAwait(false);
+                if (flushed.IncompleteSteps > 0)
+                    throw new InvalidOperationException($"The alignment monitor is missing snapshots for {flushed.IncompleteSteps} steps.");
+            }
+            return new RunResult(losses.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray()),
+                referenceSteps.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray()), parameters.ToImmutable(), clock.Elapsed)
+            {
+                Alignment = [.. alignment.OrderBy(a => a.Step)],
+            };
         }
-        await system.Terminate().ConfigureAwait(false);
-        return new RunResult(losses.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray()),
-            referenceSteps.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray()), parameters.ToImmutable(), clock.Elapsed)
+        finally
         {
-            Alignment = [.. alignment.OrderBy(a => a.Step)],
-        };
+            foreach (var b in blocks.Values) b.Dispose();
+            if (ownsSystem)
+            {
+                await system.Terminate().ConfigureAwait(false);
+            }
+            else
+            {
+                // The watch goes first, so that stopping the run's nodes is not taken for a lost worker.
+                foreach (var actor in started.AsEnumerable().Reverse()) system.Stop(actor);
+                foreach (var host in hostsUsed) host.Tell(new StopNodes(runId));
+            }
+        }
     }
 
     /// <summary>

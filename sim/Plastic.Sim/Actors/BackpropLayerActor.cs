@@ -39,7 +39,7 @@ public sealed class BackpropLayerActor : ReceiveActor
         _snapshotEvery = setup.SnapshotEvery;
         _state = new ParameterState(_backend, _block);
         _inbox = new Inbox(_name, _wiring, _driver);
-        _outbox = new Outbox(_name, _wiring);
+        _outbox = new Outbox(_name, _wiring, Distributed.RemoteFrames.LimitOf(Context.System));
         _input = new TensorSlot(_backend);
         _gradOutput = new TensorSlot(_backend);
         _gradInput = new TensorSlot(_backend);

@@ -34,7 +34,7 @@ public sealed class InputActor : ReceiveActor
         _maxInFlight = Math.Max(1, maxInFlight);
         _onStepDone = onStepDone;
         _finished = finished;
-        _outbox = new Outbox(GraphWiring.InputNode, wiring);
+        _outbox = new Outbox(GraphWiring.InputNode, wiring, Distributed.RemoteFrames.LimitOf(Context.System));
 
         Receive<Connect>(c =>
         {
@@ -50,6 +50,14 @@ public sealed class InputActor : ReceiveActor
             if (_completed == _steps) _finished.TrySetResult();
             else Pump();
         });
+        Receive<Distributed.WorkerLost>(w =>
+        {
+            // Steps below _completed are done by every node; the lost worker's nodes did none after.
+            var failure = new SimulationException(w.Role, _completed - 1,
+                $"worker '{w.Role}' ({w.Address}) hosting {string.Join(", ", w.Nodes)} {w.How}; the last completed step is {_completed - 1}.");
+            _finished.TrySetException(failure);
+            _onLateFailure?.Invoke(failure);
+        });
         Receive<NodeFailed>(f =>
         {
             var failure = new SimulationException(f.Node, f.Step, f.Reason);
@@ -64,10 +72,20 @@ public sealed class InputActor : ReceiveActor
         while (_sent < _steps && _sent - _completed < _maxInFlight)
         {
             long step = _sent++;
-            var batch = _source.Batch(step);
-            using var span = SimTelemetry.StartStep(step);
-            _outbox.SendToAll(new Pairing(GraphWiring.InputNode, step, batch.Negatives, SimTelemetry.Outgoing()));
-            _outbox.SendToAll(new Forward(GraphWiring.InputNode, step, batch.Views, SimTelemetry.Outgoing()));
+            try
+            {
+                var batch = _source.Batch(step);
+                using var span = SimTelemetry.StartStep(step);
+                _outbox.SendToAll(new Pairing(GraphWiring.InputNode, step, batch.Negatives, SimTelemetry.Outgoing()));
+                _outbox.SendToAll(new Forward(GraphWiring.InputNode, step, batch.Views, SimTelemetry.Outgoing()));
+            }
+            catch (Exception e) when (e is Distributed.RemoteFrameTooLargeException or LocalityViolationException)
+            {
+                // The input is the run's clock: a step it cannot send stops the run, it does not restart the actor.
+                _sent = _steps;
+                _finished.TrySetException(new SimulationException(GraphWiring.InputNode, step, e.Message));
+                return;
+            }
         }
     }
 }

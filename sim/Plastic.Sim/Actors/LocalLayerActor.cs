@@ -56,7 +56,7 @@ public sealed class LocalLayerActor : ReceiveActor
         _checkpoints = setup.Checkpoints;
         if (setup.ResumeFile is { } resume) Checkpoints.LayerCheckpoint.Load(resume, _backend, _state.CheckpointTensors, _rule.CheckpointState);
         _inbox = new Inbox(_name, _wiring, _driver);
-        _outbox = new Outbox(_name, _wiring);
+        _outbox = new Outbox(_name, _wiring, Distributed.RemoteFrames.LimitOf(Context.System));
         _input = new TensorSlot(_backend);
         _reference = new TensorSlot(_backend);
         if (_outbox.Targets(MessageKind.TopDownReference).Any())

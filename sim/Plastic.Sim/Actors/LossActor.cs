@@ -26,7 +26,7 @@ public sealed class LossActor : ReceiveActor
         _loss = loss;
         _driver = driver;
         _inbox = new Inbox(GraphWiring.LossNode, wiring, driver);
-        _outbox = new Outbox(GraphWiring.LossNode, wiring);
+        _outbox = new Outbox(GraphWiring.LossNode, wiring, Distributed.RemoteFrames.LimitOf(Context.System));
         _output = new TensorSlot(backend);
         Receive<Connect>(_outbox.Connect);
         Receive<ISimMessage>(Handle);

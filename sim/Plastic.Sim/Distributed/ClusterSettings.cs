@@ -1,0 +1,69 @@
+using System.Globalization;
+using Akka.Configuration;
+using Plastic.Sim.Protocol;
+
+namespace Plastic.Sim.Distributed;
+
+/// <summary>
+/// How a process joins a run's cluster: its address (port 0: any free port), the seed it joins through
+/// (null: it is the seed, and forms the cluster by joining itself), its role, and the remote frame limit. Failure detection is tightened from Akka's defaults (heartbeats every second, a node is
+/// unreachable after 3 s of silence) so that a run whose worker dies stops within seconds, not minutes.
+/// </summary>
+public sealed record ClusterSettings(string Host, int Port, string? Seed, string Role, long FrameBytes)
+{
+    /// <summary>Akka's default frame limit (128,000 bytes) is below one activation message of a small VGG: the CLI's floor is 4 MiB.</summary>
+    public const long DefaultFrameBytes = 4L << 20;
+
+    /// <summary>The name every process of a run's cluster gives its actor system (members must share it).</summary>
+    public const string SystemName = "plastic";
+
+    /// <summary>The seed as an Akka address, from "host:port".</summary>
+    public static string SeedAddress(string hostAndPort)
+    {
+        int colon = hostAndPort.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(hostAndPort[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
+            throw new ArgumentException($"Seed '{hostAndPort}': expected host:port, e.g. 127.0.0.1:4053.");
+        return $"akka.tcp://{SystemName}@{hostAndPort[..colon]}:{port}";
+    }
+
+    public Config ToConfig()
+    {
+        Placement.CheckRoleName(Role, "Cluster settings");
+        // Akka.Remote refuses limits below 32,000 bytes.
+        long frame = Math.Max(FrameBytes, 32_000);
+        // Socket buffers at least one frame, so a large message does not stall the link.
+        string hocon = $$"""
+            akka {
+              loglevel = WARNING
+              stdout-loglevel = WARNING
+              log-dead-letters = off
+              log-dead-letters-during-shutdown = off
+              actor.provider = cluster
+              remote {
+                log-remote-lifecycle-events = off
+                dot-netty.tcp {
+                  hostname = "{{Host}}"
+                  port = {{Port}}
+                  maximum-frame-size = {{frame}}b
+                  send-buffer-size = {{frame}}b
+                  receive-buffer-size = {{frame}}b
+                }
+              }
+              cluster {
+                seed-nodes = [{{(Seed is null ? "" : $"\"{SeedAddress(Seed)}\"")}}]
+                roles = ["{{Role}}"]
+                failure-detector {
+                  heartbeat-interval = 1s
+                  acceptable-heartbeat-pause = 3s
+                }
+                log-info = off
+                # A run fails on an unreachable worker itself; nobody waits for a downing decision.
+                downing-provider-class = ""
+                run-coordinated-shutdown-when-down = off
+              }
+              coordinated-shutdown.run-by-clr-shutdown-hook = off
+            }
+            """;
+        return ConfigurationFactory.ParseString(hocon + SimMessageSerializer.Config + ControlSerializer.Config);
+    }
+}

@@ -1,0 +1,182 @@
+using System.Collections.Immutable;
+using System.Runtime.InteropServices;
+using Akka.Actor;
+using Akka.Serialization;
+using Plastic.Sim.Actors;
+
+namespace Plastic.Sim.Distributed;
+
+/// <summary>
+/// Binary Akka serializer for the messages that set up, drive and take down a run across processes:
+/// Connect (actor references as paths), StepDone, NodeFailed, GetParameters, Parameters (raw float32)
+/// and the node hosts' messages. Learning traffic has its own, <see cref="Protocol.SimMessageSerializer"/>.
+/// </summary>
+public sealed class ControlSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+{
+    public override int Identifier => 4712;
+
+    public override string Manifest(object o) => o switch
+    {
+        Connect => "C",
+        StepDone => "D",
+        NodeFailed => "X",
+        GetParameters => "G",
+        Parameters => "W",
+        HostNodes => "H",
+        NodesHosted => "N",
+        HostingFailed => "E",
+        StopNodes => "S",
+        _ => throw new ArgumentException($"ControlSerializer cannot serialise {o.GetType()}."),
+    };
+
+    public override byte[] ToBinary(object obj)
+    {
+        using var stream = new MemoryStream();
+        using var w = new BinaryWriter(stream);
+        switch (obj)
+        {
+            case Connect c: WriteRefs(w, c.Nodes); break;
+            case StepDone d:
+                w.Write(d.Layer); w.Write(d.Step); w.Write(d.Loss);
+                w.Write(d.ReferenceStep.HasValue); w.Write(d.ReferenceStep ?? 0);
+                break;
+            case NodeFailed f: w.Write(f.Node); w.Write(f.Step); w.Write(f.Reason); break;
+            case GetParameters: break;
+            case Parameters p: w.Write(p.Layer); WriteFloats(w, p.Weight); WriteFloats(w, p.Bias); break;
+            case HostNodes h:
+                w.Write(h.RunId); WriteRecipe(w, h.Recipe);
+                w.Write(h.Nodes.Length); foreach (var n in h.Nodes) w.Write(n);
+                w.Write(Serialization.SerializedActorPath(h.Driver)); w.Write(h.FrameBytes); WriteOptional(w, h.TracesPath);
+                break;
+            case NodesHosted n: w.Write(n.RunId); WriteRefs(w, n.Nodes); break;
+            case HostingFailed e: w.Write(e.RunId); w.Write(e.Role); w.Write(e.Reason); break;
+            case StopNodes s: w.Write(s.RunId); break;
+            default: throw new ArgumentException($"ControlSerializer cannot serialise {obj.GetType()}.");
+        }
+        w.Flush();
+        return stream.ToArray();
+    }
+
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        using var r = new BinaryReader(new MemoryStream(bytes));
+        return manifest switch
+        {
+            "C" => new Connect(ReadRefs(r)),
+            "D" => ReadStepDone(r),
+            "X" => new NodeFailed(r.ReadString(), r.ReadInt64(), r.ReadString()),
+            "G" => new GetParameters(),
+            "W" => new Parameters(r.ReadString(), ReadFloats(r), ReadFloats(r)),
+            "H" => ReadHostNodes(r),
+            "N" => new NodesHosted(r.ReadString(), ReadRefs(r)),
+            "E" => new HostingFailed(r.ReadString(), r.ReadString(), r.ReadString()),
+            "S" => new StopNodes(r.ReadString()),
+            _ => throw new ArgumentException($"ControlSerializer: unknown manifest '{manifest}'."),
+        };
+    }
+
+    private static StepDone ReadStepDone(BinaryReader r)
+    {
+        string layer = r.ReadString();
+        long step = r.ReadInt64();
+        double loss = r.ReadDouble();
+        bool hasReference = r.ReadBoolean();
+        long reference = r.ReadInt64();
+        return new StepDone(layer, step, loss, hasReference ? reference : null);
+    }
+
+    private HostNodes ReadHostNodes(BinaryReader r)
+    {
+        string runId = r.ReadString();
+        var recipe = ReadRecipe(r);
+        int count = r.ReadInt32();
+        var nodes = ImmutableArray.CreateBuilder<string>(count);
+        for (int i = 0; i < count; i++) nodes.Add(r.ReadString());
+        var driver = Resolve(r.ReadString());
+        return new HostNodes(runId, recipe, nodes.MoveToImmutable(), driver, r.ReadInt64(), ReadOptional(r));
+    }
+
+    private static void WriteRecipe(BinaryWriter w, NodeRecipe n)
+    {
+        w.Write(n.SpecJson); w.Write((int)n.Graph); w.Write(n.Seed); w.Write(n.LearningRate); w.Write(n.WeightDecay);
+        w.Write(n.Staleness); w.Write(n.SnapshotEvery); w.Write(n.Monitored); w.Write(n.FirstStep);
+        WriteOptional(w, n.CheckpointDirectory); w.Write(n.CheckpointEvery);
+        w.Write(n.ResumedStep.HasValue); w.Write(n.ResumedStep ?? 0);
+        WriteOptional(w, n.Device);
+        w.Write(n.Threads.HasValue); w.Write(n.Threads ?? 0);
+    }
+
+    private static NodeRecipe ReadRecipe(BinaryReader r)
+    {
+        string spec = r.ReadString();
+        var graph = (GraphKind)r.ReadInt32();
+        ulong seed = r.ReadUInt64();
+        float lr = r.ReadSingle(), decay = r.ReadSingle();
+        int staleness = r.ReadInt32(), snapshotEvery = r.ReadInt32();
+        bool monitored = r.ReadBoolean();
+        long firstStep = r.ReadInt64();
+        string? checkpoints = ReadOptional(r);
+        int checkpointEvery = r.ReadInt32();
+        bool resumed = r.ReadBoolean(); long resumedStep = r.ReadInt64();
+        string? device = ReadOptional(r);
+        bool hasThreads = r.ReadBoolean(); int threads = r.ReadInt32();
+        return new NodeRecipe(spec, graph, seed, lr, decay, staleness, snapshotEvery, monitored, firstStep, checkpoints, checkpointEvery,
+            resumed ? resumedStep : null, device, hasThreads ? threads : null);
+    }
+
+    private static void WriteRefs(BinaryWriter w, ImmutableDictionary<string, IActorRef> refs)
+    {
+        w.Write(refs.Count);
+        foreach (var (name, actor) in refs.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            w.Write(name);
+            w.Write(Serialization.SerializedActorPath(actor));
+        }
+    }
+
+    private ImmutableDictionary<string, IActorRef> ReadRefs(BinaryReader r)
+    {
+        int count = r.ReadInt32();
+        var refs = ImmutableDictionary.CreateBuilder<string, IActorRef>();
+        for (int i = 0; i < count; i++) refs[r.ReadString()] = Resolve(r.ReadString());
+        return refs.ToImmutable();
+    }
+
+    private IActorRef Resolve(string path) => system.Provider.ResolveActorRef(path);
+
+    private static void WriteFloats(BinaryWriter w, ImmutableArray<float> values)
+    {
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Parameters travel as little-endian float32.");
+        w.Write(values.Length);
+        w.Write(MemoryMarshal.AsBytes(values.AsSpan()));
+    }
+
+    private static ImmutableArray<float> ReadFloats(BinaryReader r)
+    {
+        int count = r.ReadInt32();
+        var values = new float[count];
+        int read = r.Read(MemoryMarshal.AsBytes(values.AsSpan()));
+        if (read != count * sizeof(float))
+            throw new InvalidDataException($"ControlSerializer: parameters of {count} floats truncated after {read} bytes.");
+        return ImmutableCollectionsMarshal.AsImmutableArray(values);
+    }
+
+    private static void WriteOptional(BinaryWriter w, string? text)
+    {
+        w.Write(text is not null);
+        if (text is not null) w.Write(text);
+    }
+
+    private static string? ReadOptional(BinaryReader r) => r.ReadBoolean() ? r.ReadString() : null;
+
+    /// <summary>HOCON that binds this serializer to the control and hosting messages.</summary>
+    public static string Config => $$"""
+        akka.actor {
+          serializers.plastic-control = "{{typeof(ControlSerializer).AssemblyQualifiedName}}"
+          serialization-bindings {
+            {{string.Join("\n    ", new[] { typeof(Connect), typeof(StepDone), typeof(NodeFailed), typeof(GetParameters), typeof(Parameters),
+                typeof(HostNodes), typeof(NodesHosted), typeof(HostingFailed), typeof(StopNodes) }.Select(t => $"\"{t.AssemblyQualifiedName}\" = plastic-control"))}}
+          }
+        }
+        """;
+}

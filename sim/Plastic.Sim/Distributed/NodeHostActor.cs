@@ -1,0 +1,80 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Plastic.Compute;
+using Plastic.Sim.Protocol;
+using Plastic.Topology;
+
+namespace Plastic.Sim.Distributed;
+
+/// <summary>
+/// The actor a cluster worker runs at /user/host: it builds the nodes a driver places on its role from
+/// the run's recipe (spec and seed, never shipped objects), starts them as its children, and stops them
+/// when the run ends or its driver goes away. One host serves any number of runs, one after another or
+/// at once.
+/// </summary>
+public sealed class NodeHostActor : ReceiveActor
+{
+    public const string ActorName = "host";
+
+    private readonly string _role;
+    private readonly Func<string, IDisposable?>? _startTracing;
+    private readonly Dictionary<string, HostedRun> _runs = [];
+
+    /// <param name="startTracing">Starts writing this process's spans to a file for a run (the CLI's node command); null: the process's own tracing, if any.</param>
+    public NodeHostActor(string role, Func<string, IDisposable?>? startTracing = null)
+    {
+        _role = role;
+        _startTracing = startTracing;
+        Receive<HostNodes>(Host);
+        Receive<StopNodes>(s => Stop(s.RunId));
+        Receive<Terminated>(t =>
+        {
+            // The driver of a run is gone: its nodes have nobody to report to.
+            foreach (var run in _runs.Where(r => r.Value.Driver.Equals(t.ActorRef)).Select(r => r.Key).ToList()) Stop(run);
+        });
+    }
+
+    private void Host(HostNodes request)
+    {
+        IDisposable? tracing = null;
+        try
+        {
+            if (_runs.ContainsKey(request.RunId)) throw new InvalidOperationException($"run {request.RunId} already has nodes here.");
+            long own = RemoteFrames.LimitOf(Context.System) ?? long.MaxValue;
+            if (own < request.FrameBytes)
+                throw new InvalidOperationException($"this worker's remote frame limit is {own:N0} bytes, below the driver's {request.FrameBytes:N0}: messages the driver may send would be dropped here; start the worker with --frame-bytes {request.FrameBytes} or more.");
+            var recipe = request.Recipe;
+            var spec = recipe.Spec();
+            var shapes = NetworkValidator.Validate(spec);
+            var wiring = recipe.Graph == GraphKind.Local ? GraphWiring.Local(spec, recipe.Monitored) : GraphWiring.Backprop(spec, recipe.Monitored);
+            var factory = new NodeFactory(spec, shapes, recipe.Options(), wiring, recipe.SnapshotEvery, recipe.FirstStep, recipe.ResumedStep);
+            tracing = request.TracesPath is { } path ? _startTracing?.Invoke(path) : null;
+            var built = factory.Build(request.Nodes, () => BackendCatalog.Create(recipe.Device, recipe.Threads), request.Driver);
+            var nodes = built.ToImmutableDictionary(b => b.Name, b => Context.ActorOf(b.Props, $"{b.Name}-{request.RunId}"));
+            Context.Watch(request.Driver);
+            _runs[request.RunId] = new HostedRun(request.Driver, [.. nodes.Values], tracing);
+            Sender.Tell(new NodesHosted(request.RunId, nodes));
+        }
+        catch (Exception e)
+        {
+            tracing?.Dispose();
+            Sender.Tell(new HostingFailed(request.RunId, _role, e.Message));
+        }
+    }
+
+    private void Stop(string runId)
+    {
+        if (!_runs.Remove(runId, out var run)) return;
+        foreach (var node in run.Nodes) Context.Stop(node);
+        if (!_runs.Values.Any(r => r.Driver.Equals(run.Driver))) Context.Unwatch(run.Driver);
+        run.Tracing?.Dispose();
+    }
+
+    protected override void PostStop()
+    {
+        foreach (var run in _runs.Values) run.Tracing?.Dispose();
+        base.PostStop();
+    }
+
+    private sealed record HostedRun(IActorRef Driver, ImmutableArray<IActorRef> Nodes, IDisposable? Tracing);
+}

@@ -1,0 +1,62 @@
+using Akka.Actor;
+using Plastic.Sim.Protocol;
+using Plastic.Topology;
+
+namespace Plastic.Sim.Distributed;
+
+/// <summary>
+/// Akka.Remote's frame limit, sized for a run and enforced before sending. Left alone, Akka.Remote drops
+/// a message over its maximum-frame-size (default 128,000 bytes) and only logs it, and a run would then
+/// wait forever for a step that never comes; here the limit is set from the largest message the spec can
+/// send, and a message that is still too large stops the run with its size and the limit.
+/// </summary>
+public static class RemoteFrames
+{
+    public const string FrameSizeKey = "akka.remote.dot-netty.tcp.maximum-frame-size";
+
+    /// <summary>Room for a message's envelope and its non-tensor fields (names, step, trace context).</summary>
+    public const long EnvelopeBytes = 64 * 1024;
+
+    /// <summary>The remote frame limit of an actor system, or null when it has no remoting.</summary>
+    public static long? LimitOf(ActorSystem system)
+    {
+        var config = system.Settings.Config;
+        if (!config.HasPath("akka.actor.provider") || !config.GetString("akka.actor.provider").Contains("Cluster", StringComparison.OrdinalIgnoreCase)
+            && !config.GetString("akka.actor.provider").Contains("Remote", StringComparison.OrdinalIgnoreCase))
+            return null;
+        return config.HasPath(FrameSizeKey) ? config.GetByteSize(FrameSizeKey) : null;
+    }
+
+    /// <summary>
+    /// An upper bound on the bytes of the largest message a run of this spec sends: activations and
+    /// gradients (both views), top-down references, parameter snapshots (weights, bias and up to two B
+    /// matrices of the loss features) and parameter replies, plus the envelope.
+    /// </summary>
+    public static long LargestMessageBytes(NetworkSpec spec, int batch)
+    {
+        var shapes = NetworkValidator.Validate(spec);
+        long samples = 2L * batch;
+        long largest = samples * spec.Input.Channels * spec.Input.Height * spec.Input.Width;
+        foreach (var s in shapes)
+        {
+            long features = Math.Max(s.LossFeatures.Size, s.Output.Channels);
+            largest = Math.Max(largest, samples * Math.Max(s.Input.Size, s.Output.Size));
+            largest = Math.Max(largest, s.Weights + s.Layer.Width + 2 * features * features);
+        }
+        return largest * sizeof(float) + EnvelopeBytes;
+    }
+
+    /// <summary>Throws unless a message to <paramref name="target"/> fits the frame limit (local targets always fit).</summary>
+    public static void Check(long? limit, ISimMessage message, string to, IActorRef target)
+    {
+        if (limit is not { } max || target.Path.Address.HasLocalScope) return;
+        long size = message.Bytes + EnvelopeBytes;
+        if (size > max)
+            throw new RemoteFrameTooLargeException(
+                $"{message.Kind} of step {message.Step} from '{message.From}' to '{to}' ({target.Path.Address}) is about {size:N0} bytes, over the remote frame limit of {max:N0} bytes " +
+                $"({FrameSizeKey}); Akka.Remote would drop it. Raise the limit (plastic node --frame-bytes, or the driver's cluster settings) or place '{message.From}' and '{to}' in one process.");
+    }
+}
+
+/// <summary>A message too large for the remote transport's frame limit: refused before it is sent.</summary>
+public sealed class RemoteFrameTooLargeException(string message) : Exception(message);

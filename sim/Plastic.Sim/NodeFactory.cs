@@ -1,0 +1,83 @@
+using Akka.Actor;
+using Plastic.Compute;
+using Plastic.Rules;
+using Plastic.Sim.Actors;
+using Plastic.Sim.Blocks;
+using Plastic.Sim.Protocol;
+using Plastic.Topology;
+
+namespace Plastic.Sim;
+
+/// <summary>
+/// Builds a run's compute nodes (layers and the backprop graph's loss) from the spec and the seed:
+/// layer i's block from stream (seed, i), its rule from (seed, 1000 + i), the loss from the top layer's
+/// rule stream. The driver's process and a cluster worker use the same factory, which is what makes a
+/// layer's weights the same bit for bit wherever it runs.
+/// </summary>
+internal sealed class NodeFactory(NetworkSpec spec, IReadOnlyList<LayerShape> shapes, RunOptions options, Wiring wiring,
+    int snapshotEvery, long firstStep, long? resumedStep)
+{
+    public AdamWSettings Optimizer { get; } = new(options.LearningRate, WeightDecay: options.WeightDecay);
+
+    private CheckpointPlan? Plan => options.CheckpointEvery > 0 ? new CheckpointPlan(options.CheckpointDirectory!, options.CheckpointEvery) : null;
+
+    public int IndexOf(string layer)
+    {
+        int i = spec.Layers.ToList().FindIndex(l => l.Name == layer);
+        return i >= 0 ? i : throw new ArgumentException($"'{layer}' is not a layer of {spec.Name}.");
+    }
+
+    public LayerBlock Block(int i, IComputeBackend backend) => new(backend, shapes[i], new RandomStream(options.Seed, (ulong)i));
+
+    public ILocalRule Rule(int i, IComputeBackend backend, RuleFactory rules) =>
+        rules(spec, shapes[i], backend, new RandomStream(options.Seed, 1000UL + (ulong)i), Optimizer);
+
+    /// <summary>The actor of layer i; it takes ownership of block and rule (rule null for the backprop graph).</summary>
+    public Props LayerProps(int i, IComputeBackend backend, LayerBlock block, ILocalRule? rule, IActorRef driver)
+    {
+        string name = spec.Layers[i].Name;
+        if (options.Graph == GraphKind.Backprop)
+            return Props.Create(() => new BackpropLayerActor(new BackpropLayerSetup(name, backend, block, wiring, Optimizer, driver, snapshotEvery)));
+        string? resumeFile = resumedStep is { } r ? Path.Combine(Checkpoints.LayerCheckpoint.FolderOf(options.CheckpointDirectory!, r), $"{name}.npz") : null;
+        var setup = new LayerSetup(name, backend, block, rule!, wiring, Optimizer, driver, firstStep, options.Staleness, snapshotEvery, Plan, resumeFile);
+        return Props.Create(() => new LocalLayerActor(setup));
+    }
+
+    /// <summary>The backprop graph's loss node. B starts where the top layer's local rule would start, so both graphs begin from the same loss.</summary>
+    public Props LossProps(IComputeBackend backend, IActorRef driver)
+    {
+        var loss = Simulation.TopLoss(spec, shapes[^1], backend, new RandomStream(options.Seed, 1000UL + (ulong)(shapes.Count - 1)), Optimizer);
+        return Props.Create(() => new LossActor(backend, loss, wiring, driver));
+    }
+
+    /// <summary>Builds nodes by name (layers, loss) for a host, rules by their built-in names; disposes what it made if one fails.</summary>
+    public IReadOnlyList<(string Name, Props Props)> Build(IEnumerable<string> nodes, Func<IComputeBackend> backends, IActorRef driver)
+    {
+        var made = new List<(string, Props)>();
+        var owned = new List<IDisposable>();
+        try
+        {
+            foreach (var node in nodes)
+            {
+                var backend = backends();
+                if (node == GraphWiring.LossNode)
+                {
+                    if (options.Graph != GraphKind.Backprop) throw new ArgumentException("Only the backprop graph has a loss node.");
+                    made.Add((node, LossProps(backend, driver)));
+                    continue;
+                }
+                int i = IndexOf(node);
+                var block = Block(i, backend);
+                owned.Add(block);
+                var rule = options.Graph == GraphKind.Local ? Rule(i, backend, Simulation.DefaultRule) : null;
+                made.Add((node, LayerProps(i, backend, block, rule, driver)));
+            }
+            return made;
+        }
+        catch
+        {
+            owned.ForEach(o => o.Dispose());
+            throw;
+        }
+    }
+}

@@ -1,0 +1,138 @@
+using System.Collections.Immutable;
+using Plastic.Compute;
+using Plastic.Sim;
+using Plastic.Sim.Actors;
+using Plastic.Sim.Distributed;
+using Plastic.Tests.Support;
+using Plastic.Topology;
+
+namespace Plastic.Tests.Sim;
+
+/// <summary>
+/// Runs whose layers live in a second actor system, joined over TCP on 127.0.0.1 (Akka.Cluster and
+/// Akka.Remote, both systems in this test process): the weights must be those of the one-process run,
+/// bit for bit; a message over the remote frame limit must stop the run with its size; a worker that
+/// goes away must stop the run with the nodes it hosted and the last completed step.
+/// </summary>
+[Collection("Cluster")]
+public sealed class ClusterRunTests
+{
+    private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(60);
+
+    private static readonly NetworkSpec Conv = new("conv3", new InputSpec(2, 8, 8),
+    [
+        new LayerSpec("c1", LayerKind.Conv, 4),
+        new LayerSpec("c2", LayerKind.Conv, 6, MaxPool: 2),
+        new LayerSpec("c3", LayerKind.Conv, 8, LossPool: 2),
+    ], [], "clapp++");
+
+    private static IComputeBackend Backend() => BackendCatalog.Create("cpu", 1);
+
+    private static async Task<(ClusterMember Driver, ClusterMember Worker, ImmutableDictionary<string, Akka.Actor.IActorRef> Hosts)> TwoMembers(long frameBytes)
+    {
+        var driver = await ClusterMember.JoinAsync(new ClusterSettings("127.0.0.1", 0, null, Placement.DriverRole, frameBytes), JoinTimeout);
+        var worker = await ClusterMember.JoinAsync(new ClusterSettings("127.0.0.1", 0, driver.HostAndPort, "worker1", frameBytes), JoinTimeout);
+        worker.StartHost("worker1");
+        var hosts = await driver.HostsAsync(["worker1"], JoinTimeout);
+        return (driver, worker, hosts);
+    }
+
+    private static void AssertSameRun(RunResult expected, RunResult actual)
+    {
+        foreach (var (layer, p) in expected.Parameters)
+        {
+            Tolerance.AssertBitIdentical(p.Weight.AsSpan(), actual.Parameters[layer].Weight.AsSpan(), $"{layer} weights");
+            Tolerance.AssertBitIdentical(p.Bias.AsSpan(), actual.Parameters[layer].Bias.AsSpan(), $"{layer} bias");
+        }
+        foreach (var (node, losses) in expected.Losses) Assert.Equal(losses.ToArray(), actual.Losses[node].ToArray());
+    }
+
+    [Theory]
+    [InlineData(GraphKind.Local, 3, "worker1=c2,c3")]
+    [InlineData(GraphKind.Backprop, 1, "worker1=c2,loss")]
+    public async Task Layers_on_another_actor_system_over_tcp_learn_the_same_weights_bit_for_bit(GraphKind graph, int inFlight, string placement)
+    {
+        var options = new RunOptions(5, BatchSize: 4, Seed: 11, MaxInFlight: inFlight, LearningRate: 1e-3f, Graph: graph);
+        var alone = await Simulation.RunAsync(Conv, options, Backend);
+        var (driver, worker, hosts) = await TwoMembers(1 << 20);
+        await using (driver)
+        await using (worker)
+        {
+            var cluster = new ClusterRun(driver.System, Placement.Parse(placement), hosts, "cpu", 1);
+            var spread = await Simulation.RunAsync(Conv, options, Backend, cluster: cluster);
+            AssertSameRun(alone, spread);
+            // The same cluster runs again: a run's actors are named by its id and stopped at its end.
+            AssertSameRun(alone, await Simulation.RunAsync(Conv, options, Backend, cluster: cluster));
+        }
+    }
+
+    [Fact]
+    public async Task A_message_over_the_frame_limit_stops_the_run_with_its_size_and_the_limit()
+    {
+        // c1's output: 2 views x 16 samples x 64 channels x 16 x 16 floats = 2 MiB, over a 256 kB frame.
+        var wide = new NetworkSpec("wide", new InputSpec(1, 16, 16),
+            [new LayerSpec("c1", LayerKind.Conv, 64), new LayerSpec("c2", LayerKind.Conv, 4, LossPool: 4)], [], "clapp++");
+        var (driver, worker, hosts) = await TwoMembers(256_000);
+        await using (driver)
+        await using (worker)
+        {
+            var cluster = new ClusterRun(driver.System, Placement.Parse("worker1=c2"), hosts, "cpu", 1);
+            var run = Simulation.RunAsync(wide, new RunOptions(2, BatchSize: 16, Seed: 3), Backend, cluster: cluster);
+            var e = await Assert.ThrowsAsync<SimulationException>(() => run.WaitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Equal("c1", e.Node);
+            Assert.Contains("Forward of step 0 from 'c1' to 'c2'", e.Message);
+            Assert.Contains($"{2 * 16 * 64 * 16 * 16 * 4 + RemoteFrames.EnvelopeBytes:N0} bytes", e.Message);
+            Assert.Contains("frame limit of 256,000 bytes", e.Message);
+        }
+    }
+
+    [Fact]
+    public async Task A_worker_that_goes_away_mid_run_stops_the_run_with_its_nodes_and_the_last_completed_step()
+    {
+        var (driver, worker, hosts) = await TwoMembers(1 << 20);
+        await using (driver)
+        {
+            var cluster = new ClusterRun(driver.System, Placement.Parse("worker1=c2,c3"), hosts, "cpu", 1);
+            var observer = new StepsSeen();
+            var run = Simulation.RunAsync(Conv, new RunOptions(100_000, BatchSize: 4, Seed: 5, MaxInFlight: 2), Backend, observer: observer, cluster: cluster);
+            await observer.Reached(3).WaitAsync(TimeSpan.FromSeconds(60));
+            var stopped = System.Diagnostics.Stopwatch.StartNew();
+            await worker.System.Terminate();
+            var e = await Assert.ThrowsAsync<SimulationException>(() => run.WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.True(stopped.Elapsed < TimeSpan.FromSeconds(15), $"the run took {stopped.Elapsed.TotalSeconds:F1} s to stop");
+            Assert.Equal("worker1", e.Node);
+            Assert.Contains("hosting c2, c3", e.Message);
+            Assert.Contains($"the last completed step is {e.Step}", e.Message);
+            Assert.True(e.Step >= 2, $"last completed step {e.Step}");
+        }
+    }
+
+    /// <summary>Counts steps finished by every layer, to act in the middle of a run.</summary>
+    private sealed class StepsSeen : IRunObserver
+    {
+        private readonly Dictionary<long, int> _reports = [];
+        private readonly List<(long Step, TaskCompletionSource Done)> _waits = [];
+
+        public Task Reached(long step)
+        {
+            lock (_reports)
+            {
+                var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _waits.Add((step, done));
+                return done.Task;
+            }
+        }
+
+        public void StepDone(long step, string node, double loss)
+        {
+            lock (_reports)
+            {
+                int n = _reports[step] = _reports.GetValueOrDefault(step) + 1;
+                if (n < 3) return;
+                foreach (var w in _waits.Where(w => w.Step <= step)) w.Done.TrySetResult();
+            }
+        }
+
+        public void ParametersAt(long step, IReadOnlyDictionary<string, Parameters> parameters) { }
+    }
+}
