@@ -21,6 +21,12 @@ public static class PlasticCommand
             Console.Error.WriteLine($"plastic: {e.Message}");
             return 2;
         }
+        catch (Plastic.Sim.Actors.SimulationException e)
+        {
+            // A run that stopped (a node failed, a worker was lost): what happened, where, and at which step.
+            Console.Error.WriteLine($"plastic: the run stopped: {e.Message}");
+            return 1;
+        }
     }
 
     public static RootCommand Build()
@@ -35,6 +41,7 @@ public static class PlasticCommand
         root.Subcommands.Add(DataCommand.Build());
         root.Subcommands.Add(ProbeCommand.Build());
         root.Subcommands.Add(Compare.CompareCommand.Build());
+        root.Subcommands.Add(Cluster.NodeCommand.Build());
         var bench = new Command("bench", "Measure the compute core.");
         bench.Subcommands.Add(BenchKernelsCommand.Build());
         bench.Subcommands.Add(Bench.BenchScheduleCommand.Build());

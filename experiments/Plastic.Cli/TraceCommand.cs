@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Plastic.Sim.Distributed;
 using Plastic.Sim.Protocol;
 using Plastic.Sim.Tracing;
 using Plastic.Topology;
@@ -22,14 +23,26 @@ public static class TraceCommand
             var config = JsonNode.Parse(File.ReadAllText(configPath))!;
             var spec = NetworkSpecJson.Parse(config["spec"]!.ToJsonString(), configPath + ":spec");
             string graph = config["graph"]?.GetValue<string>() ?? "local";
-            var rows = TrafficMatrix.Read(spansPath);
+            // A cluster run: the spans of each worker process are in traces.<role>.jsonl beside the driver's.
+            var files = TrafficMatrix.SpanFiles(dir);
+            var rows = TrafficMatrix.Read(files);
+            var placement = config["run"]?["placement"]?.GetValue<string>() is { } p ? Placement.Parse(p) : null;
 
-            Console.WriteLine($"run {dir}: network {spec.Name}, graph {graph}");
+            Console.WriteLine($"run {dir}: network {spec.Name}, graph {graph}" +
+                (placement is null ? "" : $", over processes: {Placement.DriverRole} (input, monitor, unplaced nodes); {placement}; spans from {files.Count} files"));
             Console.WriteLine($"{"from",-10} {"to",-10} {"kind",-17} {"messages",9} {"bytes",14} {"mean latency",13}");
             foreach (var r in rows)
                 Console.WriteLine($"{r.From,-10} {r.To,-10} {r.Kind,-17} {r.Messages,9} {r.Bytes,14:N0} {(double.IsNaN(r.MeanLatencyMicros) ? "-" : $"{r.MeanLatencyMicros / 1000:F3} ms"),13}"
-                    + (TrafficMatrix.IsInstrument(r) ? "  (instrument: not judged)" : ""));
+                    + (TrafficMatrix.IsInstrument(r) ? "  (instrument: not judged)" : "")
+                    + (placement is not null && placement.Of(r.From) != placement.Of(r.To) ? $"  crosses processes: {placement.Of(r.From)} -> {placement.Of(r.To)}" : ""));
             Console.WriteLine();
+            if (placement is not null)
+            {
+                var crossing = rows.Where(r => placement.Of(r.From) != placement.Of(r.To)).ToList();
+                Console.WriteLine($"between processes: {crossing.Sum(r => r.Messages):N0} messages, {crossing.Sum(r => r.Bytes):N0} bytes on {crossing.Count} edge-kinds; " +
+                    $"within processes: {rows.Except(crossing).Sum(r => r.Messages):N0} messages, {rows.Except(crossing).Sum(r => r.Bytes):N0} bytes");
+                Console.WriteLine();
+            }
             var violations = TrafficMatrix.LocalityViolations(rows, GraphWiring.Local(spec));
             if (violations.Count == 0)
             {

@@ -17,6 +17,41 @@ public sealed record VariantSpec(string Name, string? Rule, string Graph, bool U
 public sealed record ComparisonSpec(string Name, string Cites, string Network, string Dataset, int Steps, int Batch, float LearningRate, ulong Seed,
     int AlignEvery, ProbeSettings Probe, IReadOnlyList<VariantSpec> Variants, string Source)
 {
+    /// <summary>
+    /// One trained variant as a run spec (`plastic run comparison.json --variant V`): the comparison's
+    /// network, data, budget, seed, learning rate, probe and (local graph) alignment, with the variant's
+    /// rule and graph. Found by name or by rule, case-insensitively.
+    /// </summary>
+    public static System.Text.Json.Nodes.JsonObject VariantAsRun(string path, string variant)
+    {
+        var c = Load(path);
+        var v = c.Variants.FirstOrDefault(x => string.Equals(x.Name, variant, StringComparison.OrdinalIgnoreCase))
+            ?? c.Variants.FirstOrDefault(x => string.Equals(x.Rule, variant, StringComparison.OrdinalIgnoreCase))
+            ?? throw new ArgumentException($"{path}: no variant named or ruled '{variant}'. Variants: {string.Join(", ", c.Variants.Select(x => $"{x.Name} ({x.Rule ?? "untrained"})"))}.");
+        if (v.Untrained) throw new ArgumentException($"{path}: variant '{v.Name}' is the untrained encoder; there is nothing to run.");
+        string network = v.Network ?? c.Network;
+        if (!Plastic.Topology.Presets.Names.Contains(network)) network = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, network);
+        var run = new System.Text.Json.Nodes.JsonObject
+        {
+            ["network"] = network,
+            ["rule"] = v.Rule,
+            ["graph"] = v.Graph,
+            ["dataset"] = c.Dataset,
+            ["steps"] = c.Steps,
+            ["batch"] = c.Batch,
+            ["seed"] = c.Seed,
+            ["optimizer"] = new System.Text.Json.Nodes.JsonObject { ["learningRate"] = c.LearningRate },
+            ["alignEvery"] = v.Graph == "local" ? c.AlignEvery : 0,
+        };
+        if (c.Dataset != "synthetic")
+            run["probe"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["epochs"] = c.Probe.Epochs, ["trainImages"] = c.Probe.TrainImages, ["testImages"] = c.Probe.TestImages,
+                ["perLayer"] = c.Probe.PerLayer, ["knn"] = c.Probe.Knn,
+            };
+        return run;
+    }
+
     public static ComparisonSpec Load(string path)
     {
         if (!File.Exists(path)) throw new ArgumentException($"{path}: no such comparison spec.");

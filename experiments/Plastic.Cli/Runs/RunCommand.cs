@@ -47,17 +47,33 @@ public static class RunCommand
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its latest complete checkpoint (same spec and options as the run that stopped)." };
         var rule = new Option<string?>("--rule") { Description = "Replace the network's default rule (layers that name their own keep it)." };
         var device = PlasticCommand.DeviceOption();
+        var variant = new Option<string?>("--variant") { Description = "With a comparison spec (or a folder holding spec.json): run this one variant (its name or rule) as a run." };
+        var placement = new Option<string?>("--placement") { Description = "With --cluster or --local-cluster: which role hosts which nodes, role=node,node;role=node (same as --set placement=...). Unnamed nodes stay in this process." };
+        var clusterSeed = new Option<string?>("--cluster") { Description = "Run over an Akka cluster: host:port of a member to join through; workers are started with plastic node --role R --seed host:port." };
+        var localCluster = new Option<int?>("--local-cluster") { Description = "Start N worker processes on 127.0.0.1 and run over them (the layers cut into N contiguous groups unless --placement says otherwise)." };
         var command = new Command("run", "Train a network as an actor graph (local or backprop), trace its message traffic, probe the encoder.")
         {
             spec, set, synthetic, dataset, dataRoot, steps, epochs, batch, schedule, seed, learningRate, graph, rule, negatives, alignEvery, checkpointEvery, resume, output, consoleTraces, device,
+            variant, placement, clusterSeed, localCluster,
         };
         command.SetAction(parse =>
         {
             string argument = parse.GetValue(spec)!;
+            if (Directory.Exists(argument) && File.Exists(Path.Combine(argument, "spec.json"))) argument = Path.Combine(argument, "spec.json");
             bool isRunSpec = RunSpec.IsRunSpec(argument);
+            JsonObject tree;
             if (!isRunSpec && RunSpec.IsComparison(argument))
-                throw new ArgumentException($"{argument} is a comparison spec (it has variants): plastic compare {argument}.");
-            JsonObject tree = isRunSpec ? RunSpec.Read(argument) : new JsonObject { ["network"] = argument, ["steps"] = 20, ["batch"] = 8 };
+            {
+                if (parse.GetValue(variant) is not { } name)
+                    throw new ArgumentException($"{argument} is a comparison spec (it has variants): plastic compare {argument}, or run one of them with --variant <name>.");
+                tree = Compare.ComparisonSpec.VariantAsRun(argument, name);
+                isRunSpec = true;
+            }
+            else
+            {
+                if (parse.GetValue(variant) is not null) throw new ArgumentException($"--variant picks a variant of a comparison spec; {argument} is not one.");
+                tree = isRunSpec ? RunSpec.Read(argument) : new JsonObject { ["network"] = argument, ["steps"] = 20, ["batch"] = 8 };
+            }
             string specDir = isRunSpec ? Path.GetDirectoryName(Path.GetFullPath(argument))! : Directory.GetCurrentDirectory();
             // Flags are shorthands for --set; both override what the spec says.
             var assignments = new List<string>();
@@ -76,6 +92,7 @@ public static class RunCommand
             Flag(alignEvery, "alignEvery", v => v!.Value.ToString(CultureInfo.InvariantCulture));
             Flag(checkpointEvery, "checkpointEvery", v => v!.Value.ToString(CultureInfo.InvariantCulture));
             Flag(device, "device", v => v!);
+            Flag(placement, "placement", v => v!);
             if (parse.GetValue(epochs) is not null) tree.Remove("steps");
             if (parse.GetValue(steps) is not null) tree.Remove("epochs");
             var sets = parse.GetValue(set) ?? [];
@@ -84,12 +101,13 @@ public static class RunCommand
             if (!isRunSpec && parse.GetValue(synthetic) == (parse.GetValue(dataset) is not null) && !sets.Any(s => s.StartsWith("dataset=", StringComparison.Ordinal)))
                 throw new ArgumentException("Choose the data: --synthetic, or --dataset <name> (with --data or PLASTIC_DATA); or give a run spec.");
             var run = RunSpec.From(tree, source);
-            return Execute(run, specDir, parse.GetValue(dataRoot), parse.GetValue(output), parse.GetValue(resume), parse.GetValue(consoleTraces));
+            return Execute(run, specDir, parse.GetValue(dataRoot), parse.GetValue(output), parse.GetValue(resume), parse.GetValue(consoleTraces),
+                parse.GetValue(clusterSeed), parse.GetValue(localCluster));
         });
         return command;
     }
 
-    private static int Execute(RunSpec run, string specDir, string? dataRoot, string? output, bool resuming, bool consoleTraces)
+    private static int Execute(RunSpec run, string specDir, string? dataRoot, string? output, bool resuming, bool consoleTraces, string? clusterSeed, int? localWorkers)
     {
         var network = Resolve(run.Network, specDir);
         if (run.Rule is { } ruleName) network = network with { Rule = ruleName };
@@ -113,6 +131,10 @@ public static class RunCommand
             CheckpointEvery: run.CheckpointEvery, CheckpointDirectory: run.CheckpointEvery > 0 || resuming ? Path.Combine(folder, "checkpoints") : null, Resume: resuming,
             ObserveEvery: probe?.OnlineEvery ?? 0, WeightDecay: run.Optimizer.WeightDecay);
         Directory.CreateDirectory(folder);
+        bool clustered = clusterSeed is not null || localWorkers is not null;
+        if (!clustered && run.Placement is not null) throw new ArgumentException("A placement takes effect over a cluster: add --cluster <seed> or --local-cluster <N>.");
+        var placement = clustered ? Cluster.DriverCluster.PlacementFor(run.Placement, network, graphKind, localWorkers, clusterSeed) : null;
+        if (placement is not null) run = run with { Placement = placement.ToString() };
 
         using var source = data is null ? null : new DatasetBatches(
             new TwoViewPipeline(data.Train, data.Augment, options.BatchSize, options.Seed, workers: Math.Max(1, Environment.ProcessorCount - 1)), options.Seed, options.Negatives);
@@ -131,9 +153,11 @@ public static class RunCommand
         });
         Console.WriteLine($"{network.Name} ({run.Graph}, {scheduleName}): {stepCount} steps of {run.Batch} x 2 views of {run.Dataset}{(firstStep > 0 ? $", resuming at step {firstStep}" : "")}; run folder {folder}");
         RunResult result;
+        int? threads = LayerThreads.For(graphKind, inFlight);
+        using (var cluster = placement is null ? null : Cluster.DriverCluster.Start(network, run.Batch, placement, clusterSeed, localWorkers, run.Device, threads, folder))
         using (var tracing = StartTracing(Path.Combine(folder, "traces.jsonl"), consoleTraces))
         using (var metrics = StartMetrics(consoleTraces))
-            result = progress.Show(() => Simulation.RunAsync(network, options, () => BackendCatalog.Create(run.Device, LayerThreads.For(graphKind, inFlight)), source, observer: progress).GetAwaiter().GetResult());
+            result = progress.Show(() => Simulation.RunAsync(network, options, () => BackendCatalog.Create(run.Device, threads), source, observer: progress, cluster: cluster?.Run).GetAwaiter().GetResult());
         RunFolderFiles.WriteMetrics(folder, result);
         WeightsFile.Write(Path.Combine(folder, WeightsFile.Name), network, result.Parameters);
         RunPlots.Losses(Path.Combine(folder, "loss.png"), $"{network.Name} ({run.Graph}): loss per layer", result.Losses,
@@ -141,7 +165,8 @@ public static class RunCommand
         if (!result.Alignment.IsEmpty)
             RunPlots.Alignment(Path.Combine(folder, "alignment.png"), $"{network.Name}: alignment with backprop per layer",
                 [(network.Rule, LayerAlignmentSummary.Of(result.Alignment.Select(a => a.Layer)))]);
-        Console.WriteLine($"ran {stepCount - firstStep} steps of {network.Name} ({run.Graph}, {scheduleName}) in {result.Elapsed.TotalSeconds:F2} s; run folder: {folder}");
+        Console.WriteLine($"ran {stepCount - firstStep} steps of {network.Name} ({run.Graph}, {scheduleName}{(placement is null ? "" : $", placement {placement}")}) in {result.Elapsed.TotalSeconds:F2} s " +
+            $"({(stepCount - firstStep) * run.Batch / result.Elapsed.TotalSeconds:F1} images/s, start-up included); run folder: {folder}");
         foreach (var (node, losses) in RunFolderFiles.LossesThatExist(result))
         {
             int first = losses.ToList().FindIndex(v => !double.IsNaN(v));

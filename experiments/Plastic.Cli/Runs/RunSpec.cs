@@ -69,6 +69,11 @@ public sealed record RunSpec
     public int AlignEvery { get; init; }
     public int CheckpointEvery { get; init; }
     public RunProbeSpec? Probe { get; init; }
+    /// <summary>
+    /// Which cluster role hosts which nodes, "role=node,node;role=node" (used with --cluster or --local-cluster;
+    /// nodes not named, and always the input and the monitor, stay in the driver's process).
+    /// </summary>
+    public string? Placement { get; init; }
 
     internal static readonly JsonSerializerOptions Json = new()
     {
@@ -155,6 +160,11 @@ public sealed record RunSpec
         if (Optimizer.LearningRate <= 0) throw new ArgumentException($"{source}: optimizer.learningRate must be above 0, got {Optimizer.LearningRate}.");
         if (Optimizer.WeightDecay < 0) throw new ArgumentException($"{source}: optimizer.weightDecay must be 0 or more, got {Optimizer.WeightDecay}.");
         if (AlignEvery < 0 || CheckpointEvery < 0) throw new ArgumentException($"{source}: alignEvery and checkpointEvery are 0 (off) or a number of steps.");
+        if (Placement is not null)
+        {
+            try { Plastic.Sim.Distributed.Placement.Parse(Placement); }
+            catch (ArgumentException e) { throw new ArgumentException($"{source}: placement: {e.Message}"); }
+        }
         if (Augment is { } a)
         {
             if (a.MinScale is <= 0 or > 1) throw new ArgumentException($"{source}: augment.minScale must be in (0, 1], got {a.MinScale}.");

@@ -53,8 +53,7 @@ public sealed class InputActor : ReceiveActor
         Receive<Distributed.WorkerLost>(w =>
         {
             // Steps below _completed are done by every node; the lost worker's nodes did none after.
-            var failure = new SimulationException(w.Role, _completed - 1,
-                $"worker '{w.Role}' ({w.Address}) hosting {string.Join(", ", w.Nodes)} {w.How}; the last completed step is {_completed - 1}.");
+            var failure = new WorkerLostException(w.Role, w.Address, w.Nodes, w.How, _completed - 1);
             _finished.TrySetException(failure);
             _onLateFailure?.Invoke(failure);
         });
@@ -91,9 +90,27 @@ public sealed class InputActor : ReceiveActor
 }
 
 /// <summary>A run stopped because a node failed: names the node, the step and the reason.</summary>
-public sealed class SimulationException(string node, long step, string reason)
-    : Exception($"Node '{node}' failed at step {step}: {reason}")
+public class SimulationException : Exception
 {
-    public string Node { get; } = node;
-    public long Step { get; } = step;
+    public SimulationException(string node, long step, string reason) : this(node, step, $"Node '{node}' failed at step {step}: {reason}", 0) { }
+
+    protected SimulationException(string node, long step, string message, int _) : base(message)
+    {
+        Node = node;
+        Step = step;
+    }
+
+    public string Node { get; }
+    public long Step { get; }
+}
+
+/// <summary>
+/// A run stopped because a cluster worker that hosted some of its nodes was lost. Node is the worker's
+/// role, Step the last step every node completed (-1: none).
+/// </summary>
+public sealed class WorkerLostException(string role, string address, IReadOnlyList<string> nodes, string how, long lastCompletedStep)
+    : SimulationException(role, lastCompletedStep,
+        $"Worker '{role}' ({address}) hosting {string.Join(", ", nodes)} {how}; the last step every node completed is {lastCompletedStep}.", 0)
+{
+    public IReadOnlyList<string> Nodes { get; } = nodes;
 }

@@ -35,9 +35,12 @@ public sealed record ClusterSettings(string Host, int Port, string? Seed, string
         string hocon = $$"""
             akka {
               loglevel = WARNING
-              stdout-loglevel = WARNING
+              # The fallback console logger, used at start-up and after shutdown (the transport's last
+              # warnings about closing sockets): errors only.
+              stdout-loglevel = ERROR
               log-dead-letters = off
               log-dead-letters-during-shutdown = off
+              loggers = ["{{typeof(ClusterLogger).FullName}}, {{typeof(ClusterLogger).Assembly.GetName().Name}}"]
               actor.provider = cluster
               remote {
                 log-remote-lifecycle-events = off

@@ -77,7 +77,7 @@ public sealed record Placement(ImmutableDictionary<string, string> RoleOf)
         }
     }
 
-    internal static void CheckRoleName(string role, string where)
+    public static void CheckRoleName(string role, string where)
     {
         if (role.Length == 0 || !role.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
             throw new ArgumentException($"{where}: role '{role}' must be letters, digits, '-' or '_'.");

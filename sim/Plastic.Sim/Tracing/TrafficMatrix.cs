@@ -14,10 +14,29 @@ public static class TrafficMatrix
 {
     public const string LocalVerdict = "local: only forward activations and declared modulatory signals crossed layer boundaries";
 
-    public static IReadOnlyList<TrafficRow> Read(string spansPath)
+    public static IReadOnlyList<TrafficRow> Read(string spansPath) => Read([spansPath]);
+
+    /// <summary>
+    /// The span files of a run folder: traces.jsonl (the driver's process) and traces.&lt;role&gt;.jsonl (each
+    /// cluster worker's), in that order.
+    /// </summary>
+    public static IReadOnlyList<string> SpanFiles(string runFolder) =>
+        [.. new[] { Path.Combine(runFolder, "traces.jsonl") }.Where(File.Exists)
+            .Concat(Directory.EnumerateFiles(runFolder, "traces.*.jsonl").Order(StringComparer.Ordinal))];
+
+    /// <summary>One matrix from the spans of several processes: each message is handled, and its span written, in one of them.</summary>
+    public static IReadOnlyList<TrafficRow> Read(IReadOnlyList<string> spanFiles)
+    {
+        var cells = new Dictionary<(string, string, MessageKind), (long Count, long Bytes, double Latency, long Timed)>();
+        foreach (var spansPath in spanFiles) Add(spansPath, cells);
+        return cells.Select(c => new TrafficRow(c.Key.Item1, c.Key.Item2, c.Key.Item3, c.Value.Count, c.Value.Bytes,
+                c.Value.Timed == 0 ? double.NaN : c.Value.Latency / c.Value.Timed))
+            .OrderBy(r => r.Kind).ThenBy(r => r.From, StringComparer.Ordinal).ThenBy(r => r.To, StringComparer.Ordinal).ToList();
+    }
+
+    private static void Add(string spansPath, Dictionary<(string, string, MessageKind), (long Count, long Bytes, double Latency, long Timed)> cells)
     {
         if (!File.Exists(spansPath)) throw new FileNotFoundException($"No span file at {spansPath}.", spansPath);
-        var cells = new Dictionary<(string, string, MessageKind), (long Count, long Bytes, double Latency, long Timed)>();
         int lineNumber = 0;
         foreach (var line in File.ReadLines(spansPath))
         {
@@ -42,9 +61,6 @@ public static class TrafficMatrix
             if (tags.TryGetProperty(SimTelemetry.LatencyTag, out var l)) { cell.Latency += l.GetDouble(); cell.Timed++; }
             cells[key] = cell;
         }
-        return cells.Select(c => new TrafficRow(c.Key.Item1, c.Key.Item2, c.Key.Item3, c.Value.Count, c.Value.Bytes,
-                c.Value.Timed == 0 ? double.NaN : c.Value.Latency / c.Value.Timed))
-            .OrderBy(r => r.Kind).ThenBy(r => r.From, StringComparer.Ordinal).ThenBy(r => r.To, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>

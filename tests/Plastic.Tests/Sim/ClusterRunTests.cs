@@ -98,11 +98,12 @@ public sealed class ClusterRunTests
             await observer.Reached(3).WaitAsync(TimeSpan.FromSeconds(60));
             var stopped = System.Diagnostics.Stopwatch.StartNew();
             await worker.System.Terminate();
-            var e = await Assert.ThrowsAsync<SimulationException>(() => run.WaitAsync(TimeSpan.FromSeconds(30)));
+            var e = await Assert.ThrowsAsync<WorkerLostException>(() => run.WaitAsync(TimeSpan.FromSeconds(30)));
             Assert.True(stopped.Elapsed < TimeSpan.FromSeconds(15), $"the run took {stopped.Elapsed.TotalSeconds:F1} s to stop");
             Assert.Equal("worker1", e.Node);
+            Assert.Equal(["c2", "c3"], e.Nodes);
             Assert.Contains("hosting c2, c3", e.Message);
-            Assert.Contains($"the last completed step is {e.Step}", e.Message);
+            Assert.Contains($"the last step every node completed is {e.Step}", e.Message);
             Assert.True(e.Step >= 2, $"last completed step {e.Step}");
         }
     }

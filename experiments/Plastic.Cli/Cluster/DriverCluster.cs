@@ -1,0 +1,78 @@
+using Plastic.Sim;
+using Plastic.Sim.Distributed;
+using Plastic.Topology;
+
+namespace Plastic.Cli.Cluster;
+
+/// <summary>
+/// The driver's side of `plastic run --cluster seed` or `--local-cluster N`: joins (or forms) the cluster
+/// with a frame limit sized for the spec, starts the local workers if asked, waits for a node host of every
+/// role the placement names, and takes it all down again when disposed.
+/// </summary>
+internal sealed class DriverCluster : IDisposable
+{
+    private readonly ClusterMember _member;
+    private readonly LocalCluster? _local;
+
+    private DriverCluster(ClusterMember member, LocalCluster? local, ClusterRun run)
+    {
+        _member = member;
+        _local = local;
+        Run = run;
+    }
+
+    public ClusterRun Run { get; }
+
+    public IReadOnlyList<(string Role, System.Diagnostics.Process Process)> LocalWorkers => _local?.Workers ?? [];
+
+    /// <summary>The placement a run uses: the one given, else (local cluster) the layers cut into one contiguous group per worker.</summary>
+    public static Placement PlacementFor(string? given, NetworkSpec network, GraphKind graph, int? localWorkers, string? seed)
+    {
+        if (given is not null) return Placement.Parse(given);
+        if (localWorkers is { } n) return Placement.Split(network, graph, n);
+        throw new ArgumentException($"--cluster {seed}: say which role hosts which layers, with --placement (e.g. worker1=block1,block2;worker2=block3) or the run spec's 'placement'.");
+    }
+
+    public static DriverCluster Start(NetworkSpec network, int batch, Placement placement, string? seed, int? localWorkers, string? device, int? threads, string folder)
+    {
+        if (seed is not null && localWorkers is not null) throw new ArgumentException("Give --cluster <seed> or --local-cluster <N>, not both.");
+        if (localWorkers is < 1) throw new ArgumentException($"--local-cluster {localWorkers}: at least 1 worker process.");
+        if (localWorkers is { } n && placement.WorkerRoles.Except(Enumerable.Range(1, n).Select(Placement.WorkerRole)).FirstOrDefault() is { } unknown)
+            throw new ArgumentException($"Placement names role '{unknown}', but --local-cluster {n} starts worker1 .. worker{n}.");
+        long frame = Math.Max(RemoteFrames.LargestMessageBytes(network, batch), ClusterSettings.DefaultFrameBytes);
+        var member = ClusterMember.JoinAsync(new ClusterSettings("127.0.0.1", 0, seed, Placement.DriverRole, frame), TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
+        LocalCluster? local = null;
+        try
+        {
+            if (localWorkers is { } count) local = LocalCluster.Start(count, member.HostAndPort, frame);
+            Console.WriteLine($"cluster: driver at {member.HostAndPort}, frame limit {frame:N0} bytes (the spec's largest message), placement {placement}");
+            var hosts = member.HostsAsync(placement.WorkerRoles, TimeSpan.FromSeconds(90), Console.WriteLine).GetAwaiter().GetResult();
+            return new DriverCluster(member, local, new ClusterRun(member.System, placement, hosts, device, threads, folder));
+        }
+        catch
+        {
+            local?.Dispose();
+            member.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        // Local workers leave first, each removed by the driver (it exits on its removal), so nobody sees
+        // a member vanish; then the driver leaves; a worker still there after that is killed.
+        // With a member unreachable (a worker died) no leave can complete (the cluster cannot agree on
+        // anything without it): the local workers are killed at once instead.
+        var cluster = Akka.Cluster.Cluster.Get(_member.System);
+        bool healthy = cluster.State.Unreachable.Count == 0;
+        if (_local is not null && healthy)
+        {
+            foreach (var m in cluster.State.Members.Where(m => !m.HasRole(Placement.DriverRole))) cluster.Leave(m.Address);
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            foreach (var (_, process) in _local.Workers) process.WaitForExit(Math.Max(0, (int)(deadline - DateTime.UtcNow).TotalMilliseconds));
+        }
+        _local?.Dispose();
+        if (healthy) _member.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
+        else _member.System.Terminate().Wait(TimeSpan.FromSeconds(10));
+    }
+}

@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Globalization;
+using Plastic.Sim.Distributed;
+
+namespace Plastic.Cli.Cluster;
+
+/// <summary>
+/// `plastic run ... --local-cluster N`: N `plastic node` worker processes on 127.0.0.1, started by the
+/// driver, which is the seed. Each worker exits with the driver (--exit-with), and the driver kills any
+/// that are left when it is done, so no process outlives the run.
+/// </summary>
+internal sealed class LocalCluster : IDisposable
+{
+    private readonly List<(string Role, Process Process)> _workers = [];
+
+    private LocalCluster() { }
+
+    public IReadOnlyList<(string Role, Process Process)> Workers => _workers;
+
+    public static LocalCluster Start(int workers, string seed, long frameBytes)
+    {
+        var cluster = new LocalCluster();
+        try
+        {
+            for (int i = 1; i <= workers; i++)
+            {
+                string role = Placement.WorkerRole(i);
+                var start = SelfStart("node", "--role", role, "--seed", seed, "--host", "127.0.0.1", "--port", "0",
+                    "--frame-bytes", frameBytes.ToString(CultureInfo.InvariantCulture), "--exit-with", Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+                var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start the worker process for {role}.");
+                // Its lines go to this console, prefixed, so a worker's error is seen where the run is watched.
+                process.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.WriteLine($"  [{role}] {e.Data}"); };
+                process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"  [{role}] {e.Data}"); };
+                process.BeginOutputReadLine();
+                process.BeginErrorReadLine();
+                cluster._workers.Add((role, process));
+                Console.WriteLine($"local cluster: started {role} (pid {process.Id})");
+            }
+            return cluster;
+        }
+        catch
+        {
+            cluster.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>This tool again, with other arguments: the apphost directly, or `dotnet plastic.dll`.</summary>
+    private static ProcessStartInfo SelfStart(params string[] args)
+    {
+        string self = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot tell which executable this is, to start workers.");
+        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(typeof(LocalCluster).Assembly.Location);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        return start;
+    }
+
+    public void Dispose()
+    {
+        foreach (var (role, process) in _workers)
+        {
+            try
+            {
+                // A worker would leave by itself once the driver process exits (--exit-with); the driver is
+                // still alive here and its run is over, so it ends them now and reaps them.
+                if (!process.HasExited) process.Kill(entireProcessTree: true);
+                process.WaitForExit(10_000);
+            }
+            catch (InvalidOperationException)
+            {
+                // Never started or already reaped.
+            }
+            process.Dispose();
+        }
+        _workers.Clear();
+    }
+}
