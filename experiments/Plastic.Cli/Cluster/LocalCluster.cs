@@ -45,12 +45,17 @@ internal sealed class LocalCluster : IDisposable
         }
     }
 
-    /// <summary>This tool again, with other arguments: the apphost directly, or `dotnet plastic.dll`.</summary>
+    /// <summary>
+    /// This tool again, with other arguments: the plastic apphost when that is what runs, else `dotnet plastic.dll`
+    /// (under `dotnet plastic.dll`, or when the CLI runs inside another host such as a test runner).
+    /// </summary>
     private static ProcessStartInfo SelfStart(params string[] args)
     {
-        string self = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot tell which executable this is, to start workers.");
-        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(typeof(LocalCluster).Assembly.Location);
+        string? self = Environment.ProcessPath;
+        bool apphost = self is not null && Path.GetFileNameWithoutExtension(self) == "plastic";
+        string host = apphost ? self! : self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
+        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (!apphost) start.ArgumentList.Add(typeof(LocalCluster).Assembly.Location);
         foreach (var a in args) start.ArgumentList.Add(a);
         return start;
     }

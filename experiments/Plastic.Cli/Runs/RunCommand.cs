@@ -47,7 +47,7 @@ public static class RunCommand
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its latest complete checkpoint (same spec and options as the run that stopped)." };
         var rule = new Option<string?>("--rule") { Description = "Replace the network's default rule (layers that name their own keep it)." };
         var device = PlasticCommand.DeviceOption();
-        var variant = new Option<string?>("--variant") { Description = "With a comparison spec (or a folder holding spec.json): run this one variant (its name or rule) as a run." };
+        var variant = new Option<string?>("--variant") { Description = "With a comparison spec (or a folder holding spec.json): the variant to run (its name or rule; default: the first trained one)." };
         var placement = new Option<string?>("--placement") { Description = "With --cluster or --local-cluster: which role hosts which nodes, role=node,node;role=node (same as --set placement=...). Unnamed nodes stay in this process." };
         var clusterSeed = new Option<string?>("--cluster") { Description = "Run over an Akka cluster: host:port of a member to join through; workers are started with plastic node --role R --seed host:port." };
         var localCluster = new Option<int?>("--local-cluster") { Description = "Start N worker processes on 127.0.0.1 and run over them (the layers cut into N contiguous groups unless --placement says otherwise)." };
@@ -64,8 +64,11 @@ public static class RunCommand
             JsonObject tree;
             if (!isRunSpec && RunSpec.IsComparison(argument))
             {
-                if (parse.GetValue(variant) is not { } name)
-                    throw new ArgumentException($"{argument} is a comparison spec (it has variants): plastic compare {argument}, or run one of them with --variant <name>.");
+                // One variant of a comparison runs as a run; without --variant, the first trained one (said so).
+                string name = parse.GetValue(variant) ?? Compare.ComparisonSpec.Load(argument).Variants.FirstOrDefault(v => !v.Untrained)?.Name
+                    ?? throw new ArgumentException($"{argument}: no trained variant to run.");
+                if (parse.GetValue(variant) is null)
+                    Console.WriteLine($"{argument} is a comparison: running its first trained variant, {name} (--variant picks another; plastic compare runs them all)");
                 tree = Compare.ComparisonSpec.VariantAsRun(argument, name);
                 isRunSpec = true;
             }

@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Text;
+using Plastic.Cli;
+
+namespace Plastic.Tests.Cli;
+
+/// <summary>
+/// `plastic run --local-cluster 2`: worker processes on 127.0.0.1. The weights equal the one-process
+/// run's bit for bit and the trace marks the edges between processes; a worker killed with SIGKILL stops
+/// the run with an error naming it, its layers and the last completed step, and no process is left.
+/// </summary>
+[Collection("Console")]
+public sealed class LocalClusterTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("plastic-cluster-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void A_run_over_two_worker_processes_learns_the_one_process_weights_and_traces_the_crossings()
+    {
+        string[] common = ["run", "vgg6-cifar-small", "--synthetic", "--steps", "12", "--batch", "4", "--lr", "1e-3", "--seed", "3"];
+        string alone = Path.Combine(_root, "alone"), spread = Path.Combine(_root, "spread");
+        Assert.Equal(0, CliTests.Run([.. common, "--out", alone]).code);
+        var run = CliTests.Run([.. common, "--local-cluster", "2", "--out", spread]);
+        Assert.True(run.code == 0, run.errors + run.output);
+        Assert.Contains("placement worker1=block1,block2,block3; worker2=block4,block5,block6", run.output);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(alone, "weights.safetensors")), File.ReadAllBytes(Path.Combine(spread, "weights.safetensors")));
+        Assert.True(File.Exists(Path.Combine(spread, "traces.worker1.jsonl")) && File.Exists(Path.Combine(spread, "traces.worker2.jsonl")));
+
+        var trace = CliTests.Run(["trace", spread]);
+        Assert.Equal(0, trace.code);
+        var lines = trace.output.Split('\n');
+        // Every message is counted once, whichever process handled it: 12 steps on every edge.
+        Assert.Contains(lines, l => l.StartsWith("block3     block4     Forward                  12", StringComparison.Ordinal) && l.Contains("crosses processes: worker1 -> worker2"));
+        Assert.Contains(lines, l => l.StartsWith("input      block1     Forward                  12", StringComparison.Ordinal) && l.Contains("crosses processes: driver -> worker1"));
+        Assert.Contains(lines, l => l.StartsWith("block1     block2     Forward                  12", StringComparison.Ordinal) && !l.Contains("crosses"));
+        Assert.Contains("verdict: local", trace.output);
+    }
+
+    [Fact]
+    public async Task A_worker_killed_mid_run_stops_the_run_with_its_layers_and_the_last_step_and_leaves_no_process()
+    {
+        var output = new StringBuilder();
+        var errors = new StringBuilder();
+        using var driver = StartPlastic(["run", "vgg6-cifar-small", "--synthetic", "--steps", "600", "--batch", "4", "--local-cluster", "2", "--out", Path.Combine(_root, "killed")], output, errors);
+        var workers = new Dictionary<string, int>();
+        try
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+            // The first progress line (10 % of the run) says the workers are computing.
+            while (!Text(output).Contains("step 60/600") && !driver.HasExited && DateTime.UtcNow < deadline) await Task.Delay(50);
+            Assert.False(driver.HasExited, $"the run ended before a worker could be killed: {Text(output)}{Text(errors)}");
+            foreach (var role in new[] { "worker1", "worker2" })
+            {
+                var m = System.Text.RegularExpressions.Regex.Match(Text(output), $@"started {role} \(pid (\d+)\)");
+                Assert.True(m.Success, $"no pid for {role} in: {Text(output)}");
+                workers[role] = int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            }
+            var clock = Stopwatch.StartNew();
+            using (var victim = Process.GetProcessById(workers["worker2"])) victim.Kill(); // SIGKILL: no goodbye
+            bool exited = driver.WaitForExit(TimeSpan.FromSeconds(40));
+            Assert.True(exited, "the driver did not stop within 40 s of the kill");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"the run took {clock.Elapsed.TotalSeconds:F1} s to stop");
+        }
+        finally
+        {
+            if (!driver.HasExited) driver.Kill(entireProcessTree: true);
+            await driver.WaitForExitAsync();
+            foreach (var pid in workers.Values) KillIfAlive(pid);
+        }
+        Assert.Equal(1, driver.ExitCode);
+        string err = Text(errors);
+        Assert.Matches(@"the run stopped: Worker 'worker2' \(akka\.tcp://plastic@127\.0\.0\.1:\d+\) hosting block4, block5, block6 became unreachable .*; the last step every node completed is \d+\.", err);
+        // No worker outlives the run: the driver ends them.
+        foreach (var (role, pid) in workers) Assert.False(IsAlive(pid), $"{role} (pid {pid}) is still running");
+    }
+
+    private static string Text(StringBuilder b) { lock (b) return b.ToString(); }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var p = Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static void KillIfAlive(int pid)
+    {
+        try
+        {
+            using var p = Process.GetProcessById(pid);
+            if (!p.HasExited) p.Kill(entireProcessTree: true);
+        }
+        catch (ArgumentException)
+        {
+            // Gone already.
+        }
+    }
+
+    private static Process StartPlastic(string[] args, StringBuilder output, StringBuilder errors)
+    {
+        string dll = Path.Combine(Path.GetDirectoryName(typeof(PlasticCommand).Assembly.Location)!, "plastic.dll");
+        string host = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
+        var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(dll);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (errors) errors.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+}
