@@ -152,7 +152,8 @@ public static class Simulation
             started.Add(actor);
             return actor;
         }
-        var hostsUsed = new List<IActorRef>();
+        var hostsUsed = new List<(string Role, IActorRef Host)>();
+        string? lostRole = null;
         try
         {
             var clock = Stopwatch.StartNew();
@@ -205,7 +206,7 @@ public static class Simulation
                         throw new ArgumentException($"Placement puts {string.Join(", ", placed)} on '{role}', but the cluster has no node host for that role (hosts: {string.Join(", ", cluster.Hosts.Keys)}).");
                     string? traces = cluster.TracesDirectory is { } dir ? Path.Combine(Path.GetFullPath(dir), $"traces.{role}.jsonl") : null;
                     long frame = RemoteFrames.LimitOf(system) ?? 0;
-                    hostsUsed.Add(host);
+                    hostsUsed.Add((role, host));
                     var answer = await host.Ask<object>(new HostNodes(runId, recipe, placed, input, frame, traces), cluster.HostTimeout).ConfigureAwait(false);
                     if (answer is HostingFailed failed) throw new SimulationException(role, firstStep, $"worker '{role}' could not host {string.Join(", ", placed)}: {failed.Reason}");
                     var hosted = (NodesHosted)answer;
@@ -243,6 +244,11 @@ public static class Simulation
                 Alignment = [.. alignment.OrderBy(a => a.Step)],
             };
         }
+        catch (WorkerLostException e)
+        {
+            lostRole = e.Node;
+            throw;
+        }
         finally
         {
             foreach (var b in blocks.Values) b.Dispose();
@@ -254,7 +260,11 @@ public static class Simulation
             {
                 // The watch goes first, so that stopping the run's nodes is not taken for a lost worker.
                 foreach (var actor in started.AsEnumerable().Reverse()) system.Stop(actor);
-                foreach (var host in hostsUsed) host.Tell(new StopNodes(runId));
+                // Each live host answers once its nodes are stopped and their spans written; a lost one is not asked.
+                var stopping = hostsUsed.Where(h => h.Role != lostRole)
+                    .Select(h => h.Host.Ask<NodesStopped>(new StopNodes(runId), TimeSpan.FromSeconds(10)));
+                try { await Task.WhenAll(stopping).ConfigureAwait(false); }
+                catch (Exception e) when (e is AskTimeoutException or TaskCanceledException) { /* a host that went away meanwhile: nothing to flush */ }
             }
         }
     }

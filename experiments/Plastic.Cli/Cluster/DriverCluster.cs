@@ -33,14 +33,16 @@ internal sealed class DriverCluster : IDisposable
         throw new ArgumentException($"--cluster {seed}: say which role hosts which layers, with --placement (e.g. worker1=block1,block2;worker2=block3) or the run spec's 'placement'.");
     }
 
-    public static DriverCluster Start(NetworkSpec network, int batch, Placement placement, string? seed, int? localWorkers, string? device, int? threads, string folder)
+    public static DriverCluster Start(NetworkSpec network, int batch, bool snapshots, Placement placement, string? seed, int? localWorkers, string? device, int? threads, string folder, string host)
     {
         if (seed is not null && localWorkers is not null) throw new ArgumentException("Give --cluster <seed> or --local-cluster <N>, not both.");
         if (localWorkers is < 1) throw new ArgumentException($"--local-cluster {localWorkers}: at least 1 worker process.");
         if (localWorkers is { } n && placement.WorkerRoles.Except(Enumerable.Range(1, n).Select(Placement.WorkerRole)).FirstOrDefault() is { } unknown)
             throw new ArgumentException($"Placement names role '{unknown}', but --local-cluster {n} starts worker1 .. worker{n}.");
-        long frame = Math.Max(RemoteFrames.LargestMessageBytes(network, batch), ClusterSettings.DefaultFrameBytes);
-        var member = ClusterMember.JoinAsync(new ClusterSettings("127.0.0.1", 0, seed, Placement.DriverRole, frame), TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
+        // The spec's largest message, or a bit more for small specs: the floor of 4 MiB costs nothing.
+        long frame = Math.Max(RemoteFrames.LargestMessageBytes(network, batch, snapshots), 4L << 20);
+        if (localWorkers is not null && host != "127.0.0.1") throw new ArgumentException($"--local-cluster runs on 127.0.0.1; --cluster-host {host} is for --cluster.");
+        var member = ClusterMember.JoinAsync(new ClusterSettings(host, 0, seed, Placement.DriverRole, frame), TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
         LocalCluster? local = null;
         try
         {

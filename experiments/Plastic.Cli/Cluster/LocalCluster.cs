@@ -26,7 +26,7 @@ internal sealed class LocalCluster : IDisposable
             {
                 string role = Placement.WorkerRole(i);
                 var start = SelfStart("node", "--role", role, "--seed", seed, "--host", "127.0.0.1", "--port", "0",
-                    "--frame-bytes", frameBytes.ToString(CultureInfo.InvariantCulture), "--exit-with", Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+                    "--frame-bytes", frameBytes.ToString(CultureInfo.InvariantCulture), "--exit-with", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), "--quiet");
                 var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start the worker process for {role}.");
                 // Its lines go to this console, prefixed, so a worker's error is seen where the run is watched.
                 process.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.WriteLine($"  [{role}] {e.Data}"); };

@@ -20,16 +20,18 @@ public static class NodeCommand
         var port = new Option<int>("--port") { Description = "Port to listen on (0: any free port).", DefaultValueFactory = _ => 0 };
         var frame = new Option<long>("--frame-bytes") { Description = "Largest remote message in bytes; must be at least the driver's (it tells you if not).", DefaultValueFactory = _ => ClusterSettings.DefaultFrameBytes };
         var exitWith = new Option<int?>("--exit-with") { Description = "Exit when the process with this id exits (plastic run --local-cluster passes its own)." };
-        var command = new Command("node", "Start a cluster worker that hosts the layers drivers place on its role.") { role, seed, host, port, frame, exitWith };
-        command.SetAction(parse => Run(parse.GetValue(role)!, parse.GetValue(seed)!, parse.GetValue(host)!, parse.GetValue(port), parse.GetValue(frame), parse.GetValue(exitWith)));
+        var quiet = new Option<bool>("--quiet") { Description = "Log Akka errors only (plastic run --local-cluster passes it: the workers' warnings are about sockets closing at shutdown)." };
+        var command = new Command("node", "Start a cluster worker that hosts the layers drivers place on its role.") { role, seed, host, port, frame, exitWith, quiet };
+        command.SetAction(parse => Run(parse.GetValue(role)!, parse.GetValue(seed)!, parse.GetValue(host)!, parse.GetValue(port), parse.GetValue(frame), parse.GetValue(exitWith), parse.GetValue(quiet)));
         return command;
     }
 
-    private static int Run(string role, string seed, string host, int port, long frameBytes, int? exitWith)
+    private static int Run(string role, string seed, string host, int port, long frameBytes, int? exitWith, bool quiet)
     {
         Placement.CheckRoleName(role, "plastic node --role");
         ClusterSettings.SeedAddress(seed);
-        var member = ClusterMember.JoinAsync(new ClusterSettings(host, port, seed, role, frameBytes), TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
+        var settings = new ClusterSettings(host, port, seed, role, frameBytes) { LogLevel = quiet ? "ERROR" : "WARNING" };
+        var member = ClusterMember.JoinAsync(settings, TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
         var stop = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         member.StartHost(role, path => Tracing.ToFile(path));
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.TrySetResult("interrupted"); };

@@ -50,11 +50,12 @@ public static class RunCommand
         var variant = new Option<string?>("--variant") { Description = "With a comparison spec (or a folder holding spec.json): the variant to run (its name or rule; default: the first trained one)." };
         var placement = new Option<string?>("--placement") { Description = "With --cluster or --local-cluster: which role hosts which nodes, role=node,node;role=node (same as --set placement=...). Unnamed nodes stay in this process." };
         var clusterSeed = new Option<string?>("--cluster") { Description = "Run over an Akka cluster: host:port of a member to join through; workers are started with plastic node --role R --seed host:port." };
+        var clusterHost = new Option<string>("--cluster-host") { Description = "With --cluster: the address this driver listens on and workers reach it at.", DefaultValueFactory = _ => "127.0.0.1" };
         var localCluster = new Option<int?>("--local-cluster") { Description = "Start N worker processes on 127.0.0.1 and run over them (the layers cut into N contiguous groups unless --placement says otherwise)." };
         var command = new Command("run", "Train a network as an actor graph (local or backprop), trace its message traffic, probe the encoder.")
         {
             spec, set, synthetic, dataset, dataRoot, steps, epochs, batch, schedule, seed, learningRate, graph, rule, negatives, alignEvery, checkpointEvery, resume, output, consoleTraces, device,
-            variant, placement, clusterSeed, localCluster,
+            variant, placement, clusterSeed, clusterHost, localCluster,
         };
         command.SetAction(parse =>
         {
@@ -105,12 +106,12 @@ public static class RunCommand
                 throw new ArgumentException("Choose the data: --synthetic, or --dataset <name> (with --data or PLASTIC_DATA); or give a run spec.");
             var run = RunSpec.From(tree, source);
             return Execute(run, specDir, parse.GetValue(dataRoot), parse.GetValue(output), parse.GetValue(resume), parse.GetValue(consoleTraces),
-                parse.GetValue(clusterSeed), parse.GetValue(localCluster));
+                parse.GetValue(clusterSeed), parse.GetValue(localCluster), parse.GetValue(clusterHost)!);
         });
         return command;
     }
 
-    private static int Execute(RunSpec run, string specDir, string? dataRoot, string? output, bool resuming, bool consoleTraces, string? clusterSeed, int? localWorkers)
+    private static int Execute(RunSpec run, string specDir, string? dataRoot, string? output, bool resuming, bool consoleTraces, string? clusterSeed, int? localWorkers, string clusterHost)
     {
         var network = Resolve(run.Network, specDir);
         if (run.Rule is { } ruleName) network = network with { Rule = ruleName };
@@ -157,7 +158,7 @@ public static class RunCommand
         Console.WriteLine($"{network.Name} ({run.Graph}, {scheduleName}): {stepCount} steps of {run.Batch} x 2 views of {run.Dataset}{(firstStep > 0 ? $", resuming at step {firstStep}" : "")}; run folder {folder}");
         RunResult result;
         int? threads = LayerThreads.For(graphKind, inFlight);
-        using (var cluster = placement is null ? null : Cluster.DriverCluster.Start(network, run.Batch, placement, clusterSeed, localWorkers, run.Device, threads, folder))
+        using (var cluster = placement is null ? null : Cluster.DriverCluster.Start(network, run.Batch, options.AlignEvery > 0 || options.ObserveEvery > 0, placement, clusterSeed, localWorkers, run.Device, threads, folder, clusterHost))
         using (var tracing = StartTracing(Path.Combine(folder, "traces.jsonl"), consoleTraces))
         using (var metrics = StartMetrics(consoleTraces))
             result = progress.Show(() => Simulation.RunAsync(network, options, () => BackendCatalog.Create(run.Device, threads), source, observer: progress, cluster: cluster?.Run).GetAwaiter().GetResult());

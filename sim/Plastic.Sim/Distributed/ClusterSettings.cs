@@ -11,8 +11,18 @@ namespace Plastic.Sim.Distributed;
 /// </summary>
 public sealed record ClusterSettings(string Host, int Port, string? Seed, string Role, long FrameBytes)
 {
-    /// <summary>Akka's default frame limit (128,000 bytes) is below one activation message of a small VGG: the CLI's floor is 4 MiB.</summary>
-    public const long DefaultFrameBytes = 4L << 20;
+    /// <summary>
+    /// Akka's log level: WARNING (a driver shows which member became unreachable); a worker started by a
+    /// driver uses ERROR, because its warnings are the transport's, about sockets closing at shutdown.
+    /// </summary>
+    public string LogLevel { get; init; } = "WARNING";
+
+    /// <summary>
+    /// Akka's default frame limit (128,000 bytes) is below one activation message of a small VGG. A worker
+    /// started by hand takes 64 MiB unless told (activations of the full-width VGG-6 at batch 32 are 34 MB);
+    /// a driver sizes its own from the spec and refuses workers whose limit is smaller.
+    /// </summary>
+    public const long DefaultFrameBytes = 64L << 20;
 
     /// <summary>The name every process of a run's cluster gives its actor system (members must share it).</summary>
     public const string SystemName = "plastic";
@@ -31,10 +41,11 @@ public sealed record ClusterSettings(string Host, int Port, string? Seed, string
         Placement.CheckRoleName(Role, "Cluster settings");
         // Akka.Remote refuses limits below 32,000 bytes.
         long frame = Math.Max(FrameBytes, 32_000);
-        // Socket buffers at least one frame, so a large message does not stall the link.
+        // Socket buffers of up to 4 MiB: a frame larger than them streams through; larger buffers buy nothing on one host.
+        long buffers = Math.Min(frame, 4L << 20);
         string hocon = $$"""
             akka {
-              loglevel = WARNING
+              loglevel = {{LogLevel}}
               # The fallback console logger, used at start-up and after shutdown (the transport's last
               # warnings about closing sockets): errors only.
               stdout-loglevel = ERROR
@@ -48,8 +59,8 @@ public sealed record ClusterSettings(string Host, int Port, string? Seed, string
                   hostname = "{{Host}}"
                   port = {{Port}}
                   maximum-frame-size = {{frame}}b
-                  send-buffer-size = {{frame}}b
-                  receive-buffer-size = {{frame}}b
+                  send-buffer-size = {{buffers}}b
+                  receive-buffer-size = {{buffers}}b
                 }
               }
               cluster {

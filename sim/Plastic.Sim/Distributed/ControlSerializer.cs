@@ -26,6 +26,7 @@ public sealed class ControlSerializer(ExtendedActorSystem system) : SerializerWi
         NodesHosted => "N",
         HostingFailed => "E",
         StopNodes => "S",
+        NodesStopped => "s",
         _ => throw new ArgumentException($"ControlSerializer cannot serialise {o.GetType()}."),
     };
 
@@ -51,6 +52,7 @@ public sealed class ControlSerializer(ExtendedActorSystem system) : SerializerWi
             case NodesHosted n: w.Write(n.RunId); WriteRefs(w, n.Nodes); break;
             case HostingFailed e: w.Write(e.RunId); w.Write(e.Role); w.Write(e.Reason); break;
             case StopNodes s: w.Write(s.RunId); break;
+            case NodesStopped s: w.Write(s.RunId); break;
             default: throw new ArgumentException($"ControlSerializer cannot serialise {obj.GetType()}.");
         }
         w.Flush();
@@ -71,6 +73,7 @@ public sealed class ControlSerializer(ExtendedActorSystem system) : SerializerWi
             "N" => new NodesHosted(r.ReadString(), ReadRefs(r)),
             "E" => new HostingFailed(r.ReadString(), r.ReadString(), r.ReadString()),
             "S" => new StopNodes(r.ReadString()),
+            "s" => new NodesStopped(r.ReadString()),
             _ => throw new ArgumentException($"ControlSerializer: unknown manifest '{manifest}'."),
         };
     }
@@ -175,7 +178,7 @@ public sealed class ControlSerializer(ExtendedActorSystem system) : SerializerWi
           serializers.plastic-control = "{{typeof(ControlSerializer).AssemblyQualifiedName}}"
           serialization-bindings {
             {{string.Join("\n    ", new[] { typeof(Connect), typeof(StepDone), typeof(NodeFailed), typeof(GetParameters), typeof(Parameters),
-                typeof(HostNodes), typeof(NodesHosted), typeof(HostingFailed), typeof(StopNodes) }.Select(t => $"\"{t.AssemblyQualifiedName}\" = plastic-control"))}}
+                typeof(HostNodes), typeof(NodesHosted), typeof(HostingFailed), typeof(StopNodes), typeof(NodesStopped) }.Select(t => $"\"{t.AssemblyQualifiedName}\" = plastic-control"))}}
           }
         }
         """;

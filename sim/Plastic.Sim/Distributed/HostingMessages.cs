@@ -19,8 +19,11 @@ public sealed record NodesHosted(string RunId, ImmutableDictionary<string, IActo
 /// <summary>A host could not build the nodes it was asked for: the role and the reason.</summary>
 public sealed record HostingFailed(string RunId, string Role, string Reason);
 
-/// <summary>Stop every node of run <paramref name="RunId"/> (the run ended, or failed elsewhere).</summary>
+/// <summary>Stop every node of run <paramref name="RunId"/> (the run ended, or failed elsewhere); answered with <see cref="NodesStopped"/>.</summary>
 public sealed record StopNodes(string RunId);
+
+/// <summary>The host stopped a run's nodes and flushed their spans to its traces file.</summary>
+public sealed record NodesStopped(string RunId);
 
 /// <summary>
 /// A worker hosting nodes of the run left the cluster or stopped answering: the driver's membership

@@ -26,7 +26,11 @@ public sealed class NodeHostActor : ReceiveActor
         _role = role;
         _startTracing = startTracing;
         Receive<HostNodes>(Host);
-        Receive<StopNodes>(s => Stop(s.RunId));
+        Receive<StopNodes>(s =>
+        {
+            Stop(s.RunId);
+            Sender.Tell(new NodesStopped(s.RunId));
+        });
         Receive<Terminated>(t =>
         {
             // The driver of a run is gone: its nodes have nobody to report to.

@@ -29,10 +29,11 @@ public static class RemoteFrames
 
     /// <summary>
     /// An upper bound on the bytes of the largest message a run of this spec sends: activations and
-    /// gradients (both views), top-down references, parameter snapshots (weights, bias and up to two B
-    /// matrices of the loss features) and parameter replies, plus the envelope.
+    /// gradients (both views), top-down references, parameter replies and, when the run is monitored
+    /// (alignment or an online probe), parameter snapshots with up to two B matrices of the loss
+    /// features; plus the envelope.
     /// </summary>
-    public static long LargestMessageBytes(NetworkSpec spec, int batch)
+    public static long LargestMessageBytes(NetworkSpec spec, int batch, bool snapshots)
     {
         var shapes = NetworkValidator.Validate(spec);
         long samples = 2L * batch;
@@ -41,7 +42,7 @@ public static class RemoteFrames
         {
             long features = Math.Max(s.LossFeatures.Size, s.Output.Channels);
             largest = Math.Max(largest, samples * Math.Max(s.Input.Size, s.Output.Size));
-            largest = Math.Max(largest, s.Weights + s.Layer.Width + 2 * features * features);
+            largest = Math.Max(largest, s.Weights + s.Layer.Width + (snapshots ? 2 * features * features : 0));
         }
         return largest * sizeof(float) + EnvelopeBytes;
     }

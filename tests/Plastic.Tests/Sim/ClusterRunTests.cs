@@ -108,6 +108,17 @@ public sealed class ClusterRunTests
         }
     }
 
+    [Fact]
+    public void The_frame_limit_is_sized_for_the_largest_message_of_the_spec()
+    {
+        var vgg = Presets.ByName("vgg6-cifar-small");
+        // block1's output, both views of 32: 2 x 32 x 16 x 32 x 32 floats.
+        Assert.Equal(2L * 32 * 16 * 32 * 32 * 4 + RemoteFrames.EnvelopeBytes, RemoteFrames.LargestMessageBytes(vgg, 32, snapshots: false));
+        // With snapshots, block4's: 18,496 parameters, a bias bound of 64 and two B bounds over its 1024 loss features
+        // (block1 also has 1024 loss features, but fewer weights).
+        Assert.Equal((18_496L + 64 + 2L * 1024 * 1024) * 4 + RemoteFrames.EnvelopeBytes, RemoteFrames.LargestMessageBytes(vgg, 32, snapshots: true));
+    }
+
     /// <summary>Counts steps finished by every layer, to act in the middle of a run.</summary>
     private sealed class StepsSeen : IRunObserver
     {
