@@ -40,14 +40,15 @@ internal sealed class DriverCluster : IDisposable
         if (localWorkers is { } n && placement.WorkerRoles.Except(Enumerable.Range(1, n).Select(Placement.WorkerRole)).FirstOrDefault() is { } unknown)
             throw new ArgumentException($"Placement names role '{unknown}', but --local-cluster {n} starts worker1 .. worker{n}.");
         // The spec's largest message, or a bit more for small specs: the floor of 4 MiB costs nothing.
-        long frame = Math.Max(RemoteFrames.LargestMessageBytes(network, batch, snapshots), 4L << 20);
+        long largest = RemoteFrames.LargestMessageBytes(network, batch, snapshots);
+        long frame = Math.Max(largest, 4L << 20);
         if (localWorkers is not null && host != "127.0.0.1") throw new ArgumentException($"--local-cluster runs on 127.0.0.1; --cluster-host {host} is for --cluster.");
         var member = ClusterMember.JoinAsync(new ClusterSettings(host, 0, seed, Placement.DriverRole, frame), TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
         LocalCluster? local = null;
         try
         {
             if (localWorkers is { } count) local = LocalCluster.Start(count, member.HostAndPort, frame);
-            Console.WriteLine($"cluster: driver at {member.HostAndPort}, frame limit {frame:N0} bytes (the spec's largest message), placement {placement}");
+            Console.WriteLine($"cluster: driver at {member.HostAndPort}, frame limit {frame:N0} bytes (the spec's largest message: at most {largest:N0}), placement {placement}");
             var hosts = member.HostsAsync(placement.WorkerRoles, TimeSpan.FromSeconds(90), Console.WriteLine).GetAwaiter().GetResult();
             return new DriverCluster(member, local, new ClusterRun(member.System, placement, hosts, device, threads, folder));
         }
@@ -74,7 +75,15 @@ internal sealed class DriverCluster : IDisposable
             foreach (var (_, process) in _local.Workers) process.WaitForExit(Math.Max(0, (int)(deadline - DateTime.UtcNow).TotalMilliseconds));
         }
         _local?.Dispose();
-        if (healthy) _member.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
-        else _member.System.Terminate().Wait(TimeSpan.FromSeconds(10));
+        if (healthy)
+        {
+            _member.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
+            return;
+        }
+        // Marking the lost members down lets the driver's own leave complete at once, instead of waiting
+        // out the shutdown's timeouts for a cluster that cannot agree.
+        foreach (var m in cluster.State.Unreachable.Concat(_local is null ? [] : cluster.State.Members.Where(m => !m.HasRole(Placement.DriverRole))))
+            cluster.Down(m.Address);
+        _member.System.Terminate().Wait(TimeSpan.FromSeconds(10));
     }
 }
