@@ -110,7 +110,8 @@ public class SimulationException : Exception
 /// </summary>
 public sealed class WorkerLostException(string role, string address, IReadOnlyList<string> nodes, string how, long lastCompletedStep)
     : SimulationException(role, lastCompletedStep,
-        $"Worker '{role}' ({address}) hosting {string.Join(", ", nodes)} {how}; the last step every node completed is {lastCompletedStep}.", 0)
+        $"Worker '{role}' ({address}) hosting {string.Join(", ", nodes)} {how}; " +
+        (lastCompletedStep >= 0 ? $"the last step every node completed is {lastCompletedStep}." : "no step was completed by every node."), 0)
 {
     public IReadOnlyList<string> Nodes { get; } = nodes;
 }

@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
 using Plastic.Compute;
 using Plastic.Sim.Protocol;
 using Plastic.Topology;
@@ -31,11 +33,36 @@ public sealed class NodeHostActor : ReceiveActor
             Stop(s.RunId);
             Sender.Tell(new NodesStopped(s.RunId));
         });
-        Receive<Terminated>(t =>
+        Receive<Terminated>(t => StopRunsOf(d => d.Equals(t.ActorRef)));
+        // A driver that dies is only unreachable (nobody downs it), which DeathWatch does not report: its
+        // runs are stopped as soon as its member is unreachable or removed.
+        Receive<ClusterEvent.UnreachableMember>(m =>
         {
-            // The driver of a run is gone: its nodes have nobody to report to.
-            foreach (var run in _runs.Where(r => r.Value.Driver.Equals(t.ActorRef)).Select(r => r.Key).ToList()) Stop(run);
+            StopRunsOf(d => d.Path.Address == m.Member.Address);
+            // A driver holds nothing the cluster needs: an unreachable one is marked down at once, or the
+            // members could never again agree (no new driver could join, no worker could leave).
+            if (m.Member.HasRole(Placement.DriverRole)) Cluster.Get(Context.System).Down(m.Member.Address);
         });
+        Receive<ClusterEvent.MemberRemoved>(m => StopRunsOf(d => d.Path.Address == m.Member.Address));
+        Receive<ClusterEvent.IClusterDomainEvent>(_ => { });
+        Receive<ClusterEvent.CurrentClusterState>(_ => { });
+    }
+
+    protected override void PreStart()
+    {
+        if (Context.System.Settings.Config.GetString("akka.actor.provider").Contains("cluster", StringComparison.OrdinalIgnoreCase))
+            Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+                typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.MemberRemoved));
+    }
+
+    /// <summary>The driver of these runs is gone: their nodes have nobody to report to.</summary>
+    private void StopRunsOf(Func<IActorRef, bool> isGoneDriver)
+    {
+        foreach (var (run, hosted) in _runs.Where(r => isGoneDriver(r.Value.Driver)).ToList())
+        {
+            Context.GetLogger().Warning("Run {0}: its driver {1} is gone; stopping its {2} node(s) here.", run, hosted.Driver.Path.Address, hosted.Nodes.Length);
+            Stop(run);
+        }
     }
 
     private void Host(HostNodes request)
@@ -76,6 +103,8 @@ public sealed class NodeHostActor : ReceiveActor
 
     protected override void PostStop()
     {
+        if (Context.System.Settings.Config.GetString("akka.actor.provider").Contains("cluster", StringComparison.OrdinalIgnoreCase))
+            Cluster.Get(Context.System).Unsubscribe(Self);
         foreach (var run in _runs.Values) run.Tracing?.Dispose();
         base.PostStop();
     }
