@@ -1,0 +1,74 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Configuration;
+using Plastic.Sim;
+using Plastic.Sim.Actors;
+using Plastic.Sim.Distributed;
+
+namespace Plastic.Tests.Sim;
+
+/// <summary>
+/// The control and hosting messages through the binary <see cref="ControlSerializer"/>: each one round-trips
+/// to an equal message (actor references by path, parameters as raw float32), and it is the serializer
+/// bound to them, so none of them falls back to JSON when it crosses processes.
+/// </summary>
+public sealed class ControlSerializationTests() : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString(ControlSerializer.Config).WithFallback(ActorTestConfig.Patient))
+{
+    private static readonly NodeRecipe Recipe = new("{\"name\": \"n\"}", GraphKind.Backprop, 7, 1e-3f, 1e-5f, 2, 5, true, 12, "/tmp/checkpoints", 10, 11, "cpu", 1);
+
+    private object[] Messages() =>
+    [
+        new Connect(ImmutableDictionary<string, IActorRef>.Empty.Add("input", TestActor).Add("block1", TestActor)),
+        new StepDone("block1", 4, 0.25, 3),
+        new StepDone("loss", 4, double.NaN),
+        new NodeFailed("block2", 9, "Locality violation"),
+        new GetParameters(),
+        new HostingFailed("run1", "worker1", "no such rule"),
+        new StopNodes("run1"),
+        new NodesStopped("run1"),
+        new HostNodes("run1", Recipe, ["block2", "loss"], TestActor, 8_000_000, "/tmp/traces.worker1.jsonl"),
+        new HostNodes("run2", Recipe with { CheckpointDirectory = null, ResumedStep = null, Device = null, Threads = null }, ["block1"], TestActor, 4_000_000, null),
+    ];
+
+    [Fact]
+    public void Every_control_message_round_trips_through_the_binary_serializer()
+    {
+        foreach (var message in Messages())
+        {
+            var serializer = Sys.Serialization.FindSerializerFor(message);
+            Assert.IsType<ControlSerializer>(serializer);
+            var manifest = ((Akka.Serialization.SerializerWithStringManifest)serializer).Manifest(message);
+            var back = ((Akka.Serialization.SerializerWithStringManifest)serializer).FromBinary(serializer.ToBinary(message), manifest);
+            Assert.NotSame(message, back);
+            switch (message)
+            {
+                case Connect c:
+                    Assert.Equal(c.Nodes.OrderBy(kv => kv.Key), ((Connect)back).Nodes.OrderBy(kv => kv.Key));
+                    break;
+                case HostNodes h:
+                    var b = (HostNodes)back;
+                    Assert.Equal(h.Recipe, b.Recipe);
+                    Assert.Equal(h.Nodes.ToArray(), b.Nodes.ToArray());
+                    Assert.Equal(h with { Nodes = b.Nodes }, b);
+                    break;
+                default:
+                    Assert.Equal(message, back);
+                    break;
+            }
+        }
+    }
+
+    [Fact]
+    public void Parameters_travel_as_raw_float32()
+    {
+        var weights = Enumerable.Range(0, 10_000).Select(i => i * 0.5f - 7f).ToArray();
+        var message = new Parameters("block1", [.. weights], [1f, -0f, float.NaN]);
+        var serializer = Sys.Serialization.FindSerializerFor(message);
+        var bytes = serializer.ToBinary(message);
+        Assert.InRange(bytes.Length, 40_012, 40_012 + 64);
+        var back = (Parameters)((Akka.Serialization.SerializerWithStringManifest)serializer).FromBinary(bytes, "W");
+        Assert.Equal(weights, back.Weight.ToArray());
+        Assert.Equal(BitConverter.SingleToInt32Bits(-0f), BitConverter.SingleToInt32Bits(back.Bias[1]));
+        Assert.True(float.IsNaN(back.Bias[2]));
+    }
+}
