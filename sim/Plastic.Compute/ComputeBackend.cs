@@ -165,6 +165,25 @@ public abstract class ComputeBackend : IComputeBackend
         MaxPool2dBackwardCore(gradOutput, argmax, gradInput, d);
     }
 
+    public void MaxPool2dReluBackward(Tensor gradOutput, IndexTensor argmax, Tensor post, Tensor gradInput, PoolGeometry geometry)
+    {
+        const string op = "MaxPool2dReluBackward";
+        var d = CheckPool(op, gradInput, gradOutput, geometry);
+        Own(op, argmax);
+        Own(op, post);
+        if (argmax.Shape != gradOutput.Shape)
+            throw new ShapeMismatchException($"{op}: argmax has shape {argmax.Shape} but gradOutput has shape {gradOutput.Shape}; they must match.");
+        Same(op, post, gradInput);
+        MaxPool2dReluBackwardCore(gradOutput, argmax, post, gradInput, d);
+    }
+
+    /// <summary>By default the two steps, the ReLU's in place (an elementwise select reads each element before writing it).</summary>
+    protected virtual void MaxPool2dReluBackwardCore(Tensor gradOutput, IndexTensor argmax, Tensor post, Tensor gradInput, PoolDims d)
+    {
+        MaxPool2dBackwardCore(gradOutput, argmax, gradInput, d);
+        ReluBackwardCore(gradInput, post, gradInput);
+    }
+
     public void AvgPool2dForward(Tensor input, Tensor output, PoolGeometry geometry) =>
         AvgPool2dForwardCore(input, output, CheckPool("AvgPool2dForward", input, output, geometry));
 

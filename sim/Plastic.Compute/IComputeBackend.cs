@@ -43,6 +43,12 @@ public interface IComputeBackend : IDisposable
     void MaxPool2dForward(Tensor input, Tensor output, IndexTensor argmax, PoolGeometry geometry);
     /// <summary>Routes each output gradient to its argmax; gradInput is overwritten (zero elsewhere).</summary>
     void MaxPool2dBackward(Tensor gradOutput, IndexTensor argmax, Tensor gradInput, PoolGeometry geometry);
+    /// <summary>
+    /// Back through a ReLU followed by a max-pool in one pass: gradOutput routed to the argmax positions
+    /// and kept where the ReLU's output <paramref name="post"/> is positive, i.e. ReluBackward of
+    /// MaxPool2dBackward, the same numbers without the intermediate gradient.
+    /// </summary>
+    void MaxPool2dReluBackward(Tensor gradOutput, IndexTensor argmax, Tensor post, Tensor gradInput, PoolGeometry geometry);
     void AvgPool2dForward(Tensor input, Tensor output, PoolGeometry geometry);
     void AvgPool2dBackward(Tensor gradOutput, Tensor gradInput, PoolGeometry geometry);
 

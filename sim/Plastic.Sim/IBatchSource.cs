@@ -39,3 +39,14 @@ public sealed class SyntheticBatches(InputSpec input, int batchSize, ulong seed,
         return new TrainingBatch(TensorPayload.Copy(values, dims), NegativeSampler.Draw(negatives, seed, step, batchSize));
     }
 }
+
+/// <summary>
+/// One batch, made once and given for every step: the training engine measured without making data,
+/// as a benchmark peer that trains on one fixed tensor does (the PyTorch peer's `x`). Not for learning.
+/// </summary>
+public sealed class RepeatedBatch(IBatchSource source) : IBatchSource
+{
+    private readonly Lazy<TrainingBatch> _batch = new(() => source.Batch(0));
+
+    public TrainingBatch Batch(long step) => _batch.Value;
+}

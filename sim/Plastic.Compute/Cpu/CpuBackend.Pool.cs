@@ -85,8 +85,8 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>
-    /// Sixteen windows at a time with AVX-512: the two input rows deinterleaved into even and odd
-    /// columns, then the scalar loop's four steps in its order, as selects on whole vectors (the same
+    /// Sixteen (then eight) windows at a time with AVX-512: the two input rows deinterleaved into even and
+    /// odd columns, then the scalar loop's four steps in its order, as selects on whole vectors (the same
     /// values and indices). Returns how many outputs of the row it wrote; the caller does the rest.
     /// </summary>
     private static unsafe int MaxPool2x2Vector(float* r0, float* r1, float* yrow, int* irow, int top, int w, int wo)
@@ -109,7 +109,33 @@ public sealed partial class CpuBackend
             Vector512.Store(best, yrow + ow);
             Vector512.Store(bestAt, irow + ow);
         }
+        // Eight windows from one vector of each input row (the 16x16 maps of a VGG): both rows' even
+        // columns in one permute, both rows' odd columns in another, then the same four steps on halves.
+        var lanes = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+        for (; ow + 8 <= wo; ow += 8)
+        {
+            int c = 2 * ow;
+            var a = Vector512.Load(r0 + c); var b = Vector512.Load(r1 + c);
+            var bothEvens = Avx512F.PermuteVar16x32x2(a, evens, b);   // r0 evens | r1 evens
+            var bothOdds = Avx512F.PermuteVar16x32x2(a, odds, b);     // r0 odds  | r1 odds
+            var at = Vector256.Create(top + c) + lanes;
+            var best = bothEvens.GetLower();
+            var bestAt = at;
+            TakeVector(bothOdds.GetLower(), at + Vector256<int>.One, ref best, ref bestAt);
+            TakeVector(bothEvens.GetUpper(), at + Vector256.Create(w), ref best, ref bestAt);
+            TakeVector(bothOdds.GetUpper(), at + Vector256.Create(w + 1), ref best, ref bestAt);
+            Vector256.Store(best, yrow + ow);
+            Vector256.Store(bestAt, irow + ow);
+        }
         return ow;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void TakeVector(Vector256<float> candidate, Vector256<int> candidateAt, ref Vector256<float> best, ref Vector256<int> bestAt)
+    {
+        var wins = Vector256.GreaterThan(candidate, best) | ~Vector256.Equals(candidate, candidate);
+        best = Vector256.ConditionalSelect(wins, candidate, best);
+        bestAt = Vector256.ConditionalSelect(wins.AsInt32(), candidateAt, bestAt);
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
@@ -151,6 +177,29 @@ public sealed partial class CpuBackend
                 if ((uint)(at - plane * planeIn) >= (uint)planeIn)
                     throw new ArgumentException($"MaxPool2dBackward: argmax[{i}] = {at} is outside its plane of gradInput {gradInput.Shape}; was it produced by MaxPool2dForward on this shape?");
                 dx[at] += dy[i];
+            }
+        });
+    }
+
+    /// <summary>
+    /// Route and mask in one pass: each output gradient goes to its argmax only where the ReLU's output is
+    /// positive, so the routed gradient is never written out and read back (a full pass over the
+    /// activation saved). Same sums in the same order as MaxPool2dBackward then ReluBackward.
+    /// </summary>
+    protected override void MaxPool2dReluBackwardCore(Tensor gradOutput, IndexTensor argmax, Tensor post, Tensor gradInput, PoolDims d)
+    {
+        var dyT = T(gradOutput); var idT = I(argmax); var postT = T(post); var dxT = T(gradInput);
+        _parallel.ForRanges(d.Planes, 1, (p0, p1) =>
+        {
+            var dy = dyT.Span; var ids = idT.Span; var y = postT.Span; var dx = dxT.Span;
+            int planeIn = d.H * d.W, planeOut = d.Ho * d.Wo;
+            dx.Slice(p0 * planeIn, (p1 - p0) * planeIn).Clear();
+            for (int i = p0 * planeOut; i < p1 * planeOut; i++)
+            {
+                int at = ids[i], plane = i / planeOut;
+                if ((uint)(at - plane * planeIn) >= (uint)planeIn)
+                    throw new ArgumentException($"MaxPool2dReluBackward: argmax[{i}] = {at} is outside its plane of gradInput {gradInput.Shape}; was it produced by MaxPool2dForward on this shape?");
+                dx[at] += y[at] > 0f ? dy[i] : 0f;
             }
         });
     }

@@ -187,6 +187,11 @@ public sealed class LayerBlock : IDisposable
     {
         var buf = Buffers();
         var gradPost = gradOutput;
+        if (_pool is { } relupool && Spec.Activation == Activation.Relu)
+        {
+            _b.MaxPool2dReluBackward(gradOutput, buf.Argmax!, buf.Post, buf.GradPre, relupool);
+            return buf.GradPre;
+        }
         if (_pool is { } pool)
         {
             _b.MaxPool2dBackward(gradOutput, buf.Argmax!, buf.GradPost, pool);
@@ -229,16 +234,17 @@ public sealed class LayerBlock : IDisposable
             GradPre = b.Allocate(act);
             bool relu = block.Spec.Activation == Activation.Relu;
             Post = relu ? b.Allocate(act) : Pre;
+            // The gradient at the post-activation shares GradPre's memory: behind a ReLU and a pool both are
+            // computed in one pass (MaxPool2dReluBackward), and without a ReLU they are the same gradient.
+            GradPost = GradPre;
             if (block._pool is not null)
             {
                 Output = b.Allocate(ImageShape(n, s.Output));
                 Argmax = b.AllocateIndices(Output.Shape);
-                GradPost = b.Allocate(act);
             }
             else
             {
                 Output = Post;
-                GradPost = GradPre;
             }
         }
 

@@ -200,6 +200,8 @@ public abstract class BackendContract<TFixture>(TFixture fixture) : IClassFixtur
     [InlineData(1, 1, 1, 1, 1)]
     [InlineData(3, 6, 70, 2, 2)]
     [InlineData(2, 4, 32, 2, 2)]
+    [InlineData(3, 4, 16, 2, 2)]
+    [InlineData(2, 6, 26, 2, 2)]
     public void Pooling_matches_reference(int planes, int h, int w, int k, int stride)
     {
         var pg = new PoolGeometry(k, stride);
@@ -219,6 +221,29 @@ public abstract class BackendContract<TFixture>(TFixture fixture) : IClassFixtur
         Tolerance.AssertClose(Reference.AvgPool(x, planes, h, w, k, stride), ty.ToArray(), what: "AvgPool2dForward");
         B.AvgPool2dBackward(tdy, tdx, pg);
         Tolerance.AssertClose(Reference.AvgPoolBackward(dy, planes, h, w, k, stride), tdx.ToArray(), what: "AvgPool2dBackward");
+    }
+
+    [SkippableTheory]
+    [InlineData(3, 7, 9, 2, 2)]
+    [InlineData(2, 9, 9, 3, 2)]
+    [InlineData(4, 6, 70, 2, 2)]
+    public void Max_pool_backward_through_a_relu_in_one_pass_equals_the_two_steps(int planes, int h, int w, int k, int stride)
+    {
+        var pg = new PoolGeometry(k, stride);
+        int ho = pg.OutputSize(h), wo = pg.OutputSize(w);
+        // Most inputs negative (shifted by -1.5), so that the ReLU's zeros win many windows and mask their gradients.
+        var x = TestData.Normal(planes * h * w, 21).Select(v => v - 1.5f).ToArray(); var dy = TestData.Normal(planes * ho * wo, 22);
+        using var tx = Up(x, 1, planes, h, w); using var post = B.Allocate(tx.Shape);
+        using var ty = B.Allocate(new Shape(1, planes, ho, wo)); using var idx = B.AllocateIndices(ty.Shape);
+        using var tdy = Up(dy, 1, planes, ho, wo); using var twoSteps = B.Allocate(tx.Shape); using var oneStep = B.Allocate(tx.Shape);
+        B.Relu(tx, post);
+        B.MaxPool2dForward(post, ty, idx, pg);
+        B.MaxPool2dBackward(tdy, idx, twoSteps, pg);
+        B.ReluBackward(twoSteps, post, twoSteps);
+        B.MaxPool2dReluBackward(tdy, idx, post, oneStep, pg);
+        Tolerance.AssertBitIdentical(twoSteps.ToArray(), oneStep.ToArray(), "MaxPool2dReluBackward");
+        Assert.Contains(oneStep.ToArray(), v => v != 0f);
+        Assert.Contains(idx.ToArray(), at => post.ToArray()[at] == 0f); // some routed gradients were masked
     }
 
     [SkippableFact]

@@ -136,7 +136,9 @@ internal static unsafe class TileTransforms
             new Span<float>(odd, p).Clear();
             return;
         }
-        new Span<float>(padded, paddedLength).Clear();
+        // Only the border is zeroed: the row itself overwrites the rest.
+        new Span<float>(padded, pad).Clear();
+        if (pad + width < paddedLength) new Span<float>(padded + pad + width, paddedLength - pad - width).Clear();
         Gemm.ShortCopy.Floats(row, padded + pad, width);
         if (wide)
         {
