@@ -13,8 +13,11 @@ namespace Plastic.Compute.Cpu.Winograd;
 /// </summary>
 internal static unsafe class TileTransforms
 {
-    /// <summary>Even (E) and odd (O) columns of each tile row's image rows, padded for whole vectors.</summary>
-    public static int ScratchFloats(TileRows t) => 10 * Padded(t.TilesW);
+    /// <summary>
+    /// A row buffer (2p) and, per input channel, the even (E) and odd (O) columns of the four image rows of
+    /// the current tile row (8p), kept from one tile row to the next: p = tiles + 1 padded for whole vectors.
+    /// </summary>
+    public static int ScratchFloats(TileRows t) => (2 + 8 * Math.Max(t.Dims.Cin, 1)) * Padded(t.TilesW);
 
     private static int Padded(int tilesW) => (tilesW + 1 + 15) / 16 * 16;
 
@@ -24,20 +27,29 @@ internal static unsafe class TileTransforms
         var d = t.Dims;
         int tw = t.TilesW, p = Padded(tw);
         float* padded = scratch;              // 2p floats: one image row placed at its padded position
-        float* even = scratch + 2 * p;        // 4 rows x p
-        float* odd = even + 4 * p;            // 4 rows x p
         long positionStride = (long)d.Cin * ld;
         for (int g = g0; g < g1; g++)
         {
             int n = g / t.TilesH, th = g - n * t.TilesH;
+            // Tile rows overlap by two image rows: below the first tile row of an image (and of this call),
+            // rows 0 and 1 are the previous tile row's rows 2 and 3, moved down instead of split again.
+            bool reuse = g > g0 && th > 0;
             for (int ci = 0; ci < d.Cin; ci++)
             {
                 float* plane = x + ((long)n * d.Cin + ci) * d.H * d.W;
-                for (int r = 0; r < 4; r++)
+                float* even = scratch + (2 + 8L * ci) * p;   // 4 rows x p
+                float* odd = even + 4 * p;                    // 4 rows x p
+                if (reuse)
+                {
+                    new ReadOnlySpan<float>(even + 2 * p, 2 * p).CopyTo(new Span<float>(even, 2 * p));
+                    new ReadOnlySpan<float>(odd + 2 * p, 2 * p).CopyTo(new Span<float>(odd, 2 * p));
+                }
+                for (int r = reuse ? 2 : 0; r < 4; r++)
                 {
                     int ih = 2 * th - d.Pad + r;
                     float* row = (uint)ih < (uint)d.H ? plane + (long)ih * d.W : null;
-                    SplitColumns(row, d.W, d.Pad, padded, 2 * p, even + r * p, odd + r * p, p, wide);
+                    // Tile tw reads columns tw and tw + 1 of each half.
+                    SplitColumns(row, d.W, d.Pad, padded, even + r * p, odd + r * p, tw + 1, wide);
                 }
                 float* dst = v + (long)ci * ld + (long)(g - g0) * tw;
                 int i = 0;
@@ -113,7 +125,8 @@ internal static unsafe class TileTransforms
                 for (int r = 0; r < 2; r++)
                 {
                     int oh = 2 * th + r;
-                    SplitColumns(oh < d.Ho ? plane + (long)oh * d.Wo : null, d.Wo, 0, padded, 2 * p, even + r * p, odd + r * p, p, wide);
+                    // Output tiles do not overlap: tile tw reads column tw of each half.
+                    SplitColumns(oh < d.Ho ? plane + (long)oh * d.Wo : null, d.Wo, 0, padded, even + r * p, odd + r * p, tw, wide);
                 }
                 float* dst = mg + (long)co * ld + (long)(g - g0) * tw;
                 int i = 0;
@@ -125,35 +138,38 @@ internal static unsafe class TileTransforms
     }
 
     /// <summary>
-    /// Places an image row (null: a padding row) at offset <paramref name="pad"/> of a zeroed buffer and
-    /// splits it: even[k] = padded[2k], odd[k] = padded[2k + 1] for k below <paramref name="p"/>.
+    /// Places an image row (null: a padding row) at offset <paramref name="pad"/> of a buffer zeroed around
+    /// it and splits it: even[k] = padded[2k], odd[k] = padded[2k + 1] for the <paramref name="needed"/> values
+    /// of k the tiles read (whole vectors of 16 while they fit, then one at a time: the vector loop used to
+    /// split up to the buffer's padded length, twice the work for a 32-pixel row).
     /// </summary>
-    private static void SplitColumns(float* row, int width, int pad, float* padded, int paddedLength, float* even, float* odd, int p, bool wide)
+    private static void SplitColumns(float* row, int width, int pad, float* padded, float* even, float* odd, int needed, bool wide)
     {
         if (row == null)
         {
-            new Span<float>(even, p).Clear();
-            new Span<float>(odd, p).Clear();
+            new Span<float>(even, needed).Clear();
+            new Span<float>(odd, needed).Clear();
             return;
         }
-        // Only the border is zeroed: the row itself overwrites the rest.
-        new Span<float>(padded, pad).Clear();
-        if (pad + width < paddedLength) new Span<float>(padded + pad + width, paddedLength - pad - width).Clear();
+        // Only the border is zeroed, a float or two on each side (a call to memset costs more): the row
+        // itself overwrites the rest of what is read (2 * needed floats).
+        for (int t = 0; t < pad; t++) padded[t] = 0f;
+        for (int t = pad + width; t < 2 * needed; t++) padded[t] = 0f;
         Gemm.ShortCopy.Floats(row, padded + pad, width);
+        int k = 0;
         if (wide)
         {
             var evenIndex = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
             var oddIndex = evenIndex + Vector512<int>.One;
-            for (int k = 0; k < p; k += 16)
+            for (; k + 16 <= needed; k += 16)
             {
                 var lo = Vector512.Load(padded + 2 * k);
                 var hi = Vector512.Load(padded + 2 * k + 16);
                 Avx512F.PermuteVar16x32x2(lo, evenIndex, hi).Store(even + k);
                 Avx512F.PermuteVar16x32x2(lo, oddIndex, hi).Store(odd + k);
             }
-            return;
         }
-        for (int k = 0; k < p; k++)
+        for (; k < needed; k++)
         {
             even[k] = padded[2 * k];
             odd[k] = padded[2 * k + 1];
