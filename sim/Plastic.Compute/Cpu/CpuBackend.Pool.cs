@@ -194,12 +194,17 @@ public sealed partial class CpuBackend
             var dy = dyT.Span; var ids = idT.Span; var y = postT.Span; var dx = dxT.Span;
             int planeIn = d.H * d.W, planeOut = d.Ho * d.Wo;
             dx.Slice(p0 * planeIn, (p1 - p0) * planeIn).Clear();
-            for (int i = p0 * planeOut; i < p1 * planeOut; i++)
+            for (int plane = p0; plane < p1; plane++)
             {
-                int at = ids[i], plane = i / planeOut;
-                if ((uint)(at - plane * planeIn) >= (uint)planeIn)
-                    throw new ArgumentException($"MaxPool2dReluBackward: argmax[{i}] = {at} is outside its plane of gradInput {gradInput.Shape}; was it produced by MaxPool2dForward on this shape?");
-                dx[at] += y[at] > 0f ? dy[i] : 0f;
+                // Within a plane: each argmax must lie in the plane's part of gradInput.
+                int first = plane * planeIn;
+                for (int i = plane * planeOut, end = i + planeOut; i < end; i++)
+                {
+                    int at = ids[i];
+                    if ((uint)(at - first) >= (uint)planeIn)
+                        throw new ArgumentException($"MaxPool2dReluBackward: argmax[{i}] = {at} is outside its plane of gradInput {gradInput.Shape}; was it produced by MaxPool2dForward on this shape?");
+                    dx[at] += y[at] > 0f ? dy[i] : 0f;
+                }
             }
         });
     }

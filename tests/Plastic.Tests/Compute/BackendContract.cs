@@ -247,6 +247,22 @@ public abstract class BackendContract<TFixture>(TFixture fixture) : IClassFixtur
     }
 
     [SkippableFact]
+    public void A_max_pool_argmax_outside_its_plane_is_refused_by_the_cpu_backward()
+    {
+        Skip.IfNot(B is Plastic.Compute.Cpu.CpuBackend, "The CPU backend checks every argmax; GPU kernels trust MaxPool2dForward's.");
+        var pg = new PoolGeometry(2);
+        using var dy = Up([1f, 2f], 1, 2, 1, 1);
+        using var post = Up([1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f], 1, 2, 2, 2);
+        using var dx = B.Allocate(post.Shape);
+        using var idx = B.AllocateIndices(dy.Shape);
+        B.Upload([0, 1], idx); // plane 1's maximum cannot be at index 1, which is in plane 0
+        var e = Assert.Throws<ArgumentException>(() => B.MaxPool2dBackward(dy, idx, dx, pg));
+        Assert.Contains("argmax[1] = 1 is outside its plane", e.Message);
+        e = Assert.Throws<ArgumentException>(() => B.MaxPool2dReluBackward(dy, idx, post, dx, pg));
+        Assert.Contains("MaxPool2dReluBackward: argmax[1] = 1 is outside its plane", e.Message);
+    }
+
+    [SkippableFact]
     public void Pooling_backward_agrees_with_finite_differences()
     {
         const int planes = 3, h = 6, w = 7;
