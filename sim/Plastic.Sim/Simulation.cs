@@ -198,22 +198,10 @@ public static class Simulation
                 var recipe = new NodeRecipe(NetworkSpecJson.Serialize(spec), options.Graph, options.Seed, options.LearningRate, options.WeightDecay, options.Staleness,
                     snapshotEvery, monitored, firstStep, options.CheckpointDirectory is null ? null : Path.GetFullPath(options.CheckpointDirectory), options.CheckpointEvery,
                     resumed, cluster.Device, cluster.Threads);
-                var watched = ImmutableDictionary.CreateBuilder<Akka.Actor.Address, (string, ImmutableArray<string>)>();
-                foreach (var role in placement.WorkerRoles)
-                {
-                    var placed = placement.NodesOf(role).Where(reporters.Contains).ToImmutableArray();
-                    if (!cluster.Hosts.TryGetValue(role, out var host))
-                        throw new ArgumentException($"Placement puts {string.Join(", ", placed)} on '{role}', but the cluster has no node host for that role (hosts: {string.Join(", ", cluster.Hosts.Keys)}).");
-                    string? traces = cluster.TracesDirectory is { } dir ? Path.Combine(Path.GetFullPath(dir), $"traces.{role}.jsonl") : null;
-                    long frame = RemoteFrames.LimitOf(system) ?? 0;
-                    hostsUsed.Add((role, host));
-                    var answer = await host.Ask<object>(new HostNodes(runId, recipe, placed, input, frame, traces), cluster.HostTimeout).ConfigureAwait(false);
-                    if (answer is HostingFailed failed) throw new SimulationException(role, firstStep, $"worker '{role}' could not host {string.Join(", ", placed)}: {failed.Reason}");
-                    var hosted = (NodesHosted)answer;
-                    foreach (var (name, actor) in hosted.Nodes) nodes[name] = actor;
-                    watched[host.Path.Address] = (role, placed);
-                }
-                started.Add(system.ActorOf(Props.Create(() => new WorkerWatchActor(watched.ToImmutable(), input)), $"watch-{runId}"));
+                var hosted = await RemoteHosting.HostAsync(cluster, recipe, reporters, runId, input, hostsUsed).ConfigureAwait(false);
+                foreach (var (name, actor) in hosted) nodes[name] = actor;
+                var watched = hostsUsed.ToImmutableDictionary(h => h.Host.Path.Address, h => (h.Role, placement.NodesOf(h.Role).Where(reporters.Contains).ToImmutableArray()));
+                started.Add(system.ActorOf(Props.Create(() => new WorkerWatchActor(watched, input)), $"watch-{runId}"));
             }
             var connect = new Connect(nodes.ToImmutable());
             // The input node last: it starts sending data as soon as it is connected, and every other node
