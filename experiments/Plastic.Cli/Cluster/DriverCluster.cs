@@ -33,9 +33,11 @@ internal sealed class DriverCluster : IDisposable
         throw new ArgumentException($"--cluster {seed}: say which role hosts which layers, with --placement (e.g. worker1=block1,block2;worker2=block3) or the run spec's 'placement'.");
     }
 
-    public static DriverCluster Start(NetworkSpec network, int batch, bool snapshots, Placement placement, string? seed, int? localWorkers, string? device, int? threads, string folder, string host)
+    public static DriverCluster Start(NetworkSpec network, GraphKind graph, int batch, bool snapshots, Placement placement, string? seed, int? localWorkers, string? device, int? threads, string folder, string host)
     {
         if (seed is not null && localWorkers is not null) throw new ArgumentException("Give --cluster <seed> or --local-cluster <N>, not both.");
+        // Checked before any process starts (the run checks it again).
+        placement.Validate([.. Simulation.ComputeNodes(network, graph), Plastic.Sim.Protocol.GraphWiring.InputNode, Plastic.Sim.Protocol.GraphWiring.MonitorNode]);
         if (localWorkers is < 1) throw new ArgumentException($"--local-cluster {localWorkers}: at least 1 worker process.");
         if (localWorkers is { } n && placement.WorkerRoles.Except(Enumerable.Range(1, n).Select(Placement.WorkerRole)).FirstOrDefault() is { } unknown)
             throw new ArgumentException($"Placement names role '{unknown}', but --local-cluster {n} starts worker1 .. worker{n}.");

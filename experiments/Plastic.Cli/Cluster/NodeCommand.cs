@@ -15,7 +15,7 @@ public static class NodeCommand
     public static Command Build()
     {
         var role = new Option<string>("--role") { Description = "The role this worker serves (placements name roles: worker1=block1,block2).", Required = true };
-        var seed = new Option<string>("--seed") { Description = "host:port of a cluster member to join through (a driver started with --cluster-port, or another node).", Required = true };
+        var seed = new Option<string>("--seed") { Description = "host:port of a cluster member to join through: another node, or this node's own --host:--port to form a new cluster.", Required = true };
         var host = new Option<string>("--host") { Description = "Address to listen on and be reached at.", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "Port to listen on (0: any free port).", DefaultValueFactory = _ => 0 };
         var frame = new Option<long>("--frame-bytes") { Description = "Largest remote message in bytes; must be at least the driver's (it tells you if not).", DefaultValueFactory = _ => ClusterSettings.DefaultFrameBytes };

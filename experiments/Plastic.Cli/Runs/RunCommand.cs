@@ -158,7 +158,7 @@ public static class RunCommand
         Console.WriteLine($"{network.Name} ({run.Graph}, {scheduleName}): {stepCount} steps of {run.Batch} x 2 views of {run.Dataset}{(firstStep > 0 ? $", resuming at step {firstStep}" : "")}; run folder {folder}");
         RunResult result;
         int? threads = LayerThreads.For(graphKind, inFlight);
-        using (var cluster = placement is null ? null : Cluster.DriverCluster.Start(network, run.Batch, options.AlignEvery > 0 || options.ObserveEvery > 0, placement, clusterSeed, localWorkers, run.Device, threads, folder, clusterHost))
+        using (var cluster = placement is null ? null : Cluster.DriverCluster.Start(network, graphKind, run.Batch, options.AlignEvery > 0 || options.ObserveEvery > 0, placement, clusterSeed, localWorkers, run.Device, threads, folder, clusterHost))
         using (var tracing = StartTracing(Path.Combine(folder, "traces.jsonl"), consoleTraces))
         using (var metrics = StartMetrics(consoleTraces))
             result = progress.Show(() => Simulation.RunAsync(network, options, () => BackendCatalog.Create(run.Device, threads), source, observer: progress, cluster: cluster?.Run).GetAwaiter().GetResult());
