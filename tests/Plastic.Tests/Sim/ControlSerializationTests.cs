@@ -14,7 +14,7 @@ namespace Plastic.Tests.Sim;
 /// </summary>
 public sealed class ControlSerializationTests() : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString(ControlSerializer.Config).WithFallback(ActorTestConfig.Patient))
 {
-    private static readonly NodeRecipe Recipe = new("{\"name\": \"n\"}", GraphKind.Backprop, 7, 1e-3f, 1e-5f, 2, 5, true, 12, "/tmp/checkpoints", 10, 11, "cpu", 1);
+    private static readonly NodeRecipe Recipe = new("{\"name\": \"n\"}", GraphKind.Backprop, 7, 1e-3f, 1e-5f, 2, 5, true, 12, "runs/example/checkpoints", 10, 11, "cpu", 1);
 
     private object[] Messages() =>
     [
@@ -26,7 +26,7 @@ public sealed class ControlSerializationTests() : Akka.TestKit.Xunit2.TestKit(Co
         new HostingFailed("run1", "worker1", "no such rule"),
         new StopNodes("run1"),
         new NodesStopped("run1"),
-        new HostNodes("run1", Recipe, ["block2", "loss"], TestActor, 8_000_000, "/tmp/traces.worker1.jsonl"),
+        new HostNodes("run1", Recipe, ["block2", "loss"], TestActor, 8_000_000, "runs/example/traces.worker1.jsonl"),
         new HostNodes("run2", Recipe with { CheckpointDirectory = null, ResumedStep = null, Device = null, Threads = null }, ["block1"], TestActor, 4_000_000, null),
     ];
 
