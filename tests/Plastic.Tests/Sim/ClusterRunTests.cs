@@ -87,6 +87,24 @@ public sealed class ClusterRunTests
     }
 
     [Fact]
+    public async Task A_minibatch_over_the_frame_limit_stops_the_run_at_the_input()
+    {
+        // The input's two views of 16 images of 1 x 64 x 64: 524,288 bytes, over a 256 kB frame to c1 on the worker.
+        var big = new NetworkSpec("big-input", new InputSpec(1, 64, 64), [new LayerSpec("c1", LayerKind.Conv, 2, MaxPool: 4, LossPool: 4)], [], "clapp++");
+        var (driver, worker, hosts) = await TwoMembers(256_000);
+        await using (driver)
+        await using (worker)
+        {
+            var cluster = new ClusterRun(driver.System, Placement.Parse("worker1=c1"), hosts, "cpu", 1);
+            var run = Simulation.RunAsync(big, new RunOptions(2, BatchSize: 16, Seed: 3), Backend, cluster: cluster);
+            var e = await Assert.ThrowsAsync<SimulationException>(() => run.WaitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Equal("input", e.Node);
+            Assert.Contains("Forward of step 0 from 'input' to 'c1'", e.Message);
+            Assert.Contains("frame limit of 256,000 bytes", e.Message);
+        }
+    }
+
+    [Fact]
     public async Task A_worker_that_goes_away_mid_run_stops_the_run_with_its_nodes_and_the_last_completed_step()
     {
         var (driver, worker, hosts) = await TwoMembers(1 << 20);
