@@ -83,7 +83,7 @@ public static class Simulation
             throw new ArgumentException($"The backprop graph is backward-locked: it runs one step at a time (MaxInFlight 1), not {options.MaxInFlight}.");
         var placement = cluster?.Placement ?? Placement.AllInDriver;
         var reporters = ComputeNodes(spec, options.Graph);
-        placement.Validate([.. reporters, GraphWiring.InputNode, GraphWiring.MonitorNode]);
+        placement.Validate(spec, options.Graph);
         bool customRules = rules is not null;
         rules ??= DefaultRule;
         if (customRules && reporters.Any(placement.IsRemote))

@@ -37,7 +37,7 @@ internal sealed class DriverCluster : IDisposable
     {
         if (seed is not null && localWorkers is not null) throw new ArgumentException("Give --cluster <seed> or --local-cluster <N>, not both.");
         // Checked before any process starts (the run checks it again).
-        placement.Validate([.. Simulation.ComputeNodes(network, graph), Plastic.Sim.Protocol.GraphWiring.InputNode, Plastic.Sim.Protocol.GraphWiring.MonitorNode]);
+        placement.Validate(network, graph);
         if (localWorkers is < 1) throw new ArgumentException($"--local-cluster {localWorkers}: at least 1 worker process.");
         if (localWorkers is { } n && placement.WorkerRoles.Except(Enumerable.Range(1, n).Select(Placement.WorkerRole)).FirstOrDefault() is { } unknown)
             throw new ArgumentException($"Placement names role '{unknown}', but --local-cluster {n} starts worker1 .. worker{n}.");

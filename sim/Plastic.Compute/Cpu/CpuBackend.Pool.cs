@@ -161,49 +161,41 @@ public sealed partial class CpuBackend
         bestAt = (candidateAt & mask) | (bestAt & ~mask);
     }
 
-    protected override void MaxPool2dBackwardCore(Tensor gradOutput, IndexTensor argmax, Tensor gradInput, PoolDims d)
-    {
-        var dyT = T(gradOutput); var idT = I(argmax); var dxT = T(gradInput);
-        // A plane's maxima lie in that plane, so planes scatter into disjoint ranges: in parallel, each
-        // plane in its own order (the sums do not depend on the thread count).
-        _parallel.ForRanges(d.Planes, 1, (p0, p1) =>
-        {
-            var dy = dyT.Span; var ids = idT.Span; var dx = dxT.Span;
-            int planeIn = d.H * d.W, planeOut = d.Ho * d.Wo;
-            dx.Slice(p0 * planeIn, (p1 - p0) * planeIn).Clear();
-            for (int i = p0 * planeOut; i < p1 * planeOut; i++)
-            {
-                int at = ids[i], plane = i / planeOut;
-                if ((uint)(at - plane * planeIn) >= (uint)planeIn)
-                    throw new ArgumentException($"MaxPool2dBackward: argmax[{i}] = {at} is outside its plane of gradInput {gradInput.Shape}; was it produced by MaxPool2dForward on this shape?");
-                dx[at] += dy[i];
-            }
-        });
-    }
+    protected override void MaxPool2dBackwardCore(Tensor gradOutput, IndexTensor argmax, Tensor gradInput, PoolDims d) =>
+        ScatterToArgmax("MaxPool2dBackward", gradOutput, argmax, null, gradInput, d);
 
     /// <summary>
     /// Route and mask in one pass: each output gradient goes to its argmax only where the ReLU's output is
     /// positive, so the routed gradient is never written out and read back (a full pass over the
     /// activation saved). Same sums in the same order as MaxPool2dBackward then ReluBackward.
     /// </summary>
-    protected override void MaxPool2dReluBackwardCore(Tensor gradOutput, IndexTensor argmax, Tensor post, Tensor gradInput, PoolDims d)
+    protected override void MaxPool2dReluBackwardCore(Tensor gradOutput, IndexTensor argmax, Tensor post, Tensor gradInput, PoolDims d) =>
+        ScatterToArgmax("MaxPool2dReluBackward", gradOutput, argmax, post, gradInput, d);
+
+    /// <summary>
+    /// gradInput = each output gradient added at its argmax, where <paramref name="post"/> (when given) is
+    /// positive. A plane's maxima lie in that plane, so planes scatter into disjoint ranges: in parallel,
+    /// each plane in its own order (the sums do not depend on the thread count).
+    /// </summary>
+    private void ScatterToArgmax(string op, Tensor gradOutput, IndexTensor argmax, Tensor? post, Tensor gradInput, PoolDims d)
     {
-        var dyT = T(gradOutput); var idT = I(argmax); var postT = T(post); var dxT = T(gradInput);
+        var dyT = T(gradOutput); var idT = I(argmax); var postT = post is null ? null : T(post); var dxT = T(gradInput);
         _parallel.ForRanges(d.Planes, 1, (p0, p1) =>
         {
-            var dy = dyT.Span; var ids = idT.Span; var y = postT.Span; var dx = dxT.Span;
+            var dy = dyT.Span; var ids = idT.Span; var dx = dxT.Span;
+            var y = postT is null ? default : postT.Span;
+            bool masked = postT is not null;
             int planeIn = d.H * d.W, planeOut = d.Ho * d.Wo;
             dx.Slice(p0 * planeIn, (p1 - p0) * planeIn).Clear();
             for (int plane = p0; plane < p1; plane++)
             {
-                // Within a plane: each argmax must lie in the plane's part of gradInput.
                 int first = plane * planeIn;
                 for (int i = plane * planeOut, end = i + planeOut; i < end; i++)
                 {
                     int at = ids[i];
                     if ((uint)(at - first) >= (uint)planeIn)
-                        throw new ArgumentException($"MaxPool2dReluBackward: argmax[{i}] = {at} is outside its plane of gradInput {gradInput.Shape}; was it produced by MaxPool2dForward on this shape?");
-                    dx[at] += y[at] > 0f ? dy[i] : 0f;
+                        throw new ArgumentException($"{op}: argmax[{i}] = {at} is outside its plane of gradInput {gradInput.Shape}; was it produced by MaxPool2dForward on this shape?");
+                    dx[at] += !masked || y[at] > 0f ? dy[i] : 0f;
                 }
             }
         });

@@ -78,7 +78,7 @@ public sealed class InputActor : ReceiveActor
                 _outbox.SendToAll(new Pairing(GraphWiring.InputNode, step, batch.Negatives, SimTelemetry.Outgoing()));
                 _outbox.SendToAll(new Forward(GraphWiring.InputNode, step, batch.Views, SimTelemetry.Outgoing()));
             }
-            catch (Exception e) when (e is Distributed.RemoteFrameTooLargeException or LocalityViolationException)
+            catch (Distributed.RemoteFrameTooLargeException e)
             {
                 // The input is the run's clock: a step it cannot send stops the run, it does not restart the actor.
                 _sent = _steps;

@@ -48,12 +48,10 @@ public sealed class NodeHostActor : ReceiveActor
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
     }
 
-    protected override void PreStart()
-    {
-        if (Context.System.Settings.Config.GetString("akka.actor.provider").Contains("cluster", StringComparison.OrdinalIgnoreCase))
-            Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
-                typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.MemberRemoved));
-    }
+    // A host runs in a cluster member (ClusterMember.StartHost).
+    protected override void PreStart() =>
+        Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+            typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.MemberRemoved));
 
     /// <summary>The driver of these runs is gone: their nodes have nobody to report to.</summary>
     private void StopRunsOf(Func<IActorRef, bool> isGoneDriver)
@@ -103,8 +101,7 @@ public sealed class NodeHostActor : ReceiveActor
 
     protected override void PostStop()
     {
-        if (Context.System.Settings.Config.GetString("akka.actor.provider").Contains("cluster", StringComparison.OrdinalIgnoreCase))
-            Cluster.Get(Context.System).Unsubscribe(Self);
+        Cluster.Get(Context.System).Unsubscribe(Self);
         foreach (var run in _runs.Values) run.Tracing?.Dispose();
         base.PostStop();
     }

@@ -64,8 +64,11 @@ public sealed record Placement(ImmutableDictionary<string, string> RoleOf)
 
     public static string WorkerRole(int index) => $"worker{index}";
 
-    /// <summary>Checks every placed node against the run's nodes; the input and the monitor cannot move.</summary>
-    public void Validate(IReadOnlyCollection<string> nodes)
+    /// <summary>Checks every placed node against the nodes of a run of this spec and graph; the input and the monitor cannot move.</summary>
+    public void Validate(NetworkSpec spec, GraphKind graph) =>
+        Validate([.. Simulation.ComputeNodes(spec, graph), GraphWiring.InputNode, GraphWiring.MonitorNode]);
+
+    private void Validate(IReadOnlyCollection<string> nodes)
     {
         foreach (var (node, role) in RoleOf)
         {

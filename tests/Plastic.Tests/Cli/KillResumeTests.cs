@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Plastic.Cli;
 using Plastic.Sim.Checkpoints;
 
@@ -24,8 +23,9 @@ public sealed class KillResumeTests : IDisposable
 
         string[] checkpointed = [.. common, "--checkpoint-every", "25", "--out", cut];
         string checkpoints = Path.Combine(cut, "checkpoints");
-        using (var process = StartPlastic(checkpointed))
+        using (var plastic = PlasticProcess.Start(checkpointed))
         {
+            var process = plastic.Process;
             try
             {
                 var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
@@ -36,8 +36,7 @@ public sealed class KillResumeTests : IDisposable
             finally
             {
                 // SIGKILL on Linux; also when an assertion failed, so that no process is left behind.
-                if (!process.HasExited) process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
+                await plastic.StopAsync();
             }
         }
         long? latest = LayerCheckpoint.LatestComplete(checkpoints);
@@ -52,21 +51,5 @@ public sealed class KillResumeTests : IDisposable
         var b = Plastic.Datasets.Numpy.Npy.ReadNpz(Path.Combine(cut, "weights.npz"));
         Assert.Equal(12, a.Count);
         Assert.All(a.Keys, k => Assert.Equal(a[k].Values, b[k].Values));
-    }
-
-    /// <summary>The tool as its own process: the plastic.dll built beside the tests, under the dotnet running them.</summary>
-    private static Process StartPlastic(string[] args)
-    {
-        string dll = Path.Combine(Path.GetDirectoryName(typeof(PlasticCommand).Assembly.Location)!, "plastic.dll");
-        string host = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
-        var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(dll);
-        foreach (var a in args) info.ArgumentList.Add(a);
-        var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
     }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Text;
-using Plastic.Cli;
 
 namespace Plastic.Tests.Cli;
 
@@ -41,20 +39,19 @@ public sealed class LocalClusterTests : IDisposable
     [Fact]
     public async Task A_worker_killed_mid_run_stops_the_run_with_its_layers_and_the_last_step_and_leaves_no_process()
     {
-        var output = new StringBuilder();
-        var errors = new StringBuilder();
-        using var driver = StartPlastic(["run", "vgg6-cifar-small", "--synthetic", "--steps", "600", "--batch", "4", "--local-cluster", "2", "--out", Path.Combine(_root, "killed")], output, errors);
+        using var plastic = PlasticProcess.Start("run", "vgg6-cifar-small", "--synthetic", "--steps", "600", "--batch", "4", "--local-cluster", "2", "--out", Path.Combine(_root, "killed"));
+        var driver = plastic.Process;
         var workers = new Dictionary<string, int>();
         try
         {
             var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
             // The first progress line (10 % of the run) says the workers are computing.
-            while (!Text(output).Contains("step 60/600") && !driver.HasExited && DateTime.UtcNow < deadline) await Task.Delay(50);
-            Assert.False(driver.HasExited, $"the run ended before a worker could be killed: {Text(output)}{Text(errors)}");
+            while (!plastic.Output.Contains("step 60/600") && !driver.HasExited && DateTime.UtcNow < deadline) await Task.Delay(50);
+            Assert.False(driver.HasExited, $"the run ended before a worker could be killed: {plastic.Output}{plastic.Errors}");
             foreach (var role in new[] { "worker1", "worker2" })
             {
-                var m = System.Text.RegularExpressions.Regex.Match(Text(output), $@"started {role} \(pid (\d+)\)");
-                Assert.True(m.Success, $"no pid for {role} in: {Text(output)}");
+                var m = System.Text.RegularExpressions.Regex.Match(plastic.Output, $@"started {role} \(pid (\d+)\)");
+                Assert.True(m.Success, $"no pid for {role} in: {plastic.Output}");
                 workers[role] = int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
             }
             var clock = Stopwatch.StartNew();
@@ -65,18 +62,14 @@ public sealed class LocalClusterTests : IDisposable
         }
         finally
         {
-            if (!driver.HasExited) driver.Kill(entireProcessTree: true);
-            await driver.WaitForExitAsync();
+            await plastic.StopAsync();
             foreach (var pid in workers.Values) KillIfAlive(pid);
         }
         Assert.Equal(1, driver.ExitCode);
-        string err = Text(errors);
-        Assert.Matches(@"the run stopped: Worker 'worker2' \(akka\.tcp://plastic@127\.0\.0\.1:\d+\) hosting block4, block5, block6 became unreachable .*; the last step every node completed is \d+\.", err);
+        Assert.Matches(@"the run stopped: Worker 'worker2' \(akka\.tcp://plastic@127\.0\.0\.1:\d+\) hosting block4, block5, block6 became unreachable .*; the last step every node completed is \d+\.", plastic.Errors);
         // No worker outlives the run: the driver ends them.
         foreach (var (role, pid) in workers) Assert.False(IsAlive(pid), $"{role} (pid {pid}) is still running");
     }
-
-    private static string Text(StringBuilder b) { lock (b) return b.ToString(); }
 
     private static bool IsAlive(int pid)
     {
@@ -102,20 +95,5 @@ public sealed class LocalClusterTests : IDisposable
         {
             // Gone already.
         }
-    }
-
-    private static Process StartPlastic(string[] args, StringBuilder output, StringBuilder errors)
-    {
-        string dll = Path.Combine(Path.GetDirectoryName(typeof(PlasticCommand).Assembly.Location)!, "plastic.dll");
-        string host = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
-        var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(dll);
-        foreach (var a in args) info.ArgumentList.Add(a);
-        var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (errors) errors.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
     }
 }

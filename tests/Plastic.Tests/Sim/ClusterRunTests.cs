@@ -72,18 +72,11 @@ public sealed class ClusterRunTests
         // c1's output: 2 views x 16 samples x 64 channels x 16 x 16 floats = 2 MiB, over a 256 kB frame.
         var wide = new NetworkSpec("wide", new InputSpec(1, 16, 16),
             [new LayerSpec("c1", LayerKind.Conv, 64), new LayerSpec("c2", LayerKind.Conv, 4, LossPool: 4)], [], "clapp++");
-        var (driver, worker, hosts) = await TwoMembers(256_000);
-        await using (driver)
-        await using (worker)
-        {
-            var cluster = new ClusterRun(driver.System, Placement.Parse("worker1=c2"), hosts, "cpu", 1);
-            var run = Simulation.RunAsync(wide, new RunOptions(2, BatchSize: 16, Seed: 3), Backend, cluster: cluster);
-            var e = await Assert.ThrowsAsync<SimulationException>(() => run.WaitAsync(TimeSpan.FromSeconds(60)));
-            Assert.Equal("c1", e.Node);
-            Assert.Contains("Forward of step 0 from 'c1' to 'c2'", e.Message);
-            Assert.Contains($"{2 * 16 * 64 * 16 * 16 * 4 + RemoteFrames.EnvelopeBytes:N0} bytes", e.Message);
-            Assert.Contains("frame limit of 256,000 bytes", e.Message);
-        }
+        var e = await FailureUnderSmallFrames(wide, "worker1=c2", batch: 16);
+        Assert.Equal("c1", e.Node);
+        Assert.Contains("Forward of step 0 from 'c1' to 'c2'", e.Message);
+        Assert.Contains($"{2 * 16 * 64 * 16 * 16 * 4 + RemoteFrames.EnvelopeBytes:N0} bytes", e.Message);
+        Assert.Contains("frame limit of 256,000 bytes", e.Message);
     }
 
     [Fact]
@@ -91,16 +84,22 @@ public sealed class ClusterRunTests
     {
         // The input's two views of 16 images of 1 x 64 x 64: 524,288 bytes, over a 256 kB frame to c1 on the worker.
         var big = new NetworkSpec("big-input", new InputSpec(1, 64, 64), [new LayerSpec("c1", LayerKind.Conv, 2, MaxPool: 4, LossPool: 4)], [], "clapp++");
+        var e = await FailureUnderSmallFrames(big, "worker1=c1", batch: 16);
+        Assert.Equal("input", e.Node);
+        Assert.Contains("Forward of step 0 from 'input' to 'c1'", e.Message);
+        Assert.Contains("frame limit of 256,000 bytes", e.Message);
+    }
+
+    /// <summary>A 2-step run on a driver and a worker whose frame limit is 256,000 bytes: the run's failure.</summary>
+    private static async Task<SimulationException> FailureUnderSmallFrames(NetworkSpec spec, string placement, int batch)
+    {
         var (driver, worker, hosts) = await TwoMembers(256_000);
         await using (driver)
         await using (worker)
         {
-            var cluster = new ClusterRun(driver.System, Placement.Parse("worker1=c1"), hosts, "cpu", 1);
-            var run = Simulation.RunAsync(big, new RunOptions(2, BatchSize: 16, Seed: 3), Backend, cluster: cluster);
-            var e = await Assert.ThrowsAsync<SimulationException>(() => run.WaitAsync(TimeSpan.FromSeconds(60)));
-            Assert.Equal("input", e.Node);
-            Assert.Contains("Forward of step 0 from 'input' to 'c1'", e.Message);
-            Assert.Contains("frame limit of 256,000 bytes", e.Message);
+            var cluster = new ClusterRun(driver.System, Placement.Parse(placement), hosts, "cpu", 1);
+            var run = Simulation.RunAsync(spec, new RunOptions(2, BatchSize: batch, Seed: 3), Backend, cluster: cluster);
+            return await Assert.ThrowsAsync<SimulationException>(() => run.WaitAsync(TimeSpan.FromSeconds(60)));
         }
     }
 
