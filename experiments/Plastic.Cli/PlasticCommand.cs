@@ -40,6 +40,7 @@ public static class PlasticCommand
         root.Subcommands.Add(TheoryCommand.Build());
         root.Subcommands.Add(DataCommand.Build());
         root.Subcommands.Add(ProbeCommand.Build());
+        root.Subcommands.Add(StepCommand.Build());
         root.Subcommands.Add(Compare.CompareCommand.Build());
         root.Subcommands.Add(Cluster.NodeCommand.Build());
         var bench = new Command("bench", "Measure the compute core.");

@@ -9,6 +9,11 @@ public enum ScoreFunction
     Softplus,
     /// <summary>f(x) = -x.</summary>
     Linear,
+    /// <summary>
+    /// PhyLL's type-1 loss (PAPER.md 2.1, the released code's contrast mode 'phyll'): one term per row,
+    /// theta softplus_beta=theta(u_neg - u_pos) = log(1 + e^(theta (u_neg - u_pos))).
+    /// </summary>
+    Phyll,
 }
 
 /// <summary>How the matrix B between layer features and reference is set.</summary>
@@ -39,16 +44,28 @@ public enum BMode
 /// An explicit L2 penalty (lambda/2) |B|^2 added to the loss (the theory's regularised B; "/b-l2=0.02").
 /// 0 in the vision runs, where B has no penalty beyond AdamW's weight decay (PAPER.md 3.2).
 /// </param>
+/// <param name="Theta">PhyLL's theta (the softplus's beta and its scale); 1 as in the released code.</param>
+/// <param name="KeepTopGrid">
+/// Backprop baselines only: score the top layer's k x k loss-pooled grid instead of pooling it to 1 x 1
+/// (Plastic's earlier variant, not the paper's: PAPER.md 3.3 pools layer 6 to 1 x 1); "/grid".
+/// </param>
 public sealed record ContrastiveSettings(ScoreFunction F = ScoreFunction.Hinge, BMode B = BMode.Trainable, bool GlobalPool = false, bool Either = false,
-    double BDecay = 0)
+    double BDecay = 0, double Theta = 1, bool KeepTopGrid = false)
 {
     /// <summary>The original CLAPP in the two-view setting: lateral hinge loss, global average pooling, 50/50 updates.</summary>
     public const string ClappPreset = "clapp";
+    /// <summary>PhyLL's contrast mode: lateral, the type-1 loss with theta.</summary>
+    public const string PhyllPreset = "phyll";
 
     public static (string Rule, ContrastiveSettings Settings) Parse(string rule)
     {
         var parts = rule.Split('/');
-        var settings = parts[0] == ClappPreset ? new ContrastiveSettings(GlobalPool: true, Either: true) : new ContrastiveSettings();
+        var settings = parts[0] switch
+        {
+            ClappPreset => new ContrastiveSettings(GlobalPool: true, Either: true),
+            PhyllPreset => new ContrastiveSettings(F: ScoreFunction.Phyll),
+            _ => new ContrastiveSettings(),
+        };
         foreach (var option in parts.Skip(1))
         {
             settings = option switch
@@ -63,19 +80,26 @@ public sealed record ContrastiveSettings(ScoreFunction F = ScoreFunction.Hinge, 
                 "patches" => settings with { GlobalPool = false },
                 "either" => settings with { Either = true },
                 "both-terms" => settings with { Either = false },
-                _ when option.StartsWith("b-l2=", StringComparison.Ordinal) => settings with { BDecay = ParseDecay(rule, option) },
-                _ => throw new ArgumentException($"Rule '{rule}': unknown option '{option}'. Options: hinge, softplus, linear, trainable-b, fixed-b, identity-b, gap, patches, either, both-terms, b-l2=<lambda>."),
+                "grid" => settings with { KeepTopGrid = true },
+                _ when option.StartsWith("b-l2=", StringComparison.Ordinal) => settings with { BDecay = ParseNumber(rule, option, "b-l2=", "a lambda of 0 or more, such as b-l2=0.02", v => v >= 0) },
+                _ when option.StartsWith("theta=", StringComparison.Ordinal) && parts[0] == PhyllPreset =>
+                    settings with { Theta = ParseNumber(rule, option, "theta=", "a theta above 0, such as theta=2", v => v > 0) },
+                _ => throw new ArgumentException($"Rule '{rule}': unknown option '{option}'. Options: hinge, softplus, linear, trainable-b, fixed-b, identity-b, gap, patches, either, both-terms, b-l2=<lambda>, grid (backprop baselines), theta=<t> (phyll)."),
             };
         }
+        if (settings.F == ScoreFunction.Phyll && settings.Either)
+            throw new ArgumentException($"Rule '{rule}': PhyLL's loss has one term per row; the 50/50 update (either) does not apply.");
+        if (parts[0] == PhyllPreset && settings.F != ScoreFunction.Phyll)
+            throw new ArgumentException($"Rule '{rule}': phyll is its own loss; hinge, softplus and linear name the other contrast modes (clapp++/softplus, ...).");
         return (parts[0], settings);
     }
 
-    private static double ParseDecay(string rule, string option)
+    private static double ParseNumber(string rule, string option, string prefix, string expected, Func<double, bool> valid)
     {
-        string text = option["b-l2=".Length..];
-        return double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double value) && value >= 0 && double.IsFinite(value)
+        string text = option[prefix.Length..];
+        return double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double value) && double.IsFinite(value) && valid(value)
             ? value
-            : throw new ArgumentException($"Rule '{rule}': option '{option}' needs a lambda of 0 or more, such as b-l2=0.02.");
+            : throw new ArgumentException($"Rule '{rule}': option '{option}' needs {expected}.");
     }
 
     /// <summary>f(x).</summary>
@@ -83,7 +107,8 @@ public sealed record ContrastiveSettings(ScoreFunction F = ScoreFunction.Hinge, 
     {
         ScoreFunction.Hinge => Math.Max(0, 1 - x),
         ScoreFunction.Softplus => 1 - x > 30 ? 1 - x : Math.Log(1 + Math.Exp(1 - x)),
-        _ => -x,
+        ScoreFunction.Linear => -x,
+        _ => throw new InvalidOperationException("PhyLL's type-1 loss has no f of one score."),
     };
 
     /// <summary>f''(x) (0 for the hinge away from its kink, and for linear f).</summary>
@@ -99,6 +124,7 @@ public sealed record ContrastiveSettings(ScoreFunction F = ScoreFunction.Hinge, 
     {
         ScoreFunction.Hinge => x < 1 ? -1 : 0,
         ScoreFunction.Softplus => -1 / (1 + Math.Exp(x - 1)),
-        _ => -1,
+        ScoreFunction.Linear => -1,
+        _ => throw new InvalidOperationException("PhyLL's type-1 loss has no f of one score."),
     };
 }

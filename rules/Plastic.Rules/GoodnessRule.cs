@@ -4,11 +4,19 @@ namespace Plastic.Rules;
 
 /// <summary>
 /// Forward-Forward and SCFF (RULES-FF-SCFF-CLAPP.md 1, 2): each layer raises the goodness G (squared
-/// ReLU activity, before the max-pool) of positive pairs above a threshold and lowers that of negative
-/// pairs below one, with the logistic loss softplus(th1 - G_pos) + softplus(G_neg - th2). Its update is
+/// ReLU activity, before the max-pool) of positive inputs above a threshold and lowers that of negative
+/// inputs below one, with the logistic loss softplus(th1 - G_pos) + softplus(G_neg - th2). Its update is
 /// a Hebbian product (post dL/da = s 2 r, pre: the input that produced a) with a per-sample (FF) or
-/// per-position (SCFF) factor s = -sigma(th1 - G) or +sigma(G - th2). The pairs are formed from this
-/// layer's own inputs of both views and the broadcast pairing; see <see cref="GoodnessPairs"/>.
+/// per-position (SCFF) factor s = -sigma(th1 - G) or +sigma(G - th2). Each of the 2N rows of the layer's
+/// input is an image x[r]; its negative partner is row negatives[r] of the broadcast pairing.
+/// <list type="bullet">
+/// <item>FF: positives are the 2N real rows (the forward pass's own pre-activation); negatives are 2N
+/// hybrids, the average 0.5 (x[r] + x[partner]) through the layer's synapses (Plastic's stand-in for
+/// FF's masked hybrid images, made at every layer from its own input).</item>
+/// <item>SCFF: the positive of row r is the image with itself, concat(x[r], x[r]), the negative
+/// concat(x[r], x[partner]); the kernel is shared on the two halves and the bias added twice,
+/// a = W x1 + W x2 + 2b, so a_pos = 2 (W x[r] + b) and a_neg = 2 (W (x[r] + x[partner]) / 2 + b).</item>
+/// </list>
 /// </summary>
 public sealed class GoodnessRule(IComputeBackend backend, GoodnessPairs pairs, GoodnessSettings settings) : ILocalRule
 {
@@ -19,64 +27,56 @@ public sealed class GoodnessRule(IComputeBackend backend, GoodnessPairs pairs, G
 
     public double ComputeUpdate(LocalView view, Tensor gradWeight, Tensor? gradBias)
     {
-        int n = view.BatchSize;
+        int rows = 2 * view.BatchSize;
         var negatives = view.Negatives.Span;
-        if (negatives.Length != n)
-            throw new ArgumentException($"{Name}: the pairing holds {negatives.Length} negatives for a batch of {n}.");
+        if (negatives.Length != rows)
+            throw new ArgumentException($"{Name}: the pairing holds {negatives.Length} negatives for {rows} rows; it needs one per row.");
         var act = view.PreActivation.Shape;
         int channels = act[1], positions = act.Length / (act[0] * channels);
         var x = view.Input.ToArray();
-        int inSize = x.Length / (2 * n);
-        int pairRows = pairs == GoodnessPairs.ForwardForward ? n : 2 * n;
-        EnsureBuffers(view.Input.Shape, act, pairRows);
+        int inSize = x.Length / rows;
+        EnsureBuffers(view.Input.Shape, act);
 
-        // The pair inputs, halved so that the layer's own synapses give W (x1 + x2)/2 + b.
-        var pairInput = new float[pairRows * inSize];
-        for (int r = 0; r < pairRows; r++)
+        // The negative inputs, halved so that the layer's own synapses give W (x[r] + x[partner]) / 2 + b.
+        var pairInput = new float[rows * inSize];
+        for (int r = 0; r < rows; r++)
         {
-            bool positivePair = pairs == GoodnessPairs.SelfContrastive && r < n;
-            int i = r % n, partner = positivePair ? i : negatives[i];
+            int partner = negatives[r];
+            if ((uint)partner >= (uint)rows) throw new ArgumentException($"{Name}: row {r}'s negative is row {partner}, outside 0..{rows - 1}.");
             for (int k = 0; k < inSize; k++)
-                pairInput[r * inSize + k] = 0.5f * (x[i * inSize + k] + x[(n + partner) * inSize + k]);
+                pairInput[r * inSize + k] = 0.5f * (x[r * inSize + k] + x[partner * inSize + k]);
         }
         backend.Upload(pairInput, _pairInput!);
         view.Synapses(_pairInput!, _pre!);
-        var pairPre = _pre!.ToArray();
 
-        if (pairs == GoodnessPairs.SelfContrastive)
-        {
-            // a = W x1 + W x2 + 2b = 2 pre; dL/dpre = 2 dL/da.
-            for (int k = 0; k < pairPre.Length; k++) pairPre[k] *= 2f;
-            var (loss, grad) = GoodnessLoss.Evaluate(pairPre, pairRows, channels, positions, n, pairs,
-                settings.PositiveThreshold ?? GoodnessSettings.ScffPositive, settings.NegativeThreshold ?? GoodnessSettings.ScffNegative, settings.Lambda);
-            for (int k = 0; k < grad.Length; k++) grad[k] *= 2f;
-            backend.Upload(grad, _grad!);
-            view.SynapseGradient(_pairInput!, _grad!, gradWeight, gradBias, false);
-            return loss;
-        }
-
-        // Forward-Forward: the forward pass's 2N rows are the positives, the N hybrids the negatives.
+        // Positives first: the forward pass's pre-activation of the 2N rows, then the 2N negatives.
         var forward = view.PreActivation.ToArray();
+        var pairPre = _pre!.ToArray();
         var all = new float[forward.Length + pairPre.Length];
         forward.CopyTo(all, 0);
         pairPre.CopyTo(all, forward.Length);
-        double theta = settings.PositiveThreshold ?? channels;
-        var (ffLoss, ffGrad) = GoodnessLoss.Evaluate(all, 3 * n, channels, positions, 2 * n, pairs, theta, settings.NegativeThreshold ?? theta, 0);
-        backend.Upload(ffGrad.AsSpan(0, forward.Length), _gradForward!);
-        backend.Upload(ffGrad.AsSpan(forward.Length), _grad!);
+        bool scff = pairs == GoodnessPairs.SelfContrastive;
+        // SCFF's a = 2 pre (two halves, bias twice); dL/dpre = 2 dL/da.
+        float scale = scff ? 2f : 1f;
+        if (scff) for (int k = 0; k < all.Length; k++) all[k] *= scale;
+        double positive = settings.PositiveThreshold ?? (scff ? GoodnessSettings.ScffPositive : channels);
+        double negative = settings.NegativeThreshold ?? (scff ? GoodnessSettings.ScffNegative : positive);
+        var (loss, grad) = GoodnessLoss.Evaluate(all, 2 * rows, channels, positions, rows, pairs, positive, negative, scff ? settings.Lambda : 0);
+        if (scff) for (int k = 0; k < grad.Length; k++) grad[k] *= scale;
+        backend.Upload(grad.AsSpan(0, forward.Length), _gradForward!);
+        backend.Upload(grad.AsSpan(forward.Length), _grad!);
         view.SynapseGradient(view.Input, _gradForward!, gradWeight, gradBias, false);
         view.SynapseGradient(_pairInput!, _grad!, gradWeight, gradBias, true);
-        return ffLoss;
+        return loss;
     }
 
-    private void EnsureBuffers(Shape input, Shape act, int pairRows)
+    private void EnsureBuffers(Shape input, Shape act)
     {
-        if (_pre?.Shape[0] == pairRows && _pre.Length / pairRows == act.Length / act[0] && _gradForward?.Shape == act) return;
+        if (_pre?.Shape == act && _pairInput?.Shape == input) return;
         Dispose();
-        Shape Rows(Shape s, int rows) { var d = s.Dims.ToArray(); d[0] = rows; return new Shape(d); }
-        _pairInput = backend.Allocate(Rows(input, pairRows));
-        _pre = backend.Allocate(Rows(act, pairRows));
-        _grad = backend.Allocate(Rows(act, pairRows));
+        _pairInput = backend.Allocate(input);
+        _pre = backend.Allocate(act);
+        _grad = backend.Allocate(act);
         _gradForward = backend.Allocate(act);
     }
 

@@ -6,15 +6,15 @@ namespace Plastic.Rules;
 public enum GoodnessPairs
 {
     /// <summary>
-    /// Forward-Forward, unsupervised: positives are the real inputs (both views, the forward pass's own
-    /// activity); negatives are hybrids, the average of one image's view-1 input and its negative's
-    /// view-2 input. Goodness is the sum of squares over units (per position, averaged over positions).
+    /// Forward-Forward, unsupervised: positives are the real inputs (the 2N rows, the forward pass's own
+    /// activity); negatives are hybrids, the average of a row's input and its partner's. Goodness is the
+    /// sum of squares over units (per position, averaged over positions).
     /// </summary>
     ForwardForward,
     /// <summary>
-    /// SCFF: positives pair an image with its other view, negatives with another image's view, both
-    /// "concatenated" along channels with the layer's kernel shared on the halves: a = W (x1 + x2) + 2b.
-    /// Goodness is the mean of squares over channels, scored at every position.
+    /// SCFF: positives pair an image with itself, negatives with another image, both "concatenated"
+    /// along channels with the layer's kernel shared on the halves: a = W x1 + W x2 + 2b. Goodness is
+    /// the mean of squares over channels, scored at every position.
     /// </summary>
     SelfContrastive,
 }

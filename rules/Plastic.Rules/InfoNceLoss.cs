@@ -48,10 +48,13 @@ public sealed class InfoNceLoss : ITopLoss
     public Tensor Projection => _w;
     /// <summary>dL/dW of the last step, before the optimiser used it.</summary>
     public Tensor LastProjectionGradient => _wGrad;
+    /// <summary>The loss features z [2N, D] of the last step (valid until the next call).</summary>
+    public Tensor? LastFeatures { get; private set; }
 
     public double Compute(Tensor output, int n, ReadOnlySpan<int> negatives, out Tensor gradOutput, long step)
     {
         var z = _pooling.Pool(output, _features);                       // [2N, D]
+        LastFeatures = z;
         int dp = _w.Shape[0];
         if (_projected?.Shape[0] != 2 * n)
         {

@@ -4,7 +4,8 @@ namespace Plastic.Rules;
 
 /// <summary>
 /// CLAPP++ with a lateral reference: each layer minimises the <see cref="ContrastiveLoss"/> of
-/// its own output, the reference being the same layer's output on the other view. The weight
+/// its own output, each row's reference being its own (detached) loss features, scored against the
+/// other view of the same image and a negative. The weight
 /// update is formed as a three-factor rule (<see cref="ThreeFactorUpdate"/>), which is that loss's
 /// gradient through the layer's own pools and activation.
 /// </summary>
@@ -19,10 +20,11 @@ public sealed class LateralRule(IComputeBackend backend, int features, int? loss
     public IReadOnlyList<Tensor> CheckpointState => _loss.CheckpointState;
     /// <summary>dL/dB of the last step, before the optimiser used it (for inspection and tests).</summary>
     public Tensor LastBGradient => _loss.LastBGradient;
+    public ContrastiveLoss Loss => _loss;
 
     public double ComputeUpdate(LocalView view, Tensor gradWeight, Tensor? gradBias)
     {
-        double loss = _loss.Compute(view.Output, view.BatchSize, view.Negatives.Span, out var gradOutput, step: view.Step);
+        double loss = _loss.Compute(view.Output, view.BatchSize, view.Negatives.Span, out var gradOutput, step: view.Step, draws: view.Draws);
         ThreeFactorUpdate.Apply(view, gradOutput, gradWeight, gradBias);
         return loss;
     }

@@ -30,10 +30,18 @@ public sealed record LocalView
     public required Tensor Output { get; init; }
     public required Tensor Weight { get; init; }
     public Tensor? Bias { get; init; }
-    /// <summary>Sample i's negative is Negatives[i] (present when the rule needs Pairing).</summary>
+    /// <summary>
+    /// Row r's negative is row Negatives[r] of the stacked 2N rows (present when the rule needs Pairing);
+    /// the released code's default is (r + 1 + N) mod 2N.
+    /// </summary>
     public ReadOnlyMemory<int> Negatives { get; init; }
-    /// <summary>The top-down reference [N, D] (present when the rule needs TopDownReference).</summary>
+    /// <summary>The top-down reference [2N, D]: row r's reference for row r (present when the rule needs TopDownReference).</summary>
     public Tensor? TopDown { get; init; }
+    /// <summary>
+    /// Given 50/50 draws for /either (2N entries, true: the row makes its negative term), replacing the
+    /// rule's own; null in runs, where each layer draws from its stream (for `plastic step` and tests).
+    /// </summary>
+    public IReadOnlyList<bool>? Draws { get; init; }
 
     /// <summary>
     /// The post-synaptic factor of a signal at this layer's output [2N, ...]: routed through its own

@@ -140,7 +140,7 @@ public sealed class AlignmentMeter : IDisposable
         var negatives = batch.Negatives.AsMemory();
         using var input = _b.Upload(batch.Views.Values, batch.Views.Shape);
 
-        // One forward pass; references for direct-feedback rules come from the top layer's view 2, as in a run.
+        // One forward pass; references for direct-feedback rules are the top layer's loss features, as in a run.
         var x = input;
         foreach (var block in _blocks) x = block.Forward(x);
         using var reference = TopDownReference(n);
@@ -161,8 +161,13 @@ public sealed class AlignmentMeter : IDisposable
             localErrors.Add(error);
         }
 
-        // Backprop of the top layer's loss through every block.
-        _topLoss.Compute(_blocks[^1].Output, n, negatives.Span, out var gradOutput, step: step);
+        // Backprop of the top layer's own local loss through every block (PAPER.md 2.6: loss[-1]): its
+        // error signal at the top's output is the one the top rule formed (both terms of clapp++both's
+        // two lateral losses); rules that form none (ff, scff) are compared with the top's clapp++ loss.
+        using var recordedTop = localErrors[^1] is { } e ? _b.Upload(e, _blocks[^1].Output.Shape) : null;
+        Tensor gradOutput;
+        if (recordedTop is not null) gradOutput = recordedTop;
+        else _topLoss.Compute(_blocks[^1].Output, n, negatives.Span, out gradOutput, step: step);
         var results = new LayerGradients[_blocks.Count];
         Tensor? carried = null;
         for (int l = _blocks.Count - 1; l >= 0; l--)
@@ -182,20 +187,21 @@ public sealed class AlignmentMeter : IDisposable
     private static LocalView Recording(LocalView view, Action<Tensor> onSignal) =>
         view with { PostSynaptic = signal => { onSignal(signal); return view.PostSynaptic(signal); } };
 
+    /// <summary>The top layer's loss features of all 2N rows, the reference a run's feedback edges carry.</summary>
     private Tensor? TopDownReference(int n)
     {
         if (!_rules.Any(r => r.Needs.HasFlag(RuleSignals.TopDownReference))) return null;
         var top = _blocks[^1];
-        var otherView = top.Output.Rows(n, n);
-        var flat = _b.Allocate(new Shape(n, top.Shape.LossFeatures.Size));
+        var output = top.Output;
+        var flat = _b.Allocate(new Shape(2 * n, top.Shape.LossFeatures.Size));
         if (top.Spec.LossPool is not { } k)
         {
-            _b.Copy(otherView.Reshape(flat.Shape), flat);
+            _b.Copy(output.Reshape(flat.Shape), flat);
             return flat;
         }
         var pool = new PoolGeometry(k);
-        var s = otherView.Shape;
-        _b.AvgPool2dForward(otherView, flat.Reshape(new Shape(n, s[1], pool.OutputSize(s[2]), pool.OutputSize(s[3]))), pool);
+        var s = output.Shape;
+        _b.AvgPool2dForward(output, flat.Reshape(new Shape(2 * n, s[1], pool.OutputSize(s[2]), pool.OutputSize(s[3]))), pool);
         return flat;
     }
 

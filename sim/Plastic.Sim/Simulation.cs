@@ -275,12 +275,16 @@ public static class Simulation
 
     /// <summary>
     /// The loss at the top of the backprop graph, named by the top layer's rule: bp-infonce, or
-    /// bp-clapp++ (any clapp++ name with its options: the same contrastive loss, at the top only).
+    /// bp-clapp++ (any clapp++ name with its options: the same contrastive loss, at the top only). As in
+    /// the released code (PAPER.md 3.3), the top layer's output is pooled to 1 x 1 (its channels are the
+    /// loss features, and InfoNCE's projection is C x C); "/grid" keeps the layer's k x k loss grid
+    /// instead (Plastic's earlier variant).
     /// </summary>
     public static ITopLoss TopLoss(NetworkSpec spec, LayerShape top, IComputeBackend backend, RandomStream init, AdamWSettings optimizer)
     {
         string name = spec.RuleOf(top.Layer);
-        var (rule, settings) = ContrastiveSettings.Parse(name.StartsWith("bp-", StringComparison.Ordinal) ? name[3..] : name);
+        var (rule, parsed) = ContrastiveSettings.Parse(name.StartsWith("bp-", StringComparison.Ordinal) ? name[3..] : name);
+        var settings = parsed with { GlobalPool = parsed.GlobalPool || !parsed.KeepTopGrid };
         int features = LossFeatureSize(top, settings);
         return rule switch
         {
@@ -319,6 +323,8 @@ public static class Simulation
         var (rule, settings) = ContrastiveSettings.Parse(ruleName);
         if (rule.StartsWith("bp-", StringComparison.Ordinal))
             throw new ArgumentException($"Layer '{shape.Layer.Name}': '{rule}' is a backprop baseline, a loss at the top of the backprop graph; run it with the backprop graph (plastic run --graph backprop).");
+        if (settings.KeepTopGrid)
+            throw new ArgumentException($"Layer '{shape.Layer.Name}': rule '{spec.RuleOf(shape.Layer)}': 'grid' is an option of the backprop baselines (bp-clapp++/grid, bp-infonce/grid); local rules always score their layer's loss grid.");
         var feedback = spec.Feedback.Where(e => e.To == shape.Layer.Name).ToList();
         int features = LossFeatureSize(shape, settings);
         int? lossPool = shape.Layer.LossPool;
@@ -331,16 +337,17 @@ public static class Simulation
             var source = spec.Layers.Select((l, i) => (l, i)).Single(x => x.l.Name == feedback[0].From).i;
             return NetworkValidator.Validate(spec)[source].LossFeatures.Size;
         }
+        bool sends = spec.Feedback.Any(e => e.From == shape.Layer.Name);
         return rule switch
         {
-            ContrastiveLoss.Name or ContrastiveSettings.ClappPreset => new LateralRule(backend, features, lossPool, init, optimizer, settings),
-            DirectFeedbackRule.RuleName or BothRule.RuleName when feedback.Count == 0 =>
-                spec.Feedback.Any(e => e.From == shape.Layer.Name)
-                    ? new LateralRule(backend, features, lossPool, init, optimizer, settings)
-                    : throw new ArgumentException($"Layer '{shape.Layer.Name}': rule '{rule}' needs a direct-feedback edge into this layer (or this layer must be the one that sends the references)."),
+            ContrastiveLoss.Name or ContrastiveSettings.ClappPreset or ContrastiveSettings.PhyllPreset => new LateralRule(backend, features, lossPool, init, optimizer, settings),
+            DirectFeedbackRule.RuleName or BothRule.RuleName when feedback.Count == 0 && !sends =>
+                throw new ArgumentException($"Layer '{shape.Layer.Name}': rule '{rule}' needs a direct-feedback edge into this layer (or this layer must be the one that sends the references)."),
+            DirectFeedbackRule.RuleName when feedback.Count == 0 => new LateralRule(backend, features, lossPool, init, optimizer, settings),
             DirectFeedbackRule.RuleName => new DirectFeedbackRule(backend, features, ReferenceFeatures(), lossPool, init, optimizer, settings),
-            BothRule.RuleName => new BothRule(backend, features, ReferenceFeatures(), lossPool, init, optimizer, settings),
-            _ => throw new ArgumentException($"Layer '{shape.Layer.Name}': rule '{rule}' is not available for local runs yet. Available: clapp, clapp++, clapp++dfb, clapp++both, ff, scff (contrastive options /hinge, /softplus, /linear, /trainable-b, /fixed-b, /identity-b, /gap, /patches, /either, /both-terms; goodness options /theta=, /th1=, /th2=, /lambda=)."),
+            // The sending layer's second loss is lateral too (the released code's feedback index of the top is the top).
+            BothRule.RuleName => new BothRule(backend, features, feedback.Count == 0 ? null : ReferenceFeatures(), lossPool, init, optimizer, settings),
+            _ => throw new ArgumentException($"Layer '{shape.Layer.Name}': rule '{rule}' is not available for local runs. Available: clapp, clapp++, clapp++dfb, clapp++both, phyll, ff, scff (contrastive options /hinge, /softplus, /linear, /trainable-b, /fixed-b, /identity-b, /gap, /patches, /either, /both-terms, /b-l2=, phyll's /theta=; goodness options /theta=, /th1=, /th2=, /lambda=)."),
         };
     }
 }

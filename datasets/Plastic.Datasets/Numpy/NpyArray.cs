@@ -44,16 +44,7 @@ public static class Npy
     public static NpyArray Read(Stream stream, string name)
     {
         using var r = new BinaryReader(stream, Encoding.ASCII, leaveOpen: true);
-        var magic = r.ReadBytes(6);
-        if (!magic.AsSpan().SequenceEqual(Magic)) throw new InvalidDataException($"{name}: not a .npy array (bad magic at offset 0).");
-        int major = r.ReadByte();
-        r.ReadByte();
-        int headerLength = major == 1 ? r.ReadUInt16() : major is 2 or 3 ? checked((int)r.ReadUInt32()) : throw new InvalidDataException($"{name}: .npy format version {major} is not known.");
-        string header = Encoding.ASCII.GetString(r.ReadBytes(headerLength));
-        string descr = Field(header, "descr", name).Trim('\'', '"');
-        if (Field(header, "fortran_order", name) != "False") throw new InvalidDataException($"{name}: Fortran-ordered arrays are not read; save with np.ascontiguousarray.");
-        var shapeText = Field(header, "shape", name).Trim('(', ')');
-        int[] shape = shapeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var (descr, shape) = ReadHeader(r, name);
         long count = shape.Aggregate(1L, (a, b) => a * b);
         var values = new float[count];
         switch (descr)
@@ -70,6 +61,54 @@ public static class Npy
                 throw new InvalidDataException($"{name}: dtype '{descr}' is not read; use float32 ('<f4') or float64 ('<f8').");
         }
         return new NpyArray(shape, values);
+    }
+
+    /// <summary>
+    /// An integer array (int32, int64, uint8 or bool, C order) as int32, with its shape: index files such
+    /// as a pairing's negatives. A value outside int32 is an error naming the file and the position.
+    /// </summary>
+    public static (int[] Shape, int[] Values) ReadIntegersFile(string path)
+    {
+        using var file = File.OpenRead(path);
+        using var r = new BinaryReader(file, Encoding.ASCII, leaveOpen: true);
+        var (descr, shape) = ReadHeader(r, path);
+        long count = shape.Aggregate(1L, (a, b) => a * b);
+        var values = new int[count];
+        switch (descr)
+        {
+            case "<i4":
+                ReadExactly(r, MemoryMarshal.AsBytes(values.AsSpan()), path);
+                break;
+            case "<i8":
+                var longs = new long[count];
+                ReadExactly(r, MemoryMarshal.AsBytes(longs.AsSpan()), path);
+                for (long i = 0; i < count; i++)
+                    values[i] = longs[i] is >= int.MinValue and <= int.MaxValue ? (int)longs[i] : throw new InvalidDataException($"{path}: value {longs[i]} at position {i} does not fit in int32.");
+                break;
+            case "|u1" or "|b1":
+                var bytes = new byte[count];
+                ReadExactly(r, bytes, path);
+                for (long i = 0; i < count; i++) values[i] = bytes[i];
+                break;
+            default:
+                throw new InvalidDataException($"{path}: dtype '{descr}' is not an integer array; use int32 ('<i4'), int64, uint8 or bool.");
+        }
+        return (shape, values);
+    }
+
+    private static (string Descr, int[] Shape) ReadHeader(BinaryReader r, string name)
+    {
+        var magic = r.ReadBytes(6);
+        if (!magic.AsSpan().SequenceEqual(Magic)) throw new InvalidDataException($"{name}: not a .npy array (bad magic at offset 0).");
+        int major = r.ReadByte();
+        r.ReadByte();
+        int headerLength = major == 1 ? r.ReadUInt16() : major is 2 or 3 ? checked((int)r.ReadUInt32()) : throw new InvalidDataException($"{name}: .npy format version {major} is not known.");
+        string header = Encoding.ASCII.GetString(r.ReadBytes(headerLength));
+        string descr = Field(header, "descr", name).Trim('\'', '"');
+        if (Field(header, "fortran_order", name) != "False") throw new InvalidDataException($"{name}: Fortran-ordered arrays are not read; save with np.ascontiguousarray.");
+        var shapeText = Field(header, "shape", name).Trim('(', ')');
+        int[] shape = shapeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        return (descr, shape);
     }
 
     public static NpyArray ReadFile(string path)

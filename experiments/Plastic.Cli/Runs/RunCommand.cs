@@ -202,7 +202,7 @@ public static class RunCommand
         return 0;
     }
 
-    private static NetworkSpec Resolve(string network, string specDir)
+    internal static NetworkSpec Resolve(string network, string specDir)
     {
         if (Presets.Names.Contains(network)) return Presets.ByName(network);
         string path = Path.IsPathRooted(network) || File.Exists(network) ? network : Path.Combine(specDir, network);

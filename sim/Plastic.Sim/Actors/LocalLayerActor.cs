@@ -121,7 +121,7 @@ public sealed class LocalLayerActor : ReceiveActor
         _outbox.SendToAll(new Forward(_name, forward.Step, TensorPayload.From(output), SimTelemetry.Outgoing()));
         if (_topDownSource is not null)
         {
-            var reference = TensorPayload.From(_topDownSource.Reference(output, forward.Activations.Dims[0] / 2));
+            var reference = TensorPayload.From(_topDownSource.Reference(output));
             _outbox.SendToAll(new TopDownReference(_name, forward.Step, reference, SimTelemetry.Outgoing()));
         }
     }

@@ -49,7 +49,7 @@ public sealed record Forward(string From, long Step, TensorPayload Activations, 
     public long Bytes => Activations.Bytes;
 }
 
-/// <summary>The step's pairing, broadcast to every layer: sample i's negative is Negatives[i].</summary>
+/// <summary>The step's pairing, broadcast to every layer: row r's negative is row Negatives[r] of the stacked 2N rows.</summary>
 public sealed record Pairing(string From, long Step, ImmutableArray<int> Negatives, TraceContext Trace) : ISimMessage
 {
     public MessageKind Kind => MessageKind.Pairing;

@@ -56,10 +56,15 @@ public static class TheoryRunner
                 for (int l = 0; l < shapes.Count; l++)
                 {
                     bool fed = curve.DirectFeedback && l < shapes.Count - 1;
-                    var z = features[l].View1.Select(v => (double)v).ToArray();
-                    var c = (fed ? features[^1] : features[l]).View2.Select(v => (double)v).ToArray();
-                    int dz = z.Length / n, dc = c.Length / n;
-                    var solved = OptimalB.Solve(z, c, n, dz, dc, negatives, curve.Settings, lambda);
+                    // The loss's 2N anchors as the solver's rows: anchor r scores its positive
+                    // z[(r + N) mod 2N] (the view-swapped features) and its negative z[negatives[r]]
+                    // against its own reference c[r].
+                    var reference = fed ? features[^1] : features[l];
+                    var z = features[l].View2.Concat(features[l].View1).Select(v => (double)v).ToArray();
+                    var c = reference.View1.Concat(reference.View2).Select(v => (double)v).ToArray();
+                    var swapped = negatives.Select(q => (q + n) % (2 * n)).ToArray();
+                    int dz = z.Length / (2 * n), dc = c.Length / (2 * n);
+                    var solved = OptimalB.Solve(z, c, 2 * n, dz, dc, swapped, curve.Settings, lambda);
                     worstGradient[l] = Math.Max(worstGradient[l], solved.GradientNorm);
                     meter.SetB(l, solved.B);
                     lastB[l] = solved.B;

@@ -69,7 +69,7 @@ public sealed class IdxFileTests : IDisposable
         var images = Mnist.LoadImages(MnistRoot(Idx(0x08, [2, 28, 28], data)), 2);
         var batch = new MnistPatchPairs(images, 2).Batch(0);
         Assert.Equal([8, 196], batch.Views.Dims.ToArray());
-        Assert.Equal([1, 2, 3, 0], batch.Negatives.ToArray());
+        Assert.Equal([5, 6, 7, 0, 1, 2, 3, 4], batch.Negatives.ToArray()); // (r + 1 + N) mod 2N
         float Raw(int row) => batch.Views.Values[row * 196] * 0.3081f * 255f + 0.1307f * 255f;
         // Samples: image 0 left, image 1 left, image 0 right, image 1 right; views: top (rows 0-3), bottom (rows 4-7).
         Assert.Equal([0f, 100f, 1f, 101f, 10f, 110f, 11f, 111f], Enumerable.Range(0, 8).Select(r => MathF.Round(Raw(r))));

@@ -13,7 +13,7 @@ public sealed class DirectFeedbackRuleTests
 {
     private readonly CpuBackend _b = new(threads: 2);
     private const int N = 4, TopFeatures = 3;
-    private static readonly int[] Negatives = [2, 3, 0, 1];
+    private static readonly int[] Negatives = [6, 7, 4, 5, 2, 3, 0, 1];
 
     [Theory]
     [InlineData(DirectFeedbackRule.RuleName)]
@@ -24,7 +24,7 @@ public sealed class DirectFeedbackRuleTests
         var shape = NetworkValidator.Validate(spec)[0];
         using var block = new LayerBlock(_b, shape, new RandomStream(4, 0));
         using var input = _b.Upload(TestData.Normal(2 * N * 2 * 36, 6), new Shape(2 * N, 2, 6, 6));
-        using var reference = _b.Upload(TestData.Normal(N * TopFeatures, 7), new Shape(N, TopFeatures));
+        using var reference = _b.Upload(TestData.Normal(2 * N * TopFeatures, 7), new Shape(2 * N, TopFeatures));
         var init = new RandomStream(4, 1);
         var frozen = new AdamWSettings(0f); // B stays put, so the loss can be probed around one point
         using ILocalRule rule = name == DirectFeedbackRule.RuleName
@@ -35,13 +35,15 @@ public sealed class DirectFeedbackRuleTests
         using var db = _b.Allocate(block.Bias!.Shape);
 
         block.Forward(input);
-        var view2 = block.Output.Rows(N, N).ToArray();
         double loss = rule.ComputeUpdate(block.ViewForRule(N, Negatives, reference), dw, db);
         Assert.True(loss > 0);
+        // The lateral reference (the layer's own features) is detached too: held at its unperturbed value.
+        using var lateral = rule is BothRule both0 ? _b.Upload(both0.LateralLoss.LastFeatures!.ToArray(), both0.LateralLoss.LastFeatures!.Shape) : null;
         double Loss()
         {
             block.Forward(input);
-            _b.Upload(view2, block.Output.Rows(N, N)); // the lateral reference (view 2) is detached too
+            if (rule is BothRule both)
+                return both.LateralLoss.Compute(block.Output, N, Negatives, out _, lateral) + both.SecondLoss.Compute(block.Output, N, Negatives, out _, reference);
             using var w = _b.Allocate(block.Weight.Shape);
             using var bb = _b.Allocate(block.Bias!.Shape);
             return rule.ComputeUpdate(block.ViewForRule(N, Negatives, reference), w, bb);

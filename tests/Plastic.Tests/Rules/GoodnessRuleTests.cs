@@ -12,7 +12,7 @@ public sealed class GoodnessRuleTests
 {
     private readonly CpuBackend _b = new(threads: 1);
     private const int N = 4;
-    private static readonly int[] Negatives = [2, 3, 0, 1];
+    private static readonly int[] Negatives = [6, 7, 4, 5, 2, 3, 0, 1];
 
     [Fact]
     public void The_losses_match_their_definitions_on_a_tiny_case()

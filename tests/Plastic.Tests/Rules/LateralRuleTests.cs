@@ -12,7 +12,7 @@ public sealed class LateralRuleTests
 {
     private readonly CpuBackend _b = new(threads: 2);
     private const int N = 4;
-    private static readonly int[] Negatives = [1, 2, 3, 0];
+    private static readonly int[] Negatives = [5, 6, 7, 0, 1, 2, 3, 4];
 
     public static TheoryData<string, string> Layers() => new()
     {
@@ -49,17 +49,16 @@ public sealed class LateralRuleTests
         using var dw = _b.Allocate(block.Weight.Shape);
         using var db = _b.Allocate(block.Bias!.Shape);
 
-        // The reference c (view 2) is detached: the loss is differentiated with c held fixed, so the
-        // probes recompute view 1 only and put back view 2's original output.
+        // The reference c (every row's own features) is detached: the loss is differentiated with c
+        // held at its value for the unperturbed weights, so the probes score against a fixed copy.
         block.Forward(input);
-        var reference = block.Output.Rows(N, N).ToArray();
+        using var scratch = _b.Allocate(block.Weight.Shape);
+        rule.ComputeUpdate(block.ViewForRule(N, Negatives, null), scratch, null);
+        using var reference = _b.Upload(rule.Loss.LastFeatures!.ToArray(), rule.Loss.LastFeatures!.Shape);
         double Loss()
         {
             block.Forward(input);
-            _b.Upload(reference, block.Output.Rows(N, N));
-            using var scratchW = _b.Allocate(block.Weight.Shape);
-            using var scratchB = _b.Allocate(block.Bias!.Shape);
-            return rule.ComputeUpdate(block.ViewForRule(N, Negatives, null), scratchW, scratchB);
+            return rule.Loss.Compute(block.Output, N, Negatives, out Tensor unused, reference);
         }
 
         block.Forward(input);
@@ -146,6 +145,6 @@ public sealed class LateralRuleTests
         block.Forward(input);
         using var dw = _b.Allocate(block.Weight.Shape);
         var e = Assert.Throws<ArgumentException>(() => rule.ComputeUpdate(block.ViewForRule(N, new[] { 0, 1 }, null), dw, null));
-        Assert.Contains("2 negatives for a batch of 4", e.Message);
+        Assert.Contains("2 negatives for 8 rows", e.Message);
     }
 }

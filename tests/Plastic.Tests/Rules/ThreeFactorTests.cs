@@ -17,7 +17,7 @@ public sealed class ThreeFactorTests
 {
     private readonly CpuBackend _b = new(threads: 2);
     private const int N = 4;
-    private static readonly int[] Negatives = [1, 2, 3, 0];
+    private static readonly int[] Negatives = [5, 6, 7, 0, 1, 2, 3, 4];
 
     public static TheoryData<string, string> Cases()
     {
@@ -49,7 +49,7 @@ public sealed class ThreeFactorTests
         int features = settings.GlobalPool && layer != "linear" ? 3 : shape.LossFeatures.Size;
         int? lossPool = shape.Layer.LossPool;
         const int referenceFeatures = 7;
-        using var reference = _b.Upload(TestData.Normal(N * referenceFeatures, 6), new Shape(N, referenceFeatures));
+        using var reference = _b.Upload(TestData.Normal(2 * N * referenceFeatures, 6), new Shape(2 * N, referenceFeatures));
         var init = new RandomStream(21, 3);
         var noStep = new AdamWSettings(0f);
 
@@ -99,7 +99,7 @@ public sealed class ThreeFactorTests
     {
         LateralRule l => [l.B],
         DirectFeedbackRule d => [d.B],
-        BothRule b => [b.LateralB, b.FeedbackB],
+        BothRule b => [b.LateralB, b.SecondB],
         _ => [],
     };
 }

@@ -21,9 +21,10 @@ public sealed class BackpropRunTests
     public async Task With_one_layer_backprop_and_local_learning_are_the_same_computation()
     {
         // PAPER.md 7.11: at the top layer the local update equals the backprop update.
+        // "/grid" keeps the layer's loss grid at the top of the backprop graph (the paper's baselines pool it to 1 x 1).
         var one = Conv with { Layers = [Conv.Layers[0] with { LossPool = 2 }] };
         var local = await Run(one, GraphKind.Local, 4);
-        var bp = await Run(one, GraphKind.Backprop, 4);
+        var bp = await Run(one with { Rule = one.Rule + "/grid" }, GraphKind.Backprop, 4);
         Tolerance.AssertBitIdentical(local.Parameters["c1"].Weight.AsSpan(), bp.Parameters["c1"].Weight.AsSpan(), "weights after 4 steps");
         Assert.Equal(local.Losses["c1"].ToArray(), bp.Losses["loss"].ToArray());
     }
@@ -39,7 +40,7 @@ public sealed class BackpropRunTests
     {
         var one = Conv with { Layers = [Conv.Layers[0] with { LossPool = 2, MaxPool = 2 }], Rule = rule };
         var local = await Run(one, GraphKind.Local, 3);
-        var bp = await Run(one, GraphKind.Backprop, 3);
+        var bp = await Run(one with { Rule = rule + "/grid" }, GraphKind.Backprop, 3);
         Tolerance.AssertBitIdentical(local.Parameters["c1"].Weight.AsSpan(), bp.Parameters["c1"].Weight.AsSpan(), $"{rule}: weights after 3 steps");
         Assert.Equal(local.Losses["c1"].ToArray(), bp.Losses["loss"].ToArray());
     }
@@ -48,7 +49,7 @@ public sealed class BackpropRunTests
     public async Task After_one_step_the_top_layer_of_both_graphs_is_updated_identically_and_lower_layers_differ()
     {
         var local = await Run(Conv, GraphKind.Local, 1);
-        var bp = await Run(Conv, GraphKind.Backprop, 1);
+        var bp = await Run(Conv with { Rule = Conv.Rule + "/grid" }, GraphKind.Backprop, 1);
         Tolerance.AssertBitIdentical(local.Parameters["c3"].Weight.AsSpan(), bp.Parameters["c3"].Weight.AsSpan(), "top layer");
         Assert.NotEqual(local.Parameters["c1"].Weight.ToArray(), bp.Parameters["c1"].Weight.ToArray());
     }

@@ -36,7 +36,7 @@ public sealed class LocalLayerActorTests : Akka.TestKit.Xunit2.TestKit
     private static Forward Batch(long step) =>
         new("input", step, TensorPayload.Copy(Enumerable.Range(0, 4 * 6).Select(i => MathF.Sin(i + step)).ToArray(), 4, 6), TraceContext.None);
 
-    private static Pairing Pairs(long step) => new("input", step, [1, 0], TraceContext.None);
+    private static Pairing Pairs(long step) => new("input", step, [3, 2, 1, 0], TraceContext.None);
 
     [Fact]
     public void Sends_its_output_up_at_once_and_updates_when_the_pairing_arrives()

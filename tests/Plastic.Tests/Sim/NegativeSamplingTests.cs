@@ -38,7 +38,7 @@ public sealed class NegativeSamplingTests
             Assert.Equal(reference, first[layer]);
             Assert.Equal(reference, again[layer]);
         }
-        Assert.All(reference, negatives => Assert.All(negatives, j => Assert.InRange(j, 0, 5)));
+        Assert.All(reference, negatives => { Assert.Equal(12, negatives.Length); Assert.All(negatives, j => Assert.InRange(j, 0, 11)); });
     }
 
     [Fact]
@@ -49,17 +49,26 @@ public sealed class NegativeSamplingTests
         Assert.NotEqual(a, b);
         Assert.True(a.Skip(1).Any(step => !step.SequenceEqual(a[0])), "random negatives must differ between steps");
         var next = (await SeenNegatives(NegativeSampling.Next, seed: 3))[Net.Layers[0].Name];
-        Assert.All(next, step => Assert.Equal([1, 2, 3, 4, 5, 0], step));
+        // The released code's default: row r's negative is z_pos[(r + 1) mod 2N] = z[(r + 1 + N) mod 2N].
+        Assert.All(next, step => Assert.Equal([7, 8, 9, 10, 11, 0, 1, 2, 3, 4, 5, 6], step));
     }
 
     [Fact]
-    public void Shift_never_pairs_a_sample_with_itself_and_unknown_modes_are_named()
+    public void Shift_never_pairs_a_row_with_its_own_image_and_unknown_modes_are_named()
     {
+        var shifts = new HashSet<int>();
         for (long step = 0; step < 50; step++)
         {
             var negatives = NegativeSampler.Draw(NegativeSampling.Shift, 9, step, 5);
-            for (int i = 0; i < 5; i++) Assert.NotEqual(i, negatives[i]);
+            Assert.Equal(10, negatives.Length);
+            // Rows r and r + N are the two views of image r mod N: a negative is never either of them.
+            for (int r = 0; r < 10; r++) Assert.NotEqual(r % 5, negatives[r] % 5);
+            int shift = (negatives[0] - 5 + 10) % 10;
+            shifts.Add(shift);
+            // One cyclic shift for the whole step.
+            for (int r = 0; r < 10; r++) Assert.Equal((r + shift + 5) % 10, negatives[r]);
         }
+        Assert.True(shifts.Count > 3, $"the shift must vary between steps, saw {shifts.Count}");
         var e = Assert.Throws<ArgumentException>(() => NegativeSampler.Parse("nearest"));
         Assert.Contains("'nearest'", e.Message);
     }

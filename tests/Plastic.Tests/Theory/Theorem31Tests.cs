@@ -8,7 +8,9 @@ namespace Plastic.Tests.Theory;
 /// PAPER.md 2.3 and 7.1-7.4, reproduced with the simulator's own layers, rules and meter: in a deep
 /// linear network whose weights above layer 1 are square and orthogonal, with every B at the optimum
 /// of its L2-regularised loss (same lambda, same samples), the local update of every layer equals the
-/// backprop update. With linear f that optimum has a closed form: B* = (1 / (lambda N)) sum_i (z_i - z_neg(i)) c_i^T.
+/// backprop update. The loss has 2N anchors (PAPER.md 3.1): anchor r scores z_pos[r] = z[(r + N) mod 2N] and
+/// z_neg[r] = z[negatives[r]] against c[r]. With linear f the optimum has a closed form:
+/// B* = (1 / (lambda 2N)) sum_r (z_pos[r] - z_neg[r]) c_r^T.
 /// </summary>
 public sealed class Theorem31Tests
 {
@@ -32,7 +34,7 @@ public sealed class Theorem31Tests
     {
         using var meter = Meter(out var batch);
         var features = meter.Features(batch);
-        for (int l = 0; l < Depth; l++) meter.SetB(l, OptimalB(features[l].View1, features[l].View2, batch.Negatives.ToArray()));
+        for (int l = 0; l < Depth; l++) meter.SetB(l, OptimalB(Stack(features[l]), Stack(features[l]), batch.Negatives.ToArray()));
         foreach (var layer in meter.Measure(batch))
         {
             Assert.Equal(1.0, layer.Cosine, 1e-4);
@@ -49,7 +51,7 @@ public sealed class Theorem31Tests
         var features = meter.Features(batch);
         for (int l = 0; l < Depth; l++)
         {
-            var (b, gradientNorm) = SoftplusOptimalB(features[l].View1, features[l].View2, batch.Negatives.ToArray());
+            var (b, gradientNorm) = SoftplusOptimalB(Stack(features[l]), Stack(features[l]), batch.Negatives.ToArray());
             // Converged: the identity B_l* = P_l^T B_L* P_l is about optima, not about where descent stopped.
             Assert.True(gradientNorm < 1e-9, $"layer {l}: gradient norm {gradientNorm:G3} after descent");
             meter.SetB(l, b);
@@ -61,7 +63,7 @@ public sealed class Theorem31Tests
         }
     }
 
-    /// <summary>argmin_B mean_i [softplus(1 - u_pos,i) + softplus(1 + u_neg,i)] + lambda/2 |B|^2, by gradient descent.</summary>
+    /// <summary>argmin_B mean_r [softplus(1 - u_pos,r) + softplus(1 + u_neg,r)] + lambda/2 |B|^2 over the 2N anchors, by gradient descent.</summary>
     private static (float[] B, double GradientNorm) SoftplusOptimalB(float[] z, float[] c, int[] negatives)
     {
         static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
@@ -71,20 +73,21 @@ public sealed class Theorem31Tests
         for (int iteration = 0; iteration < 20_000; iteration++)
         {
             for (int k = 0; k < b.Length; k++) grad[k] = Lambda * b[k];
-            for (int i = 0; i < N; i++)
+            for (int i = 0; i < 2 * N; i++)
             {
+                int p = (i + N) % (2 * N), q = negatives[i];
                 double positive = 0, negative = 0;
                 for (int r = 0; r < Width; r++)
                     for (int s = 0; s < Width; s++)
                     {
-                        positive += z[i * Width + r] * b[r * Width + s] * c[i * Width + s];
-                        negative += z[negatives[i] * Width + r] * b[r * Width + s] * c[i * Width + s];
+                        positive += z[p * Width + r] * b[r * Width + s] * c[i * Width + s];
+                        negative += z[q * Width + r] * b[r * Width + s] * c[i * Width + s];
                     }
                 // d softplus(1 - u)/du = -sigmoid(1 - u); d softplus(1 + u)/du = sigmoid(1 + u).
-                double gPositive = -Sigmoid(1 - positive) / N, gNegative = Sigmoid(1 + negative) / N;
+                double gPositive = -Sigmoid(1 - positive) / (2 * N), gNegative = Sigmoid(1 + negative) / (2 * N);
                 for (int r = 0; r < Width; r++)
                     for (int s = 0; s < Width; s++)
-                        grad[r * Width + s] += (gPositive * z[i * Width + r] + gNegative * z[negatives[i] * Width + r]) * c[i * Width + s];
+                        grad[r * Width + s] += (gPositive * z[p * Width + r] + gNegative * z[q * Width + r]) * c[i * Width + s];
             }
             double norm = 0;
             for (int k = 0; k < b.Length; k++) { b[k] -= 0.5 * grad[k]; norm += grad[k] * grad[k]; }
@@ -94,16 +97,19 @@ public sealed class Theorem31Tests
         return (b.Select(v => (float)v).ToArray(), gradientNorm);
     }
 
+    /// <summary>A layer's features of both views as the loss stacks them: view 1 rows, then view 2.</summary>
+    private static float[] Stack((float[] View1, float[] View2) features) => [.. features.View1, .. features.View2];
+
     [Fact]
     public void With_direct_feedback_the_same_holds()
     {
         // PAPER.md 2.3: with equal widths the DFB optimum is B_l* = P_l^T B_L*, and the updates coincide.
         using var meter = Meter(out var batch, directFeedback: true);
         var features = meter.Features(batch);
-        // Every layer's reference is the top layer's view 2: the top-down reference below, and the top's
-        // own lateral reference at the top.
-        var reference = features[^1].View2;
-        for (int l = 0; l < Depth; l++) meter.SetB(l, OptimalB(features[l].View1, reference, batch.Negatives.ToArray()));
+        // Every layer's reference is the top layer's features of the same row: the top-down reference
+        // below, and the top's own lateral reference at the top.
+        var reference = Stack(features[^1]);
+        for (int l = 0; l < Depth; l++) meter.SetB(l, OptimalB(Stack(features[l]), reference, batch.Negatives.ToArray()));
         foreach (var layer in meter.Measure(batch))
             Assert.Equal(1.0, layer.Cosine, 1e-4);
     }
@@ -114,7 +120,7 @@ public sealed class Theorem31Tests
         // PAPER.md 7.3: breaking orthogonality gives cosines below 1, rising towards the top layer.
         using var meter = Meter(out var batch, orthogonal: false);
         var features = meter.Features(batch);
-        for (int l = 0; l < Depth; l++) meter.SetB(l, OptimalB(features[l].View1, features[l].View2, batch.Negatives.ToArray()));
+        for (int l = 0; l < Depth; l++) meter.SetB(l, OptimalB(Stack(features[l]), Stack(features[l]), batch.Negatives.ToArray()));
         var cosines = meter.Measure(batch).Select(a => a.Cosine).ToList();
         Assert.All(cosines.Take(Depth - 1), c => Assert.InRange(c, 0.0, 0.99));
         Assert.Equal(cosines.Order(), cosines);
@@ -131,17 +137,17 @@ public sealed class Theorem31Tests
         Assert.Equal(1.0, alignment[^1].Cosine, 1e-6);
     }
 
-    /// <summary>B* = (1 / (lambda N)) sum_i (z_i - z_neg(i)) c_i^T, row-major [D, D].</summary>
+    /// <summary>B* = (1 / (lambda 2N)) sum_r (z[(r + N) mod 2N] - z[negatives[r]]) c_r^T, row-major [D, D].</summary>
     private static float[] OptimalB(float[] z, float[] c, int[] negatives)
     {
         var b = new double[Width * Width];
-        for (int i = 0; i < N; i++)
+        for (int i = 0; i < 2 * N; i++)
             for (int r = 0; r < Width; r++)
             {
-                double dz = z[i * Width + r] - z[negatives[i] * Width + r];
+                double dz = z[(i + N) % (2 * N) * Width + r] - z[negatives[i] * Width + r];
                 for (int s = 0; s < Width; s++) b[r * Width + s] += dz * c[i * Width + s];
             }
-        return b.Select(v => (float)(v / (Lambda * N))).ToArray();
+        return b.Select(v => (float)(v / (Lambda * 2 * N))).ToArray();
     }
 
     /// <summary>A random orthogonal matrix: Gram-Schmidt on Gaussian rows, in double precision.</summary>
