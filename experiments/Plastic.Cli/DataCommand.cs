@@ -79,8 +79,8 @@ public static class DataCommand
             DatasetCatalog.ByName(set);
             string dir = DataRoot.Resolve(parse.GetValue(root));
             LabelledImages images;
-            try { images = DatasetSplits.Train(dir, set); }
-            catch (FileNotFoundException e) { throw new ArgumentException($"{set}: {e.Message} (plastic data fetch {set})"); }
+            try { images = DatasetSplits.SelfSupervised(dir, set); }
+            catch (Exception e) when (e is FileNotFoundException or InvalidDataException) { throw new ArgumentException($"{set}: {e.Message}"); }
             int size = parse.GetValue(batch), count = parse.GetValue(batches), threads = parse.GetValue(workers);
             if (size < 1 || count < 1 || threads < 1) throw new ArgumentException("--batch, --batches and --workers must be at least 1.");
             var pipeline = new Plastic.Datasets.Pipeline.TwoViewPipeline(images, Plastic.Datasets.Augment.AugmentSettings.For(set), size, 2, threads);
@@ -129,6 +129,12 @@ public static class DataCommand
                 var (mean, std) = images.ChannelStatistics();
                 string F(double[] v) => string.Join(" ", v.Select(x => x.ToString("F4", CultureInfo.InvariantCulture)));
                 Console.WriteLine($"  train per-channel mean {F(mean)}, std {F(std)} (pixels / 255)");
+            }
+            if (set.Name == "stl10")
+            {
+                // Counted from the file's size (checked above): reading 2.76 GB to count it would tell nothing more.
+                try { Console.WriteLine($"  unlabeled: {Stl10.Count(dir, Stl10.Unlabeled):N0} images of 3x96x96, no labels (what self-supervised training reads, PAPER.md 4.2)"); }
+                catch (FileNotFoundException e) { Console.WriteLine($"  unlabeled: not present ({e.Message} Fix: plastic data fetch stl10 downloads it.)"); }
             }
             int missing = checks.Count(c => c.State == FileState.Missing);
             Console.WriteLine(missing == 0 ? $"{set.Name}: verified" : $"{set.Name}: the files present verify; {missing} of {checks.Count} are missing");

@@ -59,7 +59,7 @@ public static class ProbeCommand
             DatasetCatalog.ByName(name);
             string root = DataRoot.Resolve(parse.GetValue(data));
             LabelledImages train, test;
-            try { (train, test) = (DatasetSplits.Train(root, name), DatasetSplits.Test(root, name)); }
+            try { (train, test) = (DatasetSplits.Train(root, name), ProbeTestTransform.Apply(name, DatasetSplits.Test(root, name))); }
             catch (Exception e) when (e is FileNotFoundException or InvalidDataException) { throw new ArgumentException($"--dataset {name}: {e.Message}"); }
 
             using var backend = BackendCatalog.Create(null);

@@ -53,7 +53,13 @@ public static class TheoryCommand
             var source = parse.GetValue(inputs) is { } inputPath
                 ? ArraySource(inputPath, figure, size, count, out string dataName)
                 : Source(figure, parse.GetValue(synthetic), parse.GetValue(data), count, size, seedValue, out dataName);
-            var initial = parse.GetValue(init) is { } initPath ? Npy.ReadNpz(initPath) : null;
+            // Every curve's initial weights are checked before any curve runs.
+            IReadOnlyList<IReadOnlyList<float[]>>? initial = null;
+            if (parse.GetValue(init) is { } initPath)
+            {
+                var arrays = TheoryWeights.Read(initPath, figure.Curves);
+                initial = figure.Curves.Select(c => TheoryWeights.FromArrays(arrays, c, initPath)).ToList();
+            }
             string folder = parse.GetValue(output) ?? Path.Combine("runs", "theory");
             Directory.CreateDirectory(folder);
             bool quiet = parse.GetValue(json);
@@ -63,11 +69,12 @@ public static class TheoryCommand
             var clock = Stopwatch.StartNew();
             var results = new List<TheoryCurveResult>();
             using (var backend = BackendCatalog.Create(parse.GetValue(device)))
-                foreach (var curve in figure.Curves)
+                for (int c = 0; c < figure.Curves.Count; c++)
                 {
+                    var curve = figure.Curves[c];
                     if (progress) Console.Error.Write($"\r{curve.Name} ...".PadRight(70));
                     results.Add(TheoryRunner.Run(curve, figure.Lambda, source, count, seedValue, backend,
-                        progress ? p => Console.Error.Write($"\r{p}".PadRight(70)) : null, initial is null ? null : InitialWeights(initial, curve, parse.GetValue(init)!)));
+                        progress ? p => Console.Error.Write($"\r{p}".PadRight(70)) : null, initial?[c]));
                 }
             if (!quiet) Console.Error.WriteLine($"{(progress ? "\r" : "")}{figure.Name}: {figure.Curves.Count} curves x {count} batches in {clock.Elapsed.TotalSeconds:F1} s".PadRight(70));
 
@@ -130,21 +137,6 @@ public static class TheoryCommand
         return source;
     }
 
-    /// <summary>W1 .. WL from an .npz, each checked against the curve's layer shape.</summary>
-    private static IReadOnlyList<float[]> InitialWeights(IReadOnlyDictionary<string, NpyArray> arrays, TheoryCurve curve, string path)
-    {
-        var shapes = Plastic.Topology.NetworkValidator.Validate(curve.Spec);
-        return shapes.Select((s, i) =>
-        {
-            string key = $"W{i + 1}";
-            if (!arrays.TryGetValue(key, out var w))
-                throw new ArgumentException($"--init {path}: no array {key} for layer {s.Layer.Name} (arrays: {string.Join(", ", arrays.Keys)}).");
-            if (w.Values.Length != s.Weights)
-                throw new ArgumentException($"--init {path}: {key} has shape ({string.Join(", ", w.Shape)}), {w.Values.Length} values; layer {s.Layer.Name} of curve '{curve.Name}' has {s.Weights} weights.");
-            return w.Values;
-        }).ToList();
-    }
-
     /// <summary>Per curve i (1-based): c{i}_W{l}, c{i}_local_dW{l}, c{i}_bp_dW{l} and, with B optimised, c{i}_B{l}.</summary>
     private static IEnumerable<(string, NpyArray)> Dump(IReadOnlyList<TheoryCurveResult> results)
     {
@@ -154,10 +146,7 @@ public static class TheoryCommand
             var shapes = Plastic.Topology.NetworkValidator.Validate(r.Curve.Spec);
             for (int l = 0; l < shapes.Count; l++)
             {
-                var layer = shapes[l].Layer;
-                int[] shape = layer.Kind == Plastic.Topology.LayerKind.Conv
-                    ? [layer.Width, shapes[l].Input.Channels, layer.Kernel, layer.Kernel]
-                    : [layer.Width, shapes[l].Input.Size];
+                int[] shape = TheoryWeights.Shape(shapes[l]);
                 yield return ($"c{c + 1}_W{l + 1}", NpyArray.Of(r.Weights[l], shape));
                 yield return ($"c{c + 1}_local_dW{l + 1}", NpyArray.Of(r.LastGradients[l].Local, shape));
                 yield return ($"c{c + 1}_bp_dW{l + 1}", NpyArray.Of(r.LastGradients[l].Backprop, shape));

@@ -42,7 +42,7 @@ public static class DatasetCatalog
             new("data_batch_5.bin", 30_730_000, Sha256: "755304fc0b379caeae8c14f0dac912fbc7d6cd469eb67a1029a08a39453a9add"),
             new("test_batch.bin", 30_730_000, Sha256: "8e2eb146ae340b09e24670f29cabc6326dba54da8789dab6768acf480273f65b"),
         ], "SHA-256 of the extracted batches of cifar-10-binary.tar.gz (torchvision-ruby, matching the authors' MD5s)"),
-        new("stl10", "stl10_binary", "STL-10, 5,000 train + 8,000 test (+100,000 unlabelled) 96x96 colour images, binary version",
+        new("stl10", "stl10_binary", "STL-10, 100,000 unlabelled (self-supervised training) + 5,000 train + 8,000 test 96x96 colour images, binary version",
         [
             new("train_X.bin", 138_240_000), new("train_y.bin", 5_000),
             new("test_X.bin", 221_184_000), new("test_y.bin", 8_000),

@@ -43,6 +43,15 @@ public static class Npy
 
     public static NpyArray Read(Stream stream, string name)
     {
+        try { return ReadArray(stream, name); }
+        catch (Exception e) when (e is EndOfStreamException or FormatException or OverflowException or ArgumentOutOfRangeException)
+        {
+            throw new InvalidDataException($"{name}: not a readable .npy array ({e.Message})", e);
+        }
+    }
+
+    private static NpyArray ReadArray(Stream stream, string name)
+    {
         using var r = new BinaryReader(stream, Encoding.ASCII, leaveOpen: true);
         var (descr, shape) = ReadHeader(r, name);
         long count = shape.Aggregate(1L, (a, b) => a * b);
@@ -117,7 +126,13 @@ public static class Npy
         return Read(file, path);
     }
 
-    /// <summary>Writes named arrays as an .npz (uncompressed zip of name.npy entries), replacing the file only once it is complete.</summary>
+    /// <summary>
+    /// The time stamp of every .npz entry: a zip entry stores its write time, so with the clock the same
+    /// arrays would give different bytes on every run. 1980-01-01 is the earliest time a zip can hold.
+    /// </summary>
+    public static readonly DateTimeOffset EntryTime = new(1980, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Writes named arrays as an .npz (uncompressed zip of name.npy entries), replacing the file only once it is complete; the same arrays give the same bytes.</summary>
     public static void WriteNpz(string path, IEnumerable<(string Name, NpyArray Array)> arrays)
     {
         string temporary = path + ".partial";
@@ -125,8 +140,10 @@ public static class Npy
         using (var zip = new ZipArchive(file, ZipArchiveMode.Create))
             foreach (var (name, array) in arrays)
             {
-                using var entry = zip.CreateEntry(name + ".npy", CompressionLevel.NoCompression).Open();
-                Write(entry, array);
+                var entry = zip.CreateEntry(name + ".npy", CompressionLevel.NoCompression);
+                entry.LastWriteTime = EntryTime;
+                using var stream = entry.Open();
+                Write(stream, array);
             }
         File.Move(temporary, path, overwrite: true);
     }
@@ -134,17 +151,28 @@ public static class Npy
     public static IReadOnlyDictionary<string, NpyArray> ReadNpz(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such .npz file.", path);
-        using var zip = ZipFile.OpenRead(path);
+        using var zip = OpenZip(path);
         var result = new Dictionary<string, NpyArray>();
         foreach (var entry in zip.Entries.Where(e => e.FullName.EndsWith(".npy", StringComparison.Ordinal)))
         {
-            using var stream = entry.Open();
+            string name = $"{path}:{entry.FullName}";
             using var buffer = new MemoryStream();
-            stream.CopyTo(buffer);
+            try
+            {
+                using var stream = entry.Open();
+                stream.CopyTo(buffer);
+            }
+            catch (InvalidDataException e) { throw new InvalidDataException($"{name}: a damaged zip entry ({e.Message})", e); }
             buffer.Position = 0;
-            result[entry.FullName[..^4]] = Read(buffer, $"{path}:{entry.FullName}");
+            result[entry.FullName[..^4]] = Read(buffer, name);
         }
         return result;
+    }
+
+    private static ZipArchive OpenZip(string path)
+    {
+        try { return ZipFile.OpenRead(path); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"{path}: not an .npz (a zip of .npy files): {e.Message}", e); }
     }
 
     private static string Field(string header, string key, string name)

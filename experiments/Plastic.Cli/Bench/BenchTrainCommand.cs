@@ -142,7 +142,7 @@ public static class BenchTrainCommand
     private static DatasetBatches PipelineSource(string name, NetworkSpec network, string? root, RunOptions options)
     {
         var data = LabelledData.Load(name, root, network, new RunSpec { Network = network.Name, Dataset = name, Batch = options.BatchSize });
-        return new DatasetBatches(new Plastic.Datasets.Pipeline.TwoViewPipeline(data.Train, data.Augment, options.BatchSize, options.Seed,
+        return new DatasetBatches(new Plastic.Datasets.Pipeline.TwoViewPipeline(data.SelfSupervised, data.Augment, options.BatchSize, options.Seed,
             workers: Math.Max(1, Environment.ProcessorCount - 1)), options.Seed, options.Negatives);
     }
 }

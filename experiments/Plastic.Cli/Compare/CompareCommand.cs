@@ -40,9 +40,17 @@ public static class CompareCommand
             var network = Resolve(comparison.Network, specDir);
             DatasetCatalog.ByName(comparison.Dataset);
             string root = DataRoot.Resolve(parse.GetValue(data));
-            LabelledImages train, test;
-            try { (train, test) = (DatasetSplits.Train(root, comparison.Dataset), DatasetSplits.Test(root, comparison.Dataset)); }
-            catch (Exception e) when (e is FileNotFoundException or InvalidDataException) { throw new ArgumentException($"{comparison.Dataset}: {e.Message} (plastic data fetch {comparison.Dataset})"); }
+            string sslSplit = DatasetSplits.SelfSupervisedSplit(comparison.Dataset, comparison.SslSplit);
+            // Resolved, so that results.json and each variant's config name the split that was read.
+            comparison = comparison with { SslSplit = sslSplit };
+            LabelledImages ssl, train, test;
+            try
+            {
+                ssl = DatasetSplits.SelfSupervised(root, comparison.Dataset, sslSplit);
+                train = sslSplit == "train" ? ssl : DatasetSplits.Train(root, comparison.Dataset);
+                test = ProbeTestTransform.Apply(comparison.Dataset, DatasetSplits.Test(root, comparison.Dataset));
+            }
+            catch (Exception e) when (e is FileNotFoundException or InvalidDataException) { throw new ArgumentException($"{comparison.Dataset}: {e.Message}"); }
             var settings = AugmentSettings.For(comparison.Dataset);
             string folder = parse.GetValue(output) ?? Path.Combine("runs", "compare", comparison.Name);
             Directory.CreateDirectory(folder);
@@ -55,7 +63,7 @@ public static class CompareCommand
                 var variantNetwork = variant.Network is null ? network : Resolve(variant.Network, specDir);
                 if (NetworkValidator.Validate(variantNetwork).Sum(s => s.Weights) != NetworkValidator.Validate(network).Sum(s => s.Weights))
                     throw new ArgumentException($"{comparison.Source}: variant '{variant.Name}' uses network {variantNetwork.Name}, whose layers differ from {network.Name}'s; a comparison keeps the encoder fixed.");
-                rows.Add(RunVariant(comparison, variant, variantNetwork, train, test, settings, backend, Path.Combine(folder, Slug(variant.Name))));
+                rows.Add(RunVariant(comparison, variant, variantNetwork, ssl, train, test, settings, backend, Path.Combine(folder, Slug(variant.Name))));
                 var r = rows[^1];
                 Console.WriteLine($"    probe accuracy final {r.FinalAccuracy:P2}, best {r.BestAccuracy:P2} (epoch {r.BestEpoch}){(double.IsNaN(r.ImagesPerSecond) ? "" : $"; {r.ImagesPerSecond:F0} images/s")}");
                 // Written after every variant: a comparison of hours that is cut short keeps the rows it finished.
@@ -81,7 +89,7 @@ public static class CompareCommand
             new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
     }
 
-    private static ComparisonRow RunVariant(ComparisonSpec c, VariantSpec v, NetworkSpec network, LabelledImages train, LabelledImages test, AugmentSettings settings,
+    private static ComparisonRow RunVariant(ComparisonSpec c, VariantSpec v, NetworkSpec network, LabelledImages ssl, LabelledImages train, LabelledImages test, AugmentSettings settings,
         IComputeBackend backend, string runFolder)
     {
         Directory.CreateDirectory(runFolder);
@@ -94,7 +102,7 @@ public static class CompareCommand
         {
             var graph = v.Graph == "local" ? GraphKind.Local : GraphKind.Backprop;
             var options = new RunOptions(c.Steps, c.Batch, c.Seed, graph == GraphKind.Local ? 4 : 1, c.LearningRate, graph, AlignEvery: local ? c.AlignEvery : 0);
-            using var source = new DatasetBatches(new TwoViewPipeline(train, settings, c.Batch, c.Seed, workers: Math.Max(1, Environment.ProcessorCount - 1)), c.Seed);
+            using var source = new DatasetBatches(new TwoViewPipeline(ssl, settings, c.Batch, c.Seed, workers: Math.Max(1, Environment.ProcessorCount - 1)), c.Seed);
             var layers = net.Layers.Select(l => l.Name).Append(Plastic.Sim.Protocol.GraphWiring.LossNode).ToHashSet();
             using var listener = new MeterListener();
             listener.InstrumentPublished = (instrument, l) => { if (instrument.Meter.Name == SimTelemetry.Name) l.EnableMeasurementEvents(instrument); };
@@ -121,7 +129,7 @@ public static class CompareCommand
             // What plastic probe needs to probe this variant again (per layer, kNN, more epochs).
             File.WriteAllText(Path.Combine(runFolder, "config.resolved.json"), new System.Text.Json.Nodes.JsonObject
             {
-                ["spec"] = System.Text.Json.Nodes.JsonNode.Parse(NetworkSpecJson.Serialize(net)), ["graph"] = v.Graph, ["data"] = c.Dataset, ["steps"] = c.Steps,
+                ["spec"] = System.Text.Json.Nodes.JsonNode.Parse(NetworkSpecJson.Serialize(net)), ["graph"] = v.Graph, ["data"] = c.Dataset, ["ssl_split"] = c.SslSplit, ["steps"] = c.Steps,
                 ["batch"] = c.Batch, ["seed"] = c.Seed, ["learning_rate"] = c.LearningRate, ["comparison"] = c.Name, ["commit"] = Runs.RunCommand.GitCommit(),
             }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             RunPlots.Losses(Path.Combine(runFolder, "loss.png"), $"{v.Name}: loss per layer", result.Losses,
@@ -149,7 +157,7 @@ public static class CompareCommand
     private static string Table(ComparisonSpec c, IReadOnlyList<ComparisonRow> rows)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"## {c.Name}: {c.Dataset}, {c.Steps} steps of {c.Batch} x 2 views, lr {c.LearningRate}, seed {c.Seed}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"## {c.Name}: {c.Dataset} ({c.SslSplit} split), {c.Steps} steps of {c.Batch} x 2 views, lr {c.LearningRate}, seed {c.Seed}");
         if (c.Cites.Length > 0) sb.AppendLine().AppendLine(c.Cites);
         sb.AppendLine().AppendLine(CultureInfo.InvariantCulture,
             $"Linear probe: {c.Probe.Epochs} epochs on {(c.Probe.TrainImages == 0 ? "all" : c.Probe.TrainImages.ToString(CultureInfo.InvariantCulture))} training images, tested on {(c.Probe.TestImages == 0 ? "all" : c.Probe.TestImages.ToString(CultureInfo.InvariantCulture))} test images; features of every layer, loss-pooled and concatenated; no probe-time augmentation. Final = last epoch; best = the best epoch on the test set (optimistic). Tensor MB: each node's peak of live tensors (weights, B, optimiser state, activations and buffers), summed over the nodes; message payloads not counted.{(c.Probe.Knn > 0 ? $" kNN: {c.Probe.Knn} nearest training images by cosine of the same standardised features, majority vote." : "")}");

@@ -12,10 +12,11 @@ public sealed record VariantSpec(string Name, string? Rule, string Graph, bool U
 /// <summary>
 /// A comparison: one network, one data set, one budget and seed, several variants. Keys are camelCase;
 /// an unknown key is an error naming it and the file. Defaults (why): learningRate 2e-4 and batch 32
-/// are PAPER.md 4.3's; seed 2 the paper's; probe epochs 20 (the paper's 300 do not fit a quick budget).
+/// are PAPER.md 4.3's; seed 2 the paper's; probe epochs 20 (the paper's 300 do not fit a quick budget);
+/// sslSplit as in a run spec (null: the data set's default, STL-10's unlabelled images).
 /// </summary>
 public sealed record ComparisonSpec(string Name, string Cites, string Network, string Dataset, int Steps, int Batch, float LearningRate, ulong Seed,
-    int AlignEvery, ProbeSettings Probe, IReadOnlyList<VariantSpec> Variants, string Source)
+    int AlignEvery, ProbeSettings Probe, IReadOnlyList<VariantSpec> Variants, string Source, string? SslSplit = null)
 {
     /// <summary>
     /// One trained variant as a run spec (`plastic run comparison.json --variant V`): the comparison's
@@ -37,6 +38,7 @@ public sealed record ComparisonSpec(string Name, string Cites, string Network, s
             ["rule"] = v.Rule,
             ["graph"] = v.Graph,
             ["dataset"] = c.Dataset,
+            ["sslSplit"] = c.SslSplit,
             ["steps"] = c.Steps,
             ["batch"] = c.Batch,
             ["seed"] = c.Seed,
@@ -61,7 +63,7 @@ public sealed record ComparisonSpec(string Name, string Cites, string Network, s
         using (doc)
         {
             var root = doc.RootElement;
-            Check(root, path, "", "name", "cites", "network", "dataset", "steps", "batch", "learningRate", "seed", "alignEvery", "probe", "variants");
+            Check(root, path, "", "name", "cites", "network", "dataset", "steps", "batch", "learningRate", "seed", "alignEvery", "probe", "variants", "sslSplit");
             var probe = root.TryGetProperty("probe", out var p) ? p : default;
             if (probe.ValueKind == JsonValueKind.Object) Check(probe, path, "probe.", "epochs", "trainImages", "testImages", "perLayer", "knn");
             if (!root.TryGetProperty("variants", out var variants) || variants.ValueKind != JsonValueKind.Array || variants.GetArrayLength() == 0)
@@ -88,8 +90,14 @@ public sealed record ComparisonSpec(string Name, string Cites, string Network, s
                 Int(root, "alignEvery", path) ?? 0,
                 new ProbeSettings(Int(probe, "epochs", path) ?? 20, Int(probe, "trainImages", path) ?? 0, Int(probe, "testImages", path) ?? 0,
                     probe.ValueKind == JsonValueKind.Object && probe.TryGetProperty("perLayer", out var perLayer) && perLayer.GetBoolean(), Int(probe, "knn", path) ?? 0),
-                list, path);
+                list, path, Str(root, "sslSplit"));
             comparison.Probe.Validate(path);
+            if (comparison.SslSplit is not null)
+            {
+                if (comparison.Dataset == "synthetic") throw new ArgumentException($"{path}: 'sslSplit' chooses a data set's training images; synthetic data has none.");
+                try { Plastic.Datasets.Readers.DatasetSplits.SelfSupervisedSplit(comparison.Dataset, comparison.SslSplit); }
+                catch (ArgumentException e) { throw new ArgumentException($"{path}: {e.Message}"); }
+            }
             return comparison;
         }
     }

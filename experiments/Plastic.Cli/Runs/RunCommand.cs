@@ -127,7 +127,9 @@ public static class RunCommand
         var negatives = NegativeSampler.Parse(run.Negatives);
 
         var data = run.Dataset == "synthetic" ? null : LabelledData.Load(run.Dataset, dataRoot, network, run);
-        long stepCount = run.StepsFor(data?.Train.Count ?? 0);
+        // The resolved spec names the split that was read, the default included.
+        if (data is not null) run = run with { SslSplit = Plastic.Datasets.Readers.DatasetSplits.SelfSupervisedSplit(run.Dataset, run.SslSplit) };
+        long stepCount = run.StepsFor(data?.SelfSupervised.Count ?? 0);
         string folder = output ?? Path.Combine("runs", network.Name, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{run.Graph}");
         var probe = run.Probe;
         var options = new RunOptions(stepCount, run.Batch, run.Seed, inFlight, run.Optimizer.LearningRate, graphKind,
@@ -141,21 +143,21 @@ public static class RunCommand
         if (placement is not null) run = run with { Placement = placement.ToString() };
 
         using var source = data is null ? null : new DatasetBatches(
-            new TwoViewPipeline(data.Train, data.Augment, options.BatchSize, options.Seed, workers: Math.Max(1, Environment.ProcessorCount - 1)), options.Seed, options.Negatives);
+            new TwoViewPipeline(data.SelfSupervised, data.Augment, options.BatchSize, options.Seed, workers: Math.Max(1, Environment.ProcessorCount - 1)), options.Seed, options.Negatives);
         RunFolderFiles.WriteConfig(folder, network, options, run, scheduleName);
         var nodes = Simulation.ComputeNodes(network, graphKind);
         long firstStep = resuming && Plastic.Sim.Checkpoints.LayerCheckpoint.LatestComplete(options.CheckpointDirectory!) is { } c ? c + 1 : 0;
         using var onlineBackend = probe is { OnlineEvery: > 0 } ? BackendCatalog.Create(run.Device, cpuThreads: 1) : null;
         var online = probe is { OnlineEvery: > 0 } && data is not null
-            ? new OnlineProbe(network, onlineBackend!, run.Seed, ProbeFeatures.Keep(data.Train, data.Augment, probe.OnlineTrainImages),
-                ProbeFeatures.Keep(data.Test!, data.Augment, probe.OnlineTestImages), data.Train.Classes, probe.OnlineEpochs)
+            ? new OnlineProbe(network, onlineBackend!, run.Seed, ProbeFeatures.Keep(data.ProbeTrain!, data.Augment, probe.OnlineTrainImages),
+                ProbeFeatures.Keep(data.Test!, data.Augment, probe.OnlineTestImages), data.ProbeTrain!.Classes, probe.OnlineEpochs)
             : null;
         var progress = new RunProgress(nodes, stepCount, firstStep, run.Batch, online is null ? null : (step, parameters) =>
         {
             var point = online.Measure(step, parameters);
             Console.WriteLine($"  online probe at step {step}: {point.FinalAccuracy:P2} (final epoch), {point.BestAccuracy:P2} (best)");
         });
-        Console.WriteLine($"{network.Name} ({run.Graph}, {scheduleName}): {stepCount} steps of {run.Batch} x 2 views of {run.Dataset}{(firstStep > 0 ? $", resuming at step {firstStep}" : "")}; run folder {folder}");
+        Console.WriteLine($"{network.Name} ({run.Graph}, {scheduleName}): {stepCount} steps of {run.Batch} x 2 views of {run.Dataset}{(data is null ? "" : $" ({run.SslSplit} split, {data.SelfSupervised.Count:N0} images)")}{(firstStep > 0 ? $", resuming at step {firstStep}" : "")}; run folder {folder}");
         RunResult result;
         int? threads = LayerThreads.For(graphKind, inFlight);
         using (var cluster = placement is null ? null : Cluster.DriverCluster.Start(network, graphKind, run.Batch, options.AlignEvery > 0 || options.ObserveEvery > 0, placement, clusterSeed, localWorkers, run.Device, threads, folder, clusterHost))
@@ -193,7 +195,7 @@ public static class RunCommand
         if (probe is not null && data is not null)
         {
             using var backend = BackendCatalog.Create(run.Device);
-            report = ProbeCommand.Probe(network, backend, run.Seed, result.Parameters, data.Train, data.Test!, data.Augment,
+            report = ProbeCommand.Probe(network, backend, run.Seed, result.Parameters, data.ProbeTrain!, data.Test!, data.Augment,
                 new ProbeSettings(probe.Epochs, probe.TrainImages, probe.TestImages, probe.PerLayer, probe.Knn), Console.WriteLine);
             File.WriteAllText(Path.Combine(folder, "probe.json"), ProbeCommand.Json(report, run.Dataset).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         }

@@ -56,6 +56,13 @@ public sealed record RunSpec
     public string? Rule { get; init; }
     public string Graph { get; init; } = "local";
     public string Dataset { get; init; } = "synthetic";
+    /// <summary>
+    /// Which images self-supervised training reads: null is the data set's default (STL-10: "unlabeled",
+    /// its 100,000 unlabelled images, as the paper; "unlabeled+train" adds the 5,000 labelled ones, the
+    /// released code's --merge_train_unlabeled; the other sets have "train" only). The probe always trains
+    /// on the labelled train split and tests on test.
+    /// </summary>
+    public string? SslSplit { get; init; }
     public AugmentSpec? Augment { get; init; }
     public OptimizerSpec Optimizer { get; init; } = new();
     public long? Steps { get; init; }
@@ -156,6 +163,12 @@ public sealed record RunSpec
         if (Steps is < 1) throw new ArgumentException($"{source}: 'steps' must be at least 1, got {Steps}.");
         if (Epochs is <= 0) throw new ArgumentException($"{source}: 'epochs' must be above 0, got {Epochs}.");
         if (Epochs is not null && Dataset == "synthetic") throw new ArgumentException($"{source}: 'epochs' needs a data set; synthetic data takes 'steps'.");
+        if (SslSplit is not null)
+        {
+            if (Dataset == "synthetic") throw new ArgumentException($"{source}: 'sslSplit' chooses a data set's training images; synthetic data has none.");
+            try { Plastic.Datasets.Readers.DatasetSplits.SelfSupervisedSplit(Dataset, SslSplit); }
+            catch (ArgumentException e) { throw new ArgumentException($"{source}: {e.Message}"); }
+        }
         if (Batch < 2) throw new ArgumentException($"{source}: 'batch' must be at least 2 (each sample needs a negative), got {Batch}.");
         if (Optimizer.LearningRate <= 0) throw new ArgumentException($"{source}: optimizer.learningRate must be above 0, got {Optimizer.LearningRate}.");
         if (Optimizer.WeightDecay < 0) throw new ArgumentException($"{source}: optimizer.weightDecay must be 0 or more, got {Optimizer.WeightDecay}.");

@@ -27,6 +27,35 @@ public sealed class NpyTests : IDisposable
     }
 
     [Fact]
+    public void The_same_arrays_give_the_same_npz_bytes_whenever_they_are_written()
+    {
+        (string, NpyArray)[] arrays = [("W1", NpyArray.Of([1f, 2f, 3f, 4f, 5f, 6f], 2, 3)), ("block1.bias", NpyArray.Of([0.5f], 1))];
+        string first = Path.Combine(_dir, "first.npz"), second = Path.Combine(_dir, "second.npz");
+        Npy.WriteNpz(first, arrays);
+        // A zip entry's time has a resolution of 2 seconds: a clock-stamped writer would differ after this pause.
+        Thread.Sleep(2100);
+        Npy.WriteNpz(second, arrays);
+        Assert.Equal(File.ReadAllBytes(first), File.ReadAllBytes(second));
+        using var zip = System.IO.Compression.ZipFile.OpenRead(second);
+        Assert.Equal(["W1.npy", "block1.bias.npy"], zip.Entries.Select(e => e.FullName));
+        Assert.All(zip.Entries, e => Assert.Equal(new DateTime(1980, 1, 1, 0, 0, 0), e.LastWriteTime.DateTime));
+    }
+
+    [Fact]
+    public void A_file_that_is_not_an_npz_and_a_damaged_entry_are_named()
+    {
+        string text = Path.Combine(_dir, "text.npz");
+        File.WriteAllText(text, "not a zip");
+        Assert.Contains($"{text}: not an .npz (a zip of .npy files)", Assert.Throws<InvalidDataException>(() => Npy.ReadNpz(text)).Message);
+        string junk = Path.Combine(_dir, "junk.npz");
+        using (var zip = System.IO.Compression.ZipFile.Open(junk, System.IO.Compression.ZipArchiveMode.Create))
+        using (var entry = zip.CreateEntry("W1.npy").Open())
+            entry.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, 200]);
+        Assert.Contains($"{junk}:W1.npy: not a readable .npy array", Assert.Throws<InvalidDataException>(() => Npy.ReadNpz(junk)).Message);
+        Assert.Throws<FileNotFoundException>(() => Npy.ReadNpz(Path.Combine(_dir, "none.npz")));
+    }
+
+    [Fact]
     public void Float64_is_read_and_other_dtypes_bad_magic_and_truncation_are_named()
     {
         string F64(string descr, int count, int dataBytes)
