@@ -15,7 +15,8 @@ namespace Plastic.Cli;
 /// <summary>
 /// `plastic probe &lt;run folder&gt; --dataset NAME` (or `--untrained &lt;spec&gt;` for the random-encoder
 /// baseline): a linear probe on the frozen encoder's concatenated, loss-pooled features of every layer,
-/// trained on the training split and tested on the test split; final and best-epoch accuracy.
+/// trained on the training split and tested on the test split; final and best-epoch accuracy, labelled
+/// with the protocol (--protocol fast, the default, or paper: PAPER.md 4.4).
 /// </summary>
 public static class ProbeCommand
 {
@@ -31,11 +32,18 @@ public static class ProbeCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of the probe (and of the untrained encoder).", DefaultValueFactory = _ => 2UL };
         var networkOption = new Option<string?>("--network") { Description = "The network of a folder that holds weights.npz without config.resolved.json (a preset or spec file)." };
         var perLayer = new Option<bool>("--per-layer") { Description = "Also a linear probe on each layer's features alone." };
+        var protocol = new Option<string>("--protocol")
+        {
+            Description = "paper: PAPER.md 4.4, training images re-augmented and encoded every epoch, features not standardised (about epochs times the encoder cost); " +
+                "fast (default): features of the un-augmented images computed once and standardised.",
+            DefaultValueFactory = _ => "fast",
+        };
         var knn = new Option<int>("--knn") { Description = "Also the accuracy of a k-nearest-neighbour classifier (cosine) with this k (0: none).", DefaultValueFactory = _ => 0 };
-        var command = new Command("probe", "Linear probe on a frozen encoder: final and best-epoch test accuracy.") { run, untrained, dataset, data, epochs, trainImages, testImages, seed, perLayer, knn, networkOption };
+        var command = new Command("probe", "Linear probe on a frozen encoder: final and best-epoch test accuracy.") { run, untrained, dataset, data, epochs, trainImages, testImages, seed, perLayer, knn, protocol, networkOption };
         command.SetAction(parse =>
         {
             string target = parse.GetValue(run)!;
+            var protocolValue = ProbeProtocols.Parse(parse.GetValue(protocol), "--protocol");
             ulong seedValue = parse.GetValue(seed);
             NetworkSpec network;
             IReadOnlyDictionary<string, Plastic.Sim.Actors.Parameters>? parameters = null;
@@ -64,7 +72,7 @@ public static class ProbeCommand
 
             using var backend = BackendCatalog.Create(null);
             var settings = AugmentSettings.For(name);
-            var probeSettings = new ProbeSettings(parse.GetValue(epochs), parse.GetValue(trainImages), parse.GetValue(testImages), parse.GetValue(perLayer), parse.GetValue(knn));
+            var probeSettings = new ProbeSettings(parse.GetValue(epochs), parse.GetValue(trainImages), parse.GetValue(testImages), parse.GetValue(perLayer), parse.GetValue(knn), protocolValue);
             probeSettings.Validate("plastic probe");
             var report = Probe(network, backend, seedValue, parameters, train, test, settings, probeSettings, Console.WriteLine,
                 folder is null ? $"untrained {network.Name}" : folder);
@@ -83,32 +91,34 @@ public static class ProbeCommand
         LabelledImages train, LabelledImages test, AugmentSettings augment, ProbeSettings settings, Action<string> log, string? name = null)
     {
         using var encoder = new EncoderFeatures(network, backend, seed, parameters);
-        var (xTrain, yTrain) = ProbeFeatures.Of(encoder, train, augment, settings.TrainImages);
-        var (xTest, yTest) = ProbeFeatures.Of(encoder, test, augment, settings.TestImages);
-        log($"{name ?? network.Name}: {encoder.Size} features ({string.Join(" + ", encoder.LayerSizes)}), {yTrain.Length} train / {yTest.Length} test images");
+        string label = $"{settings.Protocol.Name()} protocol";
+        log($"{name ?? network.Name}: {encoder.Size} features ({string.Join(" + ", encoder.LayerSizes)}), " +
+            $"{ProbeFeatures.Count(train, settings.TrainImages)} train / {ProbeFeatures.Count(test, settings.TestImages)} test images; probe protocol {settings.Protocol.Describe()}");
         var layers = network.Layers.Select(l => l.Name).ToList();
-        var report = ProbeSuite.Run(backend, layers, encoder.LayerSizes, xTrain, yTrain, xTest, yTest, train.Classes, settings, seed,
-            e => log($"  epoch {e.Epoch,3}: train loss {e.TrainLoss:F4}, test accuracy {e.TestAccuracy:P2}"));
-        log($"linear probe, all layers: final-epoch test accuracy {report.Concatenated.FinalAccuracy:P2}; best {report.Concatenated.Best.TestAccuracy:P2} at epoch {report.Concatenated.Best.Epoch} (features without probe-time augmentation)");
+        var report = ProbeSuite.Run(backend, encoder, layers, train, test, augment, settings, seed,
+            e => log($"  epoch {e.Epoch,3} ({label}): train loss {e.TrainLoss:F4}, test accuracy {e.TestAccuracy:P2}"));
+        log($"linear probe ({label}), all layers: final-epoch test accuracy {report.Concatenated.FinalAccuracy:P2}; best {report.Concatenated.Best.TestAccuracy:P2} at epoch {report.Concatenated.Best.Epoch}");
         foreach (var l in report.PerLayer)
-            log($"  layer {l.Layer,-10} final {l.Result.FinalAccuracy:P2}, best {l.Result.Best.TestAccuracy:P2} (epoch {l.Result.Best.Epoch})");
-        if (report.KnnAccuracy is { } k) log($"  {report.Knn}-NN (cosine, all layers): {k:P2}");
+            log($"  layer {l.Layer,-10} ({label}) final {l.Result.FinalAccuracy:P2}, best {l.Result.Best.TestAccuracy:P2} (epoch {l.Result.Best.Epoch})");
+        if (report.KnnAccuracy is { } k) log($"  {report.Knn}-NN (cosine, all layers, {label} features): {k:P2}");
         return report;
     }
 
-    /// <summary>A probe report as JSON, with its protocol stated.</summary>
+    /// <summary>A probe report as JSON, its protocol first (every accuracy in it is that protocol's).</summary>
     public static JsonObject Json(ProbeReport report, string? dataset)
     {
-        static JsonObject Result(ProbeResult r) => new()
+        static JsonObject Result(ProbeResult r, JsonObject? into = null)
         {
-            ["epochs"] = r.Epochs.Count, ["final_accuracy"] = r.FinalAccuracy, ["best_accuracy"] = r.Best.TestAccuracy, ["best_epoch"] = r.Best.Epoch,
-        };
-        var doc = Result(report.Concatenated);
+            into ??= [];
+            into["epochs"] = r.Epochs.Count; into["final_accuracy"] = r.FinalAccuracy; into["best_accuracy"] = r.Best.TestAccuracy; into["best_epoch"] = r.Best.Epoch;
+            return into;
+        }
+        var doc = Result(report.Concatenated, new JsonObject { ["protocol"] = report.Protocol.Name() });
         if (dataset is not null) doc["dataset"] = dataset;
         doc["features"] = report.Features;
         doc["train_images"] = report.TrainImages;
         doc["test_images"] = report.TestImages;
-        doc["protocol"] = "linear layer + bias on standardised concatenated loss-pooled features of every layer; Adam lr 1e-3, batch 32; no probe-time augmentation; final = last epoch, best = best epoch on the test set";
+        doc["protocol_description"] = report.Protocol.Describe();
         if (report.PerLayer.Count > 0)
             doc["per_layer"] = new JsonObject(report.PerLayer.Select(l => KeyValuePair.Create(l.Layer, (JsonNode?)Result(l.Result))));
         if (report.KnnAccuracy is { } k) { doc["knn_k"] = report.Knn; doc["knn_accuracy"] = k; }

@@ -22,6 +22,14 @@ public sealed record AugmentSettings(int Size, double MinScale, double[] Mean, d
     /// <summary>MNIST-like grey images at 28 px (not a paper setting: for quick runs), scale 0.25 to 1, blur kernel 3.</summary>
     public static AugmentSettings Grey28(double mean, double std) => new(28, 0.25, [mean], [std], 3);
 
+    /// <summary>
+    /// The linear probe's training augmentation (PAPER.md 4.4): RandomResizedCrop(size, scale 0.08 to 1) and a
+    /// horizontal flip with p 0.5, then this set's normalisation; no colour jitter, grayscale or blur. The crop
+    /// scale is the probe's own, whatever the SSL views use (CIFAR's 0.25 included).
+    /// </summary>
+    public AugmentSettings ForProbeTraining() =>
+        this with { MinScale = 0.08, FlipProbability = 0.5, JitterProbability = 0, GrayscaleProbability = 0, BlurProbability = 0 };
+
     public static AugmentSettings For(string dataset) => dataset switch
     {
         "cifar10" => Cifar10,

@@ -17,7 +17,7 @@ using Plastic.Topology;
 namespace Plastic.Cli.Compare;
 
 /// <summary>One row of a comparison.</summary>
-public sealed record ComparisonRow(string Method, string Rule, bool Local, string SpatialDependence, double FinalAccuracy, double BestAccuracy, int BestEpoch,
+public sealed record ComparisonRow(string Method, string Rule, bool Local, string SpatialDependence, ProbeProtocol ProbeProtocol, double FinalAccuracy, double BestAccuracy, int BestEpoch,
     double ImagesPerSecond, double TensorMegabytes, long Messages, long Bytes, IReadOnlyList<LayerAlignmentSummary> Alignment,
     IReadOnlyList<LayerProbe> PerLayer, double? KnnAccuracy);
 
@@ -65,7 +65,7 @@ public static class CompareCommand
                     throw new ArgumentException($"{comparison.Source}: variant '{variant.Name}' uses network {variantNetwork.Name}, whose layers differ from {network.Name}'s; a comparison keeps the encoder fixed.");
                 rows.Add(RunVariant(comparison, variant, variantNetwork, ssl, train, test, settings, backend, Path.Combine(folder, Slug(variant.Name))));
                 var r = rows[^1];
-                Console.WriteLine($"    probe accuracy final {r.FinalAccuracy:P2}, best {r.BestAccuracy:P2} (epoch {r.BestEpoch}){(double.IsNaN(r.ImagesPerSecond) ? "" : $"; {r.ImagesPerSecond:F0} images/s")}");
+                Console.WriteLine($"    probe ({r.ProbeProtocol.Name()} protocol) accuracy final {r.FinalAccuracy:P2}, best {r.BestAccuracy:P2} (epoch {r.BestEpoch}){(double.IsNaN(r.ImagesPerSecond) ? "" : $"; {r.ImagesPerSecond:F0} images/s")}");
                 // Written after every variant: a comparison of hours that is cut short keeps the rows it finished.
                 WriteTables(folder, comparison, rows);
             }
@@ -140,7 +140,7 @@ public static class CompareCommand
         double imagesPerSecond = result is null ? double.NaN : c.Steps * c.Batch / result.Elapsed.TotalSeconds;
         var alignment = result is null ? [] : LayerAlignmentSummary.Of(result.Alignment.Select(a => a.Layer));
         string rule = v.Untrained ? "-" : v.Rule!;
-        return new ComparisonRow(v.Name, rule, local, Spatial(v, net), probe.FinalAccuracy, probe.Best.TestAccuracy, probe.Best.Epoch,
+        return new ComparisonRow(v.Name, rule, local, Spatial(v, net), report.Protocol, probe.FinalAccuracy, probe.Best.TestAccuracy, probe.Best.Epoch,
             imagesPerSecond, tensorMegabytes, messages, bytes, alignment, report.PerLayer, report.KnnAccuracy);
     }
 
@@ -160,21 +160,22 @@ public static class CompareCommand
         sb.AppendLine(CultureInfo.InvariantCulture, $"## {c.Name}: {c.Dataset} ({c.SslSplit} split), {c.Steps} steps of {c.Batch} x 2 views, lr {c.LearningRate}, seed {c.Seed}");
         if (c.Cites.Length > 0) sb.AppendLine().AppendLine(c.Cites);
         sb.AppendLine().AppendLine(CultureInfo.InvariantCulture,
-            $"Linear probe: {c.Probe.Epochs} epochs on {(c.Probe.TrainImages == 0 ? "all" : c.Probe.TrainImages.ToString(CultureInfo.InvariantCulture))} training images, tested on {(c.Probe.TestImages == 0 ? "all" : c.Probe.TestImages.ToString(CultureInfo.InvariantCulture))} test images; features of every layer, loss-pooled and concatenated; no probe-time augmentation. Final = last epoch; best = the best epoch on the test set (optimistic). Tensor MB: each node's peak of live tensors (weights, B, optimiser state, activations and buffers), summed over the nodes; message payloads not counted.{(c.Probe.Knn > 0 ? $" kNN: {c.Probe.Knn} nearest training images by cosine of the same standardised features, majority vote." : "")}");
-        sb.AppendLine().AppendLine("| method | rule | local | 2D spatial dep. | probe acc. final | best (epoch) | images/s | tensor MB | messages between layers | bytes between layers |");
+            $"Linear probe, **{c.Probe.Protocol.Name()} protocol**: {c.Probe.Epochs} epochs on {(c.Probe.TrainImages == 0 ? "all" : c.Probe.TrainImages.ToString(CultureInfo.InvariantCulture))} training images, tested on {(c.Probe.TestImages == 0 ? "all" : c.Probe.TestImages.ToString(CultureInfo.InvariantCulture))} test images; {c.Probe.Protocol.Describe()}. Best is optimistic (chosen on the test set). Tensor MB: each node's peak of live tensors (weights, B, optimiser state, activations and buffers), summed over the nodes; message payloads not counted.{(c.Probe.Knn > 0 ? $" kNN: {c.Probe.Knn} nearest training images by cosine, majority vote." : "")}");
+        string protocol = $"{c.Probe.Protocol.Name()} protocol";
+        sb.AppendLine().AppendLine($"| method | rule | local | 2D spatial dep. | probe acc. final ({protocol}) | best (epoch) | images/s | tensor MB | messages between layers | bytes between layers |");
         sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in rows)
             sb.AppendLine(CultureInfo.InvariantCulture,
                 $"| {r.Method} | `{r.Rule}` | {(r.Rule == "-" ? "-" : r.Local ? "yes" : "no")} | {r.SpatialDependence} | {r.FinalAccuracy:P2} | {r.BestAccuracy:P2} ({r.BestEpoch}) | {(double.IsNaN(r.ImagesPerSecond) ? "-" : r.ImagesPerSecond.ToString("F0", CultureInfo.InvariantCulture))} | {(double.IsNaN(r.TensorMegabytes) ? "-" : r.TensorMegabytes.ToString("F0", CultureInfo.InvariantCulture))} | {r.Messages:N0} | {r.Bytes:N0} |");
         if (rows.Any(r => r.KnnAccuracy is not null))
         {
-            sb.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"| method | {c.Probe.Knn}-NN accuracy |").AppendLine("|---|---|");
+            sb.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"| method | {c.Probe.Knn}-NN accuracy ({protocol} features) |").AppendLine("|---|---|");
             foreach (var r in rows.Where(r => r.KnnAccuracy is not null)) sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Method} | {r.KnnAccuracy:P2} |");
         }
         var probed = rows.Where(r => r.PerLayer.Count > 0).ToList();
         if (probed.Count > 0)
         {
-            sb.AppendLine().AppendLine("Linear probe per layer (each layer's loss-pooled features alone; final epoch):").AppendLine();
+            sb.AppendLine().AppendLine($"Linear probe per layer ({protocol}; each layer's loss-pooled features alone; final epoch):").AppendLine();
             sb.AppendLine("| method | " + string.Join(" | ", probed[0].PerLayer.Select(l => l.Layer)) + " |");
             sb.AppendLine("|---|" + string.Concat(probed[0].PerLayer.Select(_ => "---|")));
             foreach (var r in probed)
@@ -203,7 +204,7 @@ public static class CompareCommand
             best.Color = ScottPlot.Colors.Orange;
         }
         plot.Axes.Bottom.SetTicks(rows.Select((_, i) => i * 3 + 0.5).ToArray(), rows.Select(r => r.Method).ToArray());
-        plot.Title($"{c.Name}: linear-probe accuracy ({c.Dataset}, {c.Steps} steps); blue: final epoch, orange: best epoch");
+        plot.Title($"{c.Name}: linear-probe accuracy ({c.Probe.Protocol.Name()} protocol, {c.Dataset}, {c.Steps} steps); blue: final epoch, orange: best epoch");
         plot.YLabel("Test accuracy (%)");
         plot.XLabel("Method");
         plot.Axes.Margins(bottom: 0);

@@ -155,7 +155,7 @@ public static class RunCommand
         var progress = new RunProgress(nodes, stepCount, firstStep, run.Batch, online is null ? null : (step, parameters) =>
         {
             var point = online.Measure(step, parameters);
-            Console.WriteLine($"  online probe at step {step}: {point.FinalAccuracy:P2} (final epoch), {point.BestAccuracy:P2} (best)");
+            Console.WriteLine($"  online probe (fast protocol) at step {step}: {point.FinalAccuracy:P2} (final epoch), {point.BestAccuracy:P2} (best)");
         });
         Console.WriteLine($"{network.Name} ({run.Graph}, {scheduleName}): {stepCount} steps of {run.Batch} x 2 views of {run.Dataset}{(data is null ? "" : $" ({run.SslSplit} split, {data.SelfSupervised.Count:N0} images)")}{(firstStep > 0 ? $", resuming at step {firstStep}" : "")}; run folder {folder}");
         RunResult result;
@@ -187,16 +187,16 @@ public static class RunCommand
         }
         if (online is not null && online.Points.Count > 0)
         {
-            File.WriteAllText(Path.Combine(folder, "online_probe.csv"), "step,final_accuracy,best_accuracy\n"
-                + string.Concat(online.Points.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Step},{p.FinalAccuracy:R},{p.BestAccuracy:R}\n"))));
-            RunPlots.OnlineProbe(Path.Combine(folder, "online_probe.png"), $"{network.Name} ({run.Graph}): online probe", [(network.Rule, online.Points)]);
+            File.WriteAllText(Path.Combine(folder, "online_probe.csv"), "step,protocol,final_accuracy,best_accuracy\n"
+                + string.Concat(online.Points.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Step},fast,{p.FinalAccuracy:R},{p.BestAccuracy:R}\n"))));
+            RunPlots.OnlineProbe(Path.Combine(folder, "online_probe.png"), $"{network.Name} ({run.Graph}): online probe (fast protocol)", [(network.Rule, online.Points)]);
         }
         ProbeReport? report = null;
         if (probe is not null && data is not null)
         {
             using var backend = BackendCatalog.Create(run.Device);
             report = ProbeCommand.Probe(network, backend, run.Seed, result.Parameters, data.ProbeTrain!, data.Test!, data.Augment,
-                new ProbeSettings(probe.Epochs, probe.TrainImages, probe.TestImages, probe.PerLayer, probe.Knn), Console.WriteLine);
+                new ProbeSettings(probe.Epochs, probe.TrainImages, probe.TestImages, probe.PerLayer, probe.Knn, ProbeProtocols.Parse(probe.Protocol, "probe.protocol")), Console.WriteLine);
             File.WriteAllText(Path.Combine(folder, "probe.json"), ProbeCommand.Json(report, run.Dataset).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         }
         RunFolderFiles.WriteResults(folder, result, options, report, online?.Points);

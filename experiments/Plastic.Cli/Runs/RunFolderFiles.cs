@@ -72,7 +72,10 @@ internal static class RunFolderFiles
             }).ToArray());
         if (probe is not null) results["probe"] = ProbeCommand.Json(probe, null);
         if (online is { Count: > 0 })
+        {
+            results["online_probe_protocol"] = ProbeProtocol.Fast.Name();
             results["online_probe"] = new JsonArray(online.Select(p => (JsonNode)new JsonObject { ["step"] = p.Step, ["final_accuracy"] = p.FinalAccuracy, ["best_accuracy"] = p.BestAccuracy }).ToArray());
+        }
         File.WriteAllText(Path.Combine(folder, "results.json"), results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 

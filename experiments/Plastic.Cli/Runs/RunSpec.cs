@@ -27,12 +27,14 @@ public sealed record AugmentSpec
 
 /// <summary>
 /// The probes of a run with a labelled data set: after training, a linear probe on every layer's
-/// features concatenated (PAPER.md 4.4), per-layer probes and kNN when asked; during training, every
-/// OnlineEvery steps, a quick probe of the current weights on a subset (OnlineTrainImages / OnlineTestImages,
-/// OnlineEpochs), reported per step.
+/// features concatenated (PAPER.md 4.4), per-layer probes and kNN when asked, under Protocol ("paper" is
+/// PAPER.md 4.4; "fast", the default because CI and the quickstart can afford it, computes the features once
+/// and standardises them); during training, every OnlineEvery steps, a quick probe of the current weights on
+/// a subset (OnlineTrainImages / OnlineTestImages, OnlineEpochs), always with the fast protocol, reported per step.
 /// </summary>
 public sealed record RunProbeSpec
 {
+    public string Protocol { get; init; } = "fast";
     public int Epochs { get; init; } = 20;
     public int TrainImages { get; init; }
     public int TestImages { get; init; }
@@ -188,6 +190,7 @@ public sealed record RunSpec
         if (Probe is { } p)
         {
             if (Dataset == "synthetic") throw new ArgumentException($"{source}: 'probe' needs a labelled data set, not synthetic data.");
+            Plastic.Sim.Probes.ProbeProtocols.Parse(p.Protocol, $"{source}: probe.protocol");
             if (p.Epochs < 1 || p.OnlineEpochs < 1) throw new ArgumentException($"{source}: probe epochs must be at least 1.");
             if (p.TrainImages < 0 || p.TestImages < 0 || p.Knn < 0 || p.OnlineEvery < 0 || p.OnlineTrainImages < 1 || p.OnlineTestImages < 1)
                 throw new ArgumentException($"{source}: probe image counts, knn and onlineEvery must not be negative (online image counts at least 1).");

@@ -13,105 +13,129 @@ public sealed record ProbeResult(IReadOnlyList<ProbeEpoch> Epochs)
 }
 
 /// <summary>
-/// A linear classifier on frozen features (PAPER.md 4.4: one linear layer with bias, cross-entropy,
-/// Adam lr 1e-3, batch 32). Features are standardised with the training set's mean and std first (a
-/// fixed affine map, so still a linear probe) and are computed once, without the paper's probe-time
-/// augmentation: a cheaper probe, stated wherever its numbers are shown.
+/// One minibatch as the classifiers see it: epoch (from 1), the training images it holds (indices into
+/// the split), their features [Images.Length, all features] and labels. Nobody writes it after it is made.
+/// </summary>
+public sealed record ProbeBatch(int Epoch, int[] Images, float[] Features, byte[] Labels);
+
+/// <summary>A linear classifier on columns [First, First + Width) of the features: all of them, or one layer's.</summary>
+public sealed record ProbeHead(string Name, int First, int Width);
+
+/// <summary>
+/// The training loop shared by both protocols: each epoch, every head takes one Adam step per minibatch
+/// that the protocol's batch source delivers, then is tested on the test features. The heads share
+/// every batch, so per-layer probes cost no extra encoder passes.
 /// </summary>
 public static class LinearProbe
 {
-    public static ProbeResult Train(IComputeBackend b, float[] train, byte[] trainLabels, float[] test, byte[] testLabels, int features, int classes,
-        int epochs, ulong seed, int batch = 32, float learningRate = 1e-3f, Action<ProbeEpoch>? progress = null)
+    /// <summary>
+    /// Trains one <see cref="LinearClassifier"/> per head on the batches of <paramref name="epochBatches"/>
+    /// (called with the epoch, from 1); <paramref name="observe"/> sees each batch before the heads do,
+    /// <paramref name="progress"/> each epoch of the first head.
+    /// </summary>
+    public static IReadOnlyList<ProbeResult> Train(IComputeBackend b, IReadOnlyList<ProbeHead> heads, Func<int, IEnumerable<ProbeBatch>> epochBatches,
+        FeatureRows test, byte[] testLabels, int classes, int epochs, ulong seed, ClassifierSettings settings,
+        Action<ProbeBatch>? observe = null, Action<ProbeEpoch>? progress = null)
     {
-        int nTrain = trainLabels.Length, nTest = testLabels.Length;
-        Standardise(train, test, features);
-        using var w = b.Allocate(new Shape(classes, features));
-        using var bias = b.Allocate(new Shape(classes));
-        float bound = 1f / MathF.Sqrt(features);
-        b.FillUniform(w, new RandomStream(seed, 77), -bound, bound);
-        b.FillUniform(bias, new RandomStream(seed, 78), -bound, bound);
-        using var gw = b.Allocate(w.Shape); using var gb = b.Allocate(bias.Shape);
-        using var mw = b.Allocate(w.Shape); using var vw = b.Allocate(w.Shape);
-        using var mb = b.Allocate(bias.Shape); using var vb = b.Allocate(bias.Shape);
-        b.Fill(mw, 0); b.Fill(vw, 0); b.Fill(mb, 0); b.Fill(vb, 0);
-        var adam = new AdamWSettings(learningRate, WeightDecay: 0f);
-        var epochsDone = new List<ProbeEpoch>();
-        int step = 0;
-        for (int epoch = 0; epoch < epochs; epoch++)
+        int features = test.Width;
+        var classifiers = new List<LinearClassifier>();
+        try
         {
-            var order = new RandomStream(seed, 1000UL + (ulong)epoch).Permutation(nTrain);
-            double lossSum = 0;
-            int batches = 0;
-            for (int first = 0; first + batch <= nTrain; first += batch)
+            foreach (var head in heads) classifiers.Add(new LinearClassifier(b, head.Width, classes, seed, settings));
+            var done = heads.Select(_ => new List<ProbeEpoch>()).ToList();
+            for (int epoch = 1; epoch <= epochs; epoch++)
             {
-                var x = new float[batch * features];
-                var y = new int[batch];
-                for (int i = 0; i < batch; i++)
+                var loss = new double[heads.Count];
+                int batches = 0;
+                foreach (var batch in epochBatches(epoch))
                 {
-                    int sample = order[first + i];
-                    Array.Copy(train, (long)sample * features, x, (long)i * features, features);
-                    y[i] = trainLabels[sample];
+                    observe?.Invoke(batch);
+                    for (int h = 0; h < heads.Count; h++)
+                    {
+                        var x = heads[h].Width == features ? batch.Features : Columns(batch.Features, features, heads[h].First, heads[h].Width);
+                        loss[h] += classifiers[h].Step(x, batch.Labels);
+                    }
+                    batches++;
                 }
-                using var tx = b.Upload(x, new Shape(batch, features));
-                using var ty = b.UploadIndices(y, new Shape(batch));
-                using var logits = b.Allocate(new Shape(batch, classes));
-                using var grad = b.Allocate(logits.Shape);
-                b.Gemm(tx, false, w, true, logits);
-                b.AddBias(logits, bias);
-                lossSum += b.SoftmaxCrossEntropy(logits, ty, grad);
-                b.Gemm(grad, true, tx, false, gw);
-                b.BiasGradient(grad, gb);
-                step++;
-                b.AdamWStep(w, gw, mw, vw, adam, step);
-                b.AdamWStep(bias, gb, mb, vb, adam, step);
-                batches++;
+                for (int h = 0; h < heads.Count; h++)
+                {
+                    var result = new ProbeEpoch(epoch, loss[h] / Math.Max(1, batches),
+                        classifiers[h].Accuracy(test.Columns(heads[h].First, heads[h].Width), testLabels));
+                    done[h].Add(result);
+                    if (h == 0) progress?.Invoke(result);
+                }
             }
-            var result = new ProbeEpoch(epoch + 1, lossSum / Math.Max(1, batches), Accuracy(b, w, bias, test, testLabels, features, classes));
-            epochsDone.Add(result);
-            progress?.Invoke(result);
+            return done.Select(d => new ProbeResult(d)).ToList();
         }
-        return new ProbeResult(epochsDone);
-    }
-
-    private static double Accuracy(IComputeBackend b, Tensor w, Tensor bias, float[] test, byte[] labels, int features, int classes)
-    {
-        int n = labels.Length, correct = 0;
-        const int chunk = 500;
-        for (int first = 0; first < n; first += chunk)
+        finally
         {
-            int m = Math.Min(chunk, n - first);
-            using var x = b.Upload(test.AsSpan(first * features, m * features), new Shape(m, features));
-            using var logits = b.Allocate(new Shape(m, classes));
-            b.Gemm(x, false, w, true, logits);
-            b.AddBias(logits, bias);
-            var values = logits.ToArray();
-            for (int i = 0; i < m; i++)
-            {
-                int best = 0;
-                for (int c = 1; c < classes; c++) if (values[i * classes + c] > values[i * classes + best]) best = c;
-                if (best == labels[first + i]) correct++;
-            }
+            classifiers.ForEach(c => c.Dispose());
         }
-        return (double)correct / n;
     }
 
-    /// <summary>Per-feature mean and std of the training features, applied to both sets (constant features are only centred).</summary>
-    private static void Standardise(float[] train, float[] test, int features)
+    /// <summary>
+    /// The fast protocol's probe of all features: standardises both sets in place (<see cref="Standardise"/>),
+    /// then trains one head on <see cref="FastBatches"/>.
+    /// </summary>
+    public static ProbeResult Train(IComputeBackend b, FeatureRows train, byte[] trainLabels, FeatureRows test, byte[] testLabels, int classes,
+        int epochs, ulong seed, Action<ProbeEpoch>? progress = null)
     {
-        int n = train.Length / features;
+        Standardise(train, test);
+        var settings = ProbeSuite.Classifier(ProbeProtocol.Fast);
+        return Train(b, [new ProbeHead("all", 0, train.Width)], epoch => FastBatches(train, trainLabels, seed, epoch, settings.Batch),
+            test, testLabels, classes, epochs, seed, settings, progress: progress)[0];
+    }
+
+    /// <summary>The order of the training images in an epoch (from 1): a permutation drawn from (seed, 1000 + epoch - 1).</summary>
+    public static int[] Order(ulong seed, int epoch, int count) => new RandomStream(seed, 1000UL + (ulong)(epoch - 1)).Permutation(count);
+
+    /// <summary>The fast protocol's batches: rows of features computed once, in the epoch's order; a last partial batch is dropped.</summary>
+    public static IEnumerable<ProbeBatch> FastBatches(FeatureRows train, byte[] labels, ulong seed, int epoch, int batch)
+    {
+        var order = Order(seed, epoch, train.Count);
+        for (int first = 0; first + batch <= train.Count; first += batch)
+        {
+            var images = order[first..(first + batch)];
+            yield return new ProbeBatch(epoch, images, train.Gather(images), [.. images.Select(i => labels[i])]);
+        }
+    }
+
+    /// <summary>
+    /// The fast protocol's standardisation: per-feature mean and std of the training rows, applied to both sets
+    /// in place (a fixed affine map, so the probe stays linear); constant features are only centred.
+    /// </summary>
+    public static void Standardise(FeatureRows train, FeatureRows test)
+    {
+        int features = train.Width;
         var mean = new double[features];
         var sq = new double[features];
-        for (int i = 0; i < n; i++)
-            for (int f = 0; f < features; f++) { double v = train[i * features + f]; mean[f] += v; sq[f] += v * v; }
+        for (int i = 0; i < train.Count; i++)
+        {
+            var row = train.Row(i);
+            for (int f = 0; f < features; f++) { double v = row[f]; mean[f] += v; sq[f] += v * v; }
+        }
         var scale = new float[features];
+        var shift = new float[features];
         for (int f = 0; f < features; f++)
         {
-            mean[f] /= n;
-            double std = Math.Sqrt(Math.Max(0, sq[f] / n - mean[f] * mean[f]));
+            mean[f] /= train.Count;
+            double std = Math.Sqrt(Math.Max(0, sq[f] / train.Count - mean[f] * mean[f]));
             scale[f] = std > 1e-8 ? (float)(1 / std) : 1f;
+            shift[f] = (float)mean[f];
         }
         foreach (var set in new[] { train, test })
-            for (int i = 0; i < set.Length / features; i++)
-                for (int f = 0; f < features; f++) set[i * features + f] = (set[i * features + f] - (float)mean[f]) * scale[f];
+            for (int i = 0; i < set.Count; i++)
+            {
+                var row = set.Row(i);
+                for (int f = 0; f < features; f++) row[f] = (row[f] - shift[f]) * scale[f];
+            }
+    }
+
+    private static float[] Columns(float[] x, int width, int first, int count)
+    {
+        int n = x.Length / width;
+        var slice = new float[n * count];
+        for (int i = 0; i < n; i++) Array.Copy(x, i * width + first, slice, i * count, count);
+        return slice;
     }
 }

@@ -11,7 +11,7 @@ public sealed record OnlinePoint(long Step, double FinalAccuracy, double BestAcc
 /// <summary>
 /// A probe during training: at each measurement, the current weights' concatenated features of a fixed
 /// subset of training and test images, and a short linear probe on them. A cheaper and noisier probe than
-/// the offline one (fewer images, fewer epochs): it shows the trend, the offline probe gives the number.
+/// the offline one (fewer images, fewer epochs, always the fast protocol): it shows the trend, the offline probe gives the number.
 /// Measurements come from the monitor's thread, one at a time; its own backend is used only there.
 /// </summary>
 public sealed class OnlineProbe(NetworkSpec spec, IComputeBackend backend, ulong seed, IReadOnlyList<(float[] Images, int[] Dims, byte[] Labels)> train,
@@ -29,7 +29,7 @@ public sealed class OnlineProbe(NetworkSpec spec, IComputeBackend backend, ulong
         using var encoder = new EncoderFeatures(spec, backend, seed, parameters);
         var (xTrain, yTrain) = ProbeFeatures.Of(encoder, train, _trainCount);
         var (xTest, yTest) = ProbeFeatures.Of(encoder, test, _testCount);
-        var result = LinearProbe.Train(backend, xTrain, yTrain, xTest, yTest, encoder.Size, classes, epochs, seed);
+        var result = LinearProbe.Train(backend, xTrain, yTrain, xTest, yTest, classes, epochs, seed);
         var point = new OnlinePoint(step, result.FinalAccuracy, result.Best.TestAccuracy);
         ImmutableInterlocked.Update(ref _points, p => p.Add(point));
         return point;

@@ -12,32 +12,50 @@ public static class ProbeFeatures
 {
     private const int Batch = 256;
 
-    /// <summary>Features [count, encoder.Size] and labels, streamed through the encoder batch by batch.</summary>
-    public static (float[] X, byte[] Y) Of(EncoderFeatures encoder, LabelledImages images, AugmentSettings settings, int limit) =>
-        Of(encoder, Inputs(images, settings, limit, keep: false), Count(images, limit));
+    /// <summary>
+    /// Features [count, encoder.Size] and labels, streamed through the encoder batch by batch into rows of at
+    /// most <paramref name="chunkFloats"/> floats per chunk (so any number of images fits).
+    /// </summary>
+    public static (FeatureRows X, byte[] Y) Of(EncoderFeatures encoder, LabelledImages images, AugmentSettings settings, int limit,
+        long chunkFloats = FeatureRows.DefaultChunkFloats) =>
+        Of(encoder, Inputs(images, settings, limit, keep: false), Count(images, limit), chunkFloats);
 
     /// <summary>The normalised input batches, kept in memory (an online probe reuses them at every measurement).</summary>
     public static IReadOnlyList<(float[] Images, int[] Dims, byte[] Labels)> Keep(LabelledImages images, AugmentSettings settings, int limit) =>
         [.. Inputs(images, settings, limit, keep: true)];
 
-    public static (float[] X, byte[] Y) Of(EncoderFeatures encoder, IEnumerable<(float[] Images, int[] Dims, byte[] Labels)> batches, int count)
+    public static (FeatureRows X, byte[] Y) Of(EncoderFeatures encoder, IEnumerable<(float[] Images, int[] Dims, byte[] Labels)> batches, int count,
+        long chunkFloats = FeatureRows.DefaultChunkFloats)
     {
-        var x = new float[(long)count * encoder.Size];
+        var x = FeatureRows.Allocate(count, encoder.Size, chunkFloats);
         var y = new byte[count];
         int done = 0;
-        foreach (var (values, dims, labels) in batches)
+        foreach (var (features, labels, n) in Blocks(encoder, batches, count))
         {
-            int n = Math.Min(dims[0], count - done);
-            if (n <= 0) break;
-            var features = encoder.Of(values, dims);
-            Array.Copy(features, 0, x, (long)done * encoder.Size, (long)n * encoder.Size);
+            for (int i = 0; i < n; i++) features.AsSpan(i * encoder.Size, encoder.Size).CopyTo(x.Row(done + i));
             Array.Copy(labels, 0, y, done, n);
             done += n;
         }
         return (x, y);
     }
 
-    private static int Count(LabelledImages images, int limit) => limit > 0 ? Math.Min(limit, images.Count) : images.Count;
+    /// <summary>The features of the first images of a split, one encoder batch at a time, never all in memory (the paper protocol's kNN).</summary>
+    public static IEnumerable<(float[] Rows, byte[] Labels)> Stream(EncoderFeatures encoder, LabelledImages images, AugmentSettings settings, int limit) =>
+        Blocks(encoder, Inputs(images, settings, limit, keep: true), Count(images, limit)).Select(b => (b.Features, b.Labels));
+
+    public static int Count(LabelledImages images, int limit) => limit > 0 ? Math.Min(limit, images.Count) : images.Count;
+
+    private static IEnumerable<(float[] Features, byte[] Labels, int Rows)> Blocks(EncoderFeatures encoder, IEnumerable<(float[] Images, int[] Dims, byte[] Labels)> batches, int count)
+    {
+        int done = 0;
+        foreach (var (values, dims, labels) in batches)
+        {
+            int n = Math.Min(dims[0], count - done);
+            if (n <= 0) yield break;
+            yield return (encoder.Of(values, dims), labels, n);
+            done += n;
+        }
+    }
 
     private static IEnumerable<(float[] Images, int[] Dims, byte[] Labels)> Inputs(LabelledImages images, AugmentSettings settings, int limit, bool keep)
     {

@@ -1,12 +1,16 @@
 using Plastic.Compute;
+using Plastic.Datasets.Augment;
+using Plastic.Datasets.Readers;
 
 namespace Plastic.Sim.Probes;
 
 /// <summary>
 /// How frozen encoders are probed: epochs of the linear probe, how many images (0: all), per-layer
-/// probes besides the concatenated one, and k of a kNN classifier (0: none).
+/// probes besides the concatenated one, k of a kNN classifier (0: none), and the protocol (fast by default:
+/// what CI and the quickstart can afford; paper costs about epochs times the encoder passes).
 /// </summary>
-public sealed record ProbeSettings(int Epochs = 20, int TrainImages = 0, int TestImages = 0, bool PerLayer = false, int Knn = 0)
+public sealed record ProbeSettings(int Epochs = 20, int TrainImages = 0, int TestImages = 0, bool PerLayer = false, int Knn = 0,
+    ProbeProtocol Protocol = ProbeProtocol.Fast)
 {
     public void Validate(string where)
     {
@@ -20,41 +24,59 @@ public sealed record ProbeSettings(int Epochs = 20, int TrainImages = 0, int Tes
 public sealed record LayerProbe(string Layer, ProbeResult Result);
 
 /// <summary>
-/// Everything a probe reports: the linear probe on every layer's features concatenated (PAPER.md 4.4),
-/// the per-layer probes and the kNN accuracy when asked for.
+/// Everything a probe reports, under the protocol that made it: the linear probe on every layer's features
+/// concatenated (PAPER.md 4.4), the per-layer probes and the kNN accuracy when asked for.
 /// </summary>
-public sealed record ProbeReport(ProbeResult Concatenated, IReadOnlyList<LayerProbe> PerLayer, double? KnnAccuracy, int Knn, int Features, int TrainImages, int TestImages);
+public sealed record ProbeReport(ProbeProtocol Protocol, ProbeResult Concatenated, IReadOnlyList<LayerProbe> PerLayer, double? KnnAccuracy, int Knn,
+    int Features, int TrainImages, int TestImages);
 
-/// <summary>Runs the probes of <see cref="ProbeSettings"/> on features already computed by an encoder.</summary>
+/// <summary>Runs the probes of <see cref="ProbeSettings"/> under its protocol.</summary>
 public static class ProbeSuite
 {
-    public static ProbeReport Run(IComputeBackend b, IReadOnlyList<string> layers, IReadOnlyList<int> layerSizes, float[] xTrain, byte[] yTrain,
-        float[] xTest, byte[] yTest, int classes, ProbeSettings settings, ulong seed, Action<ProbeEpoch>? progress = null)
+    /// <summary>The classifier's training of a protocol: both use PAPER.md 4.4's (batch 32, Adam lr 1e-3, no weight decay).</summary>
+    public static ClassifierSettings Classifier(ProbeProtocol protocol) => new();
+
+    /// <summary>The probes of <paramref name="settings"/> on the frozen <paramref name="encoder"/> (whose layers are <paramref name="layers"/>).</summary>
+    public static ProbeReport Run(IComputeBackend b, EncoderFeatures encoder, IReadOnlyList<string> layers, LabelledImages train, LabelledImages test,
+        AugmentSettings augment, ProbeSettings settings, ulong seed, Action<ProbeEpoch>? progress = null, Action<ProbeBatch>? observe = null)
     {
-        int size = layerSizes.Sum();
-        // The concatenated probe standardises the features in place; the per-layer slices and kNN use them so.
-        var concatenated = LinearProbe.Train(b, xTrain, yTrain, xTest, yTest, size, classes, settings.Epochs, seed, progress: progress);
-        var perLayer = new List<LayerProbe>();
-        if (settings.PerLayer)
-        {
-            int offset = 0;
-            for (int l = 0; l < layers.Count; l++)
-            {
-                var train = Columns(xTrain, size, offset, layerSizes[l]);
-                var test = Columns(xTest, size, offset, layerSizes[l]);
-                perLayer.Add(new LayerProbe(layers[l], LinearProbe.Train(b, train, yTrain, test, yTest, layerSizes[l], classes, settings.Epochs, seed)));
-                offset += layerSizes[l];
-            }
-        }
-        double? knn = settings.Knn > 0 ? KnnClassifier.Accuracy(b, xTrain, yTrain, xTest, yTest, size, classes, settings.Knn) : null;
-        return new ProbeReport(concatenated, perLayer, knn, settings.Knn, size, yTrain.Length, yTest.Length);
+        if (settings.Protocol == ProbeProtocol.Paper) return PaperProbe.Run(b, encoder, layers, train, test, augment, settings, seed, progress, observe);
+        var (xTrain, yTrain) = ProbeFeatures.Of(encoder, train, augment, settings.TrainImages);
+        var (xTest, yTest) = ProbeFeatures.Of(encoder, test, augment, settings.TestImages);
+        return Fast(b, layers, encoder.LayerSizes, xTrain, yTrain, xTest, yTest, train.Classes, settings, seed, progress, observe);
     }
 
-    private static float[] Columns(float[] x, int width, int first, int count)
+    /// <summary>
+    /// The fast protocol on features already computed: standardised in place (training set's statistics),
+    /// then the linear probes on the same rows every epoch, and kNN on the standardised rows.
+    /// </summary>
+    public static ProbeReport Fast(IComputeBackend b, IReadOnlyList<string> layers, IReadOnlyList<int> layerSizes, FeatureRows xTrain, byte[] yTrain,
+        FeatureRows xTest, byte[] yTest, int classes, ProbeSettings settings, ulong seed, Action<ProbeEpoch>? progress = null, Action<ProbeBatch>? observe = null)
     {
-        int n = x.Length / width;
-        var slice = new float[(long)n * count];
-        for (int i = 0; i < n; i++) Array.Copy(x, (long)i * width + first, slice, (long)i * count, count);
-        return slice;
+        LinearProbe.Standardise(xTrain, xTest);
+        var heads = Heads(layers, layerSizes, settings.PerLayer);
+        var classifier = Classifier(ProbeProtocol.Fast);
+        var results = LinearProbe.Train(b, heads, epoch => LinearProbe.FastBatches(xTrain, yTrain, seed, epoch, classifier.Batch),
+            xTest, yTest, classes, settings.Epochs, seed, classifier, observe, progress);
+        double? knn = settings.Knn > 0 ? KnnClassifier.Accuracy(b, KnnClassifier.Blocks(xTrain, yTrain), xTrain.Count, xTest, yTest, classes, settings.Knn) : null;
+        return Report(ProbeProtocol.Fast, heads, results, knn, settings.Knn, yTrain.Length, yTest.Length);
     }
+
+    /// <summary>The concatenated head, then (when asked) one head per layer on its columns.</summary>
+    internal static IReadOnlyList<ProbeHead> Heads(IReadOnlyList<string> layers, IReadOnlyList<int> layerSizes, bool perLayer)
+    {
+        var heads = new List<ProbeHead> { new("all", 0, layerSizes.Sum()) };
+        if (!perLayer) return heads;
+        int offset = 0;
+        for (int l = 0; l < layers.Count; l++)
+        {
+            heads.Add(new ProbeHead(layers[l], offset, layerSizes[l]));
+            offset += layerSizes[l];
+        }
+        return heads;
+    }
+
+    internal static ProbeReport Report(ProbeProtocol protocol, IReadOnlyList<ProbeHead> heads, IReadOnlyList<ProbeResult> results, double? knn, int k,
+        int trainImages, int testImages) =>
+        new(protocol, results[0], [.. heads.Skip(1).Zip(results.Skip(1), (h, r) => new LayerProbe(h.Name, r))], knn, k, heads[0].Width, trainImages, testImages);
 }

@@ -188,6 +188,7 @@ public sealed class CliTests
             var probe = Run("probe", folder, "--dataset", "cifar10", "--data", root, "--epochs", "2");
             Assert.True(probe.code == 0, probe.errors);
             Assert.Contains("final-epoch test accuracy", probe.output);
+            Assert.Contains("(fast protocol)", probe.output);
             using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "probe.json")));
             Assert.Equal(40, doc.RootElement.GetProperty("train_images").GetInt32());
             Assert.InRange(doc.RootElement.GetProperty("final_accuracy").GetDouble(), 0, 1);
@@ -244,6 +245,9 @@ public sealed class CliTests
             Assert.Contains("| BP-InfoNCE | `bp-infonce` | no | top layer |", table);
             Assert.Contains("| random init | `-` | - | - |", table);
             Assert.Contains("Alignment with backprop", table);
+            Assert.Contains("Linear probe, **fast protocol**", table);
+            Assert.Contains("| probe acc. final (fast protocol) |", table);
+            Assert.Contains("probe (fast protocol) accuracy final", output);
             Assert.True(File.Exists(Path.Combine(root, "out", "accuracy.png")));
             Assert.True(File.Exists(Path.Combine(root, "out", "clapp++", "weights.npz")));
             using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "out", "results.json")));
@@ -251,6 +255,8 @@ public sealed class CliTests
             Assert.Equal(3, rows.Count);
             Assert.True(rows[0].GetProperty("Messages").GetInt64() > 0);   // forward activations between layers
             Assert.Equal(0, rows[2].GetProperty("Messages").GetInt64());
+            Assert.All(rows, r => Assert.Equal("fast", r.GetProperty("ProbeProtocol").GetString()));
+            Assert.Equal("fast", doc.RootElement.GetProperty("comparison").GetProperty("Probe").GetProperty("Protocol").GetString());
 
             File.WriteAllText(spec, """{ "name": "x", "network": "mlp-3", "dataset": "cifar10", "steps": 1, "variants": [ { "name": "a", "rule": "clapp++", "lr": 1 } ] }""");
             var bad = Run("compare", spec, "--data", root);

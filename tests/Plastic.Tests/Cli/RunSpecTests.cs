@@ -92,6 +92,11 @@ public sealed class RunSpecTests : IDisposable
         // Online probes at steps 0, 2 and 4 (the parameters step t's forward pass used).
         Assert.Equal([0L, 2L, 4L], results.RootElement.GetProperty("online_probe").EnumerateArray().Select(p => p.GetProperty("step").GetInt64()));
         Assert.True(File.Exists(Path.Combine(folder, "online_probe.png")));
+        // Every probe number is labelled with its protocol: fast unless the spec says otherwise, and always fast online.
+        Assert.Equal("fast", probe.GetProperty("protocol").GetString());
+        Assert.Equal("fast", results.RootElement.GetProperty("online_probe_protocol").GetString());
+        Assert.StartsWith("step,protocol,final_accuracy,best_accuracy\n0,fast,", File.ReadAllText(Path.Combine(folder, "online_probe.csv")));
+        Assert.Contains("online probe (fast protocol) at step 2", output);
         using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "config.resolved.json")));
         Assert.Equal(4UL, config.RootElement.GetProperty("run").GetProperty("seed").GetUInt64());
         Assert.Equal("clapp++", config.RootElement.GetProperty("spec").GetProperty("rule").GetString());
@@ -100,6 +105,60 @@ public sealed class RunSpecTests : IDisposable
         Assert.Equal(2, unknown.code);
         Assert.Contains("unknown key 'probe.onlineEvry'", unknown.errors);
         Assert.Contains("--set probe.onlineEvry=3", unknown.errors);
+    }
+
+    [Fact]
+    public void A_run_spec_probes_with_the_paper_protocol_and_labels_every_number_with_it()
+    {
+        Plastic.Tests.Support.TestData.FakeCifar10(_root, 40, 20, seed: 6);
+        string spec = Spec("""
+            { "network": "vgg6-cifar-small", "dataset": "cifar10", "steps": 2, "batch": 4, "probe": { "protocol": "paper", "epochs": 2 } }
+            """);
+        string folder = Path.Combine(_root, "run");
+        var (code, output, errors) = CliTests.Run("run", spec, "--data", _root, "--out", folder);
+        Assert.True(code == 0, errors);
+        Assert.Contains("epoch   2 (paper protocol)", output);
+        Assert.Contains("linear probe (paper protocol), all layers: final-epoch test accuracy", output);
+        using (var probe = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "probe.json"))))
+        {
+            var p = probe.RootElement;
+            Assert.Equal("paper", p.GetProperty("protocol").GetString());
+            Assert.StartsWith("paper (PAPER.md 4.4)", p.GetProperty("protocol_description").GetString());
+            Assert.Equal(2, p.GetProperty("epochs").GetInt32());
+            Assert.InRange(p.GetProperty("final_accuracy").GetDouble(), 0, 1);
+            Assert.InRange(p.GetProperty("best_accuracy").GetDouble(), p.GetProperty("final_accuracy").GetDouble(), 1);
+            Assert.InRange(p.GetProperty("best_epoch").GetInt32(), 1, 2);
+            Assert.Equal((40, 20), (p.GetProperty("train_images").GetInt32(), p.GetProperty("test_images").GetInt32()));
+        }
+        using (var results = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "results.json"))))
+            Assert.Equal("paper", results.RootElement.GetProperty("probe").GetProperty("protocol").GetString());
+
+        // plastic probe: fast unless --protocol says otherwise; probe.json says which.
+        var again = CliTests.Run("probe", folder, "--dataset", "cifar10", "--data", _root, "--epochs", "1");
+        Assert.True(again.code == 0, again.errors);
+        Assert.Contains("linear probe (fast protocol)", again.output);
+        using (var probe = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "probe.json"))))
+            Assert.Equal("fast", probe.RootElement.GetProperty("protocol").GetString());
+
+        var badFlag = CliTests.Run("probe", folder, "--dataset", "cifar10", "--data", _root, "--protocol", "eval_ssl");
+        Assert.Equal(2, badFlag.code);
+        Assert.Contains("--protocol: 'eval_ssl' is not a probe protocol; choose fast or paper", badFlag.errors);
+        var badKey = CliTests.Run("run", spec, "--data", _root, "--out", folder, "--set", "probe.protocol=augmented");
+        Assert.Equal(2, badKey.code);
+        Assert.Contains("probe.protocol: 'augmented' is not a probe protocol; choose fast or paper", badKey.errors);
+    }
+
+    [Fact]
+    public void A_comparison_spec_chooses_its_probe_protocol_and_passes_it_to_its_runs()
+    {
+        string path = Spec("""{ "name": "c", "network": "mlp-3", "dataset": "mnist", "steps": 2, "probe": { "protocol": "paper" }, "variants": [ { "name": "A", "rule": "clapp++" } ] }""");
+        Assert.Equal(Plastic.Sim.Probes.ProbeProtocol.Paper, Plastic.Cli.Compare.ComparisonSpec.Load(path).Probe.Protocol);
+        Assert.Equal("paper", Plastic.Cli.Compare.ComparisonSpec.VariantAsRun(path, "A")["probe"]!["protocol"]!.GetValue<string>());
+        string plain = Spec("""{ "name": "c", "network": "mlp-3", "dataset": "mnist", "steps": 2, "variants": [ { "name": "A", "rule": "clapp++" } ] }""");
+        Assert.Equal(Plastic.Sim.Probes.ProbeProtocol.Fast, Plastic.Cli.Compare.ComparisonSpec.Load(plain).Probe.Protocol);
+        string bad = Spec("""{ "name": "c", "network": "mlp-3", "dataset": "mnist", "steps": 2, "probe": { "protocol": "linear" }, "variants": [ { "name": "A", "rule": "clapp++" } ] }""");
+        var e = Assert.Throws<ArgumentException>(() => Plastic.Cli.Compare.ComparisonSpec.Load(bad));
+        Assert.Contains($"{bad}: probe.protocol: 'linear' is not a probe protocol; choose fast or paper", e.Message);
     }
 
     [Fact]

@@ -6,7 +6,7 @@ using Plastic.Topology;
 
 namespace Plastic.Tests.Sim;
 
-/// <summary>The frozen encoder's features and the linear probe on top of them.</summary>
+/// <summary>The frozen encoder's features and the fast protocol's linear probe, per-layer probes and kNN on top of them.</summary>
 public sealed class ProbeTests
 {
     [Fact]
@@ -47,7 +47,7 @@ public sealed class ProbeTests
         var (xTrain, yTrain) = Set(300);
         var (xTest, yTest) = Set(150);
         using var backend = new CpuBackend(threads: 1);
-        var result = LinearProbe.Train(backend, xTrain, yTrain, xTest, yTest, 8, 3, epochs: 40, seed: 1);
+        var result = LinearProbe.Train(backend, FeatureRows.From(xTrain, 8), yTrain, FeatureRows.From(xTest, 8), yTest, 3, epochs: 40, seed: 1);
         Assert.Equal(40, result.Epochs.Count);
         Assert.True(result.FinalAccuracy > 0.95, $"accuracy {result.FinalAccuracy}");
         Assert.Equal(result.Epochs.Max(e => e.TestAccuracy), result.Best.TestAccuracy);
@@ -64,12 +64,19 @@ public sealed class ProbeTests
         var test = new float[] { 3, 0.2f, 0, 0, 0, 0.01f, 0, 0, 0, 0.3f, 40, 0 };
         var testLabels = new byte[] { 0, 1, 2 };
         using var backend = new CpuBackend(threads: 1);
-        Assert.Equal(1.0, KnnClassifier.Accuracy(backend, train, trainLabels, test, testLabels, 4, 3, k: 2));
+        double Knn(byte[] labels, int k, int rowsPerBlock = 6) =>
+            KnnClassifier.Accuracy(backend, Enumerable.Range(0, 6 / rowsPerBlock).Select(b => (train[(b * rowsPerBlock * 4)..((b + 1) * rowsPerBlock * 4)],
+                trainLabels[(b * rowsPerBlock)..((b + 1) * rowsPerBlock)])), 6, FeatureRows.From(test, 4), labels, 3, k);
+        Assert.Equal(1.0, Knn(testLabels, 2));
         // k = all six: every class has two votes; the tie goes to the class of the nearest sample.
-        Assert.Equal(1.0, KnnClassifier.Accuracy(backend, train, trainLabels, test, testLabels, 4, 3, k: 6));
+        Assert.Equal(1.0, Knn(testLabels, 6));
         var wrongLabels = new byte[] { 1, 0, 2 };
-        Assert.Equal(1.0 / 3, KnnClassifier.Accuracy(backend, train, trainLabels, test, wrongLabels, 4, 3, k: 2), 10);
-        Assert.Contains("k = 7", Assert.Throws<ArgumentException>(() => KnnClassifier.Accuracy(backend, train, trainLabels, test, testLabels, 4, 3, k: 7)).Message);
+        Assert.Equal(1.0 / 3, Knn(wrongLabels, 2), 10);
+        // The training rows one block at a time (as they stream from the encoder) give the same votes.
+        Assert.Equal(1.0, Knn(testLabels, 2, rowsPerBlock: 1));
+        Assert.Equal(1.0, Knn(testLabels, 6, rowsPerBlock: 2));
+        Assert.Equal(1.0 / 3, Knn(wrongLabels, 2, rowsPerBlock: 3), 10);
+        Assert.Contains("k = 7", Assert.Throws<ArgumentException>(() => Knn(testLabels, 7)).Message);
     }
 
     [Fact]
@@ -94,12 +101,14 @@ public sealed class ProbeTests
         var (xTest, yTest) = Set(100);
         using var backend = new CpuBackend(threads: 1);
         // 40 epochs of 12 Adam steps at lr 1e-3 (fewer leave even the separable layer near chance, as in the test above).
-        var report = ProbeSuite.Run(backend, ["a", "b"], [2, 3], xTrain, yTrain, xTest, yTest, 2, new ProbeSettings(Epochs: 40, PerLayer: true, Knn: 5), seed: 1);
+        var report = ProbeSuite.Fast(backend, ["a", "b"], [2, 3], FeatureRows.From(xTrain, 5), yTrain, FeatureRows.From(xTest, 5), yTest, 2,
+            new ProbeSettings(Epochs: 40, PerLayer: true, Knn: 5), seed: 1);
         Assert.Equal(["a", "b"], report.PerLayer.Select(l => l.Layer));
         Assert.True(report.PerLayer[0].Result.FinalAccuracy > 0.95, $"layer a {report.PerLayer[0].Result.FinalAccuracy}");
         Assert.InRange(report.PerLayer[1].Result.FinalAccuracy, 0.3, 0.7);
         Assert.True(report.Concatenated.FinalAccuracy > 0.95);
         Assert.Equal((5, 400, 100), (report.Features, report.TrainImages, report.TestImages));
         Assert.NotNull(report.KnnAccuracy);
+        Assert.Equal(ProbeProtocol.Fast, report.Protocol);
     }
 }
