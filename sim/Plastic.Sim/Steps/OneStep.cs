@@ -95,7 +95,7 @@ public static class OneStep
                         if (m.TrainsB) result.Add(($"{name}.grad", Array(m.LastBGradient)));
                         if (m.LastDraws.Count > 0) result.Add(($"{name}.draws", NpyArray.Of([.. m.LastDraws.Select(b => b ? 1f : 0f)], 2 * n)));
                     }
-                    if (Matrices(layer.Name, rules[l]).FirstOrDefault() is { } first && first.Loss.LastFeatures is { } features)
+                    if (Matrices(layer.Name, rules[l]).Select(m => m.Loss).FirstOrDefault()?.LastFeatures is { } features)
                         result.Add(($"{layer.Name}.features", Array(features)));
                     result.Add(($"{layer.Name}.weight.grad", Array(dw)));
                     if (db is not null) result.Add(($"{layer.Name}.bias.grad", Array(db)));
