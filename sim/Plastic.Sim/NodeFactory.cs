@@ -39,7 +39,8 @@ internal sealed class NodeFactory(NetworkSpec spec, IReadOnlyList<LayerShape> sh
         if (options.Graph == GraphKind.Backprop)
             return Props.Create(() => new BackpropLayerActor(new BackpropLayerSetup(name, backend, block, wiring, Optimizer, driver, snapshotEvery)));
         string? resumeFile = resumedStep is { } r ? Path.Combine(Checkpoints.LayerCheckpoint.FolderOf(options.CheckpointDirectory!, r), $"{name}.npz") : null;
-        var setup = new LayerSetup(name, backend, block, rule!, wiring, Optimizer, driver, firstStep, options.Staleness, snapshotEvery, Plan, resumeFile);
+        var window = options.LayerSteps.IsDefaultOrEmpty ? null : LearningWindow.Greedy(options.LayerSteps)[i];
+        var setup = new LayerSetup(name, backend, block, rule!, wiring, Optimizer, driver, firstStep, options.Staleness, snapshotEvery, Plan, resumeFile, window);
         return Props.Create(() => new LocalLayerActor(setup));
     }
 

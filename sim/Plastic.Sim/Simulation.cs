@@ -43,7 +43,13 @@ public sealed record RunOptions(
     /// <summary>Above 0: every that many steps the run's observer gets every layer's parameters (an online probe); needs an observer.</summary>
     int ObserveEvery = 0,
     /// <summary>AdamW's decoupled weight decay (PAPER.md 4.3: 0 for CIFAR-10 and STL-10, 1e-5 for Tiny ImageNet).</summary>
-    float WeightDecay = 0f);
+    float WeightDecay = 0f,
+    /// <summary>
+    /// Greedy (layer-by-layer) training, local graph only: one entry per layer, bottom first, summing to
+    /// Steps; layer i learns in its own consecutive window of that many steps and only forwards outside it
+    /// (RULES-FF-SCFF-CLAPP.md 2.4). Empty (the default): every layer learns at every step.
+    /// </summary>
+    ImmutableArray<long> LayerSteps = default);
 
 /// <summary>One alignment measurement taken during a run: the step of the snapshot and the layer's numbers.</summary>
 public sealed record AlignmentSample(long Step, LayerAlignment Layer);
@@ -99,6 +105,7 @@ public static class Simulation
         bool monitored = snapshotEvery > 0;
         if ((options.CheckpointEvery > 0 || options.Resume) && (options.Graph != GraphKind.Local || options.CheckpointDirectory is null))
             throw new ArgumentException("Checkpoints and resume are for local runs and need a checkpoint directory.");
+        CheckGreedy(spec, options, placement);
         if (options.CheckpointEvery < 0) throw new ArgumentException($"CheckpointEvery {options.CheckpointEvery} must be 0 (off) or a number of steps.");
         long? resumed = options.Resume ? Checkpoints.LayerCheckpoint.LatestComplete(options.CheckpointDirectory!) : null;
         long firstStep = resumed + 1 ?? 0;
@@ -265,6 +272,22 @@ public static class Simulation
         [.. spec.Layers.Select(l => l.Name), .. graph == GraphKind.Backprop ? [GraphWiring.LossNode] : Array.Empty<string>()];
 
     private static long GreatestCommonDivisor(long a, long b) => b == 0 ? a : GreatestCommonDivisor(b, a % b);
+
+    /// <summary>Greedy windows: local graph, one per layer, summing to the run's steps, every layer in the driver's process.</summary>
+    private static void CheckGreedy(NetworkSpec spec, RunOptions options, Placement placement)
+    {
+        if (options.LayerSteps.IsDefaultOrEmpty) return;
+        if (options.Graph != GraphKind.Local)
+            throw new ArgumentException("Greedy (layer-by-layer) training is for the local graph: the backprop graph trains every layer from one loss.");
+        if (options.LayerSteps.Length != spec.Layers.Count)
+            throw new ArgumentException($"Greedy training needs one step count per layer: {spec.Name} has {spec.Layers.Count} layers, {options.LayerSteps.Length} counts were given.");
+        if (options.LayerSteps.Any(s => s < 1))
+            throw new ArgumentException($"Greedy training gives every layer at least 1 step; got {string.Join(", ", options.LayerSteps)}.");
+        if (options.LayerSteps.Sum() != options.Steps)
+            throw new ArgumentException($"The greedy windows ({string.Join(" + ", options.LayerSteps)} = {options.LayerSteps.Sum()} steps) must add up to the run's {options.Steps} steps.");
+        if (spec.Layers.Any(l => placement.IsRemote(l.Name)))
+            throw new ArgumentException("Greedy training runs in one process for now: cluster workers are not told the learning windows.");
+    }
 
     /// <summary>
     /// D_z of a contrastive loss on this layer: its channels under global pooling, else its loss-pooled

@@ -35,7 +35,7 @@ public static class RunCommand
         var steps = new Option<long?>("--steps") { Description = "Training steps (a network without a run spec: 20)." };
         var epochs = new Option<double?>("--epochs") { Description = "Epochs of the training split, instead of --steps." };
         var batch = new Option<int?>("--batch") { Description = "Samples per view per step (run spec default 32, the paper's; a network without a run spec: 8)." };
-        var schedule = new Option<string?>("--schedule") { Description = "pipelined (up to 4 steps in flight; the local graph's default) or sequential (the only one backprop allows)." };
+        var schedule = new Option<string?>("--schedule") { Description = "pipelined (up to 4 steps in flight; the local graph's default), sequential (the only one backprop allows) or greedy (layer by layer; with layerEpochs or layerSteps in the spec, or --set)." };
         var seed = new Option<ulong?>("--seed") { Description = "Seed of weights, rules and data (default 2, the paper's)." };
         var learningRate = new Option<float?>("--lr") { Description = "AdamW learning rate (default 2e-4, the paper's)." };
         var graph = new Option<string?>("--graph") { Description = "local (each layer learns from its own loss) or backprop (a loss at the top, gradients sent down: BP-CLAPP++ by default, BP-InfoNCE with --rule bp-infonce)." };
@@ -119,9 +119,9 @@ public static class RunCommand
         string scheduleName = run.Schedule ?? (graphKind == GraphKind.Local ? "pipelined" : "sequential");
         int inFlight = scheduleName switch
         {
-            "pipelined" => 4,
+            "pipelined" or "greedy" => 4,
             "sequential" => 1,
-            _ => throw new ArgumentException($"schedule '{scheduleName}': choose pipelined or sequential."),
+            _ => throw new ArgumentException($"schedule '{scheduleName}': choose pipelined, sequential or greedy."),
         };
         if (resuming && output is null) throw new ArgumentException("--resume needs --out <the folder of the run to continue>.");
         var negatives = NegativeSampler.Parse(run.Negatives);
@@ -135,7 +135,10 @@ public static class RunCommand
         var options = new RunOptions(stepCount, run.Batch, run.Seed, inFlight, run.Optimizer.LearningRate, graphKind,
             Negatives: negatives, AlignEvery: run.AlignEvery,
             CheckpointEvery: run.CheckpointEvery, CheckpointDirectory: run.CheckpointEvery > 0 || resuming ? Path.Combine(folder, "checkpoints") : null, Resume: resuming,
-            ObserveEvery: probe?.OnlineEvery ?? 0, WeightDecay: run.Optimizer.WeightDecay);
+            ObserveEvery: probe?.OnlineEvery ?? 0, WeightDecay: run.Optimizer.WeightDecay,
+            LayerSteps: run.LayerStepsFor(data?.SelfSupervised.Count ?? 0) is { } greedy ? [.. greedy] : default);
+        if (!options.LayerSteps.IsDefaultOrEmpty && options.LayerSteps.Length != network.Layers.Count)
+            throw new ArgumentException($"schedule greedy: {network.Name} has {network.Layers.Count} layers; give one entry per layer in 'layerEpochs' / 'layerSteps', not {options.LayerSteps.Length}.");
         Directory.CreateDirectory(folder);
         bool clustered = clusterSeed is not null || localWorkers is not null;
         if (!clustered && run.Placement is not null) throw new ArgumentException("A placement takes effect over a cluster: add --cluster <seed> or --local-cluster <N>.");
@@ -176,7 +179,8 @@ public static class RunCommand
         foreach (var (node, losses) in RunFolderFiles.LossesThatExist(result))
         {
             int first = losses.ToList().FindIndex(v => !double.IsNaN(v));
-            Console.WriteLine($"  {node,-10} loss: step {first} {losses[first]:F4}, last step {losses[^1]:F4}");
+            int last = losses.ToList().FindLastIndex(v => !double.IsNaN(v));
+            Console.WriteLine($"  {node,-10} loss: step {first} {losses[first]:F4}, step {last} {losses[last]:F4}");
         }
         if (!result.Alignment.IsEmpty)
         {

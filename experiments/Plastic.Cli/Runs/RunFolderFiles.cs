@@ -25,6 +25,7 @@ internal static class RunFolderFiles
             ["batch"] = options.BatchSize,
             ["schedule"] = schedule,
             ["max_in_flight"] = options.MaxInFlight,
+            ["layer_steps"] = options.LayerSteps.IsDefaultOrEmpty ? null : new JsonArray(options.LayerSteps.Select(s => (JsonNode?)JsonValue.Create(s)).ToArray()),
             ["seed"] = options.Seed,
             ["negatives"] = options.Negatives.ToString().ToLowerInvariant(),
             ["align_every"] = options.AlignEvery,
@@ -61,7 +62,7 @@ internal static class RunFolderFiles
         {
             ["elapsed_seconds"] = result.Elapsed.TotalSeconds,
             ["steps_per_second"] = options.Steps / result.Elapsed.TotalSeconds,
-            ["final_loss"] = new JsonObject(LossesThatExist(result).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value[^1])))),
+            ["final_loss"] = new JsonObject(LossesThatExist(result).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value.Last(v => !double.IsNaN(v)))))),
         };
         if (!result.Alignment.IsEmpty)
             results["alignment"] = new JsonArray(LayerAlignmentSummary.Of(result.Alignment.Select(a => a.Layer)).Select(s => (JsonNode)new JsonObject
@@ -81,5 +82,5 @@ internal static class RunFolderFiles
 
     /// <summary>Nodes that report a loss (every layer of a local graph; the loss node of a backprop graph), in spec order.</summary>
     internal static IEnumerable<KeyValuePair<string, System.Collections.Immutable.ImmutableArray<double>>> LossesThatExist(RunResult result) =>
-        result.Losses.Where(kv => kv.Value.Length > 0 && !double.IsNaN(kv.Value[^1])).OrderBy(kv => kv.Key, StringComparer.Ordinal);
+        result.Losses.Where(kv => kv.Value.Any(v => !double.IsNaN(v))).OrderBy(kv => kv.Key, StringComparer.Ordinal);
 }

@@ -72,8 +72,16 @@ public sealed record RunSpec
     public int Batch { get; init; } = 32;
     public ulong Seed { get; init; } = 2;
     public string? Device { get; init; }
-    /// <summary>pipelined (the local graph's default) or sequential (the only one backprop allows).</summary>
+    /// <summary>
+    /// pipelined (the local graph's default), sequential (the only one backprop allows), or greedy: local
+    /// rules trained layer by layer, bottom first, each for its entry of layerEpochs or layerSteps while
+    /// the layers below are frozen (RULES-FF-SCFF-CLAPP.md 2.4; run pipelined, which gives the same weights).
+    /// </summary>
     public string? Schedule { get; init; }
+    /// <summary>Greedy schedule: epochs of the training split per layer, bottom first (or layerSteps).</summary>
+    public double[]? LayerEpochs { get; init; }
+    /// <summary>Greedy schedule: steps per layer, bottom first (or layerEpochs).</summary>
+    public long[]? LayerSteps { get; init; }
     public string Negatives { get; init; } = "next";
     public int AlignEvery { get; init; }
     public int CheckpointEvery { get; init; }
@@ -171,6 +179,22 @@ public sealed record RunSpec
             try { Plastic.Datasets.Readers.DatasetSplits.SelfSupervisedSplit(Dataset, SslSplit); }
             catch (ArgumentException e) { throw new ArgumentException($"{source}: {e.Message}"); }
         }
+        if (Schedule is not (null or "pipelined" or "sequential" or "greedy"))
+            throw new ArgumentException($"{source}: schedule '{Schedule}': choose pipelined, sequential or greedy.");
+        bool layered = LayerEpochs is not null || LayerSteps is not null;
+        if (Schedule == "greedy")
+        {
+            if (LayerEpochs is not null == LayerSteps is not null)
+                throw new ArgumentException($"{source}: the greedy schedule needs 'layerEpochs' or 'layerSteps' (one entry per layer, bottom first), not {(layered ? "both" : "neither")}.");
+            if (Steps is not null || Epochs is not null)
+                throw new ArgumentException($"{source}: with the greedy schedule the run's length is the sum of 'layerEpochs' or 'layerSteps'; remove 'steps' / 'epochs'.");
+            if (Graph != "local") throw new ArgumentException($"{source}: the greedy schedule trains local rules layer by layer; graph '{Graph}' has one loss.");
+            if (LayerEpochs is { } le && le.Any(e => !(e > 0))) throw new ArgumentException($"{source}: every entry of 'layerEpochs' must be above 0, got [{string.Join(", ", le)}].");
+            if (LayerSteps is { } ls && ls.Any(x => x < 1)) throw new ArgumentException($"{source}: every entry of 'layerSteps' must be at least 1, got [{string.Join(", ", ls)}].");
+            if (LayerEpochs is not null && Dataset == "synthetic") throw new ArgumentException($"{source}: 'layerEpochs' needs a data set; synthetic data takes 'layerSteps'.");
+        }
+        else if (layered)
+            throw new ArgumentException($"{source}: 'layerEpochs' / 'layerSteps' belong to the greedy schedule; add \"schedule\": \"greedy\".");
         if (Batch < 2) throw new ArgumentException($"{source}: 'batch' must be at least 2 (each sample needs a negative), got {Batch}.");
         if (Optimizer.LearningRate <= 0) throw new ArgumentException($"{source}: optimizer.learningRate must be above 0, got {Optimizer.LearningRate}.");
         if (Optimizer.WeightDecay < 0) throw new ArgumentException($"{source}: optimizer.weightDecay must be 0 or more, got {Optimizer.WeightDecay}.");
@@ -199,7 +223,12 @@ public sealed record RunSpec
 
     /// <summary>The steps of the run: Steps, or Epochs of a training split of <paramref name="trainImages"/> images, or 20.</summary>
     public long StepsFor(int trainImages) =>
-        Steps ?? (Epochs is { } e ? Math.Max(1, (long)Math.Ceiling(e * trainImages / Batch)) : 20);
+        LayerStepsFor(trainImages) is { } greedy ? greedy.Sum()
+        : Steps ?? (Epochs is { } e ? Math.Max(1, (long)Math.Ceiling(e * trainImages / Batch)) : 20);
+
+    /// <summary>The greedy schedule's steps per layer (layerSteps, or layerEpochs of the training split); null for the other schedules.</summary>
+    public long[]? LayerStepsFor(int trainImages) =>
+        LayerSteps ?? LayerEpochs?.Select(e => Math.Max(1, (long)Math.Ceiling(e * trainImages / Batch))).ToArray();
 
     /// <summary>Every key must be a property of the record it sits in (nested spec records are checked inside).</summary>
     private static void CheckKeys(JsonObject node, Type type, string prefix, string source)

@@ -29,6 +29,7 @@ public sealed class LocalLayerActor : ReceiveActor
     private readonly int _staleness;
     private readonly int _snapshotEvery;
     private readonly CheckpointPlan? _checkpoints;
+    private readonly LearningWindow? _window;
     private readonly ParameterState _state;
     private readonly TopDownSource? _topDownSource;
     private readonly Inbox _inbox;
@@ -54,6 +55,7 @@ public sealed class LocalLayerActor : ReceiveActor
         _snapshotEvery = setup.SnapshotEvery;
         _state = new ParameterState(_backend, _block);
         _checkpoints = setup.Checkpoints;
+        _window = setup.Window;
         if (setup.ResumeFile is { } resume) Checkpoints.LayerCheckpoint.Load(resume, _backend, _state.CheckpointTensors, _rule.CheckpointState);
         _inbox = new Inbox(_name, _wiring, _driver);
         _outbox = new Outbox(_name, _wiring, Distributed.RemoteFrames.LimitOf(Context.System));
@@ -132,8 +134,14 @@ public sealed class LocalLayerActor : ReceiveActor
         ReadOnlyMemory<int> negatives = _pairings.Remove(step, out var pairing) ? pairing.Negatives.AsMemory() : default;
         var topDown = reference is null ? null : _reference.Load(reference.Reference);
         if (_snapshotEvery > 0 && step % _snapshotEvery == 0) SendSnapshot(step);
-        double loss = _rule.ComputeUpdate(_block.ViewForRule(batch, negatives, topDown, step), _state.GradWeight, _state.GradBias);
-        _state.Step(_optimizer, step);
+        // Outside its learning window (greedy training) a layer only forwards: no loss, no update.
+        double loss = double.NaN;
+        if (_window is null || _window.Contains(step))
+        {
+            long own = _window?.LocalStep(step) ?? step;
+            loss = _rule.ComputeUpdate(_block.ViewForRule(batch, negatives, topDown, own), _state.GradWeight, _state.GradBias);
+            _state.Step(_optimizer, own);
+        }
         // The checkpoint of step t is the state after its update, written before the step is reported
         // done: the driver marks it complete once every layer has reported.
         if (_checkpoints is { } plan && plan.IsCheckpoint(step))
@@ -165,10 +173,11 @@ public sealed class LocalLayerActor : ReceiveActor
 /// <summary>
 /// What a layer actor is created with; it takes ownership of the block and the rule. Staleness is
 /// how many steps old a top-down reference may be (0: wait for the reference of the same step);
-/// SnapshotEvery above 0 sends the monitor a snapshot of the parameters every that many steps.
+/// SnapshotEvery above 0 sends the monitor a snapshot of the parameters every that many steps; Window
+/// (greedy training) limits the steps in which the layer learns, null: every step.
 /// </summary>
 public sealed record LayerSetup(string Name, IComputeBackend Backend, LayerBlock Block, ILocalRule Rule, Wiring Wiring, AdamWSettings Optimizer, IActorRef Driver,
-    long FirstStep = 0, int Staleness = 0, int SnapshotEvery = 0, CheckpointPlan? Checkpoints = null, string? ResumeFile = null);
+    long FirstStep = 0, int Staleness = 0, int SnapshotEvery = 0, CheckpointPlan? Checkpoints = null, string? ResumeFile = null, LearningWindow? Window = null);
 
 /// <summary>Where and how often layers write checkpoints: after every step t with (t + 1) a multiple of Every.</summary>
 public sealed record CheckpointPlan(string Directory, int Every)
