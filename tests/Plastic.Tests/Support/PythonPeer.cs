@@ -9,7 +9,10 @@ namespace Plastic.Tests.Support;
 public static class PythonPeer
 {
     /// <summary>Runs python with the arguments; exit code -1 when there is no interpreter.</summary>
-    public static (int Exit, string Output) Run(params string[] args)
+    public static (int Exit, string Output) Run(params string[] args) => Run(TimeSpan.FromMinutes(5), args);
+
+    /// <summary>Runs python with the arguments, killed after <paramref name="limit"/>; exit code -1 when there is no interpreter.</summary>
+    public static (int Exit, string Output) Run(TimeSpan limit, params string[] args)
     {
         try
         {
@@ -17,9 +20,13 @@ public static class PythonPeer
             foreach (var a in args) start.ArgumentList.Add(a);
             using var process = Process.Start(start)!;
             var output = process.StandardOutput.ReadToEndAsync();
-            _ = process.StandardError.ReadToEndAsync();
-            process.WaitForExit(300_000);
-            return (process.ExitCode, output.Result);
+            var errors = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(limit))
+            {
+                process.Kill(entireProcessTree: true);
+                return (-2, $"killed after {limit.TotalMinutes:F0} minutes\n{output.Result}{errors.Result}");
+            }
+            return (process.ExitCode, output.Result + errors.Result);
         }
         catch (System.ComponentModel.Win32Exception)
         {
