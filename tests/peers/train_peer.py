@@ -5,8 +5,9 @@ count, trained on synthetic two-view batches; prints one JSON line with images_p
 CLAPP++ (local) uses the released code's formulation: every block's input is detached, each block has
 its own hinge loss on loss-pooled features (positive: the other view, reference: this view detached
 through a bias-free linear B, negative: the next sample of the view-swapped batch), the layer losses are
-summed and one AdamW step updates everything (PAPER.md 3.1). BP-InfoNCE is end-to-end backprop of the
-SimCLR-like loss at the top (bias-free projection, cosine, temperature 0.1, view-1 rows x view-2 columns).
+summed and one AdamW step updates everything (PAPER.md 3.1; every one of the 2N rows is an anchor).
+BP-InfoNCE is end-to-end backprop of the SimCLR-like loss at the top, pooled to 1x1 as PAPER.md 3.3
+(bias-free C x C projection, cosine, temperature 0.1, view-1 rows x view-2 columns).
 
 Not a dependency of Plastic's build or tests: tests/peers/run.sh calls it where torch is installed.
 """
@@ -78,7 +79,8 @@ def main():
         bs = nn.ModuleList([nn.Linear(d, d, bias=False) for d in sizes])
         params += list(bs.parameters())
     else:
-        projection = nn.Linear(sizes[-1], sizes[-1], bias=False)
+        top = blocks[-1][0].out_channels  # the top pooled to 1x1: C features (PAPER.md 3.3)
+        projection = nn.Linear(top, top, bias=False)
         params += list(projection.parameters())
     optimizer = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0)
 
@@ -91,7 +93,7 @@ def main():
         else:
             for block in blocks:
                 z = block(z)
-            q = F.normalize(projection(pooled(z, loss_pools[-1])), dim=1)
+            q = F.normalize(projection(z.mean(dim=(2, 3))), dim=1)
             logits = q[: a.batch] @ q[a.batch:].t() / 0.1
             loss = F.cross_entropy(logits, torch.arange(a.batch))
         optimizer.zero_grad(set_to_none=True)
