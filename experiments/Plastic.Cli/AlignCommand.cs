@@ -40,7 +40,7 @@ public static class AlignCommand
             }).ToList();
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new { network = network.Name, batches = count, batch = size, layers = rows }, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+                Console.WriteLine(JsonSerializer.Serialize(new { network = network.Name, batches = count, batch = size, layers = rows }, JsonOutput.Options));
                 return 0;
             }
             Console.WriteLine($"network {network.Name}: local update vs backprop of the top loss, {count} synthetic batches of {size} x 2 views, at initialisation");

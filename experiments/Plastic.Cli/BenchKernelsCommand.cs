@@ -105,6 +105,6 @@ public static class BenchKernelsCommand
                 seconds = x.Timing.Seconds,
             }),
         };
-        Console.WriteLine(JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }));
+        Console.WriteLine(JsonSerializer.Serialize(document, JsonOutput.Options));
     }
 }

@@ -77,7 +77,7 @@ public static class ProbeCommand
             var report = Probe(network, backend, seedValue, parameters, train, test, settings, probeSettings, Console.WriteLine,
                 folder is null ? $"untrained {network.Name}" : folder);
             if (folder is not null)
-                File.WriteAllText(Path.Combine(folder, "probe.json"), Json(report, name).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                File.WriteAllText(Path.Combine(folder, "probe.json"), Json(report, name).ToJsonString(JsonOutput.Options));
             return 0;
         });
         return command;

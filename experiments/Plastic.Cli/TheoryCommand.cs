@@ -185,6 +185,6 @@ public static class TheoryCommand
                 }),
             }),
         };
-        return JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        return JsonSerializer.Serialize(doc, JsonOutput.Options);
     }
 }

@@ -88,7 +88,7 @@ public static class BenchTrainCommand
             };
             if (parse.GetValue(json))
             {
-                Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                Console.WriteLine(report.ToJsonString(JsonOutput.Options));
                 return 0;
             }
             Console.WriteLine($"{name}: {network.Name}, {graphName} graph, {scheduleName}, batch {batchSize} x 2 views, {backend}, {threads?.ToString(CultureInfo.InvariantCulture) ?? "all"} thread(s) per layer, {Environment.ProcessorCount} cores, {(source is null ? "one synthetic batch, repeated (no data making)" : "data pipeline")}");
@@ -121,14 +121,12 @@ public static class BenchTrainCommand
         {
             var comparison = ComparisonSpec.Load(spec);
             if (variantName is null) throw new ArgumentException($"{spec} is a comparison: name a variant with --variant ({string.Join(", ", comparison.Variants.Select(v => v.Name))}).");
-            var v = comparison.Variants.FirstOrDefault(v => string.Equals(v.Name, variantName, StringComparison.OrdinalIgnoreCase))
-                ?? comparison.Variants.FirstOrDefault(v => string.Equals(v.Rule, variantName, StringComparison.OrdinalIgnoreCase))
-                ?? throw new ArgumentException($"{spec}: no variant named or ruled '{variantName}'. Variants: {string.Join(", ", comparison.Variants.Select(v => $"{v.Name} ({v.Rule ?? "untrained"})"))}.");
+            var v = comparison.Find(variantName);
             if (v.Untrained) throw new ArgumentException($"{spec}: variant '{v.Name}' is not trained; nothing to measure.");
-            string dir = Path.GetDirectoryName(Path.GetFullPath(spec))!;
-            string net = v.Network ?? comparison.Network;
-            network = DescribeCommand.Resolve(Presets.Names.Contains(net) ? net : Path.Combine(dir, net)) with { Rule = v.Rule! };
-            (graphName, batchSize, name) = (v.Graph, comparison.Batch, v.Name);
+            var run = comparison.Run(v, comparison.Seeds[0]);
+            network = Runs.RunCommand.Resolve(run.Network, comparison.Directory);
+            if (run.Rule is not null) network = network with { Rule = run.Rule };
+            (graphName, batchSize, name) = (run.Graph, run.Batch, v.Name);
         }
         else
         {

@@ -1,122 +1,143 @@
 using System.Text.Json;
-using Plastic.Sim.Probes;
+using System.Text.Json.Nodes;
+using Plastic.Cli.Runs;
 
 namespace Plastic.Cli.Compare;
 
 /// <summary>
-/// One method of a comparison: its rule (or backprop loss), its graph, or the untrained encoder; Network
-/// replaces the comparison's network for this variant (the same layers with direct-feedback edges, for DFB).
+/// One method of a comparison: a patch of the base run spec (dotted keys, as --set takes them: "rule",
+/// "graph", "network", "optimizer.learningRate", ...), or the untrained encoder (the base's network at
+/// its seeded initialisation, probed as the base says).
 /// </summary>
-public sealed record VariantSpec(string Name, string? Rule, string Graph, bool Untrained, string? Network = null);
+public sealed record VariantSpec(string Name, JsonObject Set, bool Untrained);
 
 /// <summary>
-/// A comparison: one network, one data set, one budget and seed, several variants. Keys are camelCase;
-/// an unknown key is an error naming it and the file. Defaults (why): learningRate 2e-4 and batch 32
-/// are PAPER.md 4.3's; seed 2 the paper's; probe epochs 20 (the paper's 300 do not fit a quick budget) and
-/// probe protocol "fast" (the paper's, "paper", re-encodes the augmented training images every epoch);
-/// sslSplit as in a run spec (null: the data set's default, STL-10's unlabelled images).
+/// A comparison is a base run spec, variants that patch it, and seeds: each variant is trained and probed
+/// once per seed through the very path `plastic run` takes (<see cref="RunExecution"/>), so a variant's run
+/// is exactly the run of its patched spec. Read by the run spec's typed reader: the same keys, defaults and
+/// errors; every variant's spec is checked before anything runs.
+/// <code>
+/// { "name": "...", "cites": "...", "base": { ...run spec... },
+///   "variants": [ { "name": "CLAPP++ (GAP)", "set": { "rule": "clapp++/gap" } }, { "name": "random init", "untrained": true } ],
+///   "seeds": [2, 3, 4] }
+/// </code>
 /// </summary>
-public sealed record ComparisonSpec(string Name, string Cites, string Network, string Dataset, int Steps, int Batch, float LearningRate, ulong Seed,
-    int AlignEvery, ProbeSettings Probe, IReadOnlyList<VariantSpec> Variants, string Source, string? SslSplit = null)
+public sealed record ComparisonSpec(string Name, string Cites, JsonObject Base, IReadOnlyList<VariantSpec> Variants, IReadOnlyList<ulong> Seeds, string Source)
 {
+    private static readonly string[] Keys = ["name", "cites", "base", "variants", "seeds"];
+    private static readonly string[] VariantKeys = ["name", "set", "untrained"];
+
+    /// <summary>The folder the base's relative paths (a network spec file) start from.</summary>
+    public string Directory => Path.GetDirectoryName(Path.GetFullPath(Source))!;
+
+    /// <summary>The run spec of a variant at a seed: the base, the variant's patch, the seed.</summary>
+    public JsonObject RunTree(VariantSpec variant, ulong seed)
+    {
+        var tree = (JsonObject)Base.DeepClone();
+        if (!variant.Untrained)
+            foreach (var (key, value) in variant.Set) RunSpec.SetPath(tree, key, value, $"{Source}: variant '{variant.Name}'");
+        tree["seed"] = seed;
+        return tree;
+    }
+
+    /// <summary>The typed run spec of a variant at a seed (errors name the file and the variant).</summary>
+    public RunSpec Run(VariantSpec variant, ulong seed) => RunSpec.From(RunTree(variant, seed), $"{Source}: variant '{variant.Name}' (seed {seed})");
+
+    /// <summary>The base as a typed run spec: the network, data and probe every variant shares unless it patches them.</summary>
+    public RunSpec BaseRun => RunSpec.From(RunTree(new VariantSpec("base", [], true), Seeds[0]), $"{Source}: base");
+
     /// <summary>
-    /// One trained variant as a run spec (`plastic run comparison.json --variant V`): the comparison's
-    /// network, data, budget, seed, learning rate, probe and (local graph) alignment, with the variant's
-    /// rule and graph. Found by name or by rule, case-insensitively.
+    /// One trained variant as a run spec at the first seed (`plastic run comparison.json --variant V`),
+    /// found by name or by the rule it sets, case-insensitively.
     /// </summary>
-    public static System.Text.Json.Nodes.JsonObject VariantAsRun(string path, string variant)
+    public static JsonObject VariantAsRun(string path, string variant)
     {
         var c = Load(path);
-        var v = c.Variants.FirstOrDefault(x => string.Equals(x.Name, variant, StringComparison.OrdinalIgnoreCase))
-            ?? c.Variants.FirstOrDefault(x => string.Equals(x.Rule, variant, StringComparison.OrdinalIgnoreCase))
-            ?? throw new ArgumentException($"{path}: no variant named or ruled '{variant}'. Variants: {string.Join(", ", c.Variants.Select(x => $"{x.Name} ({x.Rule ?? "untrained"})"))}.");
+        var v = c.Find(variant);
         if (v.Untrained) throw new ArgumentException($"{path}: variant '{v.Name}' is the untrained encoder; there is nothing to run.");
-        string network = v.Network ?? c.Network;
-        if (!Plastic.Topology.Presets.Names.Contains(network)) network = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, network);
-        var run = new System.Text.Json.Nodes.JsonObject
-        {
-            ["network"] = network,
-            ["rule"] = v.Rule,
-            ["graph"] = v.Graph,
-            ["dataset"] = c.Dataset,
-            ["sslSplit"] = c.SslSplit,
-            ["steps"] = c.Steps,
-            ["batch"] = c.Batch,
-            ["seed"] = c.Seed,
-            ["optimizer"] = new System.Text.Json.Nodes.JsonObject { ["learningRate"] = c.LearningRate },
-            ["alignEvery"] = v.Graph == "local" ? c.AlignEvery : 0,
-        };
-        if (c.Dataset != "synthetic")
-            run["probe"] = new System.Text.Json.Nodes.JsonObject
-            {
-                ["protocol"] = c.Probe.Protocol.Name(), ["epochs"] = c.Probe.Epochs, ["trainImages"] = c.Probe.TrainImages, ["testImages"] = c.Probe.TestImages,
-                ["perLayer"] = c.Probe.PerLayer, ["knn"] = c.Probe.Knn,
-            };
-        return run;
+        return c.RunTree(v, c.Seeds[0]);
     }
 
-    public static ComparisonSpec Load(string path)
+    /// <summary>A variant by name, or by the rule it sets.</summary>
+    public VariantSpec Find(string variant) =>
+        Variants.FirstOrDefault(x => string.Equals(x.Name, variant, StringComparison.OrdinalIgnoreCase))
+        ?? Variants.FirstOrDefault(x => string.Equals(RuleOf(x), variant, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"{Source}: no variant named or ruled '{variant}'. Variants: {string.Join(", ", Variants.Select(x => $"{x.Name} ({RuleOf(x) ?? "untrained"})"))}.");
+
+    /// <summary>The rule a variant trains with (its own, else the base's); null for the untrained encoder.</summary>
+    public string? RuleOf(VariantSpec v) => v.Untrained ? null : (v.Set["rule"] ?? Base["rule"])?.GetValue<string>();
+
+    /// <summary>Reads and checks a comparison; <paramref name="baseSets"/> are --set assignments applied to the base.</summary>
+    public static ComparisonSpec Load(string path, IEnumerable<string>? baseSets = null)
     {
         if (!File.Exists(path)) throw new ArgumentException($"{path}: no such comparison spec.");
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
-        catch (JsonException e) { throw new ArgumentException($"{path}: not valid JSON (line {e.LineNumber + 1}): {e.Message}"); }
-        using (doc)
+        JsonObject root;
+        try
         {
-            var root = doc.RootElement;
-            Check(root, path, "", "name", "cites", "network", "dataset", "steps", "batch", "learningRate", "seed", "alignEvery", "probe", "variants", "sslSplit");
-            var probe = root.TryGetProperty("probe", out var p) ? p : default;
-            if (probe.ValueKind == JsonValueKind.Object) Check(probe, path, "probe.", "protocol", "epochs", "trainImages", "testImages", "perLayer", "knn");
-            if (!root.TryGetProperty("variants", out var variants) || variants.ValueKind != JsonValueKind.Array || variants.GetArrayLength() == 0)
-                throw new ArgumentException($"{path}: 'variants' must be a non-empty array.");
-            var list = variants.EnumerateArray().Select((v, i) =>
-            {
-                Check(v, path, $"variants[{i}].", "name", "rule", "graph", "untrained", "network");
-                string graph = Str(v, "graph") ?? "local";
-                if (graph is not ("local" or "backprop")) throw new ArgumentException($"{path}: variants[{i}].graph '{graph}': choose local or backprop.");
-                bool untrained = v.TryGetProperty("untrained", out var u) && u.GetBoolean();
-                string? rule = Str(v, "rule");
-                if (rule is null && !untrained) throw new ArgumentException($"{path}: variants[{i}] needs a rule (or untrained: true).");
-                return new VariantSpec(Str(v, "name") ?? throw new ArgumentException($"{path}: variants[{i}] needs a name."), rule, graph, untrained, Str(v, "network"));
-            }).ToList();
-            var comparison = new ComparisonSpec(
-                Str(root, "name") ?? throw new ArgumentException($"{path}: 'name' is required."),
-                Str(root, "cites") ?? "",
-                Str(root, "network") ?? throw new ArgumentException($"{path}: 'network' (a preset or a spec file) is required."),
-                Str(root, "dataset") ?? throw new ArgumentException($"{path}: 'dataset' is required."),
-                Int(root, "steps", path) ?? throw new ArgumentException($"{path}: 'steps' is required."),
-                Int(root, "batch", path) ?? 32,
-                root.TryGetProperty("learningRate", out var lr) ? lr.GetSingle() : 2e-4f,
-                root.TryGetProperty("seed", out var seed) ? seed.GetUInt64() : 2UL,
-                Int(root, "alignEvery", path) ?? 0,
-                new ProbeSettings(Int(probe, "epochs", path) ?? 20, Int(probe, "trainImages", path) ?? 0, Int(probe, "testImages", path) ?? 0,
-                    probe.ValueKind == JsonValueKind.Object && probe.TryGetProperty("perLayer", out var perLayer) && perLayer.GetBoolean(), Int(probe, "knn", path) ?? 0,
-                    ProbeProtocols.Parse(Str(probe, "protocol") ?? "fast", $"{path}: probe.protocol")),
-                list, path, Str(root, "sslSplit"));
-            comparison.Probe.Validate(path);
-            if (comparison.SslSplit is not null)
-            {
-                if (comparison.Dataset == "synthetic") throw new ArgumentException($"{path}: 'sslSplit' chooses a data set's training images; synthetic data has none.");
-                try { Plastic.Datasets.Readers.DatasetSplits.SelfSupervisedSplit(comparison.Dataset, comparison.SslSplit); }
-                catch (ArgumentException e) { throw new ArgumentException($"{path}: {e.Message}"); }
-            }
-            return comparison;
+            root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }) as JsonObject
+                ?? throw new ArgumentException($"{path}: a comparison spec is a JSON object.");
         }
+        catch (JsonException e) { throw new ArgumentException($"{path}: not valid JSON (line {e.LineNumber + 1}): {e.Message}"); }
+        foreach (var (key, _) in root)
+            if (!Keys.Contains(key))
+                throw new ArgumentException(key is "network" or "dataset" or "steps" or "batch" or "learningRate" or "seed" or "alignEvery" or "probe" or "sslSplit"
+                    ? $"{path}: '{key}' belongs in 'base' (a run spec that every variant patches): {{ \"base\": {{ \"network\": ..., \"{key}\": ... }}, \"variants\": [ {{ \"name\": ..., \"set\": {{ \"rule\": ... }} }} ] }}."
+                    : $"{path}: unknown key '{key}'. Known: {string.Join(", ", Keys)}.");
+        string name = Text(root, "name", path) ?? throw new ArgumentException($"{path}: 'name' is required.");
+        var baseTree = root["base"] as JsonObject ?? throw new ArgumentException($"{path}: 'base' (a run spec: network, dataset, steps or epochs, probe, ...) is required.");
+        foreach (var assignment in baseSets ?? []) RunSpec.Set(baseTree, assignment);
+        if (root["variants"] is not JsonArray variantNodes || variantNodes.Count == 0) throw new ArgumentException($"{path}: 'variants' must be a non-empty array.");
+        var variants = variantNodes.Select((node, i) => ReadVariant(node, $"{path}: variants[{i}]")).ToList();
+        var duplicate = variants.GroupBy(v => v.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw new ArgumentException($"{path}: variant name '{duplicate.Key}' is used {duplicate.Count()} times; each variant needs its own (it names its folder).");
+        var seeds = ReadSeeds(root["seeds"], baseTree, path);
+        var comparison = new ComparisonSpec(name, Text(root, "cites", path) ?? "", baseTree, variants, seeds, path);
+        // Every variant's run spec is checked before anything runs (at the first seed: seeds change nothing else).
+        var baseRun = comparison.BaseRun;
+        foreach (var v in variants.Where(v => !v.Untrained)) comparison.Run(v, seeds[0]);
+        if (variants.Any(v => v.Untrained) && baseRun.Probe is null)
+            throw new ArgumentException($"{path}: an untrained variant is only probed: give 'base' a 'probe' (and a labelled data set).");
+        return comparison;
     }
 
-    private static void Check(JsonElement e, string path, string prefix, params string[] allowed)
+    private static VariantSpec ReadVariant(JsonNode? node, string where)
     {
-        if (e.ValueKind != JsonValueKind.Object) throw new ArgumentException($"{path}: {(prefix.Length == 0 ? "the document" : prefix.TrimEnd('.'))} must be an object.");
-        foreach (var property in e.EnumerateObject())
-            if (!allowed.Contains(property.Name))
-                throw new ArgumentException($"{path}: unknown key '{prefix}{property.Name}'. Known: {string.Join(", ", allowed)}.");
+        if (node is not JsonObject v) throw new ArgumentException($"{where}: a variant is an object {{ \"name\": ..., \"set\": {{ ... }} }} or {{ \"name\": ..., \"untrained\": true }}.");
+        foreach (var (key, _) in v)
+            if (!VariantKeys.Contains(key))
+                throw new ArgumentException(key is "rule" or "graph" or "network"
+                    ? $"{where}: '{key}' goes inside the variant's 'set' (a patch of the base run spec): \"set\": {{ \"{key}\": ... }}."
+                    : $"{where}: unknown key '{key}'. Known: {string.Join(", ", VariantKeys)}.");
+        string name = Text(v, "name", where) ?? throw new ArgumentException($"{where}: a variant needs a 'name'.");
+        bool untrained = v["untrained"] is JsonValue u && u.TryGetValue(out bool b) ? b
+            : v["untrained"] is null ? false : throw new ArgumentException($"{where}: 'untrained' is true or false.");
+        var set = v["set"] switch
+        {
+            null => new JsonObject(),
+            JsonObject o => (JsonObject)o.DeepClone(),
+            _ => throw new ArgumentException($"{where}: 'set' is an object of dotted run-spec keys, e.g. {{ \"rule\": \"clapp++/gap\", \"optimizer.learningRate\": 1e-3 }}."),
+        };
+        if (untrained && set.Count > 0) throw new ArgumentException($"{where}: variant '{name}' is untrained; it has nothing to set (it is probed as the base says).");
+        if (!untrained && set.Count == 0) throw new ArgumentException($"{where}: variant '{name}' sets nothing; give it 'set' (e.g. {{ \"rule\": \"clapp++\" }}) or 'untrained': true.");
+        if (set.ContainsKey("seed")) throw new ArgumentException($"{where}: variants do not set 'seed'; the comparison's 'seeds' give every variant the same seeds.");
+        return new VariantSpec(name, set, untrained);
     }
 
-    private static string? Str(JsonElement e, string name) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) ? v.GetString() : null;
-
-    private static int? Int(JsonElement e, string name, string path)
+    private static List<ulong> ReadSeeds(JsonNode? node, JsonObject baseTree, string path)
     {
-        if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty(name, out var v)) return null;
-        return v.TryGetInt32(out int i) && i >= 0 ? i : throw new ArgumentException($"{path}: '{name}' must be a whole number of 0 or more.");
+        if (node is null)
+            return [baseTree["seed"] is JsonValue s && s.TryGetValue(out ulong one) ? one : 2UL];
+        if (baseTree.ContainsKey("seed")) throw new ArgumentException($"{path}: give the seeds once: 'seeds' at the top, or 'seed' in 'base', not both.");
+        if (node is not JsonArray array || array.Count == 0) throw new ArgumentException($"{path}: 'seeds' is a non-empty array of whole numbers, e.g. [2, 3, 4].");
+        var seeds = array.Select(n => n is JsonValue v && v.TryGetValue(out ulong x) ? x : throw new ArgumentException($"{path}: 'seeds' holds whole numbers of 0 or more; got {n?.ToJsonString() ?? "null"}.")).ToList();
+        if (seeds.Distinct().Count() != seeds.Count) throw new ArgumentException($"{path}: 'seeds' repeats a seed ([{string.Join(", ", seeds)}]); a repeated seed is the same run twice.");
+        return seeds;
     }
+
+    private static string? Text(JsonObject o, string key, string where) => o[key] switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue(out string? s) => s,
+        _ => throw new ArgumentException($"{where}: '{key}' is text."),
+    };
 }

@@ -105,107 +105,11 @@ public static class RunCommand
             if (!isRunSpec && parse.GetValue(synthetic) == (parse.GetValue(dataset) is not null) && !sets.Any(s => s.StartsWith("dataset=", StringComparison.Ordinal)))
                 throw new ArgumentException("Choose the data: --synthetic, or --dataset <name> (with --data or PLASTIC_DATA); or give a run spec.");
             var run = RunSpec.From(tree, source);
-            return Execute(run, specDir, parse.GetValue(dataRoot), parse.GetValue(output), parse.GetValue(resume), parse.GetValue(consoleTraces),
-                parse.GetValue(clusterSeed), parse.GetValue(localCluster), parse.GetValue(clusterHost)!);
+            RunExecution.Execute(new RunRequest(run, specDir, parse.GetValue(dataRoot), parse.GetValue(output), parse.GetValue(resume), parse.GetValue(consoleTraces),
+                parse.GetValue(clusterSeed), parse.GetValue(localCluster), parse.GetValue(clusterHost)!));
+            return 0;
         });
         return command;
-    }
-
-    private static int Execute(RunSpec run, string specDir, string? dataRoot, string? output, bool resuming, bool consoleTraces, string? clusterSeed, int? localWorkers, string clusterHost)
-    {
-        var network = Resolve(run.Network, specDir);
-        if (run.Rule is { } ruleName) network = network with { Rule = ruleName };
-        var graphKind = run.Graph == "local" ? GraphKind.Local : GraphKind.Backprop;
-        string scheduleName = run.Schedule ?? (graphKind == GraphKind.Local ? "pipelined" : "sequential");
-        int inFlight = scheduleName switch
-        {
-            "pipelined" or "greedy" => 4,
-            "sequential" => 1,
-            _ => throw new ArgumentException($"schedule '{scheduleName}': choose pipelined, sequential or greedy."),
-        };
-        if (resuming && output is null) throw new ArgumentException("--resume needs --out <the folder of the run to continue>.");
-        var negatives = NegativeSampler.Parse(run.Negatives);
-
-        var data = run.Dataset == "synthetic" ? null : LabelledData.Load(run.Dataset, dataRoot, network, run);
-        // The resolved spec names the split that was read, the default included.
-        if (data is not null) run = run with { SslSplit = Plastic.Datasets.Readers.DatasetSplits.SelfSupervisedSplit(run.Dataset, run.SslSplit) };
-        long stepCount = run.StepsFor(data?.SelfSupervised.Count ?? 0);
-        string folder = output ?? Path.Combine("runs", network.Name, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{run.Graph}");
-        var probe = run.Probe;
-        var options = new RunOptions(stepCount, run.Batch, run.Seed, inFlight, run.Optimizer.LearningRate, graphKind,
-            Negatives: negatives, AlignEvery: run.AlignEvery,
-            CheckpointEvery: run.CheckpointEvery, CheckpointDirectory: run.CheckpointEvery > 0 || resuming ? Path.Combine(folder, "checkpoints") : null, Resume: resuming,
-            ObserveEvery: probe?.OnlineEvery ?? 0, WeightDecay: run.Optimizer.WeightDecay,
-            LayerSteps: run.LayerStepsFor(data?.SelfSupervised.Count ?? 0) is { } greedy ? [.. greedy] : default);
-        if (!options.LayerSteps.IsDefaultOrEmpty && options.LayerSteps.Length != network.Layers.Count)
-            throw new ArgumentException($"schedule greedy: {network.Name} has {network.Layers.Count} layers; give one entry per layer in 'layerEpochs' / 'layerSteps', not {options.LayerSteps.Length}.");
-        Directory.CreateDirectory(folder);
-        bool clustered = clusterSeed is not null || localWorkers is not null;
-        if (!clustered && run.Placement is not null) throw new ArgumentException("A placement takes effect over a cluster: add --cluster <seed> or --local-cluster <N>.");
-        var placement = clustered ? Cluster.DriverCluster.PlacementFor(run.Placement, network, graphKind, localWorkers, clusterSeed) : null;
-        if (placement is not null) run = run with { Placement = placement.ToString() };
-
-        using var source = data is null ? null : new DatasetBatches(
-            new TwoViewPipeline(data.SelfSupervised, data.Augment, options.BatchSize, options.Seed, workers: Math.Max(1, Environment.ProcessorCount - 1)), options.Seed, options.Negatives);
-        RunFolderFiles.WriteConfig(folder, network, options, run, scheduleName);
-        var nodes = Simulation.ComputeNodes(network, graphKind);
-        long firstStep = resuming && Plastic.Sim.Checkpoints.LayerCheckpoint.LatestComplete(options.CheckpointDirectory!) is { } c ? c + 1 : 0;
-        using var onlineBackend = probe is { OnlineEvery: > 0 } ? BackendCatalog.Create(run.Device, cpuThreads: 1) : null;
-        var online = probe is { OnlineEvery: > 0 } && data is not null
-            ? new OnlineProbe(network, onlineBackend!, run.Seed, ProbeFeatures.Keep(data.ProbeTrain!, data.Augment, probe.OnlineTrainImages),
-                ProbeFeatures.Keep(data.Test!, data.Augment, probe.OnlineTestImages), data.ProbeTrain!.Classes, probe.OnlineEpochs)
-            : null;
-        var progress = new RunProgress(nodes, stepCount, firstStep, run.Batch, online is null ? null : (step, parameters) =>
-        {
-            var point = online.Measure(step, parameters);
-            Console.WriteLine($"  online probe (fast protocol) at step {step}: {point.FinalAccuracy:P2} (final epoch), {point.BestAccuracy:P2} (best)");
-        });
-        Console.WriteLine($"{network.Name} ({run.Graph}, {scheduleName}): {stepCount} steps of {run.Batch} x 2 views of {run.Dataset}{(data is null ? "" : $" ({run.SslSplit} split, {data.SelfSupervised.Count:N0} images)")}{(firstStep > 0 ? $", resuming at step {firstStep}" : "")}; run folder {folder}");
-        RunResult result;
-        int? threads = LayerThreads.For(graphKind, inFlight);
-        using (var cluster = placement is null ? null : Cluster.DriverCluster.Start(network, graphKind, run.Batch, options.AlignEvery > 0 || options.ObserveEvery > 0, placement, clusterSeed, localWorkers, run.Device, threads, folder, clusterHost))
-        using (var tracing = StartTracing(Path.Combine(folder, "traces.jsonl"), consoleTraces))
-        using (var metrics = StartMetrics(consoleTraces))
-            result = progress.Show(() => Simulation.RunAsync(network, options, () => BackendCatalog.Create(run.Device, threads), source, observer: progress, cluster: cluster?.Run).GetAwaiter().GetResult());
-        RunFolderFiles.WriteMetrics(folder, result);
-        WeightsFile.Write(Path.Combine(folder, WeightsFile.Name), network, result.Parameters);
-        RunPlots.Losses(Path.Combine(folder, "loss.png"), $"{network.Name} ({run.Graph}): loss per layer", result.Losses,
-            network.Layers.Select(l => l.Name).Append(Plastic.Sim.Protocol.GraphWiring.LossNode));
-        if (!result.Alignment.IsEmpty)
-            RunPlots.Alignment(Path.Combine(folder, "alignment.png"), $"{network.Name}: alignment with backprop per layer",
-                [(network.Rule, LayerAlignmentSummary.Of(result.Alignment.Select(a => a.Layer)))]);
-        Console.WriteLine($"ran {stepCount - firstStep} steps of {network.Name} ({run.Graph}, {scheduleName}{(placement is null ? "" : $", placement {placement}")}) in {result.Elapsed.TotalSeconds:F2} s " +
-            $"({(stepCount - firstStep) * run.Batch / result.Elapsed.TotalSeconds:F1} images/s, start-up included); run folder: {folder}");
-        foreach (var (node, losses) in RunFolderFiles.LossesThatExist(result))
-        {
-            int first = losses.ToList().FindIndex(v => !double.IsNaN(v));
-            int last = losses.ToList().FindLastIndex(v => !double.IsNaN(v));
-            Console.WriteLine($"  {node,-10} loss: step {first} {losses[first]:F4}, step {last} {losses[last]:F4}");
-        }
-        if (!result.Alignment.IsEmpty)
-        {
-            RunFolderFiles.WriteAlignment(folder, result);
-            Console.WriteLine($"  alignment with backprop over {result.Alignment.Length / network.Layers.Count} snapshots (alignment.csv): cosine mean +-95%, error-signal cosine");
-            foreach (var s in LayerAlignmentSummary.Of(result.Alignment.Select(a => a.Layer)))
-                Console.WriteLine($"  {s.Layer,-10} {s.Cosine,8:F4} +-{s.Interval95:F4}   error {s.ErrorCosine:F4}");
-        }
-        if (online is not null && online.Points.Count > 0)
-        {
-            File.WriteAllText(Path.Combine(folder, "online_probe.csv"), "step,protocol,final_accuracy,best_accuracy\n"
-                + string.Concat(online.Points.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Step},fast,{p.FinalAccuracy:R},{p.BestAccuracy:R}\n"))));
-            RunPlots.OnlineProbe(Path.Combine(folder, "online_probe.png"), $"{network.Name} ({run.Graph}): online probe (fast protocol)", [(network.Rule, online.Points)]);
-        }
-        ProbeReport? report = null;
-        if (probe is not null && data is not null)
-        {
-            using var backend = BackendCatalog.Create(run.Device);
-            report = ProbeCommand.Probe(network, backend, run.Seed, result.Parameters, data.ProbeTrain!, data.Test!, data.Augment,
-                new ProbeSettings(probe.Epochs, probe.TrainImages, probe.TestImages, probe.PerLayer, probe.Knn, ProbeProtocols.Parse(probe.Protocol, "probe.protocol")), Console.WriteLine);
-            File.WriteAllText(Path.Combine(folder, "probe.json"), ProbeCommand.Json(report, run.Dataset).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        }
-        RunFolderFiles.WriteResults(folder, result, options, report, online?.Points);
-        Console.WriteLine($"next: plastic trace {folder}");
-        return 0;
     }
 
     internal static NetworkSpec Resolve(string network, string specDir)
@@ -213,27 +117,6 @@ public static class RunCommand
         if (Presets.Names.Contains(network)) return Presets.ByName(network);
         string path = Path.IsPathRooted(network) || File.Exists(network) ? network : Path.Combine(specDir, network);
         return DescribeCommand.Resolve(File.Exists(path) ? path : network);
-    }
-
-    private static TracerProvider StartTracing(string spansPath, bool console)
-    {
-        var builder = Sdk.CreateTracerProviderBuilder()
-            .AddSource(SimTelemetry.Name)
-            .AddProcessor(new BatchActivityExportProcessor(new JsonlSpanExporter(spansPath)));
-        if (console) builder.AddConsoleExporter();
-        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"))) builder.AddOtlpExporter();
-        return builder.Build();
-    }
-
-    /// <summary>The message and byte counters go to the console with --console-traces and to OTLP when an endpoint is set.</summary>
-    private static MeterProvider? StartMetrics(bool console)
-    {
-        bool otlp = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
-        if (!console && !otlp) return null;
-        var builder = Sdk.CreateMeterProviderBuilder().AddMeter(SimTelemetry.Name);
-        if (console) builder.AddConsoleExporter();
-        if (otlp) builder.AddOtlpExporter();
-        return builder.Build();
     }
 
     /// <summary>The commit of the working tree the tool runs in, for provenance; "unknown" outside a git checkout.</summary>

@@ -35,7 +35,7 @@ internal static class RunFolderFiles
             ["device"] = device ?? Environment.GetEnvironmentVariable(BackendCatalog.DeviceVariable) ?? "auto",
             ["commit"] = RunCommand.GitCommit(),
         };
-        File.WriteAllText(Path.Combine(folder, "config.resolved.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(folder, "config.resolved.json"), config.ToJsonString(JsonOutput.Options));
     }
 
     internal static void WriteMetrics(string folder, RunResult result)
@@ -77,7 +77,7 @@ internal static class RunFolderFiles
             results["online_probe_protocol"] = ProbeProtocol.Fast.Name();
             results["online_probe"] = new JsonArray(online.Select(p => (JsonNode)new JsonObject { ["step"] = p.Step, ["final_accuracy"] = p.FinalAccuracy, ["best_accuracy"] = p.BestAccuracy }).ToArray());
         }
-        File.WriteAllText(Path.Combine(folder, "results.json"), results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(folder, "results.json"), results.ToJsonString(JsonOutput.Options));
     }
 
     /// <summary>Nodes that report a loss (every layer of a local graph; the loss node of a backprop graph), in spec order.</summary>

@@ -44,6 +44,10 @@ public sealed record RunProbeSpec
     public int OnlineTrainImages { get; init; } = 5000;
     public int OnlineTestImages { get; init; } = 1000;
     public int OnlineEpochs { get; init; } = 5;
+
+    /// <summary>The probe after training, as the probe suite takes it.</summary>
+    public Plastic.Sim.Probes.ProbeSettings Settings() =>
+        new(Epochs, TrainImages, TestImages, PerLayer, Knn, Plastic.Sim.Probes.ProbeProtocols.Parse(Protocol, "probe.protocol"));
 }
 
 /// <summary>
@@ -100,6 +104,7 @@ public sealed record RunSpec
         AllowTrailingCommas = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     /// <summary>Whether a JSON file is a run spec (it names a network) rather than a network spec or a comparison (which has variants).</summary>
@@ -138,20 +143,27 @@ public sealed record RunSpec
     {
         int eq = assignment.IndexOf('=');
         if (eq <= 0) throw new ArgumentException($"--set {assignment}: expected path=value, e.g. --set probe.epochs=5.");
-        string[] path = assignment[..eq].Split('.');
         string text = assignment[(eq + 1)..];
         JsonNode? value;
         try { value = JsonNode.Parse(text); }
         catch (JsonException) { value = JsonValue.Create(text); }
+        SetPath(root, assignment[..eq], value, $"--set {assignment}");
+    }
+
+    /// <summary>Sets a dotted path to a JSON value (a copy of it); objects on the way are made when missing. <paramref name="source"/> names the change in errors.</summary>
+    public static void SetPath(JsonObject root, string dottedPath, JsonNode? value, string source)
+    {
+        string[] path = dottedPath.Split('.');
         var node = root;
-        for (int i = 0; i < path.Length - 1; i++)
+        for (int i = 0; i < path.Length; i++)
         {
-            if (path[i].Length == 0) throw new ArgumentException($"--set {assignment}: empty key in the path.");
+            if (path[i].Length == 0) throw new ArgumentException($"{source}: empty key in the path '{dottedPath}'.");
+            if (i == path.Length - 1) break;
             if (node[path[i]] is null) node[path[i]] = new JsonObject();
             node = node[path[i]] as JsonObject
-                ?? throw new ArgumentException($"--set {assignment}: '{string.Join('.', path[..(i + 1)])}' is a value, not an object with keys.");
+                ?? throw new ArgumentException($"{source}: '{string.Join('.', path[..(i + 1)])}' is a value, not an object with keys.");
         }
-        node[path[^1]] = value;
+        node[path[^1]] = value?.DeepClone();
     }
 
     /// <summary>The typed spec of a JSON tree; <paramref name="source"/> names where it came from in errors.</summary>
@@ -198,6 +210,7 @@ public sealed record RunSpec
         if (Batch < 2) throw new ArgumentException($"{source}: 'batch' must be at least 2 (each sample needs a negative), got {Batch}.");
         if (Optimizer.LearningRate <= 0) throw new ArgumentException($"{source}: optimizer.learningRate must be above 0, got {Optimizer.LearningRate}.");
         if (Optimizer.WeightDecay < 0) throw new ArgumentException($"{source}: optimizer.weightDecay must be 0 or more, got {Optimizer.WeightDecay}.");
+        if (AlignEvery > 0 && Graph == "backprop") throw new ArgumentException($"{source}: alignEvery measures a local rule against backprop; the backprop graph is the reference (set alignEvery 0 for it).");
         if (AlignEvery < 0 || CheckpointEvery < 0) throw new ArgumentException($"{source}: alignEvery and checkpointEvery are 0 (off) or a number of steps.");
         if (Placement is not null)
         {

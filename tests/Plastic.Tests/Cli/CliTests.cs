@@ -233,9 +233,8 @@ public sealed class CliTests
             Plastic.Tests.Support.TestData.FakeCifar10(root, 32, 16, seed: 3);
             string spec = Path.Combine(root, "spec.json");
             File.WriteAllText(spec, """
-                { "name": "tiny", "network": "vgg6-cifar-small", "dataset": "cifar10", "steps": 2, "batch": 4, "alignEvery": 1,
-                  "probe": { "epochs": 2 },
-                  "variants": [ { "name": "CLAPP++", "rule": "clapp++" }, { "name": "BP-InfoNCE", "rule": "bp-infonce", "graph": "backprop" },
+                { "name": "tiny", "base": { "network": "vgg6-cifar-small", "dataset": "cifar10", "steps": 2, "batch": 4, "alignEvery": 1, "probe": { "epochs": 2 } },
+                  "variants": [ { "name": "CLAPP++", "set": { "rule": "clapp++" } }, { "name": "BP-InfoNCE", "set": { "rule": "bp-infonce", "graph": "backprop", "alignEvery": 0 } },
                                 { "name": "random init", "untrained": true } ] }
                 """);
             var (code, output, errors) = Run("compare", spec, "--data", root, "--out", Path.Combine(root, "out"));
@@ -246,22 +245,28 @@ public sealed class CliTests
             Assert.Contains("| random init | `-` | - | - |", table);
             Assert.Contains("Alignment with backprop", table);
             Assert.Contains("Linear probe, **fast protocol**", table);
-            Assert.Contains("| probe acc. final (fast protocol) |", table);
+            Assert.Contains("| probe acc. final (fast protocol) | 95 % interval |", table);
             Assert.Contains("probe (fast protocol) accuracy final", output);
             Assert.True(File.Exists(Path.Combine(root, "out", "accuracy.png")));
             Assert.True(File.Exists(Path.Combine(root, "out", "clapp++", "weights.npz")));
-            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "out", "results.json")));
-            var rows = doc.RootElement.GetProperty("rows").EnumerateArray().ToList();
+            string json = File.ReadAllText(Path.Combine(root, "out", "results.json"));
+            Assert.DoesNotContain("\\u002B", json);
+            Assert.Contains("\"rule\": \"clapp++\"", json);
+            using var doc = System.Text.Json.JsonDocument.Parse(json);
+            var rows = doc.RootElement.GetProperty("runs").EnumerateArray().ToList();
             Assert.Equal(3, rows.Count);
-            Assert.True(rows[0].GetProperty("Messages").GetInt64() > 0);   // forward activations between layers
-            Assert.Equal(0, rows[2].GetProperty("Messages").GetInt64());
-            Assert.All(rows, r => Assert.Equal("fast", r.GetProperty("ProbeProtocol").GetString()));
-            Assert.Equal("fast", doc.RootElement.GetProperty("comparison").GetProperty("Probe").GetProperty("Protocol").GetString());
+            Assert.True(rows[0].GetProperty("messages").GetInt64() > 0);   // forward activations between layers
+            Assert.Equal(0, rows[2].GetProperty("messages").GetInt64());
+            Assert.All(rows, r => Assert.Equal("fast", r.GetProperty("probe_protocol").GetString()));
+            Assert.Equal("fast", doc.RootElement.GetProperty("probe_protocol").GetString());
+            Assert.Equal(40, doc.RootElement.GetProperty("commit").GetString()!.Length);
 
-            File.WriteAllText(spec, """{ "name": "x", "network": "mlp-3", "dataset": "cifar10", "steps": 1, "variants": [ { "name": "a", "rule": "clapp++", "lr": 1 } ] }""");
+            File.WriteAllText(spec, """{ "name": "x", "base": { "network": "mlp-3", "dataset": "cifar10", "steps": 1 }, "variants": [ { "name": "a", "set": { "rule": "clapp++", "lr": 1 } } ] }""");
             var bad = Run("compare", spec, "--data", root);
             Assert.Equal(2, bad.code);
-            Assert.Contains("unknown key 'variants[0].lr'", bad.errors);
+            Assert.Contains("variant 'a' (seed 2): unknown key 'lr'", bad.errors);
+            File.WriteAllText(spec, """{ "name": "x", "network": "mlp-3", "variants": [ { "name": "a", "rule": "clapp++" } ] }""");
+            Assert.Contains("'network' belongs in 'base'", Run("compare", spec, "--data", root).errors);
         }
         finally
         {
@@ -305,7 +310,7 @@ public sealed class CliTests
         Assert.Contains("backprop graph, sequential", bp.output);
         Assert.Matches(@"\n\s+loss\s+[0-9.]+ s busy", bp.output);                  // the loss node is a node too
         string comparison = Path.Combine(Path.GetTempPath(), $"plastic-bench-{Guid.NewGuid():N}.json");
-        File.WriteAllText(comparison, """{ "name": "c", "network": "mlp-3", "dataset": "mnist", "steps": 2, "variants": [ { "name": "A", "rule": "clapp++" } ] }""");
+        File.WriteAllText(comparison, """{ "name": "c", "base": { "network": "mlp-3", "steps": 2 }, "variants": [ { "name": "A", "set": { "rule": "clapp++" } } ] }""");
         try
         {
             Assert.Contains("name a variant with --variant (A)", Run("bench", "train", comparison).errors);

@@ -151,14 +151,34 @@ public sealed class RunSpecTests : IDisposable
     [Fact]
     public void A_comparison_spec_chooses_its_probe_protocol_and_passes_it_to_its_runs()
     {
-        string path = Spec("""{ "name": "c", "network": "mlp-3", "dataset": "mnist", "steps": 2, "probe": { "protocol": "paper" }, "variants": [ { "name": "A", "rule": "clapp++" } ] }""");
-        Assert.Equal(Plastic.Sim.Probes.ProbeProtocol.Paper, Plastic.Cli.Compare.ComparisonSpec.Load(path).Probe.Protocol);
+        string path = Spec("""{ "name": "c", "base": { "network": "mlp-3", "dataset": "mnist", "steps": 2, "probe": { "protocol": "paper" } }, "variants": [ { "name": "A", "set": { "rule": "clapp++" } } ] }""");
+        var comparison = Plastic.Cli.Compare.ComparisonSpec.Load(path);
+        Assert.Equal(Plastic.Sim.Probes.ProbeProtocol.Paper, comparison.BaseRun.Probe!.Settings().Protocol);
         Assert.Equal("paper", Plastic.Cli.Compare.ComparisonSpec.VariantAsRun(path, "A")["probe"]!["protocol"]!.GetValue<string>());
-        string plain = Spec("""{ "name": "c", "network": "mlp-3", "dataset": "mnist", "steps": 2, "variants": [ { "name": "A", "rule": "clapp++" } ] }""");
-        Assert.Equal(Plastic.Sim.Probes.ProbeProtocol.Fast, Plastic.Cli.Compare.ComparisonSpec.Load(plain).Probe.Protocol);
-        string bad = Spec("""{ "name": "c", "network": "mlp-3", "dataset": "mnist", "steps": 2, "probe": { "protocol": "linear" }, "variants": [ { "name": "A", "rule": "clapp++" } ] }""");
+        string bad = Spec("""{ "name": "c", "base": { "network": "mlp-3", "dataset": "mnist", "steps": 2, "probe": { "protocol": "linear" } }, "variants": [ { "name": "A", "set": { "rule": "clapp++" } } ] }""");
         var e = Assert.Throws<ArgumentException>(() => Plastic.Cli.Compare.ComparisonSpec.Load(bad));
-        Assert.Contains($"{bad}: probe.protocol: 'linear' is not a probe protocol; choose fast or paper", e.Message);
+        Assert.Contains($"{bad}: base: probe.protocol: 'linear' is not a probe protocol; choose fast or paper", e.Message);
+    }
+
+    [Fact]
+    public void A_variant_is_the_base_with_its_patch_and_the_seed()
+    {
+        string path = Spec("""
+            { "name": "c", "base": { "network": "mlp-3", "steps": 2, "optimizer": { "learningRate": 1e-3, "weightDecay": 1e-5 } },
+              "variants": [ { "name": "A", "set": { "rule": "clapp++/gap", "optimizer.learningRate": 5e-4 } }, { "name": "B", "set": { "graph": "backprop", "rule": "bp-infonce" } } ],
+              "seeds": [3, 4] }
+            """);
+        var c = Plastic.Cli.Compare.ComparisonSpec.Load(path, ["steps=5"]);
+        var a = c.Run(c.Find("A"), 4);
+        Assert.Equal(("clapp++/gap", 5e-4f, 1e-5f, 5L, 4UL), (a.Rule, a.Optimizer.LearningRate, a.Optimizer.WeightDecay, a.Steps!.Value, a.Seed));
+        Assert.Equal("backprop", c.Run(c.Find("bp-infonce"), 3).Graph);
+        string Error(string json) => Assert.Throws<ArgumentException>(() => Plastic.Cli.Compare.ComparisonSpec.Load(Spec(json))).Message;
+        Assert.Contains("'rule' goes inside the variant's 'set'", Error("""{ "name": "c", "base": { "network": "mlp-3" }, "variants": [ { "name": "A", "rule": "clapp++" } ] }"""));
+        Assert.Contains("'seeds' repeats a seed", Error("""{ "name": "c", "base": { "network": "mlp-3" }, "variants": [ { "name": "A", "set": { "rule": "clapp++" } } ], "seeds": [2, 2] }"""));
+        Assert.Contains("'seeds' at the top, or 'seed' in 'base', not both", Error("""{ "name": "c", "base": { "network": "mlp-3", "seed": 5 }, "variants": [ { "name": "A", "set": { "rule": "clapp++" } } ], "seeds": [2] }"""));
+        Assert.Contains("variant name 'A' is used 2 times", Error("""{ "name": "c", "base": { "network": "mlp-3" }, "variants": [ { "name": "A", "set": { "rule": "clapp++" } }, { "name": "a", "set": { "rule": "ff" } } ] }"""));
+        Assert.Contains("give 'base' a 'probe'", Error("""{ "name": "c", "base": { "network": "mlp-3" }, "variants": [ { "name": "R", "untrained": true } ] }"""));
+        Assert.Contains("alignEvery measures a local rule", Error("""{ "name": "c", "base": { "network": "mlp-3", "alignEvery": 2 }, "variants": [ { "name": "B", "set": { "graph": "backprop", "rule": "bp-clapp++" } } ] }"""));
     }
 
     [Fact]
@@ -178,14 +198,14 @@ public sealed class RunSpecTests : IDisposable
         foreach (var path in comparisons)
         {
             var comparison = Plastic.Cli.Compare.ComparisonSpec.Load(path);
-            Assert.All(comparison.Variants.Select(v => v.Network ?? comparison.Network).Append(comparison.Network), n => Assert.Contains(n, Plastic.Topology.Presets.Names));
+            Assert.All(comparison.Variants.Where(v => !v.Untrained).Select(v => comparison.Run(v, comparison.Seeds[0]).Network), n => Assert.Contains(n, Plastic.Topology.Presets.Names));
         }
     }
 
     [Fact]
     public void A_comparison_refuses_probe_settings_that_cannot_run()
     {
-        string path = Spec("""{ "name": "c", "network": "mlp-3", "dataset": "mnist", "steps": 2, "probe": { "epochs": 0 }, "variants": [ { "name": "A", "rule": "clapp++" } ] }""");
+        string path = Spec("""{ "name": "c", "base": { "network": "mlp-3", "dataset": "mnist", "steps": 2, "probe": { "epochs": 0 } }, "variants": [ { "name": "A", "set": { "rule": "clapp++" } } ] }""");
         var e = Assert.Throws<ArgumentException>(() => Plastic.Cli.Compare.ComparisonSpec.Load(path));
         Assert.Contains(path, e.Message);
         Assert.Contains("probe epochs must be at least 1", e.Message);

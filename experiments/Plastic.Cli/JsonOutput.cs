@@ -1,0 +1,19 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Plastic.Cli;
+
+/// <summary>
+/// How every results file is written: indented, readable (a rule stays "clapp++", not "clapp\u002B\u002B"),
+/// NaN and infinities as names rather than an error.
+/// </summary>
+public static class JsonOutput
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+}

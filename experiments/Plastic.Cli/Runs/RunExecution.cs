@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Text.Json;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using Plastic.Compute;
+using Plastic.Datasets.Pipeline;
+using Plastic.Sim;
+using Plastic.Sim.Negatives;
+using Plastic.Sim.Probes;
+using Plastic.Sim.Tracing;
+using Plastic.Topology;
+
+namespace Plastic.Cli.Runs;
+
+/// <summary>What to run: a resolved run spec, where its relative paths start, and the command line's choices.</summary>
+public sealed record RunRequest(RunSpec Run, string SpecDir, string? DataRoot = null, string? Output = null, bool Resume = false, bool ConsoleTraces = false,
+    string? ClusterSeed = null, int? LocalWorkers = null, string ClusterHost = "127.0.0.1");
+
+/// <summary>
+/// What a run gave: its folder, the network and spec as resolved, the options it ran with, the result, the
+/// probe (when the spec asked for one), training images/s (start-up included), the peak tensor memory of its
+/// compute nodes (NaN over a cluster) and the messages and bytes sent between its compute nodes.
+/// </summary>
+public sealed record RunOutcome(string Folder, NetworkSpec Network, RunSpec Run, RunOptions Options, RunResult Result, ProbeReport? Probe,
+    double ImagesPerSecond, double TensorMegabytes, long Messages, long Bytes);
+
+/// <summary>
+/// The one path from a run spec to a run folder, under `plastic run` and every variant and seed of
+/// `plastic compare`: data, options, training (in this process or over a cluster), checkpoints, traces,
+/// metrics, weights, plots, probes and results. A comparison's variant is a patched run spec, so it gets
+/// exactly what `plastic run` on that spec gets.
+/// </summary>
+public static class RunExecution
+{
+    /// <summary>Trains the run (and probes it when its spec says so) into its folder; <paramref name="log"/> gets the lines a person reads (default: the console).</summary>
+    public static RunOutcome Execute(RunRequest request, Action<string>? log = null)
+    {
+        log ??= Console.WriteLine;
+        var (run, specDir, dataRoot, output, resuming, consoleTraces, clusterSeed, localWorkers, clusterHost) = request;
+        var network = RunCommand.Resolve(run.Network, specDir);
+        if (run.Rule is { } ruleName) network = network with { Rule = ruleName };
+        var graphKind = run.Graph == "local" ? GraphKind.Local : GraphKind.Backprop;
+        string scheduleName = run.Schedule ?? (graphKind == GraphKind.Local ? "pipelined" : "sequential");
+        int inFlight = scheduleName switch
+        {
+            "pipelined" or "greedy" => 4,
+            "sequential" => 1,
+            _ => throw new ArgumentException($"schedule '{scheduleName}': choose pipelined, sequential or greedy."),
+        };
+        if (resuming && output is null) throw new ArgumentException("--resume needs --out <the folder of the run to continue>.");
+        var negatives = NegativeSampler.Parse(run.Negatives);
+
+        var data = run.Dataset == "synthetic" ? null : LabelledData.Load(run.Dataset, dataRoot, network, run);
+        // The resolved spec names the split that was read, the default included.
+        if (data is not null) run = run with { SslSplit = Plastic.Datasets.Readers.DatasetSplits.SelfSupervisedSplit(run.Dataset, run.SslSplit) };
+        long stepCount = run.StepsFor(data?.SelfSupervised.Count ?? 0);
+        string folder = output ?? Path.Combine("runs", network.Name, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{run.Graph}");
+        var probe = run.Probe;
+        var options = new RunOptions(stepCount, run.Batch, run.Seed, inFlight, run.Optimizer.LearningRate, graphKind,
+            Negatives: negatives, AlignEvery: run.AlignEvery,
+            CheckpointEvery: run.CheckpointEvery, CheckpointDirectory: run.CheckpointEvery > 0 || resuming ? Path.Combine(folder, "checkpoints") : null, Resume: resuming,
+            ObserveEvery: probe?.OnlineEvery ?? 0, WeightDecay: run.Optimizer.WeightDecay,
+            LayerSteps: run.LayerStepsFor(data?.SelfSupervised.Count ?? 0) is { } greedy ? [.. greedy] : default);
+        if (!options.LayerSteps.IsDefaultOrEmpty && options.LayerSteps.Length != network.Layers.Count)
+            throw new ArgumentException($"schedule greedy: {network.Name} has {network.Layers.Count} layers; give one entry per layer in 'layerEpochs' / 'layerSteps', not {options.LayerSteps.Length}.");
+        Directory.CreateDirectory(folder);
+        bool clustered = clusterSeed is not null || localWorkers is not null;
+        if (!clustered && run.Placement is not null) throw new ArgumentException("A placement takes effect over a cluster: add --cluster <seed> or --local-cluster <N>.");
+        var placement = clustered ? Cluster.DriverCluster.PlacementFor(run.Placement, network, graphKind, localWorkers, clusterSeed) : null;
+        if (placement is not null) run = run with { Placement = placement.ToString() };
+
+        using var source = data is null ? null : new DatasetBatches(
+            new TwoViewPipeline(data.SelfSupervised, data.Augment, options.BatchSize, options.Seed, workers: Math.Max(1, Environment.ProcessorCount - 1)), options.Seed, options.Negatives);
+        RunFolderFiles.WriteConfig(folder, network, options, run, scheduleName);
+        var nodes = Simulation.ComputeNodes(network, graphKind);
+        long firstStep = resuming && Plastic.Sim.Checkpoints.LayerCheckpoint.LatestComplete(options.CheckpointDirectory!) is { } c ? c + 1 : 0;
+        using var onlineBackend = probe is { OnlineEvery: > 0 } ? BackendCatalog.Create(run.Device, cpuThreads: 1) : null;
+        var online = probe is { OnlineEvery: > 0 } && data is not null
+            ? new OnlineProbe(network, onlineBackend!, run.Seed, ProbeFeatures.Keep(data.ProbeTrain!, data.Augment, probe.OnlineTrainImages),
+                ProbeFeatures.Keep(data.Test!, data.Augment, probe.OnlineTestImages), data.ProbeTrain!.Classes, probe.OnlineEpochs)
+            : null;
+        var progress = new RunProgress(nodes, stepCount, firstStep, run.Batch, online is null ? null : (step, parameters) =>
+        {
+            var point = online.Measure(step, parameters);
+            log($"  online probe (fast protocol) at step {step}: {point.FinalAccuracy:P2} (final epoch), {point.BestAccuracy:P2} (best)");
+        });
+        log($"{network.Name} ({run.Graph}, {scheduleName}): {stepCount} steps of {run.Batch} x 2 views of {run.Dataset}{(data is null ? "" : $" ({run.SslSplit} split, {data.SelfSupervised.Count:N0} images)")}{(firstStep > 0 ? $", resuming at step {firstStep}" : "")}; run folder {folder}");
+        RunResult result;
+        int? threads = LayerThreads.For(graphKind, inFlight);
+        var backends = new BackendTally(run.Device, threads);
+        using var traffic = new LayerTraffic(nodes);
+        using (var cluster = placement is null ? null : Cluster.DriverCluster.Start(network, graphKind, run.Batch, options.AlignEvery > 0 || options.ObserveEvery > 0, placement, clusterSeed, localWorkers, run.Device, threads, folder, clusterHost))
+        using (var tracing = StartTracing(Path.Combine(folder, "traces.jsonl"), consoleTraces))
+        using (var metrics = StartMetrics(consoleTraces))
+            result = progress.Show(() => Simulation.RunAsync(network, options, backends.Make, source, observer: progress, cluster: cluster?.Run).GetAwaiter().GetResult());
+        RunFolderFiles.WriteMetrics(folder, result);
+        WeightsFile.Write(Path.Combine(folder, WeightsFile.Name), network, result.Parameters);
+        RunPlots.Losses(Path.Combine(folder, "loss.png"), $"{network.Name} ({run.Graph}): loss per layer", result.Losses,
+            network.Layers.Select(l => l.Name).Append(Plastic.Sim.Protocol.GraphWiring.LossNode));
+        if (!result.Alignment.IsEmpty)
+            RunPlots.Alignment(Path.Combine(folder, "alignment.png"), $"{network.Name}: alignment with backprop per layer",
+                [(network.Rule, LayerAlignmentSummary.Of(result.Alignment.Select(a => a.Layer)))]);
+        log($"ran {stepCount - firstStep} steps of {network.Name} ({run.Graph}, {scheduleName}{(placement is null ? "" : $", placement {placement}")}) in {result.Elapsed.TotalSeconds:F2} s " +
+            $"({(stepCount - firstStep) * run.Batch / result.Elapsed.TotalSeconds:F1} images/s, start-up included); run folder: {folder}");
+        foreach (var (node, losses) in RunFolderFiles.LossesThatExist(result))
+        {
+            int first = losses.ToList().FindIndex(v => !double.IsNaN(v));
+            int last = losses.ToList().FindLastIndex(v => !double.IsNaN(v));
+            log($"  {node,-10} loss: step {first} {losses[first]:F4}, step {last} {losses[last]:F4}");
+        }
+        if (!result.Alignment.IsEmpty)
+        {
+            RunFolderFiles.WriteAlignment(folder, result);
+            log($"  alignment with backprop over {result.Alignment.Length / network.Layers.Count} snapshots (alignment.csv): cosine mean +-95%, error-signal cosine");
+            foreach (var s in LayerAlignmentSummary.Of(result.Alignment.Select(a => a.Layer)))
+                log($"  {s.Layer,-10} {s.Cosine,8:F4} +-{s.Interval95:F4}   error {s.ErrorCosine:F4}");
+        }
+        if (online is not null && online.Points.Count > 0)
+        {
+            File.WriteAllText(Path.Combine(folder, "online_probe.csv"), "step,protocol,final_accuracy,best_accuracy\n"
+                + string.Concat(online.Points.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Step},fast,{p.FinalAccuracy:R},{p.BestAccuracy:R}\n"))));
+            RunPlots.OnlineProbe(Path.Combine(folder, "online_probe.png"), $"{network.Name} ({run.Graph}): online probe (fast protocol)", [(network.Rule, online.Points)]);
+        }
+        ProbeReport? report = null;
+        if (probe is not null && data is not null)
+        {
+            using var backend = BackendCatalog.Create(run.Device);
+            report = ProbeCommand.Probe(network, backend, run.Seed, result.Parameters, data.ProbeTrain!, data.Test!, data.Augment,
+                probe.Settings(), log);
+            File.WriteAllText(Path.Combine(folder, "probe.json"), ProbeCommand.Json(report, run.Dataset).ToJsonString(JsonOutput.Options));
+        }
+        RunFolderFiles.WriteResults(folder, result, options, report, online?.Points);
+        log($"next: plastic trace {folder}");
+        // The tally's first backends are the nodes of this process (the monitor's comes after them); over a
+        // cluster the workers' nodes are not counted here, so no figure is given.
+        double tensorMegabytes = placement is null ? backends.PeakMegabytes(nodes.Count) : double.NaN;
+        return new RunOutcome(folder, network, run, options, result, report, (stepCount - firstStep) * run.Batch / result.Elapsed.TotalSeconds,
+            tensorMegabytes, traffic.Messages, traffic.Bytes);
+    }
+
+
+    private static TracerProvider StartTracing(string spansPath, bool console)
+    {
+        var builder = Sdk.CreateTracerProviderBuilder()
+            .AddSource(SimTelemetry.Name)
+            .AddProcessor(new BatchActivityExportProcessor(new JsonlSpanExporter(spansPath)));
+        if (console) builder.AddConsoleExporter();
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"))) builder.AddOtlpExporter();
+        return builder.Build();
+    }
+
+    /// <summary>The message and byte counters go to the console with --console-traces and to OTLP when an endpoint is set.</summary>
+    private static MeterProvider? StartMetrics(bool console)
+    {
+        bool otlp = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        if (!console && !otlp) return null;
+        var builder = Sdk.CreateMeterProviderBuilder().AddMeter(SimTelemetry.Name);
+        if (console) builder.AddConsoleExporter();
+        if (otlp) builder.AddOtlpExporter();
+        return builder.Build();
+    }
+
+}
