@@ -88,6 +88,12 @@ public static class ComparisonReport
             foreach (var (method, runs) in ByVariant(rows))
                 sb.AppendLine($"| {method} | " + string.Join(" | ", c.Seeds.Select(s => runs.FirstOrDefault(r => r.Seed == s) is { } r ? Percent(r.FinalAccuracy) : "")) + " |");
         }
+        if (SweepLines(c, rows) is { } sweep)
+        {
+            sb.AppendLine().AppendLine($"Sweep of `{sweep.Key}` (final accuracy{(seeds ? ", mean over seeds" : "")}):").AppendLine();
+            sb.AppendLine($"| variant | " + string.Join(" | ", sweep.Labels) + " |").AppendLine("|---|" + string.Concat(sweep.Labels.Select(_ => "---|")));
+            foreach (var (line, points) in sweep.Lines) sb.AppendLine($"| {line} | " + string.Join(" | ", points.Select(p => Percent(p?.Mean ?? double.NaN))) + " |");
+        }
         var knn = ByVariant(rows).Where(g => g.Runs.Any(r => r.KnnAccuracy is not null)).ToList();
         if (knn.Count > 0)
         {
@@ -113,6 +119,29 @@ public static class ComparisonReport
                 sb.AppendLine($"| {method} | " + string.Join(" | ", layers.Select((_, i) => runs.Average(r => r.Alignment[i].Cosine).ToString("F3", Invariant))) + " |");
         }
         return sb.ToString();
+    }
+
+    /// <summary>A one-key sweep as lines (one per swept variant, "sweep" for the base alone) over the values, in order.</summary>
+    private static (string Key, List<string> Labels, List<(string Line, List<SeedMean?> Points)> Lines)? SweepLines(ComparisonSpec c, IReadOnlyList<ComparisonRow> rows)
+    {
+        if (c.Sweep is not { } sweep) return null;
+        var labels = sweep.Values.Select(v => v?.ToJsonString() ?? "null").ToList();
+        var groups = ByVariant(rows).ToDictionary(g => g.Method, g => g.Runs);
+        var lines = new List<(string, List<SeedMean?>)>();
+        foreach (var name in c.Variants.Where(v => !v.Untrained).Select(v => v.Name))
+        {
+            string suffix = $"{sweep.Key}=";
+            int at = name.LastIndexOf(suffix, StringComparison.Ordinal);
+            string line = at > 2 ? name[..(at - 2)] : "sweep";
+            if (lines.Any(l => l.Item1 == line)) continue;
+            var points = labels.Select(label =>
+            {
+                string variant = (line == "sweep" ? "" : line + ", ") + suffix + label;
+                return groups.TryGetValue(variant, out var runs) ? Final(runs) : (SeedMean?)null;
+            }).ToList();
+            lines.Add((line, points));
+        }
+        return (sweep.Key, labels, lines);
     }
 
     public static JsonObject Json(ComparisonSpec c, IReadOnlyList<ComparisonRow> rows)
@@ -178,6 +207,25 @@ public static class ComparisonReport
         plot.XLabel("Method");
         plot.Axes.Margins(bottom: 0);
         plot.SavePng(Path.Combine(folder, "accuracy.png"), Math.Max(700, 140 * groups.Count), 500);
+        if (SweepLines(c, rows) is { } sweep)
+        {
+            var lines = new ScottPlot.Plot();
+            foreach (var (line, points) in sweep.Lines)
+            {
+                var xs = points.Select((p, i) => (p, i)).Where(t => t.p is { } m && double.IsFinite(m.Mean)).ToList();
+                if (xs.Count == 0) continue;
+                var scatter = lines.Add.Scatter(xs.Select(t => (double)t.i).ToArray(), xs.Select(t => 100 * t.p!.Mean).ToArray());
+                scatter.LegendText = line;
+                foreach (var (p, i) in xs.Where(t => t.p!.Count > 1))
+                    lines.Add.Line(i, 100 * p!.Low, i, 100 * p.High).Color = scatter.Color;
+            }
+            lines.Axes.Bottom.SetTicks(sweep.Labels.Select((_, i) => (double)i).ToArray(), sweep.Labels.ToArray());
+            lines.Title($"{c.Name}: final linear-probe accuracy over {sweep.Key}{(c.Seeds.Count > 1 ? $" (mean of {c.Seeds.Count} seeds, 95 % interval)" : "")}");
+            lines.XLabel(sweep.Key);
+            lines.YLabel("Test accuracy (%)");
+            lines.ShowLegend();
+            lines.SavePng(Path.Combine(folder, "sweep.png"), 800, 500);
+        }
         var aligned = groups.Where(g => g.Runs[0].Alignment.Count > 0).ToList();
         if (aligned.Count > 0)
             RunPlots.Alignment(Path.Combine(folder, "alignment.png"), $"{c.Name}: alignment with backprop per layer",

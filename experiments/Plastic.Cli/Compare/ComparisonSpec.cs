@@ -21,10 +21,15 @@ public sealed record VariantSpec(string Name, JsonObject Set, bool Untrained);
 ///   "variants": [ { "name": "CLAPP++ (GAP)", "set": { "rule": "clapp++/gap" } }, { "name": "random init", "untrained": true } ],
 ///   "seeds": [2, 3, 4] }
 /// </code>
+/// A "sweep" ({ "optimizer.learningRate": [1e-4, 2e-4, 5e-4] }, any run-spec keys) makes a variant of every
+/// combination of its values, for each trained variant (or for the base alone when there are none).
 /// </summary>
 public sealed record ComparisonSpec(string Name, string Cites, JsonObject Base, IReadOnlyList<VariantSpec> Variants, IReadOnlyList<ulong> Seeds, string Source)
 {
-    private static readonly string[] Keys = ["name", "cites", "base", "variants", "seeds"];
+    private static readonly string[] Keys = ["name", "cites", "base", "variants", "seeds", "sweep"];
+
+    /// <summary>The swept key and its values when the comparison is a one-key sweep (for the sweep plot); else null.</summary>
+    public (string Key, IReadOnlyList<JsonNode?> Values)? Sweep { get; init; }
     private static readonly string[] VariantKeys = ["name", "set", "untrained"];
 
     /// <summary>The folder the base's relative paths (a network spec file) start from.</summary>
@@ -86,18 +91,60 @@ public sealed record ComparisonSpec(string Name, string Cites, JsonObject Base, 
         string name = Text(root, "name", path) ?? throw new ArgumentException($"{path}: 'name' is required.");
         var baseTree = root["base"] as JsonObject ?? throw new ArgumentException($"{path}: 'base' (a run spec: network, dataset, steps or epochs, probe, ...) is required.");
         foreach (var assignment in baseSets ?? []) RunSpec.Set(baseTree, assignment);
-        if (root["variants"] is not JsonArray variantNodes || variantNodes.Count == 0) throw new ArgumentException($"{path}: 'variants' must be a non-empty array.");
-        var variants = variantNodes.Select((node, i) => ReadVariant(node, $"{path}: variants[{i}]")).ToList();
+        var sweep = ReadSweep(root["sweep"], path);
+        List<VariantSpec> variants;
+        if (root["variants"] is null && sweep is not null) variants = [];
+        else if (root["variants"] is not JsonArray variantNodes || variantNodes.Count == 0) throw new ArgumentException($"{path}: 'variants' must be a non-empty array (or give a 'sweep').");
+        else variants = variantNodes.Select((node, i) => ReadVariant(node, $"{path}: variants[{i}]")).ToList();
+        if (sweep is not null) variants = Expand(variants, sweep);
         var duplicate = variants.GroupBy(v => v.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new ArgumentException($"{path}: variant name '{duplicate.Key}' is used {duplicate.Count()} times; each variant needs its own (it names its folder).");
         var seeds = ReadSeeds(root["seeds"], baseTree, path);
-        var comparison = new ComparisonSpec(name, Text(root, "cites", path) ?? "", baseTree, variants, seeds, path);
+        var comparison = new ComparisonSpec(name, Text(root, "cites", path) ?? "", baseTree, variants, seeds, path)
+        {
+            Sweep = sweep is { Count: 1 } ? (sweep[0].Key, sweep[0].Values) : null,
+        };
         // Every variant's run spec is checked before anything runs (at the first seed: seeds change nothing else).
         var baseRun = comparison.BaseRun;
         foreach (var v in variants.Where(v => !v.Untrained)) comparison.Run(v, seeds[0]);
         if (variants.Any(v => v.Untrained) && baseRun.Probe is null)
             throw new ArgumentException($"{path}: an untrained variant is only probed: give 'base' a 'probe' (and a labelled data set).");
         return comparison;
+    }
+
+    /// <summary>The sweep's keys, each with its values, in the spec's order; null without a sweep.</summary>
+    private static List<(string Key, IReadOnlyList<JsonNode?> Values)>? ReadSweep(JsonNode? node, string path)
+    {
+        if (node is null) return null;
+        if (node is not JsonObject o || o.Count == 0) throw new ArgumentException($"{path}: 'sweep' is an object of run-spec keys, each with the list of its values, e.g. {{ \"optimizer.learningRate\": [1e-4, 2e-4, 5e-4] }}.");
+        var keys = new List<(string, IReadOnlyList<JsonNode?>)>();
+        foreach (var (key, values) in o)
+        {
+            if (key == "seed") throw new ArgumentException($"{path}: sweep 'seed': seeds are the comparison's 'seeds'.");
+            if (values is not JsonArray list || list.Count == 0) throw new ArgumentException($"{path}: sweep '{key}' needs a non-empty list of values.");
+            keys.Add((key, list.Select(v => v?.DeepClone()).ToList()));
+        }
+        return keys;
+    }
+
+    /// <summary>Every trained variant (or the base alone) at every combination of the sweep's values, named by them; untrained ones once.</summary>
+    private static List<VariantSpec> Expand(List<VariantSpec> variants, List<(string Key, IReadOnlyList<JsonNode?> Values)> sweep)
+    {
+        IEnumerable<List<(string Key, JsonNode? Value)>> combinations = [[]];
+        foreach (var (key, values) in sweep)
+            combinations = combinations.SelectMany(c => values.Select(v => c.Append((key, v)).ToList())).ToList();
+        var trained = variants.Where(v => !v.Untrained).Select(v => (VariantSpec?)v).DefaultIfEmpty(null).ToList();
+        var expanded = new List<VariantSpec>();
+        foreach (var v in trained)
+            foreach (var combination in combinations)
+            {
+                var set = v is null ? new JsonObject() : (JsonObject)v.Set.DeepClone();
+                foreach (var (key, value) in combination) set[key] = value?.DeepClone();
+                string point = string.Join(", ", combination.Select(c => $"{c.Key}={c.Value?.ToJsonString() ?? "null"}"));
+                expanded.Add(new VariantSpec(v is null ? point : $"{v.Name}, {point}", set, false));
+            }
+        expanded.AddRange(variants.Where(v => v.Untrained));
+        return expanded;
     }
 
     private static VariantSpec ReadVariant(JsonNode? node, string where)

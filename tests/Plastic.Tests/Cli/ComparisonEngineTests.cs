@@ -113,4 +113,35 @@ public sealed class ComparisonEngineTests : IDisposable
         double mean = runs.Take(3).Average(r => r.GetProperty("final_accuracy").GetDouble());
         Assert.Equal(mean, summary.GetProperty("mean_final_accuracy").GetDouble(), 12);
     }
+
+    [Fact]
+    public void A_sweep_makes_a_variant_per_value_with_a_table_and_a_plot()
+    {
+        string spec = Path.Combine(_root, "sweep.json");
+        File.WriteAllText(spec, """
+            { "name": "lr", "base": { "network": "vgg6-cifar-small", "dataset": "cifar10", "steps": 2, "batch": 4, "probe": { "epochs": 1 } },
+              "variants": [ { "name": "CLAPP++", "set": { "rule": "clapp++" } }, { "name": "GAP", "set": { "rule": "clapp++/gap" } } ],
+              "sweep": { "optimizer.learningRate": [1e-4, 1e-3] } }
+            """);
+        var comparison = ComparisonSpec.Load(spec);
+        Assert.Equal(["CLAPP++, optimizer.learningRate=1e-4", "CLAPP++, optimizer.learningRate=1e-3", "GAP, optimizer.learningRate=1e-4", "GAP, optimizer.learningRate=1e-3"],
+            comparison.Variants.Select(v => v.Name));
+        Assert.Equal(1e-3f, comparison.Run(comparison.Variants[3], 2).Optimizer.LearningRate);
+        Assert.Equal("clapp++/gap", comparison.Run(comparison.Variants[3], 2).Rule);
+        var (code, _, errors) = CliTests.Run("compare", spec, "--data", _root, "--out", Path.Combine(_root, "swept"));
+        Assert.True(code == 0, errors);
+        string table = File.ReadAllText(Path.Combine(_root, "swept", "compare.md"));
+        Assert.Contains("Sweep of `optimizer.learningRate`", table);
+        Assert.Contains("| variant | 1e-4 | 1e-3 |", table);
+        Assert.Matches(@"\| GAP \| [0-9.]+ % \| [0-9.]+ % \|", table);
+        Assert.True(File.Exists(Path.Combine(_root, "swept", "sweep.png")));
+        Assert.Contains("'sweep' is an object", Assert.Throws<ArgumentException>(() => ComparisonSpec.Load(Write("""{ "name": "x", "base": { "network": "mlp-3" }, "sweep": [1] }"""))).Message);
+    }
+
+    private string Write(string json)
+    {
+        string path = Path.Combine(_root, $"spec-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, json);
+        return path;
+    }
 }
