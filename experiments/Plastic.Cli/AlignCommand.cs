@@ -25,7 +25,7 @@ public static class AlignCommand
         var command = new Command("align", "Cosine of each layer's local update with the backprop update (synthetic data, at initialisation).") { spec, batches, batch, seed, json, device };
         command.SetAction(parse =>
         {
-            var network = DescribeCommand.Resolve(parse.GetValue(spec)!);
+            var network = Plastic.Experiments.NetworkResolver.Resolve(parse.GetValue(spec)!);
             int count = parse.GetValue(batches), size = parse.GetValue(batch);
             if (count < 2 || size < 2) throw new ArgumentException("--batches and --batch must be at least 2.");
             using var backend = BackendCatalog.Create(parse.GetValue(device));

@@ -20,19 +20,7 @@ public static class DescribeCommand
     }
 
     /// <summary>A path to an existing file is a spec file; anything else must be a preset name.</summary>
-    public static NetworkSpec Resolve(string specOrPreset)
-    {
-        try
-        {
-            return File.Exists(specOrPreset) || specOrPreset.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
-                ? NetworkSpecJson.Load(specOrPreset)
-                : Presets.ByName(specOrPreset);
-        }
-        catch (SpecException e)
-        {
-            throw new ArgumentException(e.Message, e);
-        }
-    }
+    public static NetworkSpec Resolve(string specOrPreset) => Plastic.Experiments.NetworkResolver.Resolve(specOrPreset);
 
     private static void Print(NetworkSpec spec)
     {

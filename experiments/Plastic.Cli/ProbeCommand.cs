@@ -50,7 +50,7 @@ public static class ProbeCommand
             string? folder = null;
             if (parse.GetValue(untrained))
             {
-                network = DescribeCommand.Resolve(target);
+                network = Plastic.Experiments.NetworkResolver.Resolve(target);
             }
             else
             {
@@ -58,7 +58,7 @@ public static class ProbeCommand
                 string config = Path.Combine(folder, "config.resolved.json"), weights = Path.Combine(folder, WeightsFile.Name);
                 if (!File.Exists(weights))
                     throw new ArgumentException($"{folder}: no {WeightsFile.Name}; is it a run folder of plastic run? (For the random-encoder baseline: --untrained <spec>.)");
-                if (parse.GetValue(networkOption) is { } given) network = DescribeCommand.Resolve(given);
+                if (parse.GetValue(networkOption) is { } given) network = Plastic.Experiments.NetworkResolver.Resolve(given);
                 else if (File.Exists(config)) network = NetworkSpecJson.Parse(JsonNode.Parse(File.ReadAllText(config))!["spec"]!.ToJsonString(), config + ":spec");
                 else throw new ArgumentException($"{folder}: no config.resolved.json to say which network {WeightsFile.Name} belongs to; name it with --network <preset or spec>.");
                 parameters = WeightsFile.Read(weights, network);
@@ -74,10 +74,10 @@ public static class ProbeCommand
             var settings = AugmentSettings.For(name);
             var probeSettings = new ProbeSettings(parse.GetValue(epochs), parse.GetValue(trainImages), parse.GetValue(testImages), parse.GetValue(perLayer), parse.GetValue(knn), protocolValue);
             probeSettings.Validate("plastic probe");
-            var report = Probe(network, backend, seedValue, parameters, train, test, settings, probeSettings, Console.WriteLine,
+            var report = Plastic.Experiments.Probing.Probe(network, backend, seedValue, parameters, train, test, settings, probeSettings, Console.WriteLine,
                 folder is null ? $"untrained {network.Name}" : folder);
             if (folder is not null)
-                File.WriteAllText(Path.Combine(folder, "probe.json"), Json(report, name).ToJsonString(JsonOutput.Options));
+                File.WriteAllText(Path.Combine(folder, "probe.json"), Plastic.Experiments.Probing.Json(report, name).ToJsonString(Plastic.Experiments.JsonOutput.Options));
             return 0;
         });
         return command;
@@ -87,41 +87,4 @@ public static class ProbeCommand
     /// The probes of <paramref name="settings"/> on the encoder with <paramref name="parameters"/> (its
     /// initialisation when null), with each epoch and the results written to <paramref name="log"/>.
     /// </summary>
-    public static ProbeReport Probe(NetworkSpec network, IComputeBackend backend, ulong seed, IReadOnlyDictionary<string, Plastic.Sim.Actors.Parameters>? parameters,
-        LabelledImages train, LabelledImages test, AugmentSettings augment, ProbeSettings settings, Action<string> log, string? name = null)
-    {
-        using var encoder = new EncoderFeatures(network, backend, seed, parameters);
-        string label = $"{settings.Protocol.Name()} protocol";
-        log($"{name ?? network.Name}: {encoder.Size} features ({string.Join(" + ", encoder.LayerSizes)}), " +
-            $"{ProbeFeatures.Count(train, settings.TrainImages)} train / {ProbeFeatures.Count(test, settings.TestImages)} test images; probe protocol {settings.Protocol.Describe()}");
-        var layers = network.Layers.Select(l => l.Name).ToList();
-        var report = ProbeSuite.Run(backend, encoder, layers, train, test, augment, settings, seed,
-            e => log($"  epoch {e.Epoch,3} ({label}): train loss {e.TrainLoss:F4}, test accuracy {e.TestAccuracy:P2}"));
-        log($"linear probe ({label}), all layers: final-epoch test accuracy {report.Concatenated.FinalAccuracy:P2}; best {report.Concatenated.Best.TestAccuracy:P2} at epoch {report.Concatenated.Best.Epoch}");
-        foreach (var l in report.PerLayer)
-            log($"  layer {l.Layer,-10} ({label}) final {l.Result.FinalAccuracy:P2}, best {l.Result.Best.TestAccuracy:P2} (epoch {l.Result.Best.Epoch})");
-        if (report.KnnAccuracy is { } k) log($"  {report.Knn}-NN (cosine, all layers, {label} features): {k:P2}");
-        return report;
-    }
-
-    /// <summary>A probe report as JSON, its protocol first (every accuracy in it is that protocol's).</summary>
-    public static JsonObject Json(ProbeReport report, string? dataset)
-    {
-        static JsonObject Result(ProbeResult r, JsonObject? into = null)
-        {
-            into ??= [];
-            into["epochs"] = r.Epochs.Count; into["final_accuracy"] = r.FinalAccuracy; into["best_accuracy"] = r.Best.TestAccuracy; into["best_epoch"] = r.Best.Epoch;
-            return into;
-        }
-        var doc = Result(report.Concatenated, new JsonObject { ["protocol"] = report.Protocol.Name() });
-        if (dataset is not null) doc["dataset"] = dataset;
-        doc["features"] = report.Features;
-        doc["train_images"] = report.TrainImages;
-        doc["test_images"] = report.TestImages;
-        doc["protocol_description"] = report.Protocol.Describe();
-        if (report.PerLayer.Count > 0)
-            doc["per_layer"] = new JsonObject(report.PerLayer.Select(l => KeyValuePair.Create(l.Layer, (JsonNode?)Result(l.Result))));
-        if (report.KnnAccuracy is { } k) { doc["knn_k"] = report.Knn; doc["knn_accuracy"] = k; }
-        return doc;
-    }
 }

@@ -58,17 +58,17 @@ public static class StepCommand
         NetworkSpec network;
         string graphName = graph ?? "local";
         ulong runSeed = seed ?? 2;
-        if (Runs.RunSpec.IsRunSpec(argument))
+        if (RunSpec.IsRunSpec(argument))
         {
-            var run = Runs.RunSpec.From(Runs.RunSpec.Read(argument), argument);
-            network = Runs.RunCommand.Resolve(run.Network, Path.GetDirectoryName(Path.GetFullPath(argument))!);
+            var run = RunSpec.From(RunSpec.Read(argument), argument);
+            network = Plastic.Experiments.NetworkResolver.Resolve(run.Network, Path.GetDirectoryName(Path.GetFullPath(argument))!);
             if (run.Rule is { } r) network = network with { Rule = r };
             graphName = graph ?? run.Graph;
             runSeed = seed ?? run.Seed;
         }
         else
         {
-            network = DescribeCommand.Resolve(argument);
+            network = Plastic.Experiments.NetworkResolver.Resolve(argument);
         }
         if (rule is not null) network = network with { Rule = rule };
         var kind = graphName switch

@@ -31,7 +31,7 @@ public static class BenchScheduleCommand
             { spec, steps, warmup, batch, rounds, inFlight };
         command.SetAction(parse =>
         {
-            var network = DescribeCommand.Resolve(parse.GetValue(spec) ?? "vgg6-cifar-small");
+            var network = Plastic.Experiments.NetworkResolver.Resolve(parse.GetValue(spec) ?? "vgg6-cifar-small");
             int stepCount = parse.GetValue(steps), warm = parse.GetValue(warmup), batchSize = parse.GetValue(batch), roundCount = parse.GetValue(rounds), pipelined = parse.GetValue(inFlight);
             if (stepCount < 2 || warm < 1 || batchSize < 2 || roundCount < 1 || pipelined < 2)
                 throw new ArgumentException("--steps must be at least 2, --warmup and --rounds at least 1, --batch and --in-flight at least 2.");

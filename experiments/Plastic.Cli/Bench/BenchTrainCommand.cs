@@ -113,7 +113,7 @@ public static class BenchTrainCommand
         if (RunSpec.IsRunSpec(spec))
         {
             var run = RunSpec.From(RunSpec.Read(spec), spec);
-            network = DescribeCommand.Resolve(Presets.Names.Contains(run.Network) ? run.Network : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(spec))!, run.Network));
+            network = Plastic.Experiments.NetworkResolver.Resolve(Presets.Names.Contains(run.Network) ? run.Network : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(spec))!, run.Network));
             if (run.Rule is not null) network = network with { Rule = run.Rule };
             (graphName, batchSize, name) = (run.Graph, run.Batch, Path.GetFileNameWithoutExtension(spec));
         }
@@ -124,13 +124,13 @@ public static class BenchTrainCommand
             var v = comparison.Find(variantName);
             if (v.Untrained) throw new ArgumentException($"{spec}: variant '{v.Name}' is not trained; nothing to measure.");
             var run = comparison.Run(v, comparison.Seeds[0]);
-            network = Runs.RunCommand.Resolve(run.Network, comparison.Directory);
+            network = Plastic.Experiments.NetworkResolver.Resolve(run.Network, comparison.Directory);
             if (run.Rule is not null) network = network with { Rule = run.Rule };
             (graphName, batchSize, name) = (run.Graph, run.Batch, v.Name);
         }
         else
         {
-            network = DescribeCommand.Resolve(spec);
+            network = Plastic.Experiments.NetworkResolver.Resolve(spec);
             name = network.Name;
         }
         if (rule is not null) network = network with { Rule = rule };

@@ -9,7 +9,7 @@ namespace Plastic.Cli.Cluster;
 /// with a frame limit sized for the spec, starts the local workers if asked, waits for a node host of every
 /// role the placement names, and takes it all down again when disposed.
 /// </summary>
-internal sealed class DriverCluster : IDisposable
+internal sealed class DriverCluster : Plastic.Experiments.Runs.IClusterSession
 {
     private readonly ClusterMember _member;
     private readonly LocalCluster? _local;
@@ -88,4 +88,13 @@ internal sealed class DriverCluster : IDisposable
             cluster.Down(m.Address);
         _member.System.Terminate().Wait(TimeSpan.FromSeconds(10));
     }
+}
+
+/// <summary>The command line's --cluster / --local-cluster choices as the engine's way to reach a cluster.</summary>
+internal sealed class DriverClusterLauncher(string? seed, int? localWorkers, string host) : Plastic.Experiments.Runs.IClusterLauncher
+{
+    public Placement PlacementFor(string? given, NetworkSpec network, GraphKind graph) => DriverCluster.PlacementFor(given, network, graph, localWorkers, seed);
+
+    public Plastic.Experiments.Runs.IClusterSession Start(NetworkSpec network, GraphKind graph, int batch, bool snapshots, Placement placement, string? device, int? threads, string folder) =>
+        DriverCluster.Start(network, graph, batch, snapshots, placement, seed, localWorkers, device, threads, folder, host);
 }

@@ -13,6 +13,7 @@ using Plastic.Sim;
 using Plastic.Sim.Probes;
 using Plastic.Sim.Negatives;
 using Plastic.Sim.Tracing;
+using Plastic.Experiments.Runs;
 using Plastic.Topology;
 
 namespace Plastic.Cli.Runs;
@@ -66,11 +67,11 @@ public static class RunCommand
             if (!isRunSpec && RunSpec.IsComparison(argument))
             {
                 // One variant of a comparison runs as a run; without --variant, the first trained one (said so).
-                string name = parse.GetValue(variant) ?? Compare.ComparisonSpec.Load(argument).Variants.FirstOrDefault(v => !v.Untrained)?.Name
+                string name = parse.GetValue(variant) ?? ComparisonSpec.Load(argument).Variants.FirstOrDefault(v => !v.Untrained)?.Name
                     ?? throw new ArgumentException($"{argument}: no trained variant to run.");
                 if (parse.GetValue(variant) is null)
                     Console.WriteLine($"{argument} is a comparison: running its first trained variant, {name} (--variant picks another; plastic compare runs them all)");
-                tree = Compare.ComparisonSpec.VariantAsRun(argument, name);
+                tree = ComparisonSpec.VariantAsRun(argument, name);
                 isRunSpec = true;
             }
             else
@@ -105,33 +106,14 @@ public static class RunCommand
             if (!isRunSpec && parse.GetValue(synthetic) == (parse.GetValue(dataset) is not null) && !sets.Any(s => s.StartsWith("dataset=", StringComparison.Ordinal)))
                 throw new ArgumentException("Choose the data: --synthetic, or --dataset <name> (with --data or PLASTIC_DATA); or give a run spec.");
             var run = RunSpec.From(tree, source);
-            RunExecution.Execute(new RunRequest(run, specDir, parse.GetValue(dataRoot), parse.GetValue(output), parse.GetValue(resume), parse.GetValue(consoleTraces),
-                parse.GetValue(clusterSeed), parse.GetValue(localCluster), parse.GetValue(clusterHost)!));
+            bool clustered = parse.GetValue(clusterSeed) is not null || parse.GetValue(localCluster) is not null;
+            RunExecution.Execute(new RunRequest(run, specDir, parse.GetValue(dataRoot), parse.GetValue(output), parse.GetValue(resume), parse.GetValue(consoleTraces))
+            {
+                Progress = RunProgress.Factory,
+                Cluster = clustered ? new Cluster.DriverClusterLauncher(parse.GetValue(clusterSeed), parse.GetValue(localCluster), parse.GetValue(clusterHost)!) : null,
+            });
             return 0;
         });
         return command;
-    }
-
-    internal static NetworkSpec Resolve(string network, string specDir)
-    {
-        if (Presets.Names.Contains(network)) return Presets.ByName(network);
-        string path = Path.IsPathRooted(network) || File.Exists(network) ? network : Path.Combine(specDir, network);
-        return DescribeCommand.Resolve(File.Exists(path) ? path : network);
-    }
-
-    /// <summary>The commit of the working tree the tool runs in, for provenance; "unknown" outside a git checkout.</summary>
-    internal static string GitCommit()
-    {
-        try
-        {
-            using var git = Process.Start(new ProcessStartInfo("git", "rev-parse HEAD") { RedirectStandardOutput = true, RedirectStandardError = true });
-            string text = git!.StandardOutput.ReadToEnd().Trim();
-            git.WaitForExit();
-            return git.ExitCode == 0 && text.Length == 40 ? text : "unknown";
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return "unknown";
-        }
     }
 }

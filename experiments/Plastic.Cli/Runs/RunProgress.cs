@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Plastic.Sim;
+using Plastic.Experiments.Runs;
 using Plastic.Sim.Actors;
 using Spectre.Console;
 
@@ -13,8 +14,11 @@ namespace Plastic.Cli.Runs;
 /// run. Parameters for an online probe are handed on to <paramref name="onParameters"/>.
 /// </summary>
 public sealed class RunProgress(IReadOnlyList<string> nodes, long steps, long firstStep, int batch,
-    Action<long, IReadOnlyDictionary<string, Parameters>>? onParameters = null) : IRunObserver
+    Action<long, IReadOnlyDictionary<string, Parameters>>? onParameters = null) : IRunProgress
 {
+    /// <summary>The engine's hook for this display.</summary>
+    public static readonly RunProgressFactory Factory = (nodes, steps, firstStep, batch, onParameters) => new RunProgress(nodes, steps, firstStep, batch, onParameters);
+
     private readonly Dictionary<string, (long Done, double Loss)> _nodes = nodes.ToDictionary(n => n, _ => (firstStep, double.NaN));
     private readonly long _firstStep = firstStep;
     private readonly Stopwatch _clock = new();

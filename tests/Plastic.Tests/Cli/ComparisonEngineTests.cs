@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Plastic.Cli.Compare;
+using Plastic.Experiments.Compare;
 
 namespace Plastic.Tests.Cli;
 
@@ -63,17 +63,17 @@ public sealed class ComparisonEngineTests : IDisposable
         var comparison = ComparisonSpec.Load(spec);
         foreach (var variant in comparison.Variants)
         {
-            string runSpec = Path.Combine(_root, $"run-{CompareCommand.Slug(variant.Name)}.json");
+            string runSpec = Path.Combine(_root, $"run-{Comparison.Slug(variant.Name)}.json");
             File.WriteAllText(runSpec, comparison.RunTree(variant, 7).ToJsonString());
-            string runFolder = Path.Combine(_root, "ran", CompareCommand.Slug(variant.Name));
+            string runFolder = Path.Combine(_root, "ran", Comparison.Slug(variant.Name));
             var run = CliTests.Run("run", runSpec, "--data", _root, "--out", runFolder);
             Assert.True(run.code == 0, $"{variant.Name}: {run.errors}");
-            string fromCompare = File.ReadAllText(Path.Combine(_root, "compared", CompareCommand.Slug(variant.Name), "config.resolved.json"));
+            string fromCompare = File.ReadAllText(Path.Combine(_root, "compared", Comparison.Slug(variant.Name), "config.resolved.json"));
             Assert.Equal(File.ReadAllText(Path.Combine(runFolder, "config.resolved.json")), fromCompare);
             Assert.DoesNotContain("\\u002B", fromCompare);
         }
         // The keys really arrived (not two equally wrong configs): a few spot checks.
-        JsonNode Config(string variant) => JsonNode.Parse(File.ReadAllText(Path.Combine(_root, "compared", CompareCommand.Slug(variant), "config.resolved.json")))!;
+        JsonNode Config(string variant) => JsonNode.Parse(File.ReadAllText(Path.Combine(_root, "compared", Comparison.Slug(variant), "config.resolved.json")))!;
         Assert.Equal(1e-4f, Config("weight decay")["weight_decay"]!.GetValue<float>());
         Assert.Equal("sequential", Config("schedule")["schedule"]!.GetValue<string>());
         Assert.Equal(0.5, Config("augment")["run"]!["augment"]!["minScale"]!.GetValue<double>());

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Plastic.Cli.Runs;
+using Plastic.Experiments.Runs;
 
 namespace Plastic.Tests.Cli;
 
@@ -152,11 +152,11 @@ public sealed class RunSpecTests : IDisposable
     public void A_comparison_spec_chooses_its_probe_protocol_and_passes_it_to_its_runs()
     {
         string path = Spec("""{ "name": "c", "base": { "network": "mlp-3", "dataset": "mnist", "steps": 2, "probe": { "protocol": "paper" } }, "variants": [ { "name": "A", "set": { "rule": "clapp++" } } ] }""");
-        var comparison = Plastic.Cli.Compare.ComparisonSpec.Load(path);
+        var comparison = Plastic.Experiments.Compare.ComparisonSpec.Load(path);
         Assert.Equal(Plastic.Sim.Probes.ProbeProtocol.Paper, comparison.BaseRun.Probe!.Settings().Protocol);
-        Assert.Equal("paper", Plastic.Cli.Compare.ComparisonSpec.VariantAsRun(path, "A")["probe"]!["protocol"]!.GetValue<string>());
+        Assert.Equal("paper", Plastic.Experiments.Compare.ComparisonSpec.VariantAsRun(path, "A")["probe"]!["protocol"]!.GetValue<string>());
         string bad = Spec("""{ "name": "c", "base": { "network": "mlp-3", "dataset": "mnist", "steps": 2, "probe": { "protocol": "linear" } }, "variants": [ { "name": "A", "set": { "rule": "clapp++" } } ] }""");
-        var e = Assert.Throws<ArgumentException>(() => Plastic.Cli.Compare.ComparisonSpec.Load(bad));
+        var e = Assert.Throws<ArgumentException>(() => Plastic.Experiments.Compare.ComparisonSpec.Load(bad));
         Assert.Contains($"{bad}: base: probe.protocol: 'linear' is not a probe protocol; choose fast or paper", e.Message);
     }
 
@@ -168,11 +168,11 @@ public sealed class RunSpecTests : IDisposable
               "variants": [ { "name": "A", "set": { "rule": "clapp++/gap", "optimizer.learningRate": 5e-4 } }, { "name": "B", "set": { "graph": "backprop", "rule": "bp-infonce" } } ],
               "seeds": [3, 4] }
             """);
-        var c = Plastic.Cli.Compare.ComparisonSpec.Load(path, ["steps=5"]);
+        var c = Plastic.Experiments.Compare.ComparisonSpec.Load(path, ["steps=5"]);
         var a = c.Run(c.Find("A"), 4);
         Assert.Equal(("clapp++/gap", 5e-4f, 1e-5f, 5L, 4UL), (a.Rule, a.Optimizer.LearningRate, a.Optimizer.WeightDecay, a.Steps!.Value, a.Seed));
         Assert.Equal("backprop", c.Run(c.Find("bp-infonce"), 3).Graph);
-        string Error(string json) => Assert.Throws<ArgumentException>(() => Plastic.Cli.Compare.ComparisonSpec.Load(Spec(json))).Message;
+        string Error(string json) => Assert.Throws<ArgumentException>(() => Plastic.Experiments.Compare.ComparisonSpec.Load(Spec(json))).Message;
         Assert.Contains("'rule' goes inside the variant's 'set'", Error("""{ "name": "c", "base": { "network": "mlp-3" }, "variants": [ { "name": "A", "rule": "clapp++" } ] }"""));
         Assert.Contains("'seeds' repeats a seed", Error("""{ "name": "c", "base": { "network": "mlp-3" }, "variants": [ { "name": "A", "set": { "rule": "clapp++" } } ], "seeds": [2, 2] }"""));
         Assert.Contains("'seeds' at the top, or 'seed' in 'base', not both", Error("""{ "name": "c", "base": { "network": "mlp-3", "seed": 5 }, "variants": [ { "name": "A", "set": { "rule": "clapp++" } } ], "seeds": [2] }"""));
@@ -197,7 +197,7 @@ public sealed class RunSpecTests : IDisposable
         Assert.True(comparisons.Count >= 3, string.Join(", ", comparisons));
         foreach (var path in comparisons)
         {
-            var comparison = Plastic.Cli.Compare.ComparisonSpec.Load(path);
+            var comparison = Plastic.Experiments.Compare.ComparisonSpec.Load(path);
             Assert.All(comparison.Variants.Where(v => !v.Untrained).Select(v => comparison.Run(v, comparison.Seeds[0]).Network), n => Assert.Contains(n, Plastic.Topology.Presets.Names));
         }
     }
@@ -206,7 +206,7 @@ public sealed class RunSpecTests : IDisposable
     public void A_comparison_refuses_probe_settings_that_cannot_run()
     {
         string path = Spec("""{ "name": "c", "base": { "network": "mlp-3", "dataset": "mnist", "steps": 2, "probe": { "epochs": 0 } }, "variants": [ { "name": "A", "set": { "rule": "clapp++" } } ] }""");
-        var e = Assert.Throws<ArgumentException>(() => Plastic.Cli.Compare.ComparisonSpec.Load(path));
+        var e = Assert.Throws<ArgumentException>(() => Plastic.Experiments.Compare.ComparisonSpec.Load(path));
         Assert.Contains(path, e.Message);
         Assert.Contains("probe epochs must be at least 1", e.Message);
     }

@@ -1,4 +1,4 @@
-using Plastic.Cli.Compare;
+using Plastic.Experiments.Compare;
 
 namespace Plastic.Tests.Cli;
 

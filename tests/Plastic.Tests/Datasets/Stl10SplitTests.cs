@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Plastic.Cli.Runs;
+using Plastic.Experiments.Runs;
 using Plastic.Datasets.Readers;
 
 namespace Plastic.Tests.Datasets;

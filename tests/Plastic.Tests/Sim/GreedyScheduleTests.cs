@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.Json.Nodes;
-using Plastic.Cli.Runs;
+using Plastic.Experiments.Runs;
 using Plastic.Compute.Cpu;
 using Plastic.Sim;
 using Plastic.Tests.Support;

@@ -1,6 +1,6 @@
 using Plastic.Compute;
 
-namespace Plastic.Cli.Runs;
+namespace Plastic.Experiments.Runs;
 
 /// <summary>
 /// The backend factory of a run that keeps what it made, to read the tensor memory of the compute nodes

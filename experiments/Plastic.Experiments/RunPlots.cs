@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Plastic.Sim;
 
-namespace Plastic.Cli;
+namespace Plastic.Experiments;
 
 /// <summary>PNG plots of a run: the loss of every reporting node per step, alignment per layer, online-probe accuracy per step.</summary>
 public static class RunPlots

@@ -2,7 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Plastic.Cli;
+namespace Plastic.Experiments;
 
 /// <summary>
 /// How every results file is written: indented, readable (a rule stays "clapp++", not "clapp\u002B\u002B"),

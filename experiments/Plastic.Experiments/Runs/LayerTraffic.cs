@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using Plastic.Sim.Tracing;
 
-namespace Plastic.Cli.Runs;
+namespace Plastic.Experiments.Runs;
 
 /// <summary>
 /// Counts the messages and bytes sent between a run's compute nodes (layers, and the backprop graph's

@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
-using Plastic.Cli.Runs;
+using Plastic.Experiments.Runs;
 using Plastic.Sim;
 using Plastic.Sim.Probes;
 
-namespace Plastic.Cli.Compare;
+namespace Plastic.Experiments.Compare;
 
 /// <summary>
 /// What a comparison writes: compare.md (per variant the mean over seeds with its 95 % interval, the
@@ -175,7 +175,7 @@ public static class ComparisonReport
         }).ToArray());
         return new JsonObject
         {
-            ["commit"] = RunCommand.GitCommit(),
+            ["commit"] = Provenance.GitCommit(),
             ["comparison"] = new JsonObject { ["name"] = c.Name, ["cites"] = c.Cites, ["seeds"] = new JsonArray(c.Seeds.Select(s => (JsonNode)JsonValue.Create(s)).ToArray()), ["base"] = c.Base.DeepClone(), ["variants"] = variants },
             ["probe_protocol"] = c.BaseRun.Probe?.Settings().Protocol.Name(),
             ["runs"] = runs, ["summary"] = summary, ["pairs"] = pairs,

@@ -7,7 +7,7 @@ using Plastic.Sim;
 using Plastic.Sim.Probes;
 using Plastic.Topology;
 
-namespace Plastic.Cli.Runs;
+namespace Plastic.Experiments.Runs;
 
 /// <summary>The files of a run folder: config.resolved.json, metrics.csv, alignment.csv, results.json.</summary>
 internal static class RunFolderFiles
@@ -33,7 +33,7 @@ internal static class RunFolderFiles
             ["learning_rate"] = options.LearningRate,
             ["weight_decay"] = options.WeightDecay,
             ["device"] = device ?? Environment.GetEnvironmentVariable(BackendCatalog.DeviceVariable) ?? "auto",
-            ["commit"] = RunCommand.GitCommit(),
+            ["commit"] = Provenance.GitCommit(),
         };
         File.WriteAllText(Path.Combine(folder, "config.resolved.json"), config.ToJsonString(JsonOutput.Options));
     }
@@ -71,7 +71,7 @@ internal static class RunFolderFiles
                 ["interval95"] = double.IsNaN(s.Interval95) ? null : s.Interval95, ["norm_ratio"] = s.NormRatio,
                 ["error_cosine"] = double.IsNaN(s.ErrorCosine) ? null : s.ErrorCosine,
             }).ToArray());
-        if (probe is not null) results["probe"] = ProbeCommand.Json(probe, null);
+        if (probe is not null) results["probe"] = Probing.Json(probe, null);
         if (online is { Count: > 0 })
         {
             results["online_probe_protocol"] = ProbeProtocol.Fast.Name();

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
-namespace Plastic.Cli.Runs;
+namespace Plastic.Experiments.Runs;
 
 /// <summary>The optimiser of a run: AdamW (PAPER.md 4.3: lr 2e-4, weight decay 0; Tiny ImageNet 1e-5).</summary>
 public sealed record OptimizerSpec

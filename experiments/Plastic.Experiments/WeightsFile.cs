@@ -3,7 +3,7 @@ using Plastic.Datasets.Numpy;
 using Plastic.Sim.Actors;
 using Plastic.Topology;
 
-namespace Plastic.Cli;
+namespace Plastic.Experiments;
 
 /// <summary>
 /// A run's final weights as weights.npz (NumPy) and weights.safetensors (PyTorch: safetensors.torch.load_file),

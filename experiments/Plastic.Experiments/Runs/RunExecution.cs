@@ -11,11 +11,20 @@ using Plastic.Sim.Probes;
 using Plastic.Sim.Tracing;
 using Plastic.Topology;
 
-namespace Plastic.Cli.Runs;
+namespace Plastic.Experiments.Runs;
 
-/// <summary>What to run: a resolved run spec, where its relative paths start, and the command line's choices.</summary>
-public sealed record RunRequest(RunSpec Run, string SpecDir, string? DataRoot = null, string? Output = null, bool Resume = false, bool ConsoleTraces = false,
-    string? ClusterSeed = null, int? LocalWorkers = null, string ClusterHost = "127.0.0.1");
+/// <summary>
+/// What to run: a run spec, where its relative paths start, the data root, the run folder (default
+/// runs/&lt;network&gt;/&lt;time&gt;-&lt;graph&gt;), resume, console traces; how progress is shown (default: a
+/// line every tenth), the cluster to place nodes on (default: this process) and a rule factory of the
+/// caller's (a script's own rule; default: the rule catalogue by name).
+/// </summary>
+public sealed record RunRequest(RunSpec Run, string SpecDir, string? DataRoot = null, string? Output = null, bool Resume = false, bool ConsoleTraces = false)
+{
+    public RunProgressFactory? Progress { get; init; }
+    public IClusterLauncher? Cluster { get; init; }
+    public RuleFactory? Rules { get; init; }
+}
 
 /// <summary>
 /// What a run gave: its folder, the network and spec as resolved, the options it ran with, the result, the
@@ -37,8 +46,8 @@ public static class RunExecution
     public static RunOutcome Execute(RunRequest request, Action<string>? log = null)
     {
         log ??= Console.WriteLine;
-        var (run, specDir, dataRoot, output, resuming, consoleTraces, clusterSeed, localWorkers, clusterHost) = request;
-        var network = RunCommand.Resolve(run.Network, specDir);
+        var (run, specDir, dataRoot, output, resuming, consoleTraces) = request;
+        var network = NetworkResolver.Resolve(run.Network, specDir);
         if (run.Rule is { } ruleName) network = network with { Rule = ruleName };
         var graphKind = run.Graph == "local" ? GraphKind.Local : GraphKind.Backprop;
         string scheduleName = run.Schedule ?? (graphKind == GraphKind.Local ? "pipelined" : "sequential");
@@ -65,9 +74,9 @@ public static class RunExecution
         if (!options.LayerSteps.IsDefaultOrEmpty && options.LayerSteps.Length != network.Layers.Count)
             throw new ArgumentException($"schedule greedy: {network.Name} has {network.Layers.Count} layers; give one entry per layer in 'layerEpochs' / 'layerSteps', not {options.LayerSteps.Length}.");
         Directory.CreateDirectory(folder);
-        bool clustered = clusterSeed is not null || localWorkers is not null;
-        if (!clustered && run.Placement is not null) throw new ArgumentException("A placement takes effect over a cluster: add --cluster <seed> or --local-cluster <N>.");
-        var placement = clustered ? Cluster.DriverCluster.PlacementFor(run.Placement, network, graphKind, localWorkers, clusterSeed) : null;
+        if (request.Cluster is null && run.Placement is not null) throw new ArgumentException("A placement takes effect over a cluster: add --cluster <seed> or --local-cluster <N>.");
+        if (request.Cluster is not null && request.Rules is not null) throw new ArgumentException("A rule of the caller's runs in this process only: cluster workers build their rules by name.");
+        var placement = request.Cluster?.PlacementFor(run.Placement, network, graphKind);
         if (placement is not null) run = run with { Placement = placement.ToString() };
 
         using var source = data is null ? null : new DatasetBatches(
@@ -80,7 +89,7 @@ public static class RunExecution
             ? new OnlineProbe(network, onlineBackend!, run.Seed, ProbeFeatures.Keep(data.ProbeTrain!, data.Augment, probe.OnlineTrainImages),
                 ProbeFeatures.Keep(data.Test!, data.Augment, probe.OnlineTestImages), data.ProbeTrain!.Classes, probe.OnlineEpochs)
             : null;
-        var progress = new RunProgress(nodes, stepCount, firstStep, run.Batch, online is null ? null : (step, parameters) =>
+        var progress = (request.Progress ?? ((n, s, f, b, p) => new LineProgress(n, s, f, b, p, log)))(nodes, stepCount, firstStep, run.Batch, online is null ? null : (step, parameters) =>
         {
             var point = online.Measure(step, parameters);
             log($"  online probe (fast protocol) at step {step}: {point.FinalAccuracy:P2} (final epoch), {point.BestAccuracy:P2} (best)");
@@ -90,10 +99,10 @@ public static class RunExecution
         int? threads = LayerThreads.For(graphKind, inFlight);
         var backends = new BackendTally(run.Device, threads);
         using var traffic = new LayerTraffic(nodes);
-        using (var cluster = placement is null ? null : Cluster.DriverCluster.Start(network, graphKind, run.Batch, options.AlignEvery > 0 || options.ObserveEvery > 0, placement, clusterSeed, localWorkers, run.Device, threads, folder, clusterHost))
+        using (var cluster = placement is null ? null : request.Cluster!.Start(network, graphKind, run.Batch, options.AlignEvery > 0 || options.ObserveEvery > 0, placement, run.Device, threads, folder))
         using (var tracing = StartTracing(Path.Combine(folder, "traces.jsonl"), consoleTraces))
         using (var metrics = StartMetrics(consoleTraces))
-            result = progress.Show(() => Simulation.RunAsync(network, options, backends.Make, source, observer: progress, cluster: cluster?.Run).GetAwaiter().GetResult());
+            result = progress.Show(() => Simulation.RunAsync(network, options, backends.Make, source, request.Rules, observer: progress, cluster: cluster?.Run).GetAwaiter().GetResult());
         RunFolderFiles.WriteMetrics(folder, result);
         WeightsFile.Write(Path.Combine(folder, WeightsFile.Name), network, result.Parameters);
         RunPlots.Losses(Path.Combine(folder, "loss.png"), $"{network.Name} ({run.Graph}): loss per layer", result.Losses,
@@ -126,9 +135,9 @@ public static class RunExecution
         if (probe is not null && data is not null)
         {
             using var backend = BackendCatalog.Create(run.Device);
-            report = ProbeCommand.Probe(network, backend, run.Seed, result.Parameters, data.ProbeTrain!, data.Test!, data.Augment,
+            report = Probing.Probe(network, backend, run.Seed, result.Parameters, data.ProbeTrain!, data.Test!, data.Augment,
                 probe.Settings(), log);
-            File.WriteAllText(Path.Combine(folder, "probe.json"), ProbeCommand.Json(report, run.Dataset).ToJsonString(JsonOutput.Options));
+            File.WriteAllText(Path.Combine(folder, "probe.json"), Probing.Json(report, run.Dataset).ToJsonString(JsonOutput.Options));
         }
         RunFolderFiles.WriteResults(folder, result, options, report, online?.Points);
         log($"next: plastic trace {folder}");

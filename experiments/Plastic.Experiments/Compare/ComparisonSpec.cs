@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Plastic.Cli.Runs;
+using Plastic.Experiments.Runs;
 
-namespace Plastic.Cli.Compare;
+namespace Plastic.Experiments.Compare;
 
 /// <summary>
 /// One method of a comparison: a patch of the base run spec (dotted keys, as --set takes them: "rule",

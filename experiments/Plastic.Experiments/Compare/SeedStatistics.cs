@@ -1,4 +1,4 @@
-namespace Plastic.Cli.Compare;
+namespace Plastic.Experiments.Compare;
 
 /// <summary>A mean over seeds with its 95 % interval (Student's t; NaN half-width for one seed).</summary>
 public sealed record SeedMean(int Count, double Mean, double HalfWidth)

@@ -3,7 +3,7 @@ using Plastic.Datasets.Catalog;
 using Plastic.Datasets.Readers;
 using Plastic.Topology;
 
-namespace Plastic.Cli.Runs;
+namespace Plastic.Experiments.Runs;
 
 /// <summary>
 /// A data set as a run reads it: the images self-supervised training sees (the spec's sslSplit; STL-10's

@@ -1,6 +1,6 @@
 using Plastic.Sim;
 
-namespace Plastic.Cli.Runs;
+namespace Plastic.Experiments.Runs;
 
 /// <summary>
 /// CPU threads per layer backend. In the pipelined local graph the layers compute at the same time, one

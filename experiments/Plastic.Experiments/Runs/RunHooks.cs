@@ -1,0 +1,30 @@
+using Plastic.Sim;
+using Plastic.Sim.Actors;
+using Plastic.Sim.Distributed;
+using Plastic.Topology;
+
+namespace Plastic.Experiments.Runs;
+
+/// <summary>Shows a run's progress while it trains (the command line's bars; plain lines by default) and hands on the parameters an online probe needs.</summary>
+public interface IRunProgress : IRunObserver
+{
+    T Show<T>(Func<T> train);
+}
+
+/// <summary>Makes the progress display of a run: its compute nodes, steps, first step, batch, and the online probe's hook.</summary>
+public delegate IRunProgress RunProgressFactory(IReadOnlyList<string> nodes, long steps, long firstStep, int batch,
+    Action<long, IReadOnlyDictionary<string, Parameters>>? onParameters);
+
+/// <summary>A cluster a run's nodes are placed on, alive while the run lasts.</summary>
+public interface IClusterSession : IDisposable
+{
+    ClusterRun Run { get; }
+}
+
+/// <summary>How a run reaches a cluster (the command line's --cluster / --local-cluster): its placement and the session that hosts it.</summary>
+public interface IClusterLauncher
+{
+    Placement PlacementFor(string? given, NetworkSpec network, GraphKind graph);
+
+    IClusterSession Start(NetworkSpec network, GraphKind graph, int batch, bool snapshots, Placement placement, string? device, int? threads, string folder);
+}
