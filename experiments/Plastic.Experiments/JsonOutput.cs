@@ -13,6 +13,8 @@ public static class JsonOutput
     public static readonly JsonSerializerOptions Options = new()
     {
         WriteIndented = true,
+        // Reflection named explicitly: hosts built for trimming (a `dotnet run file.cs` script) turn it off by default.
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };

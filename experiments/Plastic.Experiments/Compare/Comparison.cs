@@ -34,8 +34,10 @@ public static class Comparison
                     ? Untrained(comparison, variant, seed, dataRoot, runFolder, log)
                     : Trained(comparison, variant, seed, new RunRequest(comparison.Run(variant, seed), comparison.Directory, dataRoot, runFolder) { Progress = progress, Rules = rules }, log);
                 rows.Add(row);
-                string protocol = row.ProbeProtocol is { } p ? $"{p.Name()} protocol" : "no probe";
-                log($"    probe ({protocol}) accuracy final {row.FinalAccuracy:P2}, best {row.BestAccuracy:P2} (epoch {row.BestEpoch}){(double.IsNaN(row.ImagesPerSecond) ? "" : $"; {row.ImagesPerSecond:F0} images/s")}");
+                string speed = double.IsNaN(row.ImagesPerSecond) ? "" : $"{row.ImagesPerSecond:F0} images/s";
+                log(row.ProbeProtocol is { } p
+                    ? $"    probe ({p.Name()} protocol) accuracy final {row.FinalAccuracy:P2}, best {row.BestAccuracy:P2} (epoch {row.BestEpoch}){(speed.Length > 0 ? "; " + speed : "")}"
+                    : $"    trained (no probe in the spec){(speed.Length > 0 ? "; " + speed : "")}");
                 // Written after every run: a comparison of hours that is cut short keeps what it finished.
                 ComparisonReport.Write(folder, comparison, rows);
             }

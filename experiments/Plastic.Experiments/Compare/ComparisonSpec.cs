@@ -104,12 +104,31 @@ public sealed record ComparisonSpec(string Name, string Cites, JsonObject Base, 
         {
             Sweep = sweep is { Count: 1 } ? (sweep[0].Key, sweep[0].Values) : null,
         };
-        // Every variant's run spec is checked before anything runs (at the first seed: seeds change nothing else).
-        var baseRun = comparison.BaseRun;
-        foreach (var v in variants.Where(v => !v.Untrained)) comparison.Run(v, seeds[0]);
-        if (variants.Any(v => v.Untrained) && baseRun.Probe is null)
-            throw new ArgumentException($"{path}: an untrained variant is only probed: give 'base' a 'probe' (and a labelled data set).");
-        return comparison;
+        return comparison.Checked();
+    }
+
+    /// <summary>
+    /// A comparison built in code (an experiment script): the same checks as a file's. Relative network
+    /// paths in the base start from <paramref name="directory"/> (default: the current folder).
+    /// </summary>
+    public static ComparisonSpec Create(string name, JsonObject @base, IEnumerable<VariantSpec> variants, IEnumerable<ulong>? seeds = null, string cites = "", string? directory = null)
+    {
+        var list = variants.ToList();
+        if (list.Count == 0) throw new ArgumentException($"comparison '{name}': no variants.");
+        var seedList = (seeds ?? [2UL]).ToList();
+        if (seedList.Count == 0 || seedList.Distinct().Count() != seedList.Count) throw new ArgumentException($"comparison '{name}': seeds must be distinct and at least one.");
+        string source = Path.Combine(directory ?? System.IO.Directory.GetCurrentDirectory(), $"{name} (in code)");
+        return new ComparisonSpec(name, cites, (JsonObject)@base.DeepClone(), list, seedList, source).Checked();
+    }
+
+    /// <summary>Every variant's run spec checked before anything runs (at the first seed: seeds change nothing else).</summary>
+    private ComparisonSpec Checked()
+    {
+        var baseRun = BaseRun;
+        foreach (var v in Variants.Where(v => !v.Untrained)) Run(v, Seeds[0]);
+        if (Variants.Any(v => v.Untrained) && baseRun.Probe is null)
+            throw new ArgumentException($"{Source}: an untrained variant is only probed: give 'base' a 'probe' (and a labelled data set).");
+        return this;
     }
 
     /// <summary>The sweep's keys, each with its values, in the spec's order; null without a sweep.</summary>
