@@ -45,14 +45,35 @@ public static class DescribeCommand
         PrintGraph("local graph (actors: input, one per layer); each edge carries only these message kinds", GraphWiring.Local(spec));
         PrintGraph("backprop graph (actors: input, one per layer, loss)", GraphWiring.Backprop(spec));
         Console.WriteLine();
-        Console.WriteLine("phases of a step t (local graph):");
-        Console.WriteLine("  1. input: Forward(t, two views) to the first layer; Pairing(t) to every layer");
-        Console.WriteLine("  2. each layer, once it holds Forward(t) and the signals its rule declares for t (today the pairing; direct-feedback rules are still to come):");
-        Console.WriteLine("     forward its block, send Forward(t) up, apply its rule to its own tensors, step its optimiser, report StepDone(t)");
-        Console.WriteLine("  3. input: send step t+k when at most k-1 steps are unfinished (k = steps in flight; 1 = sequential)");
-        Console.WriteLine("phases of a step t (backprop graph, one step at a time):");
-        Console.WriteLine("  1. input: Forward(t) to the first layer, Pairing(t) to the loss node; 2. layers forward and send Forward(t) up to the loss");
-        Console.WriteLine("  3. loss: Backward(t, dL/d top output) to the top layer; 4. each layer: Backward(t) down, optimiser step, StepDone(t)");
+        PrintPhases("local graph", GraphWiring.Local(spec), spec);
+        PrintPhases("backprop graph, one step at a time", GraphWiring.Backprop(spec), spec);
+        Console.WriteLine("  the input sends step t+k when at most k-1 steps are unfinished (k = steps in flight: 4 pipelined, 1 sequential and backprop)");
+    }
+
+    /// <summary>
+    /// What each node of a graph waits for at step t and what it sends, read off the graph's wiring (the
+    /// declared edges and the message kinds they carry). A rule that declares no need of an arriving signal
+    /// (a pairing for goodness rules) lets its layer go on without it.
+    /// </summary>
+    private static void PrintPhases(string title, Wiring wiring, NetworkSpec spec)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"phases of a step t ({title}), from its wiring:");
+        var order = new[] { GraphWiring.InputNode }.Concat(spec.Layers.Select(l => l.Name)).Append(GraphWiring.LossNode).ToList();
+        string Kinds(IEnumerable<EdgeContract> edges, Func<EdgeContract, string> peer) =>
+            string.Join("; ", edges.SelectMany(e => e.Allows.Where(k => k != MessageKind.Snapshot).Select(k => (Kind: k, Peer: peer(e))))
+                .GroupBy(x => x.Kind).OrderBy(g => g.Key).Select(g => $"{g.Key}(t) {string.Join(", ", g.Select(x => x.Peer).Order(StringComparer.Ordinal))}"));
+        foreach (var node in order)
+        {
+            var incoming = wiring.Edges.Where(e => e.To == node).ToList();
+            var outgoing = wiring.Edges.Where(e => e.From == node && e.To != GraphWiring.MonitorNode).ToList();
+            if (incoming.Count == 0 && outgoing.Count == 0) continue;
+            Console.WriteLine($"  {node,-10} receives {(incoming.Count == 0 ? "nothing (it starts the step)" : Kinds(incoming, e => "from " + e.From))}");
+            Console.WriteLine($"  {"",-10} sends    {(outgoing.Count == 0 ? "nothing" : Kinds(outgoing, e => "to " + e.To))}");
+        }
+        Console.WriteLine(title.StartsWith("local")
+            ? "  a layer forwards as soon as Forward(t) is there (sending Forward(t) up and, if feedback edges leave it, TopDownReference(t) down), then updates its own weights once the signals its rule declares for t are there (Pairing, TopDownReference) and reports StepDone(t); step t+1's forward waits for step t's update"
+            : "  a layer forwards on Forward(t); the loss node answers the top layer's Forward(t) with Backward(t); a layer that receives Backward(t) steps its optimiser, sends Backward(t) down and reports StepDone(t)");
     }
 
     private static void PrintGraph(string title, Wiring wiring)

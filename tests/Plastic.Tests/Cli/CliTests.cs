@@ -58,6 +58,11 @@ public sealed class CliTests
         Assert.Contains("32768", output);
         Assert.Contains("16,226,816", output);
         Assert.Contains("direct-feedback", output);
+        // The phases of a step come from the wiring: DFB layers wait for the top's reference, the top sends it.
+        Assert.Matches(@"block1\s+receives Forward\(t\) from input; Pairing\(t\) from input; TopDownReference\(t\) from block6", output);
+        Assert.Matches(@"block6\s+receives Forward\(t\) from block5; Pairing\(t\) from input\n\s+sends\s+TopDownReference\(t\) to block1, to block2", output);
+        Assert.Matches(@"loss\s+receives Forward\(t\) from block6; Pairing\(t\) from input\n\s+sends\s+Backward\(t\) to block6", output);
+        Assert.DoesNotContain("still to come", output);
 
         string path = Path.Combine(Path.GetTempPath(), $"plastic-describe-{Guid.NewGuid():N}.json");
         File.WriteAllText(path, Plastic.Topology.NetworkSpecJson.Serialize(Plastic.Topology.Presets.Mlp(20, [7, 5])));
