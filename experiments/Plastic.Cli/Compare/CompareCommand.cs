@@ -13,10 +13,14 @@ public static class CompareCommand
         var set = new Option<string[]>("--set") { Description = "Change a key of the base run spec: path=value (e.g. --set steps=100 --set probe.epochs=2). Repeatable.", AllowMultipleArgumentsPerToken = false };
         var data = new Option<string?>("--data") { Description = "Data root (default: $PLASTIC_DATA, else ~/.cache/plastic/data)." };
         var output = new Option<string?>("--out") { Description = "Folder for the variants' run folders, compare.md, results.json and the plots (default runs/compare/<name>)." };
-        var command = new Command("compare", "Train and probe several variants of one run spec, over seeds; a table with intervals and paired differences.") { spec, set, data, output };
+        var smoke = new Option<bool>("--smoke") { Description = "A tiny budget to check that the comparison runs end to end: 2 steps of 4 images, the first seed, a 1-epoch probe on 64 / 32 images; the numbers mean nothing." };
+        var command = new Command("compare", "Train and probe several variants of one run spec, over seeds; a table with intervals and paired differences.") { spec, set, data, output, smoke };
         command.SetAction(parse =>
         {
-            var comparison = ComparisonSpec.Load(parse.GetValue(spec)!, parse.GetValue(set));
+            string path = parse.GetValue(spec)!;
+            var sets = parse.GetValue(set) ?? [];
+            var comparison = ComparisonSpec.Load(path, sets);
+            if (parse.GetValue(smoke)) comparison = ComparisonSpec.Load(path, SmokeBudget(comparison).Concat(sets)) with { Seeds = [comparison.Seeds[0]] };
             string folder = parse.GetValue(output) ?? Path.Combine("runs", "compare", comparison.Name);
             var rows = Comparison.Run(comparison, parse.GetValue(data), folder, Console.WriteLine, Runs.RunProgress.Factory);
             Console.WriteLine();
@@ -25,5 +29,15 @@ public static class CompareCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>What --smoke sets on the base (before the user's --set): a budget that only checks that everything runs, instruments included.</summary>
+    private static IEnumerable<string> SmokeBudget(ComparisonSpec c)
+    {
+        string[] budget = ["steps=2", "epochs=null", "batch=4", "checkpointEvery=0"];
+        foreach (var s in budget) yield return s;
+        if (c.Base["alignEvery"] is not null) yield return "alignEvery=1";
+        if (c.Base["probe"] is not null)
+            foreach (var s in new[] { "probe.epochs=1", "probe.trainImages=64", "probe.testImages=32", "probe.onlineEvery=0" }) yield return s;
     }
 }

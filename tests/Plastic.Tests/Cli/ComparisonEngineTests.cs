@@ -138,6 +138,22 @@ public sealed class ComparisonEngineTests : IDisposable
         Assert.Contains("'sweep' is an object", Assert.Throws<ArgumentException>(() => ComparisonSpec.Load(Write("""{ "name": "x", "base": { "network": "mlp-3" }, "sweep": [1] }"""))).Message);
     }
 
+    [Theory]
+    [InlineData("quickstart")]
+    [InlineData("cifar10-small")]
+    public void A_shipped_comparison_runs_end_to_end_on_a_smoke_budget(string name)
+    {
+        // paper-table1-cifar10 is the full-width net: its B matrices alone take gigabytes, too much for every CI run.
+        string spec = Path.Combine(Plastic.Tests.Support.PythonPeer.RepositoryRoot(), "experiments", name, "spec.json");
+        var (code, output, errors) = CliTests.Run("compare", spec, "--smoke", "--data", _root, "--out", Path.Combine(_root, name));
+        Assert.True(code == 0, errors);
+        var comparison = ComparisonSpec.Load(spec);
+        Assert.Contains($"[{comparison.Variants.Count}/{comparison.Variants.Count}]", output);
+        string table = File.ReadAllText(Path.Combine(_root, name, "compare.md"));
+        foreach (var v in comparison.Variants) Assert.Contains($"| {v.Name} |", table);
+        Assert.Contains("2 steps of 4 x 2 views", table);
+    }
+
     private string Write(string json)
     {
         string path = Path.Combine(_root, $"spec-{Guid.NewGuid():N}.json");
