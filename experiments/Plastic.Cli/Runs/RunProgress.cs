@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Plastic.Sim;
 using Plastic.Experiments.Runs;
 using Plastic.Sim.Actors;
@@ -10,8 +9,9 @@ namespace Plastic.Cli.Runs;
 /// <summary>
 /// Progress of a run for the person watching it: on a terminal, a bar per node (each layer's steps and
 /// its latest loss: in a pipelined local graph the bars show the layers working on different steps) and a
-/// bar of finished steps with images/s; when output goes to a file or a pipe, a line every tenth of the
-/// run. Parameters for an online probe are handed on to <paramref name="onParameters"/>.
+/// bar of finished steps with images/s; when output goes to a file or a pipe, the engine's
+/// <see cref="LineProgress"/> (a line every tenth of the run). Parameters for an online probe are handed on
+/// to <paramref name="onParameters"/>.
 /// </summary>
 public sealed class RunProgress(IReadOnlyList<string> nodes, long steps, long firstStep, int batch,
     Action<long, IReadOnlyDictionary<string, Parameters>>? onParameters = null) : IRunProgress
@@ -23,8 +23,8 @@ public sealed class RunProgress(IReadOnlyList<string> nodes, long steps, long fi
     private readonly long _firstStep = firstStep;
     private readonly Stopwatch _clock = new();
     private readonly object _gate = new();
-    private long _finished = firstStep;
-    private int _tenthsPrinted = (int)(firstStep * 10 / Math.Max(1, steps));
+    /// <summary>The engine's plain lines, when the console is not a terminal.</summary>
+    private readonly LineProgress _lines = new(nodes, steps, firstStep, batch, null, Console.WriteLine);
     private Dictionary<string, ProgressTask>? _bars;
     private ProgressTask? _total;
 
@@ -32,7 +32,7 @@ public sealed class RunProgress(IReadOnlyList<string> nodes, long steps, long fi
     public T Show<T>(Func<T> train)
     {
         _clock.Start();
-        if (!AnsiConsole.Profile.Capabilities.Interactive || Console.IsOutputRedirected) return train();
+        if (!AnsiConsole.Profile.Capabilities.Interactive || Console.IsOutputRedirected) return _lines.Show(train);
         return AnsiConsole.Progress().AutoClear(false).HideCompleted(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(context =>
@@ -51,26 +51,20 @@ public sealed class RunProgress(IReadOnlyList<string> nodes, long steps, long fi
     {
         lock (_gate)
         {
+            if (_bars is null || _total is null)
+            {
+                _lines.StepDone(step, node, loss);
+                return;
+            }
             if (!_nodes.ContainsKey(node)) return;
             _nodes[node] = (step + 1, double.IsNaN(loss) ? _nodes[node].Loss : loss);
             long finished = _nodes.Values.Min(n => n.Done);
             double imagesPerSecond = (finished - _firstStep) * batch / Math.Max(1e-9, _clock.Elapsed.TotalSeconds);
-            if (_bars is not null && _total is not null)
-            {
-                var bar = _bars[node];
-                bar.Value = step + 1;
-                bar.Description = Markup.Escape(double.IsNaN(_nodes[node].Loss) ? node : $"{node}  loss {_nodes[node].Loss:F4}");
-                _total.Value = finished;
-                _total.Description = $"steps  {imagesPerSecond:F0} images/s";
-            }
-            else if (finished > _finished && (int)(finished * 10 / Math.Max(1, steps)) > _tenthsPrinted)
-            {
-                _tenthsPrinted = (int)(finished * 10 / Math.Max(1, steps));
-                var losses = _nodes.Where(n => !double.IsNaN(n.Value.Loss)).Select(n => string.Create(CultureInfo.InvariantCulture, $"{n.Key} {n.Value.Loss:F4}"));
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  step {finished}/{steps} ({100.0 * finished / steps:F0}%), {imagesPerSecond:F0} images/s, {_clock.Elapsed.TotalSeconds:F0} s; loss {string.Join(", ", losses)}"));
-            }
-            _finished = finished;
+            var bar = _bars[node];
+            bar.Value = step + 1;
+            bar.Description = Markup.Escape(double.IsNaN(_nodes[node].Loss) ? node : $"{node}  loss {_nodes[node].Loss:F4}");
+            _total.Value = finished;
+            _total.Description = $"steps  {imagesPerSecond:F0} images/s";
         }
     }
 
