@@ -1,19 +1,6 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using OpenTelemetry;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Trace;
-using Plastic.Compute;
-using Plastic.Datasets.Pipeline;
-using Plastic.Sim;
-using Plastic.Sim.Probes;
-using Plastic.Sim.Negatives;
-using Plastic.Sim.Tracing;
-using Plastic.Experiments.Runs;
 using Plastic.Topology;
 
 namespace Plastic.Cli.Runs;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
