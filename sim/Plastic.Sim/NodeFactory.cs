@@ -15,11 +15,15 @@ namespace Plastic.Sim;
 /// layer's weights the same bit for bit wherever it runs.
 /// </summary>
 internal sealed class NodeFactory(NetworkSpec spec, IReadOnlyList<LayerShape> shapes, RunOptions options, Wiring wiring,
-    int snapshotEvery, long firstStep, long? resumedStep)
+    int snapshotEvery, long firstStep, long? resumedStep, ISendPolicy sends)
 {
-    public AdamWSettings Optimizer { get; } = new(options.LearningRate, WeightDecay: options.WeightDecay);
+    /// <summary>The driver's factory: a plan's nodes, sending under the driver system's policy.</summary>
+    public static NodeFactory For(RunPlan plan, ISendPolicy sends) =>
+        new(plan.Spec, plan.Shapes, plan.Options, plan.Wiring, plan.SnapshotEvery, plan.FirstStep, plan.ResumedStep, sends);
 
-    private CheckpointPlan? Plan => options.CheckpointEvery > 0 ? new CheckpointPlan(options.CheckpointDirectory!, options.CheckpointEvery) : null;
+    public AdamWSettings Optimizer => options.Optimizer;
+
+    private CheckpointPlan? Plan => options.Checkpoints.Every > 0 ? new CheckpointPlan(options.Checkpoints.Directory!, options.Checkpoints.Every) : null;
 
     public int IndexOf(string layer)
     {
@@ -37,10 +41,10 @@ internal sealed class NodeFactory(NetworkSpec spec, IReadOnlyList<LayerShape> sh
     {
         string name = spec.Layers[i].Name;
         if (options.Graph == GraphKind.Backprop)
-            return Props.Create(() => new BackpropLayerActor(new BackpropLayerSetup(name, backend, block, wiring, Optimizer, driver, snapshotEvery)));
-        string? resumeFile = resumedStep is { } r ? Path.Combine(Checkpoints.LayerCheckpoint.FolderOf(options.CheckpointDirectory!, r), $"{name}.npz") : null;
-        var window = options.LayerSteps.IsDefaultOrEmpty ? null : LearningWindow.Greedy(options.LayerSteps)[i];
-        var setup = new LayerSetup(name, backend, block, rule!, wiring, Optimizer, driver, firstStep, options.Staleness, snapshotEvery, Plan, resumeFile, window);
+            return Props.Create(() => new BackpropLayerActor(new BackpropLayerSetup(name, backend, block, wiring, Optimizer, driver, snapshotEvery, sends)));
+        string? resumeFile = resumedStep is { } r ? Path.Combine(Checkpoints.LayerCheckpoint.FolderOf(options.Checkpoints.Directory!, r), $"{name}.npz") : null;
+        var window = options.Schedule.LayerSteps.IsDefaultOrEmpty ? null : LearningWindow.Greedy(options.Schedule.LayerSteps)[i];
+        var setup = new LayerSetup(name, backend, block, rule!, wiring, Optimizer, driver, firstStep, options.Schedule.Staleness, snapshotEvery, Plan, resumeFile, window, sends);
         return Props.Create(() => new LocalLayerActor(setup));
     }
 
@@ -48,7 +52,7 @@ internal sealed class NodeFactory(NetworkSpec spec, IReadOnlyList<LayerShape> sh
     public Props LossProps(IComputeBackend backend, IActorRef driver)
     {
         var loss = Simulation.TopLoss(spec, shapes[^1], backend, new RandomStream(options.Seed, 1000UL + (ulong)(shapes.Count - 1)), Optimizer);
-        return Props.Create(() => new LossActor(backend, loss, wiring, driver));
+        return Props.Create(() => new LossActor(backend, loss, wiring, driver, sends));
     }
 
     /// <summary>Builds nodes by name (layers, loss) for a host, rules by their built-in names; disposes what it made if one fails.</summary>

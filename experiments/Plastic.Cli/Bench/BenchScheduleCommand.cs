@@ -44,7 +44,7 @@ public static class BenchScheduleCommand
                 long total = warm + stepCount;
                 var clock = new StepClock(layers.Count, total);
                 using var busy = new NodeBusyTime();
-                var result = Simulation.RunAsync(network, new RunOptions(total, batchSize, MaxInFlight: maxInFlight), () => new CpuBackend(threads), observer: clock)
+                var result = Simulation.RunAsync(network, new RunOptions(total, batchSize) { Schedule = new ScheduleOptions(maxInFlight) }, () => new CpuBackend(threads), observer: clock)
                     .GetAwaiter().GetResult();
                 return new Timing(stepCount / clock.Between(warm - 1, total - 1), busy.Busy, result.Elapsed.TotalSeconds);
             }

@@ -41,12 +41,12 @@ public static class BenchTrainCommand
             var (network, graphName, batchSize, name) = Resolve(parse.GetValue(spec)!, parse.GetValue(variant), parse.GetValue(rule), parse.GetValue(graph), parse.GetValue(batch));
             var graphKind = graphName switch { "local" => GraphKind.Local, "backprop" => GraphKind.Backprop, _ => throw new ArgumentException($"--graph {graphName}: choose local or backprop.") };
             string scheduleName = parse.GetValue(schedule) ?? (graphKind == GraphKind.Local ? "pipelined" : "sequential");
-            int inFlight = scheduleName switch { "pipelined" => 4, "sequential" => 1, _ => throw new ArgumentException($"--schedule {scheduleName}: choose pipelined or sequential.") };
+            int inFlight = scheduleName switch { "pipelined" => ScheduleOptions.PipelinedInFlight, "sequential" => ScheduleOptions.Sequential.MaxInFlight, _ => throw new ArgumentException($"--schedule {scheduleName}: choose pipelined or sequential.") };
             int timed = parse.GetValue(steps), warm = parse.GetValue(warmup);
             if (timed < 2 || warm < 1) throw new ArgumentException("--steps must be at least 2 and --warmup at least 1.");
             if (batchSize < 2) throw new ArgumentException($"--batch must be at least 2, got {batchSize}.");
             long total = warm + timed;
-            var options = new RunOptions(total, batchSize, 2, inFlight, 2e-4f, graphKind);
+            var options = new RunOptions(total, batchSize, Graph: graphKind) { Schedule = new ScheduleOptions(inFlight) };
             using var source = parse.GetValue(dataset) is { } datasetName ? PipelineSource(datasetName, network, parse.GetValue(data), options) : null;
             var nodes = Simulation.ComputeNodes(network, graphKind);
             var clock = new StepClock(nodes.Count, total);

@@ -52,8 +52,8 @@ public static class RunExecution
         string scheduleName = run.Schedule ?? (graphKind == GraphKind.Local ? "pipelined" : "sequential");
         int inFlight = scheduleName switch
         {
-            "pipelined" or "greedy" => 4,
-            "sequential" => 1,
+            "pipelined" or "greedy" => ScheduleOptions.PipelinedInFlight,
+            "sequential" => ScheduleOptions.Sequential.MaxInFlight,
             _ => throw new ArgumentException($"schedule '{scheduleName}': choose pipelined, sequential or greedy."),
         };
         if (resuming && output is null) throw new ArgumentException("--resume needs --out <the folder of the run to continue>.");
@@ -65,13 +65,17 @@ public static class RunExecution
         long stepCount = run.StepsFor(data?.SelfSupervised.Count ?? 0);
         string folder = output ?? Path.Combine("runs", network.Name, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{run.Graph}");
         var probe = run.Probe;
-        var options = new RunOptions(stepCount, run.Batch, run.Seed, inFlight, run.Optimizer.LearningRate, graphKind,
-            Negatives: negatives, AlignEvery: run.AlignEvery,
-            CheckpointEvery: run.CheckpointEvery, CheckpointDirectory: run.CheckpointEvery > 0 || resuming ? Path.Combine(folder, "checkpoints") : null, Resume: resuming,
-            ObserveEvery: probe?.OnlineEvery ?? 0, WeightDecay: run.Optimizer.WeightDecay,
-            LayerSteps: run.LayerStepsFor(data?.SelfSupervised.Count ?? 0) is { } greedy ? [.. greedy] : default);
-        if (!options.LayerSteps.IsDefaultOrEmpty && options.LayerSteps.Length != network.Layers.Count)
-            throw new ArgumentException($"schedule greedy: {network.Name} has {network.Layers.Count} layers; give one entry per layer in 'layerEpochs' / 'layerSteps', not {options.LayerSteps.Length}.");
+        var options = new RunOptions(stepCount, run.Batch, run.Seed, graphKind)
+        {
+            Schedule = new ScheduleOptions(inFlight, LayerSteps: run.LayerStepsFor(data?.SelfSupervised.Count ?? 0) is { } greedy ? [.. greedy] : default),
+            Optimizer = new AdamWSettings(run.Optimizer.LearningRate, WeightDecay: run.Optimizer.WeightDecay),
+            Instruments = new InstrumentOptions(run.AlignEvery, probe?.OnlineEvery ?? 0),
+            Checkpoints = new CheckpointOptions(run.CheckpointEvery, run.CheckpointEvery > 0 || resuming ? Path.Combine(folder, "checkpoints") : null, resuming),
+            Negatives = negatives,
+        };
+        var layerSteps = options.Schedule.LayerSteps;
+        if (!layerSteps.IsDefaultOrEmpty && layerSteps.Length != network.Layers.Count)
+            throw new ArgumentException($"schedule greedy: {network.Name} has {network.Layers.Count} layers; give one entry per layer in 'layerEpochs' / 'layerSteps', not {layerSteps.Length}.");
         Directory.CreateDirectory(folder);
         if (request.Cluster is null && run.Placement is not null) throw new ArgumentException("A placement takes effect over a cluster: add --cluster <seed> or --local-cluster <N>.");
         if (request.Cluster is not null && request.Rules is not null) throw new ArgumentException("A rule of the caller's runs in this process only: cluster workers build their rules by name.");
@@ -82,7 +86,7 @@ public static class RunExecution
             new TwoViewPipeline(data.SelfSupervised, data.Augment, options.BatchSize, options.Seed, workers: Math.Max(1, Environment.ProcessorCount - 1)), options.Seed, options.Negatives);
         RunFolderFiles.WriteConfig(folder, network, options, run, scheduleName);
         var nodes = Simulation.ComputeNodes(network, graphKind);
-        long firstStep = resuming && Plastic.Sim.Checkpoints.LayerCheckpoint.LatestComplete(options.CheckpointDirectory!) is { } c ? c + 1 : 0;
+        long firstStep = resuming && Plastic.Sim.Checkpoints.LayerCheckpoint.LatestComplete(options.Checkpoints.Directory!) is { } c ? c + 1 : 0;
         using var onlineBackend = probe is { OnlineEvery: > 0 } ? BackendCatalog.Create(run.Device, cpuThreads: 1) : null;
         var online = probe is { OnlineEvery: > 0 } && data is not null
             ? new OnlineProbe(network, onlineBackend!, run.Seed, ProbeFeatures.Keep(data.ProbeTrain!, data.Augment, probe.OnlineTrainImages),
@@ -98,7 +102,7 @@ public static class RunExecution
         int? threads = LayerThreads.For(graphKind, inFlight);
         var backends = new BackendTally(run.Device, threads);
         using var traffic = new LayerTraffic(nodes);
-        using (var cluster = placement is null ? null : request.Cluster!.Start(network, graphKind, run.Batch, options.AlignEvery > 0 || options.ObserveEvery > 0, placement, run.Device, threads, folder))
+        using (var cluster = placement is null ? null : request.Cluster!.Start(network, graphKind, run.Batch, options.Instruments.AlignEvery > 0 || options.Instruments.ObserveEvery > 0, placement, run.Device, threads, folder))
         using (var tracing = StartTracing(Path.Combine(folder, "traces.jsonl"), consoleTraces))
         using (var metrics = StartMetrics(consoleTraces))
             result = progress.Show(() => Simulation.RunAsync(network, options, backends.Make, source, request.Rules, observer: progress, cluster: cluster?.Run).GetAwaiter().GetResult());

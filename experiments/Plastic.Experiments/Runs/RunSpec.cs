@@ -7,7 +7,7 @@ namespace Plastic.Experiments.Runs;
 /// <summary>The optimiser of a run: AdamW (PAPER.md 4.3: lr 2e-4, weight decay 0; Tiny ImageNet 1e-5).</summary>
 public sealed record OptimizerSpec
 {
-    public float LearningRate { get; init; } = 2e-4f;
+    public float LearningRate { get; init; } = Plastic.Sim.RunOptions.PaperLearningRate;
     public float WeightDecay { get; init; }
 }
 

@@ -39,7 +39,7 @@ public sealed class BackpropLayerActor : ReceiveActor
         _snapshotEvery = setup.SnapshotEvery;
         _state = new ParameterState(_backend, _block);
         _inbox = new Inbox(_name, _wiring, _driver);
-        _outbox = new Outbox(_name, _wiring, Distributed.RemoteFrames.LimitOf(Context.System));
+        _outbox = new Outbox(_name, _wiring, setup.Sends);
         _input = new TensorSlot(_backend);
         _gradOutput = new TensorSlot(_backend);
         _gradInput = new TensorSlot(_backend);
@@ -99,4 +99,5 @@ public sealed class BackpropLayerActor : ReceiveActor
 
 /// <summary>What a backprop layer actor is created with; it takes ownership of the block.</summary>
 /// SnapshotEvery above 0 sends the monitor the parameters step t's forward pass used, every that many steps.
-public sealed record BackpropLayerSetup(string Name, IComputeBackend Backend, LayerBlock Block, Wiring Wiring, AdamWSettings Optimizer, IActorRef Driver, int SnapshotEvery = 0);
+public sealed record BackpropLayerSetup(string Name, IComputeBackend Backend, LayerBlock Block, Wiring Wiring, AdamWSettings Optimizer, IActorRef Driver, int SnapshotEvery = 0,
+    ISendPolicy? Sends = null);

@@ -23,7 +23,7 @@ public sealed class InputActor : ReceiveActor
     private readonly Action<SimulationException>? _onLateFailure;
 
     public InputActor(IBatchSource source, Wiring wiring, int layers, long steps, int maxInFlight, Action<StepDone> onStepDone, TaskCompletionSource finished,
-        long firstStep = 0, Action<SimulationException>? onLateFailure = null)
+        long firstStep = 0, Action<SimulationException>? onLateFailure = null, ISendPolicy? sends = null)
     {
         _onLateFailure = onLateFailure;
         // A resumed run starts at the step after its checkpoint; earlier steps count as completed.
@@ -34,7 +34,7 @@ public sealed class InputActor : ReceiveActor
         _maxInFlight = Math.Max(1, maxInFlight);
         _onStepDone = onStepDone;
         _finished = finished;
-        _outbox = new Outbox(GraphWiring.InputNode, wiring, Distributed.RemoteFrames.LimitOf(Context.System));
+        _outbox = new Outbox(GraphWiring.InputNode, wiring, sends);
 
         Receive<Connect>(c =>
         {

@@ -58,7 +58,7 @@ public sealed class LocalLayerActor : ReceiveActor
         _window = setup.Window;
         if (setup.ResumeFile is { } resume) Checkpoints.LayerCheckpoint.Load(resume, _backend, _state.CheckpointTensors, _rule.CheckpointState);
         _inbox = new Inbox(_name, _wiring, _driver);
-        _outbox = new Outbox(_name, _wiring, Distributed.RemoteFrames.LimitOf(Context.System));
+        _outbox = new Outbox(_name, _wiring, setup.Sends);
         _input = new TensorSlot(_backend);
         _reference = new TensorSlot(_backend);
         if (_outbox.Targets(MessageKind.TopDownReference).Any())
@@ -177,7 +177,8 @@ public sealed class LocalLayerActor : ReceiveActor
 /// (greedy training) limits the steps in which the layer learns, null: every step.
 /// </summary>
 public sealed record LayerSetup(string Name, IComputeBackend Backend, LayerBlock Block, ILocalRule Rule, Wiring Wiring, AdamWSettings Optimizer, IActorRef Driver,
-    long FirstStep = 0, int Staleness = 0, int SnapshotEvery = 0, CheckpointPlan? Checkpoints = null, string? ResumeFile = null, LearningWindow? Window = null);
+    long FirstStep = 0, int Staleness = 0, int SnapshotEvery = 0, CheckpointPlan? Checkpoints = null, string? ResumeFile = null, LearningWindow? Window = null,
+    ISendPolicy? Sends = null);
 
 /// <summary>Where and how often layers write checkpoints: after every step t with (t + 1) a multiple of Every.</summary>
 public sealed record CheckpointPlan(string Directory, int Every)

@@ -21,12 +21,12 @@ public sealed class LossActor : ReceiveActor
     private readonly Outbox _outbox;
     private readonly TensorSlot _output;
 
-    public LossActor(IComputeBackend backend, ITopLoss loss, Wiring wiring, IActorRef driver)
+    public LossActor(IComputeBackend backend, ITopLoss loss, Wiring wiring, IActorRef driver, ISendPolicy? sends = null)
     {
         _loss = loss;
         _driver = driver;
         _inbox = new Inbox(GraphWiring.LossNode, wiring, driver);
-        _outbox = new Outbox(GraphWiring.LossNode, wiring, Distributed.RemoteFrames.LimitOf(Context.System));
+        _outbox = new Outbox(GraphWiring.LossNode, wiring, sends);
         _output = new TensorSlot(backend);
         Receive<Connect>(_outbox.Connect);
         Receive<ISimMessage>(Handle);

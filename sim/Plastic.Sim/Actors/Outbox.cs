@@ -8,10 +8,10 @@ namespace Plastic.Sim.Actors;
 
 /// <summary>
 /// The one way a node sends to another: every message is checked against the graph's wiring before
-/// it leaves (an undeclared kind is refused), and against the remote frame limit when its target lives
-/// in another process (a message Akka.Remote would drop is refused loudly), and counted per edge and kind.
+/// it leaves (an undeclared kind is refused), and against the node's send policy (over a cluster: the remote
+/// frame limit, so that a message Akka.Remote would drop is refused loudly), and counted per edge and kind.
 /// </summary>
-internal sealed class Outbox(string node, Wiring wiring, long? remoteFrameLimit = null)
+internal sealed class Outbox(string node, Wiring wiring, ISendPolicy? policy = null)
 {
     private ImmutableDictionary<string, IActorRef> _nodes = ImmutableDictionary<string, IActorRef>.Empty;
 
@@ -24,7 +24,7 @@ internal sealed class Outbox(string node, Wiring wiring, long? remoteFrameLimit 
         wiring.Check(node, target, message.Kind);
         if (!_nodes.TryGetValue(target, out var actor))
             throw new InvalidOperationException($"Node '{node}' has no actor for node '{target}'; was Connect sent?");
-        Distributed.RemoteFrames.Check(remoteFrameLimit, message, target, actor);
+        (policy ?? InProcessSends.Instance).Check(message, target, actor);
         SimTelemetry.CountSend(node, target, message.Kind, message.Bytes);
         actor.Tell(message);
     }

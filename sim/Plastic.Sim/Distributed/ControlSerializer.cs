@@ -45,7 +45,7 @@ public sealed class ControlSerializer(ExtendedActorSystem system) : SerializerWi
             case GetParameters: break;
             case Parameters p: w.Write(p.Layer); WriteFloats(w, p.Weight); WriteFloats(w, p.Bias); break;
             case HostNodes h:
-                w.Write(h.RunId); WriteRecipe(w, h.Recipe);
+                w.Write(h.RunId); RecipeFormat.Write(w, h.Recipe);
                 w.Write(h.Nodes.Length); foreach (var n in h.Nodes) w.Write(n);
                 w.Write(Serialization.SerializedActorPath(h.Driver)); w.Write(h.FrameBytes); WriteOptional(w, h.TracesPath);
                 break;
@@ -91,40 +91,12 @@ public sealed class ControlSerializer(ExtendedActorSystem system) : SerializerWi
     private HostNodes ReadHostNodes(BinaryReader r)
     {
         string runId = r.ReadString();
-        var recipe = ReadRecipe(r);
+        var recipe = RecipeFormat.Read(r);
         int count = r.ReadInt32();
         var nodes = ImmutableArray.CreateBuilder<string>(count);
         for (int i = 0; i < count; i++) nodes.Add(r.ReadString());
         var driver = Resolve(r.ReadString());
         return new HostNodes(runId, recipe, nodes.MoveToImmutable(), driver, r.ReadInt64(), ReadOptional(r));
-    }
-
-    private static void WriteRecipe(BinaryWriter w, NodeRecipe n)
-    {
-        w.Write(n.SpecJson); w.Write((int)n.Graph); w.Write(n.Seed); w.Write(n.LearningRate); w.Write(n.WeightDecay);
-        w.Write(n.Staleness); w.Write(n.SnapshotEvery); w.Write(n.Monitored); w.Write(n.FirstStep);
-        WriteOptional(w, n.CheckpointDirectory); w.Write(n.CheckpointEvery);
-        w.Write(n.ResumedStep.HasValue); w.Write(n.ResumedStep ?? 0);
-        WriteOptional(w, n.Device);
-        w.Write(n.Threads.HasValue); w.Write(n.Threads ?? 0);
-    }
-
-    private static NodeRecipe ReadRecipe(BinaryReader r)
-    {
-        string spec = r.ReadString();
-        var graph = (GraphKind)r.ReadInt32();
-        ulong seed = r.ReadUInt64();
-        float lr = r.ReadSingle(), decay = r.ReadSingle();
-        int staleness = r.ReadInt32(), snapshotEvery = r.ReadInt32();
-        bool monitored = r.ReadBoolean();
-        long firstStep = r.ReadInt64();
-        string? checkpoints = ReadOptional(r);
-        int checkpointEvery = r.ReadInt32();
-        bool resumed = r.ReadBoolean(); long resumedStep = r.ReadInt64();
-        string? device = ReadOptional(r);
-        bool hasThreads = r.ReadBoolean(); int threads = r.ReadInt32();
-        return new NodeRecipe(spec, graph, seed, lr, decay, staleness, snapshotEvery, monitored, firstStep, checkpoints, checkpointEvery,
-            resumed ? resumedStep : null, device, hasThreads ? threads : null);
     }
 
     private static void WriteRefs(BinaryWriter w, ImmutableDictionary<string, IActorRef> refs)

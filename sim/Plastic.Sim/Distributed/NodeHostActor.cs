@@ -75,8 +75,8 @@ public sealed class NodeHostActor : ReceiveActor
             var recipe = request.Recipe;
             var spec = recipe.Spec();
             var shapes = NetworkValidator.Validate(spec);
-            var wiring = recipe.Graph == GraphKind.Local ? GraphWiring.Local(spec, recipe.Monitored) : GraphWiring.Backprop(spec, recipe.Monitored);
-            var factory = new NodeFactory(spec, shapes, recipe.Options(), wiring, recipe.SnapshotEvery, recipe.FirstStep, recipe.ResumedStep);
+            var wiring = recipe.Options.Graph == GraphKind.Local ? GraphWiring.Local(spec, recipe.Monitored) : GraphWiring.Backprop(spec, recipe.Monitored);
+            var factory = new NodeFactory(spec, shapes, recipe.Options, wiring, recipe.SnapshotEvery, recipe.FirstStep, recipe.ResumedStep, RemoteFrames.PolicyOf(Context.System));
             tracing = request.TracesPath is { } path ? _startTracing?.Invoke(path) : null;
             var built = factory.Build(request.Nodes, () => BackendCatalog.Create(recipe.Device, recipe.Threads), request.Driver);
             var nodes = built.ToImmutableDictionary(b => b.Name, b => Context.ActorOf(b.Props, $"{b.Name}-{request.RunId}"));

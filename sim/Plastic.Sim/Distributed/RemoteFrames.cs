@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Plastic.Sim.Actors;
 using Plastic.Sim.Protocol;
 using Plastic.Topology;
 
@@ -47,15 +48,21 @@ public static class RemoteFrames
         return largest * sizeof(float) + EnvelopeBytes;
     }
 
-    /// <summary>Throws unless a message to <paramref name="target"/> fits the frame limit (local targets always fit).</summary>
-    public static void Check(long? limit, ISimMessage message, string to, IActorRef target)
+    /// <summary>The send policy for the nodes of <paramref name="system"/>: its frame limit when it has remoting, else none.</summary>
+    public static ISendPolicy PolicyOf(ActorSystem system) => LimitOf(system) is { } limit ? new RemoteFramePolicy(limit) : InProcessSends.Instance;
+}
+
+/// <summary>Refuses a message to a node in another process that is over the remote frame limit (local targets always fit).</summary>
+public sealed class RemoteFramePolicy(long limit) : ISendPolicy
+{
+    public void Check(ISimMessage message, string to, IActorRef target)
     {
-        if (limit is not { } max || target.Path.Address.HasLocalScope) return;
-        long size = message.Bytes + EnvelopeBytes;
-        if (size > max)
+        if (target.Path.Address.HasLocalScope) return;
+        long size = message.Bytes + RemoteFrames.EnvelopeBytes;
+        if (size > limit)
             throw new RemoteFrameTooLargeException(
-                $"{message.Kind} of step {message.Step} from '{message.From}' to '{to}' ({target.Path.Address}) is about {size:N0} bytes, over the remote frame limit of {max:N0} bytes " +
-                $"({FrameSizeKey}); Akka.Remote would drop it. Raise the limit (plastic node --frame-bytes, or the driver's cluster settings) or place '{message.From}' and '{to}' in one process.");
+                $"{message.Kind} of step {message.Step} from '{message.From}' to '{to}' ({target.Path.Address}) is about {size:N0} bytes, over the remote frame limit of {limit:N0} bytes " +
+                $"({RemoteFrames.FrameSizeKey}); Akka.Remote would drop it. Raise the limit (plastic node --frame-bytes, or the driver's cluster settings) or place '{message.From}' and '{to}' in one process.");
     }
 }
 

@@ -70,7 +70,7 @@ public sealed class DirectFeedbackRuleTests
             new LayerSpec("c2", LayerKind.Conv, 8, MaxPool: 2, LossPool: 2),
             new LayerSpec("c3", LayerKind.Conv, 8, MaxPool: 2),
         ], [new EdgeSpec("c3", "c1"), new EdgeSpec("c3", "c2")], DirectFeedbackRule.RuleName);
-        Task<RunResult> Run(int inFlight) => Simulation.RunAsync(spec, new RunOptions(5, BatchSize: 4, MaxInFlight: inFlight, LearningRate: 1e-3f), () => new CpuBackend(threads: 1));
+        Task<RunResult> Run(int inFlight) => Simulation.RunAsync(spec, new RunOptions(5, BatchSize: 4) { Schedule = new(MaxInFlight: inFlight), Optimizer = new(1e-3f) }, () => new CpuBackend(threads: 1));
         var sequential = await Run(1);
         var pipelined = await Run(3);
         foreach (var layer in new[] { "c1", "c2", "c3" })

@@ -59,7 +59,7 @@ public sealed class InfoNceLossTests
     public async Task A_backprop_run_with_bp_infonce_lowers_its_loss_and_a_local_run_refuses_it()
     {
         var spec = Presets.Mlp(24, [16, 16, 12], "bp-infonce");
-        var result = await Simulation.RunAsync(spec, new RunOptions(300, BatchSize: 16, Seed: 4, LearningRate: 3e-3f, Graph: GraphKind.Backprop),
+        var result = await Simulation.RunAsync(spec, new RunOptions(300, BatchSize: 16, Seed: 4, Graph: GraphKind.Backprop) { Optimizer = new(3e-3f) },
             () => new CpuBackend(threads: 1));
         var losses = result.Losses["loss"];
         double first = losses.Take(50).Average(), last = losses.Skip(250).Average();

@@ -25,7 +25,7 @@ public sealed class RuleLearningTests
         {
             Feedback = rule.StartsWith("clapp++dfb") || rule.StartsWith("clapp++both") ? [new EdgeSpec("fc3", "fc1"), new EdgeSpec("fc3", "fc2")] : [],
         };
-        var result = await Simulation.RunAsync(spec, new RunOptions(300, BatchSize: 16, Seed: 4, MaxInFlight: 4, LearningRate: 3e-3f),
+        var result = await Simulation.RunAsync(spec, new RunOptions(300, BatchSize: 16, Seed: 4) { Schedule = new(MaxInFlight: 4), Optimizer = new(3e-3f) },
             () => new CpuBackend(threads: 1));
         foreach (var layer in spec.Layers.Select(l => l.Name))
         {
@@ -55,7 +55,7 @@ public sealed class RuleLearningTests
             new LayerSpec("c2", LayerKind.Conv, 8, MaxPool: 2, LossPool: 2),
             new LayerSpec("c3", LayerKind.Conv, 12),
         ], [], rule);
-        var result = await Simulation.RunAsync(spec, new RunOptions(steps, BatchSize: 16, Seed: 4, MaxInFlight: 4, LearningRate: 3e-3f),
+        var result = await Simulation.RunAsync(spec, new RunOptions(steps, BatchSize: 16, Seed: 4) { Schedule = new(MaxInFlight: 4), Optimizer = new(3e-3f) },
             () => new CpuBackend(threads: 1));
         foreach (var layer in spec.Layers.Select(l => l.Name))
         {

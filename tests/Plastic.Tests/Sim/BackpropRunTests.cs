@@ -8,7 +8,7 @@ namespace Plastic.Tests.Sim;
 public sealed class BackpropRunTests
 {
     private static Task<RunResult> Run(NetworkSpec spec, GraphKind graph, long steps) =>
-        Simulation.RunAsync(spec, new RunOptions(steps, BatchSize: 4, Seed: 9, LearningRate: 1e-3f, Graph: graph), () => new CpuBackend(threads: 1));
+        Simulation.RunAsync(spec, new RunOptions(steps, BatchSize: 4, Seed: 9, Graph: graph) { Optimizer = new(1e-3f) }, () => new CpuBackend(threads: 1));
 
     private static readonly NetworkSpec Conv = new("conv3", new InputSpec(2, 8, 8),
     [
@@ -58,7 +58,7 @@ public sealed class BackpropRunTests
     public async Task Backprop_runs_one_step_at_a_time()
     {
         var e = await Assert.ThrowsAsync<ArgumentException>(() =>
-            Simulation.RunAsync(Conv, new RunOptions(2, BatchSize: 4, MaxInFlight: 3, Graph: GraphKind.Backprop), () => new CpuBackend(threads: 1)));
+            Simulation.RunAsync(Conv, new RunOptions(2, BatchSize: 4, Graph: GraphKind.Backprop) { Schedule = new(MaxInFlight: 3) }, () => new CpuBackend(threads: 1)));
         Assert.Contains("backward-locked", e.Message);
     }
 }

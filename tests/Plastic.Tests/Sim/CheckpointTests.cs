@@ -21,8 +21,7 @@ public sealed class CheckpointTests : IDisposable
         ? [new EdgeSpec("c3", "c1"), new EdgeSpec("c3", "c2")] : [], rule);
 
     private Task<RunResult> Run(NetworkSpec spec, long steps, int every = 0, bool resume = false, string? dir = null) =>
-        Simulation.RunAsync(spec, new RunOptions(steps, BatchSize: 4, Seed: 6, MaxInFlight: 3, LearningRate: 1e-2f,
-            CheckpointEvery: every, CheckpointDirectory: dir ?? _dir, Resume: resume), () => new CpuBackend(threads: 1));
+        Simulation.RunAsync(spec, new RunOptions(steps, BatchSize: 4, Seed: 6) { Schedule = new(MaxInFlight: 3), Optimizer = new(1e-2f), Checkpoints = new(Every: every, Directory: dir ?? _dir, Resume: resume) }, () => new CpuBackend(threads: 1));
 
     [Theory]
     [InlineData("clapp++")]
@@ -63,7 +62,7 @@ public sealed class CheckpointTests : IDisposable
     public async Task Checkpoints_are_refused_for_the_backprop_graph()
     {
         var e = await Assert.ThrowsAsync<ArgumentException>(() => Simulation.RunAsync(Net("clapp++"),
-            new RunOptions(2, BatchSize: 4, Graph: GraphKind.Backprop, CheckpointEvery: 1, CheckpointDirectory: _dir), () => new CpuBackend(threads: 1)));
+            new RunOptions(2, BatchSize: 4, Graph: GraphKind.Backprop) { Checkpoints = new(Every: 1, Directory: _dir) }, () => new CpuBackend(threads: 1)));
         Assert.Contains("local runs", e.Message);
     }
 }

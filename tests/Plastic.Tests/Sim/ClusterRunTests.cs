@@ -52,7 +52,7 @@ public sealed class ClusterRunTests
     [InlineData(GraphKind.Backprop, 1, "worker1=c2,loss")]
     public async Task Layers_on_another_actor_system_over_tcp_learn_the_same_weights_bit_for_bit(GraphKind graph, int inFlight, string placement)
     {
-        var options = new RunOptions(5, BatchSize: 4, Seed: 11, MaxInFlight: inFlight, LearningRate: 1e-3f, Graph: graph);
+        var options = new RunOptions(5, BatchSize: 4, Seed: 11, Graph: graph) { Schedule = new(MaxInFlight: inFlight), Optimizer = new(1e-3f) };
         var alone = await Simulation.RunAsync(Conv, options, Backend);
         var (driver, worker, hosts) = await TwoMembers(1 << 20);
         await using (driver)
@@ -111,7 +111,7 @@ public sealed class ClusterRunTests
         {
             var cluster = new ClusterRun(driver.System, Placement.Parse("worker1=c2,c3"), hosts, "cpu", 1);
             var observer = new StepsSeen();
-            var run = Simulation.RunAsync(Conv, new RunOptions(100_000, BatchSize: 4, Seed: 5, MaxInFlight: 2), Backend, observer: observer, cluster: cluster);
+            var run = Simulation.RunAsync(Conv, new RunOptions(100_000, BatchSize: 4, Seed: 5) { Schedule = new(MaxInFlight: 2) }, Backend, observer: observer, cluster: cluster);
             await observer.Reached(3).WaitAsync(TimeSpan.FromSeconds(60));
             var stopped = System.Diagnostics.Stopwatch.StartNew();
             await worker.System.Terminate();

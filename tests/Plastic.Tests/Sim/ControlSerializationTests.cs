@@ -3,7 +3,9 @@ using Akka.Actor;
 using Akka.Configuration;
 using Plastic.Sim;
 using Plastic.Sim.Actors;
+using Plastic.Compute;
 using Plastic.Sim.Distributed;
+using Plastic.Sim.Negatives;
 
 namespace Plastic.Tests.Sim;
 
@@ -14,7 +16,17 @@ namespace Plastic.Tests.Sim;
 /// </summary>
 public sealed class ControlSerializationTests() : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString(ControlSerializer.Config).WithFallback(ActorTestConfig.Patient))
 {
-    private static readonly NodeRecipe Recipe = new("{\"name\": \"n\"}", GraphKind.Backprop, 7, 1e-3f, 1e-5f, 2, 5, true, 12, "runs/example/checkpoints", 10, 11, "cpu", 1);
+    /// <summary>Every field of the run's options set away from its default, so that a field the format forgets fails the round trip.</summary>
+    private static readonly RunOptions Options = new(40, BatchSize: 8, Seed: 7, Graph: GraphKind.Backprop)
+    {
+        Schedule = new ScheduleOptions(3, Staleness: 2, LayerSteps: [10, 30]),
+        Optimizer = new AdamWSettings(1e-3f, 0.8f, 0.99f, 1e-7f, 1e-5f),
+        Instruments = new InstrumentOptions(5, 10),
+        Checkpoints = new CheckpointOptions(10, "runs/example/checkpoints", true),
+        Negatives = NegativeSampling.Shift,
+    };
+
+    private static readonly NodeRecipe Recipe = new("{\"name\": \"n\"}", Options, 5, true, 12, 11, "cpu", 1);
 
     private object[] Messages() =>
     [
@@ -27,7 +39,7 @@ public sealed class ControlSerializationTests() : Akka.TestKit.Xunit2.TestKit(Co
         new StopNodes("run1"),
         new NodesStopped("run1"),
         new HostNodes("run1", Recipe, ["block2", "loss"], TestActor, 8_000_000, "runs/example/traces.worker1.jsonl"),
-        new HostNodes("run2", Recipe with { CheckpointDirectory = null, ResumedStep = null, Device = null, Threads = null }, ["block1"], TestActor, 4_000_000, null),
+        new HostNodes("run2", Recipe with { Options = new RunOptions(3), ResumedStep = null, Device = null, Threads = null }, ["block1"], TestActor, 4_000_000, null),
     ];
 
     [Fact]

@@ -41,7 +41,7 @@ public sealed class DatasetBatchesTests
         Task<RunResult> Run()
         {
             var source = new DatasetBatches(new TwoViewPipeline(Images(16), AugmentSettings.Cifar10, 4, seed: 3, workers: 2), 3);
-            return Simulation.RunAsync(spec, new RunOptions(6, BatchSize: 4, Seed: 3, MaxInFlight: 3, LearningRate: 1e-3f, AlignEvery: 3),
+            return Simulation.RunAsync(spec, new RunOptions(6, BatchSize: 4, Seed: 3) { Schedule = new(MaxInFlight: 3), Optimizer = new(1e-3f), Instruments = new(AlignEvery: 3) },
                 () => new CpuBackend(threads: 1), source);
         }
         var a = await Run();

@@ -41,7 +41,7 @@ public sealed class DirectFeedbackScheduleTests
         shape.Layer.Name == "fc4" ? Simulation.DefaultRule(spec with { Feedback = [] }, shape, backend, init, optimizer) : new UsesReference();
 
     private static Task<RunResult> Run(int maxInFlight, int staleness = 0) =>
-        Simulation.RunAsync(Net with { Rule = "clapp++" }, new RunOptions(8, BatchSize: 4, MaxInFlight: maxInFlight, LearningRate: 1e-2f, Staleness: staleness),
+        Simulation.RunAsync(Net with { Rule = "clapp++" }, new RunOptions(8, BatchSize: 4) { Schedule = new(MaxInFlight: maxInFlight, Staleness: staleness), Optimizer = new(1e-2f) },
             () => new CpuBackend(threads: 1), rules: Rule);
 
     [Fact]

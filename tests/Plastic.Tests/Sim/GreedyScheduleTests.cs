@@ -19,7 +19,7 @@ public sealed class GreedyScheduleTests
     ], [], "clapp++");
 
     private static Task<RunResult> Run(string rule, long steps, ImmutableArray<long> layerSteps = default, int maxInFlight = 4) =>
-        Simulation.RunAsync(SmallConv with { Rule = rule }, new RunOptions(steps, BatchSize: 4, Seed: 5, MaxInFlight: maxInFlight, LearningRate: 1e-3f, LayerSteps: layerSteps),
+        Simulation.RunAsync(SmallConv with { Rule = rule }, new RunOptions(steps, BatchSize: 4, Seed: 5) { Schedule = new(MaxInFlight: maxInFlight, LayerSteps: layerSteps), Optimizer = new(1e-3f) },
             () => new CpuBackend(threads: 1));
 
     [Theory]
@@ -72,7 +72,7 @@ public sealed class GreedyScheduleTests
         Assert.Contains("must add up to the run's 5 steps", (await Assert.ThrowsAsync<ArgumentException>(() => Run("clapp++", 5, [1, 1, 1]))).Message);
         Assert.Contains("at least 1 step", (await Assert.ThrowsAsync<ArgumentException>(() => Run("clapp++", 2, [1, 0, 1]))).Message);
         var backprop = Simulation.RunAsync(SmallConv with { Rule = "bp-clapp++" },
-            new RunOptions(3, BatchSize: 4, Graph: GraphKind.Backprop, LayerSteps: [1, 1, 1]), () => new CpuBackend(threads: 1));
+            new RunOptions(3, BatchSize: 4, Graph: GraphKind.Backprop) { Schedule = new(LayerSteps: [1, 1, 1]) }, () => new CpuBackend(threads: 1));
         Assert.Contains("local graph", (await Assert.ThrowsAsync<ArgumentException>(() => backprop)).Message);
     }
 

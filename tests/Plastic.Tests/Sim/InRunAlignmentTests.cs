@@ -20,7 +20,7 @@ public sealed class InRunAlignmentTests
     ], [], "clapp++");
 
     private static Task<RunResult> Run(int alignEvery, int steps = 6) =>
-        Simulation.RunAsync(Conv, new RunOptions(steps, BatchSize: 4, Seed: 8, MaxInFlight: 3, LearningRate: 1e-3f, AlignEvery: alignEvery), () => new CpuBackend(threads: 1));
+        Simulation.RunAsync(Conv, new RunOptions(steps, BatchSize: 4, Seed: 8) { Schedule = new(MaxInFlight: 3), Optimizer = new(1e-3f), Instruments = new(AlignEvery: alignEvery) }, () => new CpuBackend(threads: 1));
 
     [Fact]
     public async Task Every_nth_step_is_measured_for_every_layer_without_changing_what_is_learned()
@@ -54,7 +54,7 @@ public sealed class InRunAlignmentTests
         var spec = Conv with { Rule = rule, Feedback = rule.StartsWith("clapp++dfb", StringComparison.Ordinal) || rule.StartsWith("clapp++both", StringComparison.Ordinal)
             ? [new EdgeSpec("c3", "c1"), new EdgeSpec("c3", "c2")] : [] };
         Task<RunResult> RunWith(int alignEvery) => Simulation.RunAsync(spec,
-            new RunOptions(7, BatchSize: 4, Seed: 8, MaxInFlight: 3, LearningRate: 1e-2f, AlignEvery: alignEvery), () => new CpuBackend(threads: 1));
+            new RunOptions(7, BatchSize: 4, Seed: 8) { Schedule = new(MaxInFlight: 3), Optimizer = new(1e-2f), Instruments = new(AlignEvery: alignEvery) }, () => new CpuBackend(threads: 1));
         var plain = await RunWith(0);
         var monitored = await RunWith(3);
         Assert.Equal([0L, 3, 6], monitored.Alignment.Select(a => a.Step).Distinct());
@@ -99,7 +99,7 @@ public sealed class InRunAlignmentTests
     [InlineData("clapp++/either/softplus")]
     public async Task The_top_layer_aligns_exactly_with_global_pooling_and_50_50_draws_too(string rule)
     {
-        var result = await Simulation.RunAsync(Conv with { Rule = rule }, new RunOptions(4, BatchSize: 4, Seed: 8, MaxInFlight: 2, LearningRate: 1e-3f, AlignEvery: 1),
+        var result = await Simulation.RunAsync(Conv with { Rule = rule }, new RunOptions(4, BatchSize: 4, Seed: 8) { Schedule = new(MaxInFlight: 2), Optimizer = new(1e-3f), Instruments = new(AlignEvery: 1) },
             () => new CpuBackend(threads: 1));
         var top = result.Alignment.Where(a => a.Layer.Layer == "c3").ToList();
         Assert.Equal(4, top.Count);
@@ -112,7 +112,7 @@ public sealed class InRunAlignmentTests
         // Rules whose state the monitor's own rules do not share: loading the snapshot fails in the monitor.
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var e = await Assert.ThrowsAsync<Plastic.Sim.Actors.SimulationException>(() => Simulation.RunAsync(Conv,
-            new RunOptions(3, BatchSize: 4, Seed: 8, AlignEvery: 1), () => new CpuBackend(threads: 1),
+            new RunOptions(3, BatchSize: 4, Seed: 8) { Instruments = new(AlignEvery: 1) }, () => new CpuBackend(threads: 1),
             rules: (spec, shape, backend, init, optimizer) => new Stateless(Simulation.DefaultRule(spec, shape, backend, init, optimizer))));
         Assert.Equal(GraphWiring.MonitorNode, e.Node);
         Assert.Contains("rule tensors", e.Message);
@@ -131,7 +131,7 @@ public sealed class InRunAlignmentTests
     public async Task Alignment_is_refused_for_the_backprop_graph()
     {
         var e = await Assert.ThrowsAsync<ArgumentException>(() => Simulation.RunAsync(Conv,
-            new RunOptions(2, BatchSize: 4, Graph: GraphKind.Backprop, AlignEvery: 1), () => new CpuBackend(threads: 1)));
+            new RunOptions(2, BatchSize: 4, Graph: GraphKind.Backprop) { Instruments = new(AlignEvery: 1) }, () => new CpuBackend(threads: 1)));
         Assert.Contains("local runs", e.Message);
     }
 }

@@ -17,7 +17,7 @@ public sealed class LocalRunTests
     ], [], "clapp++");
 
     private static Task<RunResult> Run(NetworkSpec spec, int maxInFlight, long steps = 6) =>
-        Simulation.RunAsync(spec, new RunOptions(steps, BatchSize: 4, Seed: 5, MaxInFlight: maxInFlight, LearningRate: 1e-3f), () => new CpuBackend(threads: 1));
+        Simulation.RunAsync(spec, new RunOptions(steps, BatchSize: 4, Seed: 5) { Schedule = new(MaxInFlight: maxInFlight), Optimizer = new(1e-3f) }, () => new CpuBackend(threads: 1));
 
     [Fact]
     public async Task Pipelined_schedule_gives_bit_identical_weights_to_the_sequential_one()
@@ -79,7 +79,7 @@ public sealed class FailingRuleTests
     public async Task A_rule_that_throws_stops_the_run_with_the_layer_step_and_reason()
     {
         var spec = Presets.Mlp(6, [5, 4, 3], "breaks");
-        var e = await Assert.ThrowsAsync<Plastic.Sim.Actors.SimulationException>(() => Simulation.RunAsync(spec, new RunOptions(5, BatchSize: 4, MaxInFlight: 2),
+        var e = await Assert.ThrowsAsync<Plastic.Sim.Actors.SimulationException>(() => Simulation.RunAsync(spec, new RunOptions(5, BatchSize: 4) { Schedule = new(MaxInFlight: 2) },
             () => new CpuBackend(threads: 1), rules: (_, shape, _, _, _) => new BreaksAt(shape.Layer.Name == "fc2" ? 3 : long.MaxValue)));
         Assert.Equal("fc2", e.Node);
         Assert.Equal(3, e.Step);

@@ -29,7 +29,7 @@ public sealed class MiddleFeedbackRunTests
     {
         const float rate = 1e-3f;
         var spec = Net with { Rule = rule };
-        var options = new RunOptions(1, BatchSize: 3, Seed: 9, MaxInFlight: 1, LearningRate: rate);
+        var options = new RunOptions(1, BatchSize: 3, Seed: 9) { Schedule = new(MaxInFlight: 1), Optimizer = new(rate) };
         var initial = await Simulation.RunAsync(spec, options with { Steps = 0 }, () => new CpuBackend(threads: 1));
         var trained = await Simulation.RunAsync(spec, options, () => new CpuBackend(threads: 1));
         var batch = new SyntheticBatches(spec.Input, 3, 9).Batch(0);

@@ -17,7 +17,7 @@ public sealed class NegativeSamplingTests
     private static async Task<Dictionary<string, List<int[]>>> SeenNegatives(NegativeSampling mode, ulong seed, int steps = 5)
     {
         var seen = new ConcurrentDictionary<string, List<int[]>>();
-        await Simulation.RunAsync(Net, new RunOptions(steps, BatchSize: 6, Seed: seed, MaxInFlight: 2, Negatives: mode), () => new CpuBackend(threads: 1),
+        await Simulation.RunAsync(Net, new RunOptions(steps, BatchSize: 6, Seed: seed) { Schedule = new(MaxInFlight: 2), Negatives = mode }, () => new CpuBackend(threads: 1),
             rules: (spec, shape, backend, init, optimizer) =>
                 new Recording(Simulation.DefaultRule(spec, shape, backend, init, optimizer), seen.GetOrAdd(shape.Layer.Name, _ => [])));
         return seen.ToDictionary(kv => kv.Key, kv => kv.Value);

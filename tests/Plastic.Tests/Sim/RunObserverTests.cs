@@ -24,8 +24,7 @@ public sealed class RunObserverTests
     ], [], "clapp++");
 
     private static Task<RunResult> Run(long steps, GraphKind graph, IRunObserver? observer = null, int observeEvery = 0, int alignEvery = 0) =>
-        Simulation.RunAsync(Net, new RunOptions(steps, BatchSize: 4, Seed: 3, MaxInFlight: graph == GraphKind.Local ? 3 : 1, LearningRate: 1e-2f, Graph: graph,
-            ObserveEvery: observeEvery, AlignEvery: alignEvery), () => new CpuBackend(threads: 1), observer: observer);
+        Simulation.RunAsync(Net, new RunOptions(steps, BatchSize: 4, Seed: 3, Graph: graph) { Schedule = new(MaxInFlight: graph == GraphKind.Local ? 3 : 1), Optimizer = new(1e-2f), Instruments = new(ObserveEvery: observeEvery, AlignEvery: alignEvery) }, () => new CpuBackend(threads: 1), observer: observer);
 
     [Theory]
     [InlineData(GraphKind.Local)]

@@ -22,7 +22,7 @@ public sealed class TracingTests
         try
         {
             using (Sdk.CreateTracerProviderBuilder().AddSource(SimTelemetry.Name).AddProcessor(new SimpleActivityExportProcessor(new JsonlSpanExporter(path))).Build())
-                await Simulation.RunAsync(Net, new RunOptions(5, BatchSize: 4, MaxInFlight: 2), () => new CpuBackend(threads: 1));
+                await Simulation.RunAsync(Net, new RunOptions(5, BatchSize: 4) { Schedule = new(MaxInFlight: 2) }, () => new CpuBackend(threads: 1));
 
             var rows = TrafficMatrix.Read(path);
             Assert.Equal(
