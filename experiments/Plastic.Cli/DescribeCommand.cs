@@ -1,5 +1,7 @@
 using System.CommandLine;
+using Plastic.Sim;
 using Plastic.Sim.Protocol;
+using Plastic.Sim.Schedule;
 using Plastic.Topology;
 
 namespace Plastic.Cli;
@@ -44,36 +46,19 @@ public static class DescribeCommand
             Console.WriteLine($"  {e.From,-10} -> {e.To,-10} {(e.Kind == EdgeKind.Forward ? "forward" : "direct-feedback (top-down reference)")}");
         PrintGraph("local graph (actors: input, one per layer); each edge carries only these message kinds", GraphWiring.Local(spec));
         PrintGraph("backprop graph (actors: input, one per layer, loss)", GraphWiring.Backprop(spec));
-        Console.WriteLine();
-        PrintPhases("local graph", GraphWiring.Local(spec), spec);
-        PrintPhases("backprop graph, one step at a time", GraphWiring.Backprop(spec), spec);
-        Console.WriteLine("  the input sends step t+k when at most k-1 steps are unfinished (k = steps in flight: 4 pipelined, 1 sequential and backprop)");
+        PrintSchedule("local graph, pipelined", StepSchedule.Derive(spec, GraphKind.Local), ScheduleOptions.PipelinedInFlight);
+        PrintSchedule("backprop graph, one step at a time", StepSchedule.Derive(spec, GraphKind.Backprop), ScheduleOptions.Sequential.MaxInFlight);
     }
 
     /// <summary>
-    /// What each node of a graph waits for at step t and what it sends, read off the graph's wiring (the
-    /// declared edges and the message kinds they carry). A rule that declares no need of an arriving signal
-    /// (a pairing for goodness rules) lets its layer go on without it.
+    /// The phases of a step t, derived from the graph's wiring and what each layer's rule (from the rule
+    /// catalogue) declares it needs; the actors run these phases and trace each under its name.
     /// </summary>
-    private static void PrintPhases(string title, Wiring wiring, NetworkSpec spec)
+    private static void PrintSchedule(string title, StepSchedule schedule, int maxInFlight)
     {
         Console.WriteLine();
-        Console.WriteLine($"phases of a step t ({title}), from its wiring:");
-        var order = new[] { GraphWiring.InputNode }.Concat(spec.Layers.Select(l => l.Name)).Append(GraphWiring.LossNode).ToList();
-        string Kinds(IEnumerable<EdgeContract> edges, Func<EdgeContract, string> peer) =>
-            string.Join("; ", edges.SelectMany(e => e.Allows.Where(k => k != MessageKind.Snapshot).Select(k => (Kind: k, Peer: peer(e))))
-                .GroupBy(x => x.Kind).OrderBy(g => g.Key).Select(g => $"{g.Key}(t) {string.Join(", ", g.Select(x => x.Peer).Order(StringComparer.Ordinal))}"));
-        foreach (var node in order)
-        {
-            var incoming = wiring.Edges.Where(e => e.To == node).ToList();
-            var outgoing = wiring.Edges.Where(e => e.From == node && e.To != GraphWiring.MonitorNode).ToList();
-            if (incoming.Count == 0 && outgoing.Count == 0) continue;
-            Console.WriteLine($"  {node,-10} receives {(incoming.Count == 0 ? "nothing (it starts the step)" : Kinds(incoming, e => "from " + e.From))}");
-            Console.WriteLine($"  {"",-10} sends    {(outgoing.Count == 0 ? "nothing" : Kinds(outgoing, e => "to " + e.To))}");
-        }
-        Console.WriteLine(title.StartsWith("local")
-            ? "  a layer forwards as soon as Forward(t) is there (sending Forward(t) up and, if feedback edges leave it, TopDownReference(t) down), then updates its own weights once the signals its rule declares for t are there (Pairing, TopDownReference) and reports StepDone(t); step t+1's forward waits for step t's update"
-            : "  a layer forwards on Forward(t); the loss node answers the top layer's Forward(t) with Backward(t); a layer that receives Backward(t) steps its optimiser, sends Backward(t) down and reports StepDone(t)");
+        Console.WriteLine($"schedule of a step t ({title}):");
+        foreach (var line in schedule.Describe(maxInFlight)) Console.WriteLine(line);
     }
 
     private static void PrintGraph(string title, Wiring wiring)

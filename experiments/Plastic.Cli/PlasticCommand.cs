@@ -34,6 +34,7 @@ public static class PlasticCommand
         var root = new RootCommand("Plastic: an event-driven simulator for local self-supervised learning (CLAPP, CLAPP++, Forward-Forward) and its backprop baselines.");
         root.Subcommands.Add(DevicesCommand.Build());
         root.Subcommands.Add(DescribeCommand.Build());
+        root.Subcommands.Add(RulesCommand.Build());
         root.Subcommands.Add(Runs.RunCommand.Build());
         root.Subcommands.Add(TraceCommand.Build());
         root.Subcommands.Add(AlignCommand.Build());

@@ -18,7 +18,7 @@ public static class StepCommand
     public static Command Build()
     {
         var spec = new Argument<string>("spec") { Description = $"A run spec (JSON with a 'network' key: its network, rule, graph and seed), or a network spec file or preset: {string.Join(", ", Presets.Names)}." };
-        var rule = new Option<string?>("--rule") { Description = "The rule (replaces the network's or run spec's), e.g. clapp++, clapp++dfb/softplus, clapp, phyll, ff, scff, bp-clapp++, bp-infonce." };
+        var rule = new Option<string?>("--rule") { Description = $"The rule (replaces the network's or run spec's): {RulesCommand.Names}, with options after '/' (plastic rules)." };
         var graph = new Option<string?>("--graph") { Description = "local (default) or backprop." };
         var seed = new Option<ulong?>("--seed") { Description = "Seed of the initialisation when --weights is not given (default 2, a run's)." };
         var inputs = new Option<string>("--inputs") { Description = "views.npy: float32 [2N, C, H, W], view-1 rows first.", Required = true };

@@ -23,7 +23,7 @@ public sealed class ContrastiveLoss : ITopLoss
     private readonly LossPooling _pooling;
     private readonly AdamWSettings _optimizer;
     private readonly ContrastiveSettings _settings;
-    private readonly Tensor _bMatrix, _bGrad, _bM, _bV;
+    private readonly TrainedMatrix _bParameter;
     private readonly RandomStream _draws;
     private Buffers? _buffers;
 
@@ -38,36 +38,34 @@ public sealed class ContrastiveLoss : ITopLoss
         _pooling = new LossPooling(backend, lossPool is { } k ? new PoolGeometry(k) : null, _settings.GlobalPool);
         _draws = init.Derive(EitherDrawsStream);
         int dc = referenceFeatures ?? features;
-        _bMatrix = backend.Allocate(new Shape(features, dc));
+        _bParameter = new TrainedMatrix(backend, new Shape(features, dc));
+        var bMatrix = _bParameter.Value;
         if (_settings.B == BMode.Identity)
         {
             if (dc != features)
                 throw new ArgumentException($"{Name}: an identity B needs as many reference features as layer features ({dc} vs {features}).");
             var identity = new float[features * features];
             for (int i = 0; i < features; i++) identity[i * features + i] = 1f;
-            backend.Upload(identity, _bMatrix);
+            backend.Upload(identity, bMatrix);
         }
         else
         {
             // nn.Linear's default initialisation (fan-in D_c), as the paper's code uses for B.
             float bound = 1f / MathF.Sqrt(dc);
-            backend.FillUniform(_bMatrix, init, -bound, bound);
+            backend.FillUniform(bMatrix, init, -bound, bound);
         }
-        _bGrad = backend.Allocate(_bMatrix.Shape);
-        _bM = backend.Allocate(_bMatrix.Shape);
-        _bV = backend.Allocate(_bMatrix.Shape);
     }
 
     public const string Name = "clapp++";
     string ITopLoss.Name => Name;
     private const ulong EitherDrawsStream = 0x50F7;
-    public Tensor B => _bMatrix;
+    public Tensor B => _bParameter.Value;
     /// <summary>Whether B is a learned parameter (trainable), rather than fixed at its initialisation or the identity.</summary>
     public bool TrainsB => _settings.B == BMode.Trainable;
     /// <summary>What a checkpoint must hold to resume this loss: B and its AdamW moments.</summary>
-    public IReadOnlyList<Tensor> CheckpointState => [_bMatrix, _bM, _bV];
+    public IReadOnlyList<Tensor> CheckpointState => _bParameter.CheckpointState;
     /// <summary>dL/dB of the last step, before the optimiser used it (for inspection and tests).</summary>
-    public Tensor LastBGradient => _bGrad;
+    public Tensor LastBGradient => _bParameter.Gradient;
     /// <summary>The 50/50 draws of the last step with /either (true: the row made its negative term), else empty.</summary>
     public IReadOnlyList<bool> LastDraws { get; private set; } = [];
     /// <summary>The loss features z [2N, D_z] of the last step (valid until the next call).</summary>
@@ -88,12 +86,12 @@ public sealed class ContrastiveLoss : ITopLoss
             throw new ArgumentException($"{Name}: the pairing holds {negatives.Length} negatives for {rows} rows (2 views of {n}); it needs one per row.");
         var buf = BuffersFor(rows);
 
-        var z = _pooling.Pool(output, _bMatrix.Shape[0]);   // [2N, D]: both views' loss features
+        var z = _pooling.Pool(output, B.Shape[0]);   // [2N, D]: both views' loss features
         LastFeatures = z;
         var c = reference ?? z;                              // detached: no gradient is formed through c
-        if (c.Shape != new Shape(rows, _bMatrix.Shape[1]))
-            throw new ShapeMismatchException($"{Name}: the reference has shape {c.Shape}, expected [{rows}x{_bMatrix.Shape[1]}] (2N rows x B's columns).");
-        _b.Gemm(c, false, _bMatrix, true, buf.Bc);          // Bc[r] = B c_r
+        if (c.Shape != new Shape(rows, B.Shape[1]))
+            throw new ShapeMismatchException($"{Name}: the reference has shape {c.Shape}, expected [{rows}x{B.Shape[1]}] (2N rows x B's columns).");
+        _b.Gemm(c, false, B, true, buf.Bc);          // Bc[r] = B c_r
         _b.Gemm(z, false, buf.Bc, true, buf.Scores);        // S[j, r] = z_j . B c_r
 
         var scores = buf.Scores.ToArray();
@@ -128,17 +126,15 @@ public sealed class ContrastiveLoss : ITopLoss
         _b.Gemm(buf.Gates, false, buf.Bc, false, gradFeatures); // dL/dz = G Bc, every row
         // dL/dB = sum_jr G[j, r] z_j c_r^T = (G^T z)^T c.
         _b.Gemm(buf.Gates, true, z, false, buf.GtZ);        // [2N, D]: row r = sum_j G[j, r] z_j
-        _b.Gemm(buf.GtZ, true, c, false, _bGrad);           // [D, D_c]
+        _b.Gemm(buf.GtZ, true, c, false, _bParameter.Gradient);           // [D, D_c]
         if (_settings.BDecay > 0)
         {
             // (lambda/2) |B|^2: its value joins the loss, lambda B the gradient.
-            double norm = _b.Norm(_bMatrix);
+            double norm = _b.Norm(B);
             loss += 0.5 * _settings.BDecay * norm * norm;
-            _b.Axpy((float)_settings.BDecay, _bMatrix, _bGrad);
+            _b.Axpy((float)_settings.BDecay, B, _bParameter.Gradient);
         }
-        // AdamW's step count is the training step's (as for the weights): no hidden counter, so a
-        // checkpoint of B and its moments is the whole state.
-        if (TrainsB) _b.AdamWStep(_bMatrix, _bGrad, _bM, _bV, _optimizer, checked((int)(step + 1)));
+        if (TrainsB) _bParameter.Step(_optimizer, step);
 
         gradOutput = _pooling.Unpool();
         return loss;
@@ -181,14 +177,14 @@ public sealed class ContrastiveLoss : ITopLoss
     {
         if (_buffers?.Rows == rows) return _buffers;
         _buffers?.Dispose();
-        return _buffers = new Buffers(_b, rows, _bMatrix.Shape[0]);
+        return _buffers = new Buffers(_b, rows, B.Shape[0]);
     }
 
     public void Dispose()
     {
         _buffers?.Dispose();
         _pooling.Dispose();
-        foreach (var t in new[] { _bMatrix, _bGrad, _bM, _bV }) t.Dispose();
+        _bParameter.Dispose();
     }
 
     /// <summary>Scratch tensors for one batch size.</summary>

@@ -57,6 +57,9 @@ public sealed record ContrastiveSettings(ScoreFunction F = ScoreFunction.Hinge, 
     /// <summary>PhyLL's contrast mode: lateral, the type-1 loss with theta.</summary>
     public const string PhyllPreset = "phyll";
 
+    /// <summary>The options of the contrastive rules, as error messages and the catalogue list them.</summary>
+    public const string OptionList = "hinge | softplus | linear (f), trainable-b | fixed-b | identity-b (B), gap | patches (pooling), either | both-terms (update), b-l2=<lambda>, theta=<t> (phyll), grid (backprop baselines)";
+
     public static (string Rule, ContrastiveSettings Settings) Parse(string rule)
     {
         var parts = rule.Split('/');
@@ -66,26 +69,15 @@ public sealed record ContrastiveSettings(ScoreFunction F = ScoreFunction.Hinge, 
             PhyllPreset => new ContrastiveSettings(F: ScoreFunction.Phyll),
             _ => new ContrastiveSettings(),
         };
+        // Each option sets one thing; two options setting the same thing (softplus and linear) contradict each other.
+        var setBy = new Dictionary<string, string>();
         foreach (var option in parts.Skip(1))
         {
-            settings = option switch
-            {
-                "hinge" => settings with { F = ScoreFunction.Hinge },
-                "softplus" => settings with { F = ScoreFunction.Softplus },
-                "linear" => settings with { F = ScoreFunction.Linear },
-                "trainable-b" => settings with { B = BMode.Trainable },
-                "fixed-b" => settings with { B = BMode.FixedRandom },
-                "identity-b" => settings with { B = BMode.Identity },
-                "gap" => settings with { GlobalPool = true },
-                "patches" => settings with { GlobalPool = false },
-                "either" => settings with { Either = true },
-                "both-terms" => settings with { Either = false },
-                "grid" => settings with { KeepTopGrid = true },
-                _ when option.StartsWith("b-l2=", StringComparison.Ordinal) => settings with { BDecay = ParseNumber(rule, option, "b-l2=", "a lambda of 0 or more, such as b-l2=0.02", v => v >= 0) },
-                _ when option.StartsWith("theta=", StringComparison.Ordinal) && parts[0] == PhyllPreset =>
-                    settings with { Theta = ParseNumber(rule, option, "theta=", "a theta above 0, such as theta=2", v => v > 0) },
-                _ => throw new ArgumentException($"Rule '{rule}': unknown option '{option}'. Options: hinge, softplus, linear, trainable-b, fixed-b, identity-b, gap, patches, either, both-terms, b-l2=<lambda>, grid (backprop baselines), theta=<t> (phyll)."),
-            };
+            var (what, next) = Apply(rule, parts[0], option, settings);
+            if (setBy.TryGetValue(what, out var earlier))
+                throw new ArgumentException($"Rule '{rule}': '{earlier}' and '{option}' both set {what}; give one. Options: {OptionList}.");
+            setBy[what] = option;
+            settings = next;
         }
         if (settings.F == ScoreFunction.Phyll && settings.Either)
             throw new ArgumentException($"Rule '{rule}': PhyLL's loss has one term per row; the 50/50 update (either) does not apply.");
@@ -93,6 +85,27 @@ public sealed record ContrastiveSettings(ScoreFunction F = ScoreFunction.Hinge, 
             throw new ArgumentException($"Rule '{rule}': phyll is its own loss; hinge, softplus and linear name the other contrast modes (clapp++/softplus, ...).");
         return (parts[0], settings);
     }
+
+    /// <summary>What one option sets (for the contradiction check) and the settings with it applied.</summary>
+    private static (string What, ContrastiveSettings Settings) Apply(string rule, string name, string option, ContrastiveSettings settings) => option switch
+    {
+        "hinge" => ("the score function f", settings with { F = ScoreFunction.Hinge }),
+        "softplus" => ("the score function f", settings with { F = ScoreFunction.Softplus }),
+        "linear" => ("the score function f", settings with { F = ScoreFunction.Linear }),
+        "trainable-b" => ("B", settings with { B = BMode.Trainable }),
+        "fixed-b" => ("B", settings with { B = BMode.FixedRandom }),
+        "identity-b" => ("B", settings with { B = BMode.Identity }),
+        "gap" => ("the pooling", settings with { GlobalPool = true }),
+        "patches" => ("the pooling", settings with { GlobalPool = false }),
+        "either" => ("the update", settings with { Either = true }),
+        "both-terms" => ("the update", settings with { Either = false }),
+        "grid" => ("the top grid", settings with { KeepTopGrid = true }),
+        _ when option.StartsWith("b-l2=", StringComparison.Ordinal) =>
+            ("B's L2 penalty", settings with { BDecay = ParseNumber(rule, option, "b-l2=", "a lambda of 0 or more, such as b-l2=0.02", v => v >= 0) }),
+        _ when option.StartsWith("theta=", StringComparison.Ordinal) && name == PhyllPreset =>
+            ("theta", settings with { Theta = ParseNumber(rule, option, "theta=", "a theta above 0, such as theta=2", v => v > 0) }),
+        _ => throw new ArgumentException($"Rule '{rule}': unknown option '{option}'. Options: {OptionList}."),
+    };
 
     private static double ParseNumber(string rule, string option, string prefix, string expected, Func<double, bool> valid)
     {

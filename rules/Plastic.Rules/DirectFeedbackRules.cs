@@ -16,6 +16,7 @@ public sealed class DirectFeedbackRule(IComputeBackend backend, int features, in
     public string Name => RuleName;
     public RuleSignals Needs => RuleSignals.Pairing | RuleSignals.TopDownReference;
     public Tensor B => _loss.B;
+    Tensor? ILocalRule.ScoringB => B;
     public ContrastiveLoss Loss => _loss;
     public IReadOnlyList<Tensor> State => [_loss.B];
     public IReadOnlyList<Tensor> CheckpointState => _loss.CheckpointState;

@@ -45,9 +45,14 @@ public sealed record GoodnessSettings(double? PositiveThreshold = null, double? 
             _ => throw new ArgumentException($"Rule '{rule}' is not a goodness rule (ff, scff)."),
         };
         var settings = pairs == GoodnessPairs.SelfContrastive ? new GoodnessSettings(ScffPositive, ScffNegative) : new GoodnessSettings();
+        var given = new HashSet<string>();
         foreach (var option in parts.Skip(1))
         {
             var kv = option.Split('=', 2);
+            // theta sets both thresholds: with th1 or th2, or any option twice, the rule contradicts itself.
+            var sets = kv[0] == "theta" ? new[] { "th1", "th2" } : [kv[0]];
+            if (sets.Any(t => !given.Add(t)))
+                throw new ArgumentException($"Rule '{rule}': '{option}' sets a threshold or lambda an earlier option already set; give each once (theta sets both th1 and th2).");
             if (kv.Length != 2 || !double.TryParse(kv[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
                 throw new ArgumentException($"Rule '{rule}': option '{option}' must be name=number (theta, th1, th2, lambda).");
             settings = kv[0] switch

@@ -23,7 +23,7 @@ public sealed class InfoNceLoss : ITopLoss
     private readonly int _features;
     private readonly double _temperature;
     private readonly AdamWSettings _optimizer;
-    private readonly Tensor _w, _wGrad, _wM, _wV;
+    private readonly TrainedMatrix _projection;
     private Tensor? _projected, _gradProjected;
 
     /// <param name="projection">Output size of the projection (PAPER.md: as many as the features, 1024 for VGG-6).</param>
@@ -36,18 +36,15 @@ public sealed class InfoNceLoss : ITopLoss
         _temperature = temperature;
         _optimizer = optimizer;
         _pooling = new LossPooling(backend, lossPool is { } k ? new PoolGeometry(k) : null, globalPool);
-        _w = backend.Allocate(new Shape(projection ?? features, features));
+        _projection = new TrainedMatrix(backend, new Shape(projection ?? features, features));
         float bound = 1f / MathF.Sqrt(features);
-        backend.FillUniform(_w, init, -bound, bound);
-        _wGrad = backend.Allocate(_w.Shape);
-        _wM = backend.Allocate(_w.Shape);
-        _wV = backend.Allocate(_w.Shape);
+        backend.FillUniform(_projection.Value, init, -bound, bound);
     }
 
     public string Name => RuleName;
-    public Tensor Projection => _w;
+    public Tensor Projection => _projection.Value;
     /// <summary>dL/dW of the last step, before the optimiser used it.</summary>
-    public Tensor LastProjectionGradient => _wGrad;
+    public Tensor LastProjectionGradient => _projection.Gradient;
     /// <summary>The loss features z [2N, D] of the last step (valid until the next call).</summary>
     public Tensor? LastFeatures { get; private set; }
 
@@ -55,23 +52,23 @@ public sealed class InfoNceLoss : ITopLoss
     {
         var z = _pooling.Pool(output, _features);                       // [2N, D]
         LastFeatures = z;
-        int dp = _w.Shape[0];
+        int dp = _projection.Shape[0];
         if (_projected?.Shape[0] != 2 * n)
         {
             _projected?.Dispose(); _gradProjected?.Dispose();
             _projected = _b.Allocate(new Shape(2 * n, dp));
             _gradProjected = _b.Allocate(new Shape(2 * n, dp));
         }
-        _b.Gemm(z, false, _w, true, _projected);                        // p = z W^T
+        _b.Gemm(z, false, _projection.Value, true, _projected);                        // p = z W^T
 
         // The N x N part is small: normalise, score and differentiate on the host, in double.
         var p = _projected.ToArray();
         var (loss, gradP) = LossAndGradient(p, n, dp, _temperature);
         _b.Upload(gradP, _gradProjected!);
 
-        _b.Gemm(_gradProjected!, true, z, false, _wGrad);               // dW = dp^T z
-        _b.Gemm(_gradProjected!, false, _w, false, _pooling.FeatureGradient); // dz = dp W
-        _b.AdamWStep(_w, _wGrad, _wM, _wV, _optimizer, checked((int)(step + 1)));
+        _b.Gemm(_gradProjected!, true, z, false, _projection.Gradient);               // dW = dp^T z
+        _b.Gemm(_gradProjected!, false, _projection.Value, false, _pooling.FeatureGradient); // dz = dp W
+        _projection.Step(_optimizer, step);
         gradOutput = _pooling.Unpool();
         return loss;
     }
@@ -129,7 +126,7 @@ public sealed class InfoNceLoss : ITopLoss
     public void Dispose()
     {
         _pooling.Dispose();
-        foreach (var t in new[] { _w, _wGrad, _wM, _wV }) t.Dispose();
+        _projection.Dispose();
         _projected?.Dispose();
         _gradProjected?.Dispose();
     }

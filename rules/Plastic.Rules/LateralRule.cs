@@ -16,6 +16,7 @@ public sealed class LateralRule(IComputeBackend backend, int features, int? loss
     public string Name => ContrastiveLoss.Name;
     public RuleSignals Needs => RuleSignals.Pairing;
     public Tensor B => _loss.B;
+    Tensor? ILocalRule.ScoringB => B;
     public IReadOnlyList<Tensor> State => [_loss.B];
     public IReadOnlyList<Tensor> CheckpointState => _loss.CheckpointState;
     /// <summary>dL/dB of the last step, before the optimiser used it (for inspection and tests).</summary>

@@ -76,6 +76,13 @@ public interface ILocalRule : IDisposable
     /// </summary>
     IReadOnlyList<Tensor> State => [];
 
+    /// <summary>
+    /// The one B through which the rule scores its layer's features against their reference (lateral or
+    /// direct feedback), for instruments that set it (the theory's "B at its optimum"); null for rules with
+    /// none or with two.
+    /// </summary>
+    Tensor? ScoringB => null;
+
     /// <summary>Everything a checkpoint must hold to resume the rule exactly: its State and the optimiser moments behind it.</summary>
     IReadOnlyList<Tensor> CheckpointState => [];
 

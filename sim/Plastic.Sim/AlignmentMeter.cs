@@ -81,12 +81,8 @@ public sealed class AlignmentMeter : IDisposable
     /// </summary>
     public void SetB(int layer, ReadOnlySpan<float> b)
     {
-        var target = _rules[layer] switch
-        {
-            LateralRule lateral => lateral.B,
-            DirectFeedbackRule feedback => feedback.B,
-            var other => throw new InvalidOperationException($"Layer {layer}: only a lateral or direct-feedback rule's B can be set, not {other.Name}'s."),
-        };
+        var target = _rules[layer].ScoringB
+            ?? throw new InvalidOperationException($"Layer {layer}: only a rule that scores through one B (lateral or direct feedback) can have it set, not {_rules[layer].Name}.");
         _b.Upload(b, target);
         if (layer == _blocks.Count - 1) _b.Upload(b, _topLoss.B);
     }

@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Plastic.Compute;
 using Plastic.Rules;
+using Plastic.Rules.Catalogue;
 using Plastic.Sim.Actors;
 using Plastic.Sim.Blocks;
 using Plastic.Sim.Distributed;
@@ -74,8 +75,7 @@ public static class Simulation
     /// D_z of a contrastive loss on this layer: its channels under global pooling, else its loss-pooled
     /// features. Every loss built on a layer (its local rule, the backprop loss, the meter's) sizes B by it.
     /// </summary>
-    public static int LossFeatureSize(LayerShape shape, ContrastiveSettings settings) =>
-        settings.GlobalPool && shape.Layer.Kind == LayerKind.Conv ? shape.Output.Channels : shape.LossFeatures.Size;
+    public static int LossFeatureSize(LayerShape shape, ContrastiveSettings settings) => RuleContexts.Features(shape).ContrastiveSize(settings.GlobalPool);
 
     /// <summary>
     /// The loss at the top of the backprop graph, named by the top layer's rule: bp-infonce, or
@@ -98,47 +98,7 @@ public static class Simulation
         };
     }
 
-    /// <summary>
-    /// The rules local runs know by name. The direct-feedback variants need a feedback edge into the
-    /// layer; the layer that sends the references (the top) has none and learns with the lateral rule,
-    /// as in the paper.
-    /// </summary>
-    public static ILocalRule DefaultRule(NetworkSpec spec, LayerShape shape, IComputeBackend backend, RandomStream init, AdamWSettings optimizer)
-    {
-        string ruleName = spec.RuleOf(shape.Layer);
-        if (GoodnessSettings.IsGoodnessRule(ruleName))
-        {
-            var (pairs, goodness) = GoodnessSettings.Parse(ruleName);
-            return new GoodnessRule(backend, pairs, goodness);
-        }
-        var (rule, settings) = ContrastiveSettings.Parse(ruleName);
-        if (rule.StartsWith("bp-", StringComparison.Ordinal))
-            throw new ArgumentException($"Layer '{shape.Layer.Name}': '{rule}' is a backprop baseline, a loss at the top of the backprop graph; run it with the backprop graph (plastic run --graph backprop).");
-        if (settings.KeepTopGrid)
-            throw new ArgumentException($"Layer '{shape.Layer.Name}': rule '{spec.RuleOf(shape.Layer)}': 'grid' is an option of the backprop baselines (bp-clapp++/grid, bp-infonce/grid); local rules always score their layer's loss grid.");
-        var feedback = spec.Feedback.Where(e => e.To == shape.Layer.Name).ToList();
-        int features = LossFeatureSize(shape, settings);
-        int? lossPool = shape.Layer.LossPool;
-        if (settings.GlobalPool && rule is DirectFeedbackRule.RuleName or BothRule.RuleName && feedback.Count > 0)
-            throw new ArgumentException($"Layer '{shape.Layer.Name}': rule '{spec.RuleOf(shape.Layer)}': global pooling (gap) applies to the lateral rules (clapp, clapp++); a direct-feedback reference is the top layer's loss features as sent.");
-        if (feedback.Count > 1)
-            throw new ArgumentException($"Layer '{shape.Layer.Name}': {feedback.Count} feedback edges arrive; the rules take one top-down reference.");
-        int ReferenceFeatures()
-        {
-            var source = spec.Layers.Select((l, i) => (l, i)).Single(x => x.l.Name == feedback[0].From).i;
-            return NetworkValidator.Validate(spec)[source].LossFeatures.Size;
-        }
-        bool sends = spec.Feedback.Any(e => e.From == shape.Layer.Name);
-        return rule switch
-        {
-            ContrastiveLoss.Name or ContrastiveSettings.ClappPreset or ContrastiveSettings.PhyllPreset => new LateralRule(backend, features, lossPool, init, optimizer, settings),
-            DirectFeedbackRule.RuleName or BothRule.RuleName when feedback.Count == 0 && !sends =>
-                throw new ArgumentException($"Layer '{shape.Layer.Name}': rule '{rule}' needs a direct-feedback edge into this layer (or this layer must be the one that sends the references)."),
-            DirectFeedbackRule.RuleName when feedback.Count == 0 => new LateralRule(backend, features, lossPool, init, optimizer, settings),
-            DirectFeedbackRule.RuleName => new DirectFeedbackRule(backend, features, ReferenceFeatures(), lossPool, init, optimizer, settings),
-            // The sending layer's second loss is lateral too (the released code's feedback index of the top is the top).
-            BothRule.RuleName => new BothRule(backend, features, feedback.Count == 0 ? null : ReferenceFeatures(), lossPool, init, optimizer, settings),
-            _ => throw new ArgumentException($"Layer '{shape.Layer.Name}': rule '{rule}' is not available for local runs. Available: clapp, clapp++, clapp++dfb, clapp++both, phyll, ff, scff (contrastive options /hinge, /softplus, /linear, /trainable-b, /fixed-b, /identity-b, /gap, /patches, /either, /both-terms, /b-l2=, phyll's /theta=; goodness options /theta=, /th1=, /th2=, /lambda=)."),
-        };
-    }
+    /// <summary>The rule factory of runs that bring none: the rule catalogue, by the layer's rule name.</summary>
+    public static ILocalRule DefaultRule(NetworkSpec spec, LayerShape shape, IComputeBackend backend, RandomStream init, AdamWSettings optimizer) =>
+        RuleCatalogue.Create(RuleContexts.For(spec, shape, backend, init, optimizer));
 }

@@ -33,7 +33,7 @@ public static class RunCommand
         var alignEvery = new Option<int?>("--align-every") { Description = "Every N steps, measure each layer's local update against backprop on a snapshot (local graph; 0: off). Writes alignment.csv." };
         var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "Write every layer's state to <run folder>/checkpoints after every N steps (0: off)." };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its latest complete checkpoint (same spec and options as the run that stopped)." };
-        var rule = new Option<string?>("--rule") { Description = "Replace the network's default rule (layers that name their own keep it)." };
+        var rule = new Option<string?>("--rule") { Description = $"Replace the network's default rule (layers that name their own keep it): {RulesCommand.Names}, with options after '/' (plastic rules)." };
         var device = PlasticCommand.DeviceOption();
         var variant = new Option<string?>("--variant") { Description = "With a comparison spec (or a folder holding spec.json): the variant to run (its name or rule; default: the first trained one)." };
         var placement = new Option<string?>("--placement") { Description = "With --cluster or --local-cluster: which role hosts which nodes, role=node,node;role=node (same as --set placement=...). Unnamed nodes stay in this process." };

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Plastic.Compute;
 using Plastic.Sim.Blocks;
 using Plastic.Sim.Protocol;
+using Plastic.Sim.Schedule;
 using Plastic.Sim.Tracing;
 
 namespace Plastic.Sim.Actors;
@@ -62,6 +63,7 @@ public sealed class BackpropLayerActor : ReceiveActor
 
     private void OnForward(Forward f)
     {
+        using var phase = SimTelemetry.StartPhase(_name, StepSchedule.Forward, f.Step);
         var input = _input.Load(f.Activations);
         var output = _block.Forward(input);
         _forwardStep = f.Step;
@@ -70,6 +72,7 @@ public sealed class BackpropLayerActor : ReceiveActor
 
     private void OnBackward(Backward b)
     {
+        using var phase = SimTelemetry.StartPhase(_name, StepSchedule.Backward, b.Step);
         if (b.Step != _forwardStep)
             throw new InvalidOperationException($"Layer '{_name}' got the gradient of step {b.Step} but holds the activations of step {_forwardStep}.");
         // The first layer's input gradient would go nowhere: it is not computed.

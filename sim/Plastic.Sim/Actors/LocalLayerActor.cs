@@ -4,6 +4,7 @@ using Plastic.Compute;
 using Plastic.Rules;
 using Plastic.Sim.Blocks;
 using Plastic.Sim.Protocol;
+using Plastic.Sim.Schedule;
 using Plastic.Sim.Tracing;
 
 namespace Plastic.Sim.Actors;
@@ -119,6 +120,7 @@ public sealed class LocalLayerActor : ReceiveActor
 
     private void ForwardPhase(Forward forward)
     {
+        using var phase = SimTelemetry.StartPhase(_name, StepSchedule.Forward, forward.Step);
         var output = _block.Forward(_input.Load(forward.Activations));
         _outbox.SendToAll(new Forward(_name, forward.Step, TensorPayload.From(output), SimTelemetry.Outgoing()));
         if (_topDownSource is not null)
@@ -130,6 +132,7 @@ public sealed class LocalLayerActor : ReceiveActor
 
     private void UpdatePhase(long step, TopDownReference? reference)
     {
+        using var phase = SimTelemetry.StartPhase(_name, StepSchedule.Update, step);
         int batch = _block.Output.Shape[0] / 2;
         ReadOnlyMemory<int> negatives = _pairings.Remove(step, out var pairing) ? pairing.Negatives.AsMemory() : default;
         var topDown = reference is null ? null : _reference.Load(reference.Reference);

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Plastic.Compute;
 using Plastic.Rules;
 using Plastic.Sim.Protocol;
+using Plastic.Sim.Schedule;
 using Plastic.Sim.Tracing;
 
 namespace Plastic.Sim.Actors;
@@ -51,6 +52,7 @@ public sealed class LossActor : ReceiveActor
 
     private void Compute(Forward forward, Pairing pairing)
     {
+        using var phase = SimTelemetry.StartPhase(GraphWiring.LossNode, StepSchedule.Loss, forward.Step);
         var output = _output.Load(forward.Activations);
         double loss = _loss.Compute(output, forward.Activations.Dims[0] / 2, pairing.Negatives.AsSpan(), out var gradOutput, forward.Step);
         _outbox.SendToAll(new Backward(GraphWiring.LossNode, forward.Step, TensorPayload.From(gradOutput), SimTelemetry.Outgoing()));

@@ -51,6 +51,23 @@ public static class SimTelemetry
         return span;
     }
 
+    /// <summary>The span tag of a phase span: its name in the step schedule (forward, update, loss, backward).</summary>
+    public const string PhaseTag = "plastic.phase";
+
+    /// <summary>
+    /// Starts the span of one phase of a step at a node (null when nobody listens): a child of the span of
+    /// the message whose arrival let it run, so a trace shows what each phase waited for.
+    /// </summary>
+    public static Activity? StartPhase(string node, string phase, long step)
+    {
+        var span = Source.StartActivity(phase, ActivityKind.Internal);
+        if (span is null) return null;
+        span.SetTag(NodeTag, node);
+        span.SetTag(PhaseTag, phase);
+        span.SetTag(StepTag, step);
+        return span;
+    }
+
     /// <summary>The root span of one step, started by the input node.</summary>
     public static Activity? StartStep(long step)
     {
