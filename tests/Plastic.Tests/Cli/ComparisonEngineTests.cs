@@ -45,6 +45,7 @@ public sealed class ComparisonEngineTests : IDisposable
         ("probe", """{ "probe.epochs": 2, "probe.knn": 3, "probe.perLayer": true }"""),
     ];
 
+    [Trait(TestCategories.Category, TestCategories.Slow)]
     [Fact]
     public void Every_key_a_variant_sets_reaches_its_run_exactly_as_plastic_run_on_the_patched_spec()
     {
@@ -138,6 +139,7 @@ public sealed class ComparisonEngineTests : IDisposable
         Assert.Contains("'sweep' is an object", Assert.Throws<ArgumentException>(() => ComparisonSpec.Load(Write("""{ "name": "x", "base": { "network": "mlp-3" }, "sweep": [1] }"""))).Message);
     }
 
+    [Trait(TestCategories.Category, TestCategories.Slow)]
     [Theory]
     [InlineData("quickstart")]
     [InlineData("cifar10-small")]

@@ -8,6 +8,7 @@ namespace Plastic.Tests.Cli;
 /// resumed with --resume ends with the weights of a run that was never interrupted, bit for bit.
 /// </summary>
 [Collection("Console")]
+[Trait(TestCategories.Category, TestCategories.Slow)]
 public sealed class KillResumeTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("plastic-kill-").FullName;

@@ -8,6 +8,7 @@ namespace Plastic.Tests.Cli;
 /// the run with an error naming it, its layers and the last completed step, and no process is left.
 /// </summary>
 [Collection("Console")]
+[Trait(TestCategories.Category, TestCategories.Slow)]
 public sealed class LocalClusterTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("plastic-cluster-").FullName;

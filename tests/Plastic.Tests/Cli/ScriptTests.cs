@@ -7,6 +7,7 @@ namespace Plastic.Tests.Cli;
 /// The experiment scripts (experiments/scripts/*.cs, .NET file-based programs over the engine) build and
 /// run on a tiny budget (--smoke) on small CIFAR-format files the test writes, so they cannot rot.
 /// </summary>
+[Trait(TestCategories.Category, TestCategories.Slow)]
 public sealed class ScriptTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), $"plastic-scripts-{Guid.NewGuid():N}");

@@ -8,6 +8,7 @@ namespace Plastic.Tests.Cli;
 /// The PyTorch training peer (tests/peers/train_peer.py) trains the same network as Plastic: same
 /// parameter count, a finite loss for both losses. Its speed is measured by tests/peers/run.sh, not here.
 /// </summary>
+[Trait(TestCategories.Category, TestCategories.Slow)]
 public sealed class TrainPeerTests
 {
     [SkippableTheory]

@@ -10,6 +10,7 @@ namespace Plastic.Tests.Cli;
 /// small conv net with feedback from a middle layer, losses to 1e-5 relative and gradients to cosine
 /// 1 - 1e-5 and norm ratio 1e-4. Skips where python3 (or $PLASTIC_PYTHON) lacks torch.
 /// </summary>
+[Trait(TestCategories.Category, TestCategories.Slow)]
 public sealed class TwinTests(ITestOutputHelper output)
 {
     [SkippableFact]

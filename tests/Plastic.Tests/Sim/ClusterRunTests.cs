@@ -66,6 +66,7 @@ public sealed class ClusterRunTests
         }
     }
 
+    [Trait(TestCategories.Category, TestCategories.Slow)]
     [Fact]
     public async Task A_message_over_the_frame_limit_stops_the_run_with_its_size_and_the_limit()
     {

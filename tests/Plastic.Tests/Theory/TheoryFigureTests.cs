@@ -8,6 +8,7 @@ namespace Plastic.Tests.Theory;
 /// The theory figures (PAPER.md 2.7) on synthetic two-view data, 4 batches each: the claims hold for
 /// any data, and CI has no MNIST. `plastic theory fig2|fig3a|fig4b --data ...` runs them on MNIST.
 /// </summary>
+[Trait(TestCategories.Category, TestCategories.Slow)]
 public sealed class TheoryFigureTests
 {
     private const int Batches = 4;
