@@ -77,7 +77,7 @@ public static class ProbeCommand
             var report = Plastic.Experiments.Probing.Probe(network, backend, seedValue, parameters, train, test, settings, probeSettings, Console.WriteLine,
                 folder is null ? $"untrained {network.Name}" : folder);
             if (folder is not null)
-                File.WriteAllText(Path.Combine(folder, "probe.json"), Plastic.Experiments.Probing.Json(report, name).ToJsonString(Plastic.Experiments.JsonOutput.Options));
+                Plastic.Experiments.JsonOutput.WriteResults(Path.Combine(folder, "probe.json"), Plastic.Experiments.Probing.Json(report, name));
             return 0;
         });
         return command;

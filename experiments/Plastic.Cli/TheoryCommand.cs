@@ -185,6 +185,8 @@ public static class TheoryCommand
                 }),
             }),
         };
-        return JsonSerializer.Serialize(doc, JsonOutput.Options);
+        var node = JsonSerializer.SerializeToNode(doc, JsonOutput.Options)!.AsObject();
+        node["commit"] = Provenance.GitCommit();
+        return node.ToJsonString(JsonOutput.Options);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace Plastic.Experiments;
@@ -18,4 +19,16 @@ public static class JsonOutput
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
+
+    /// <summary>
+    /// The one writer of a results file (a run's results.json and probe.json, a comparison's results.json,
+    /// a theory figure's summary): the document with the commit that produced it and, where the numbers
+    /// come from a run, the name of the resolved config beside it; written with <see cref="Options"/>.
+    /// </summary>
+    public static void WriteResults(string path, JsonObject document, string? config = null)
+    {
+        document["commit"] ??= Provenance.GitCommit();
+        if (config is not null) document["config"] ??= config;
+        File.WriteAllText(path, document.ToJsonString(Options));
+    }
 }

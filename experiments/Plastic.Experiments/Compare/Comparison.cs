@@ -66,7 +66,7 @@ public static class Comparison
         Directory.CreateDirectory(runFolder);
         using var backend = BackendCatalog.Create(run.Device);
         var report = Probing.Probe(network, backend, seed, null, data.ProbeTrain!, data.Test!, data.Augment, run.Probe!.Settings(), line => log("    " + line), v.Name);
-        File.WriteAllText(Path.Combine(runFolder, "probe.json"), Probing.Json(report, run.Dataset).ToJsonString(JsonOutput.Options));
+        JsonOutput.WriteResults(Path.Combine(runFolder, "probe.json"), Probing.Json(report, run.Dataset), RunFolderFiles.ConfigFile);
         return new ComparisonRow(v.Name, "-", seed, false, "-", report.Protocol, report.Concatenated.FinalAccuracy, report.Concatenated.Best.TestAccuracy,
             report.Concatenated.Best.Epoch, double.NaN, double.NaN, 0, 0, [], report.PerLayer, report.KnnAccuracy, runFolder);
     }

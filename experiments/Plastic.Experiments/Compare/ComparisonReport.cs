@@ -19,7 +19,7 @@ public static class ComparisonReport
     public static void Write(string folder, ComparisonSpec c, IReadOnlyList<ComparisonRow> rows)
     {
         File.WriteAllText(Path.Combine(folder, "compare.md"), Table(c, rows));
-        File.WriteAllText(Path.Combine(folder, "results.json"), Json(c, rows).ToJsonString(JsonOutput.Options));
+        JsonOutput.WriteResults(Path.Combine(folder, "results.json"), Json(c, rows));
     }
 
     /// <summary>Rows grouped by variant, in the spec's order.</summary>

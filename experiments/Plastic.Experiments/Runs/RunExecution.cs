@@ -140,7 +140,7 @@ public static class RunExecution
             using var backend = BackendCatalog.Create(run.Device);
             report = Probing.Probe(network, backend, run.Seed, result.Parameters, data.ProbeTrain!, data.Test!, data.Augment,
                 probe.Settings(), log);
-            File.WriteAllText(Path.Combine(folder, "probe.json"), Probing.Json(report, run.Dataset).ToJsonString(JsonOutput.Options));
+            JsonOutput.WriteResults(Path.Combine(folder, "probe.json"), Probing.Json(report, run.Dataset), RunFolderFiles.ConfigFile);
         }
         RunFolderFiles.WriteResults(folder, result, options, report, online?.Points);
         log($"next: plastic trace {folder}");

@@ -12,6 +12,9 @@ namespace Plastic.Experiments.Runs;
 /// <summary>The files of a run folder: config.resolved.json, metrics.csv, alignment.csv, results.json.</summary>
 internal static class RunFolderFiles
 {
+    /// <summary>The resolved config every results file of the folder names beside its numbers.</summary>
+    public const string ConfigFile = "config.resolved.json";
+
     internal static void WriteConfig(string folder, NetworkSpec network, RunOptions options, RunSpec run, string schedule)
     {
         string? device = run.Device;
@@ -35,7 +38,7 @@ internal static class RunFolderFiles
             ["device"] = device ?? Environment.GetEnvironmentVariable(BackendCatalog.DeviceVariable) ?? "auto",
             ["commit"] = Provenance.GitCommit(),
         };
-        File.WriteAllText(Path.Combine(folder, "config.resolved.json"), config.ToJsonString(JsonOutput.Options));
+        File.WriteAllText(Path.Combine(folder, ConfigFile), config.ToJsonString(JsonOutput.Options));
     }
 
     internal static void WriteMetrics(string folder, RunResult result)
@@ -77,7 +80,7 @@ internal static class RunFolderFiles
             results["online_probe_protocol"] = ProbeProtocol.Fast.Name();
             results["online_probe"] = new JsonArray(online.Select(p => (JsonNode)new JsonObject { ["step"] = p.Step, ["final_accuracy"] = p.FinalAccuracy, ["best_accuracy"] = p.BestAccuracy }).ToArray());
         }
-        File.WriteAllText(Path.Combine(folder, "results.json"), results.ToJsonString(JsonOutput.Options));
+        JsonOutput.WriteResults(Path.Combine(folder, "results.json"), results, ConfigFile);
     }
 
     /// <summary>Nodes that report a loss (every layer of a local graph; the loss node of a backprop graph), in spec order.</summary>
