@@ -38,16 +38,25 @@ public static class BenchTrainCommand
             { spec, variant, rule, graph, schedule, batch, steps, warmup, dataset, data, json, device };
         command.SetAction(parse =>
         {
-            var (network, graphName, batchSize, name) = Resolve(parse.GetValue(spec)!, parse.GetValue(variant), parse.GetValue(rule), parse.GetValue(graph), parse.GetValue(batch));
-            var graphKind = graphName switch { "local" => GraphKind.Local, "backprop" => GraphKind.Backprop, _ => throw new ArgumentException($"--graph {graphName}: choose local or backprop.") };
-            string scheduleName = parse.GetValue(schedule) ?? (graphKind == GraphKind.Local ? "pipelined" : "sequential");
-            int inFlight = scheduleName switch { "pipelined" => ScheduleOptions.PipelinedInFlight, "sequential" => ScheduleOptions.Sequential.MaxInFlight, _ => throw new ArgumentException($"--schedule {scheduleName}: choose pipelined or sequential.") };
+            var (spec0, specDir, name) = Resolve(parse.GetValue(spec)!, parse.GetValue(variant));
             int timed = parse.GetValue(steps), warm = parse.GetValue(warmup);
             if (timed < 2 || warm < 1) throw new ArgumentException("--steps must be at least 2 and --warmup at least 1.");
-            if (batchSize < 2) throw new ArgumentException($"--batch must be at least 2, got {batchSize}.");
             long total = warm + timed;
-            var options = new RunOptions(total, batchSize, Graph: graphKind) { Schedule = new ScheduleOptions(inFlight) };
-            using var source = parse.GetValue(dataset) is { } datasetName ? PipelineSource(datasetName, network, parse.GetValue(data), options) : null;
+            // The configuration is a run spec with the flags applied, resolved by the engine like any run (no checkpoints, probe or instruments).
+            var runSpec = spec0 with
+            {
+                Rule = parse.GetValue(rule) ?? spec0.Rule, Graph = parse.GetValue(graph) ?? spec0.Graph, Schedule = parse.GetValue(schedule) ?? spec0.Schedule,
+                Batch = parse.GetValue(batch) ?? spec0.Batch, Dataset = parse.GetValue(dataset) ?? "synthetic", Steps = total, Epochs = null,
+                AlignEvery = 0, CheckpointEvery = 0, Probe = null, LayerSteps = null, LayerEpochs = null,
+            };
+            if (runSpec.Graph is not ("local" or "backprop")) throw new ArgumentException($"--graph {runSpec.Graph}: choose local or backprop.");
+            if (runSpec.Schedule is "greedy") throw new ArgumentException("--schedule greedy: bench train measures every layer learning; choose pipelined or sequential.");
+            if (runSpec.Batch < 2) throw new ArgumentException($"--batch must be at least 2, got {runSpec.Batch}.");
+            if (parse.GetValue(rule) is { } r) name = $"{name} ({r})";
+            var setup = RunSetup.Resolve(runSpec, specDir, parse.GetValue(data));
+            var (network, options, graphKind, scheduleName, batchSize, graphName) = (setup.Network, setup.Options, setup.Graph, setup.Schedule, runSpec.Batch, runSpec.Graph);
+            int inFlight = options.Schedule.MaxInFlight;
+            using var source = setup.OpenSource();
             var nodes = Simulation.ComputeNodes(network, graphKind);
             var clock = new StepClock(nodes.Count, total);
             string? deviceName = parse.GetValue(device);
@@ -103,44 +112,20 @@ public static class BenchTrainCommand
         return command;
     }
 
-    /// <summary>The configuration to measure: (network with its rule, graph, batch, a name for it).</summary>
-    private static (NetworkSpec Network, string Graph, int Batch, string Name) Resolve(string spec, string? variantName, string? rule, string? graph, int? batch)
+    /// <summary>The configuration to measure as a run spec (a run spec, a comparison's variant, or a network spec or preset with the defaults), the folder its names are relative to, and a name for it.</summary>
+    private static (RunSpec Run, string SpecDir, string Name) Resolve(string spec, string? variantName)
     {
-        NetworkSpec network;
-        string graphName = "local";
-        int batchSize = 32;
-        string name;
         if (RunSpec.IsRunSpec(spec))
-        {
-            var run = RunSpec.From(RunSpec.Read(spec), spec);
-            network = Plastic.Experiments.NetworkResolver.Resolve(Presets.Names.Contains(run.Network) ? run.Network : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(spec))!, run.Network));
-            if (run.Rule is not null) network = network with { Rule = run.Rule };
-            (graphName, batchSize, name) = (run.Graph, run.Batch, Path.GetFileNameWithoutExtension(spec));
-        }
-        else if (RunSpec.IsComparison(spec))
+            return (RunSpec.From(RunSpec.Read(spec), spec), Path.GetDirectoryName(Path.GetFullPath(spec))!, Path.GetFileNameWithoutExtension(spec));
+        if (RunSpec.IsComparison(spec))
         {
             var comparison = ComparisonSpec.Load(spec);
             if (variantName is null) throw new ArgumentException($"{spec} is a comparison: name a variant with --variant ({string.Join(", ", comparison.Variants.Select(v => v.Name))}).");
             var v = comparison.Find(variantName);
             if (v.Untrained) throw new ArgumentException($"{spec}: variant '{v.Name}' is not trained; nothing to measure.");
-            var run = comparison.Run(v, comparison.Seeds[0]);
-            network = Plastic.Experiments.NetworkResolver.Resolve(run.Network, comparison.Directory);
-            if (run.Rule is not null) network = network with { Rule = run.Rule };
-            (graphName, batchSize, name) = (run.Graph, run.Batch, v.Name);
+            return (comparison.Run(v, comparison.Seeds[0]), comparison.Directory, v.Name);
         }
-        else
-        {
-            network = Plastic.Experiments.NetworkResolver.Resolve(spec);
-            name = network.Name;
-        }
-        if (rule is not null) network = network with { Rule = rule };
-        return (network, graph ?? graphName, batch ?? batchSize, rule is null ? name : $"{name} ({rule})");
-    }
-
-    private static DatasetBatches PipelineSource(string name, NetworkSpec network, string? root, RunOptions options)
-    {
-        var data = LabelledData.Load(name, root, network, new RunSpec { Network = network.Name, Dataset = name, Batch = options.BatchSize });
-        return new DatasetBatches(new Plastic.Datasets.Pipeline.TwoViewPipeline(data.SelfSupervised, data.Augment, options.BatchSize, options.Seed,
-            workers: Math.Max(1, Environment.ProcessorCount - 1)), options.Seed, options.Negatives);
+        if (variantName is not null) throw new ArgumentException($"--variant picks a variant of a comparison spec; {spec} is not one.");
+        return (new RunSpec { Network = spec }, Directory.GetCurrentDirectory(), NetworkResolver.Resolve(spec).Name);
     }
 }

@@ -46,44 +46,20 @@ public static class RunExecution
     {
         log ??= Console.WriteLine;
         var (run, specDir, dataRoot, output, resuming, consoleTraces) = request;
-        var network = NetworkResolver.Resolve(run.Network, specDir);
-        if (run.Rule is { } ruleName) network = network with { Rule = ruleName };
-        var graphKind = run.Graph == "local" ? GraphKind.Local : GraphKind.Backprop;
-        string scheduleName = run.Schedule ?? (graphKind == GraphKind.Local ? "pipelined" : "sequential");
-        int inFlight = scheduleName switch
-        {
-            "pipelined" or "greedy" => ScheduleOptions.PipelinedInFlight,
-            "sequential" => ScheduleOptions.Sequential.MaxInFlight,
-            _ => throw new ArgumentException($"schedule '{scheduleName}': choose pipelined, sequential or greedy."),
-        };
         if (resuming && output is null) throw new ArgumentException("--resume needs --out <the folder of the run to continue>.");
-        var negatives = NegativeSampler.Parse(run.Negatives);
-
-        var data = run.Dataset == "synthetic" ? null : LabelledData.Load(run.Dataset, dataRoot, network, run);
-        // The resolved spec names the split that was read, the default included.
-        if (data is not null) run = run with { SslSplit = Plastic.Datasets.Readers.DatasetSplits.SelfSupervisedSplit(run.Dataset, run.SslSplit) };
-        long stepCount = run.StepsFor(data?.SelfSupervised.Count ?? 0);
-        string folder = output ?? Path.Combine("runs", network.Name, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{run.Graph}");
+        string folder = output ?? Path.Combine("runs", NetworkResolver.Resolve(run.Network, specDir).Name, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{run.Graph}");
+        var setup = RunSetup.Resolve(run, specDir, dataRoot, Path.Combine(folder, "checkpoints"), resuming);
+        (run, var network, string scheduleName, var data, long stepCount, var options) = setup;
+        var graphKind = setup.Graph;
+        int inFlight = options.Schedule.MaxInFlight;
         var probe = run.Probe;
-        var options = new RunOptions(stepCount, run.Batch, run.Seed, graphKind)
-        {
-            Schedule = new ScheduleOptions(inFlight, LayerSteps: run.LayerStepsFor(data?.SelfSupervised.Count ?? 0) is { } greedy ? [.. greedy] : default),
-            Optimizer = new AdamWSettings(run.Optimizer.LearningRate, WeightDecay: run.Optimizer.WeightDecay),
-            Instruments = new InstrumentOptions(run.AlignEvery, probe?.OnlineEvery ?? 0),
-            Checkpoints = new CheckpointOptions(run.CheckpointEvery, run.CheckpointEvery > 0 || resuming ? Path.Combine(folder, "checkpoints") : null, resuming),
-            Negatives = negatives,
-        };
-        var layerSteps = options.Schedule.LayerSteps;
-        if (!layerSteps.IsDefaultOrEmpty && layerSteps.Length != network.Layers.Count)
-            throw new ArgumentException($"schedule greedy: {network.Name} has {network.Layers.Count} layers; give one entry per layer in 'layerEpochs' / 'layerSteps', not {layerSteps.Length}.");
         Directory.CreateDirectory(folder);
         if (request.Cluster is null && run.Placement is not null) throw new ArgumentException("A placement takes effect over a cluster: add --cluster <seed> or --local-cluster <N>.");
         if (request.Cluster is not null && request.Rules is not null) throw new ArgumentException("A rule of the caller's runs in this process only: cluster workers build their rules by name.");
         var placement = request.Cluster?.PlacementFor(run.Placement, network, graphKind);
         if (placement is not null) run = run with { Placement = placement.ToString() };
 
-        using var source = data is null ? null : new DatasetBatches(
-            new TwoViewPipeline(data.SelfSupervised, data.Augment, options.BatchSize, options.Seed, workers: Math.Max(1, Environment.ProcessorCount - 1)), options.Seed, options.Negatives);
+        using var source = setup.OpenSource();
         RunFolderFiles.WriteConfig(folder, network, options, run, scheduleName);
         var nodes = Simulation.ComputeNodes(network, graphKind);
         long firstStep = resuming && Plastic.Sim.Checkpoints.LayerCheckpoint.LatestComplete(options.Checkpoints.Directory!) is { } c ? c + 1 : 0;

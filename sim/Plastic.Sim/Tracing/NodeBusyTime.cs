@@ -22,7 +22,8 @@ public sealed class NodeBusyTime : IDisposable
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
             ActivityStopped = span =>
             {
-                if (span.GetTagItem(SimTelemetry.NodeTag) is not string node || span.OperationName == "step") return;
+                // Message spans only: a phase span (forward, update, ...) lies inside the message span that set it off.
+                if (span.GetTagItem(SimTelemetry.NodeTag) is not string node || span.GetTagItem(SimTelemetry.KindTag) is null) return;
                 _ticks.AddOrUpdate(node, span.Duration.Ticks, (_, t) => t + span.Duration.Ticks);
                 _handled.AddOrUpdate(node, 1, (_, n) => n + 1);
             },
