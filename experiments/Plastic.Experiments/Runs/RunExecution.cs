@@ -82,6 +82,23 @@ public static class RunExecution
         using (var tracing = StartTracing(Path.Combine(folder, "traces.jsonl"), consoleTraces))
         using (var metrics = StartMetrics(consoleTraces))
             result = progress.Show(() => Simulation.RunAsync(network, options, backends.Make, source, request.Rules, observer: progress, cluster: cluster?.Run).GetAwaiter().GetResult());
+        WriteTraining(folder, setup, run, result, firstStep, placement, log);
+        WriteOnlineProbe(folder, network, run, online);
+        var report = ProbeIfAsked(folder, setup, run, result, log);
+        RunFolderFiles.WriteResults(folder, result, options, report, online?.Points);
+        log($"next: plastic trace {folder}");
+        // The tally's first backends are the nodes of this process (the monitor's comes after them); over a
+        // cluster the workers' nodes are not counted here, so no figure is given.
+        double tensorMegabytes = placement is null ? backends.PeakMegabytes(nodes.Count) : double.NaN;
+        return new RunOutcome(folder, network, run, options, result, report, (stepCount - firstStep) * run.Batch / result.Elapsed.TotalSeconds,
+            tensorMegabytes, traffic.Messages, traffic.Bytes);
+    }
+
+
+    /// <summary>Metrics, weights, the loss and alignment plots, and the lines that sum up the training.</summary>
+    private static void WriteTraining(string folder, RunSetup setup, RunSpec run, RunResult result, long firstStep, Plastic.Sim.Distributed.Placement? placement, Action<string> log)
+    {
+        var (network, scheduleName, stepCount) = (setup.Network, setup.Schedule, setup.Steps);
         RunFolderFiles.WriteMetrics(folder, result);
         WeightsFile.Write(Path.Combine(folder, WeightsFile.Name), network, result.Parameters);
         RunPlots.Losses(Path.Combine(folder, "loss.png"), $"{network.Name} ({run.Graph}): loss per layer", result.Losses,
@@ -104,29 +121,32 @@ public static class RunExecution
             foreach (var s in LayerAlignmentSummary.Of(result.Alignment.Select(a => a.Layer)))
                 log($"  {s.Layer,-10} {s.Cosine,8:F4} +-{s.Interval95:F4}   error {s.ErrorCosine:F4}");
         }
+    }
+
+    private static void WriteOnlineProbe(string folder, NetworkSpec network, RunSpec run, OnlineProbe? online)
+    {
         if (online is not null && online.Points.Count > 0)
         {
             File.WriteAllText(Path.Combine(folder, "online_probe.csv"), "step,protocol,final_accuracy,best_accuracy\n"
                 + string.Concat(online.Points.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Step},fast,{p.FinalAccuracy:R},{p.BestAccuracy:R}\n"))));
             RunPlots.OnlineProbe(Path.Combine(folder, "online_probe.png"), $"{network.Name} ({run.Graph}): online probe (fast protocol)", [(network.Rule, online.Points)]);
         }
-        ProbeReport? report = null;
+    }
+
+    /// <summary>The linear (and kNN) probe of the trained encoder, when the spec asks for one and there are labelled data.</summary>
+    private static ProbeReport? ProbeIfAsked(string folder, RunSetup setup, RunSpec run, RunResult result, Action<string> log)
+    {
+        var (network, data, probe) = (setup.Network, setup.Data, run.Probe);
         if (probe is not null && data is not null)
         {
             using var backend = BackendCatalog.Create(run.Device);
-            report = Probing.Probe(network, backend, run.Seed, result.Parameters, data.ProbeTrain!, data.Test!, data.Augment,
+            var report = Probing.Probe(network, backend, run.Seed, result.Parameters, data.ProbeTrain!, data.Test!, data.Augment,
                 probe.Settings(), log);
             JsonOutput.WriteResults(Path.Combine(folder, "probe.json"), Probing.Json(report, run.Dataset), RunFolderFiles.ConfigFile);
+            return report;
         }
-        RunFolderFiles.WriteResults(folder, result, options, report, online?.Points);
-        log($"next: plastic trace {folder}");
-        // The tally's first backends are the nodes of this process (the monitor's comes after them); over a
-        // cluster the workers' nodes are not counted here, so no figure is given.
-        double tensorMegabytes = placement is null ? backends.PeakMegabytes(nodes.Count) : double.NaN;
-        return new RunOutcome(folder, network, run, options, result, report, (stepCount - firstStep) * run.Batch / result.Elapsed.TotalSeconds,
-            tensorMegabytes, traffic.Messages, traffic.Bytes);
+        return null;
     }
-
 
     private static TracerProvider StartTracing(string spansPath, bool console)
     {
