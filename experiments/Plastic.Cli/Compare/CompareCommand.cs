@@ -20,7 +20,7 @@ public static class CompareCommand
             string path = parse.GetValue(spec)!;
             var sets = parse.GetValue(set) ?? [];
             var comparison = ComparisonSpec.Load(path, sets);
-            if (parse.GetValue(smoke)) comparison = ComparisonSpec.Load(path, SmokeBudget(comparison).Concat(sets)) with { Seeds = [comparison.Seeds[0]] };
+            if (parse.GetValue(smoke)) comparison = ComparisonSpec.Load(path, SmokeBudget.For(comparison.Base).Concat(sets)) with { Seeds = [comparison.Seeds[0]] };
             string folder = parse.GetValue(output) ?? Path.Combine("runs", "compare", comparison.Name);
             var rows = Comparison.Run(comparison, parse.GetValue(data), folder, Console.WriteLine, Runs.RunProgress.Factory);
             Console.WriteLine();
@@ -29,15 +29,5 @@ public static class CompareCommand
             return 0;
         });
         return command;
-    }
-
-    /// <summary>What --smoke sets on the base (before the user's --set): a budget that only checks that everything runs, instruments included.</summary>
-    private static IEnumerable<string> SmokeBudget(ComparisonSpec c)
-    {
-        string[] budget = ["steps=2", "epochs=null", "batch=4", "checkpointEvery=0"];
-        foreach (var s in budget) yield return s;
-        if (c.Base["alignEvery"] is not null) yield return "alignEvery=1";
-        if (c.Base["probe"] is not null)
-            foreach (var s in new[] { "probe.epochs=1", "probe.trainImages=64", "probe.testImages=32", "probe.onlineEvery=0" }) yield return s;
     }
 }

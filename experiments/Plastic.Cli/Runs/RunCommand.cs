@@ -39,11 +39,12 @@ public static class RunCommand
         var placement = new Option<string?>("--placement") { Description = "With --cluster or --local-cluster: which role hosts which nodes, role=node,node;role=node (same as --set placement=...). Unnamed nodes stay in this process." };
         var clusterSeed = new Option<string?>("--cluster") { Description = "Run over an Akka cluster: host:port of a member to join through; workers are started with plastic node --role R --seed host:port." };
         var clusterHost = new Option<string>("--cluster-host") { Description = "With --cluster: the address this driver listens on and workers reach it at.", DefaultValueFactory = _ => "127.0.0.1" };
+        var smoke = new Option<bool>("--smoke") { Description = SmokeBudget.Description + " Applied before --set and the flags." };
         var localCluster = new Option<int?>("--local-cluster") { Description = "Start N worker processes on 127.0.0.1 and run over them (the layers cut into N contiguous groups unless --placement says otherwise)." };
         var command = new Command("run", "Train a network as an actor graph (local or backprop), trace its message traffic, probe the encoder.")
         {
             spec, set, synthetic, dataset, dataRoot, steps, epochs, batch, schedule, seed, learningRate, graph, rule, negatives, alignEvery, checkpointEvery, resume, output, consoleTraces, device,
-            variant, placement, clusterSeed, clusterHost, localCluster,
+            variant, placement, clusterSeed, clusterHost, localCluster, smoke,
         };
         command.SetAction(parse =>
         {
@@ -88,7 +89,8 @@ public static class RunCommand
             if (parse.GetValue(epochs) is not null) tree.Remove("steps");
             if (parse.GetValue(steps) is not null) tree.Remove("epochs");
             var sets = parse.GetValue(set) ?? [];
-            foreach (var assignment in assignments.Concat(sets)) RunSpec.Set(tree, assignment);
+            var budget = parse.GetValue(smoke) ? SmokeBudget.For(tree).ToList() : [];
+            foreach (var assignment in budget.Concat(assignments).Concat(sets)) RunSpec.Set(tree, assignment);
             string source = (isRunSpec ? argument : "the command line") + (sets.Length > 0 ? $" (with --set {string.Join(" --set ", sets)})" : "");
             if (!isRunSpec && parse.GetValue(synthetic) == (parse.GetValue(dataset) is not null) && !sets.Any(s => s.StartsWith("dataset=", StringComparison.Ordinal)))
                 throw new ArgumentException("Choose the data: --synthetic, or --dataset <name> (with --data or PLASTIC_DATA); or give a run spec.");

@@ -141,12 +141,14 @@ public sealed class ComparisonEngineTests : IDisposable
 
     [Trait(TestCategories.Category, TestCategories.Slow)]
     [Theory]
-    [InlineData("quickstart")]
-    [InlineData("cifar10-small")]
-    public void A_shipped_comparison_runs_end_to_end_on_a_smoke_budget(string name)
+    [InlineData("quickstart/spec.json")]
+    [InlineData("cifar10-small/spec.json")]
+    [InlineData("cifar10-small/seeds-1epoch.json")]
+    public void A_shipped_comparison_runs_end_to_end_on_a_smoke_budget(string file)
     {
         // paper-table1-cifar10 is the full-width net: its B matrices alone take gigabytes, too much for every CI run.
-        string spec = Path.Combine(Plastic.Tests.Support.PythonPeer.RepositoryRoot(), "experiments", name, "spec.json");
+        string spec = Path.Combine(Plastic.Tests.Support.PythonPeer.RepositoryRoot(), "experiments", file);
+        string name = file.Replace('/', '-');
         var (code, output, errors) = CliTests.Run("compare", spec, "--smoke", "--data", _root, "--out", Path.Combine(_root, name));
         Assert.True(code == 0, errors);
         var comparison = ComparisonSpec.Load(spec);
@@ -155,6 +157,24 @@ public sealed class ComparisonEngineTests : IDisposable
         foreach (var v in comparison.Variants) Assert.Contains($"| {v.Name} |", table);
         Assert.Contains("2 steps of 4 x 2 views", table);
     }
+
+    [Trait(TestCategories.Category, TestCategories.Slow)]
+    [Fact]
+    public void The_shipped_run_spec_runs_end_to_end_on_a_smoke_budget()
+    {
+        string spec = Path.Combine(Plastic.Tests.Support.PythonPeer.RepositoryRoot(), "experiments", "runs", "cifar10-clapp++.json");
+        string folder = Path.Combine(_root, "run-smoke");
+        var (code, output, errors) = CliTests.Run("run", spec, "--smoke", "--data", _root, "--out", folder);
+        Assert.True(code == 0, errors);
+        Assert.Contains("2 steps of 4 x 2 views", output);
+        using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "config.resolved.json")));
+        Assert.Equal(2, config.RootElement.GetProperty("steps").GetInt64());
+        using var probe = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "probe.json")));
+        Assert.Equal(32, probe.RootElement.GetProperty("train_images").GetInt32()); // the fake data set's 32, under the budget's 64
+        Assert.Equal(RunFolderCommit(), probe.RootElement.GetProperty("commit").GetString());
+    }
+
+    private static string RunFolderCommit() => Plastic.Experiments.Provenance.GitCommit();
 
     private string Write(string json)
     {
