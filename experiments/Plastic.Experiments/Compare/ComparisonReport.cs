@@ -76,7 +76,8 @@ public static class ComparisonReport
             sb.AppendLine(Invariant,
                 $"| {method} | `{first.Rule}` | {(first.Rule == "-" ? "-" : first.Local ? "yes" : "no")} | {first.SpatialDependence} | {Percent(final.Mean)} | {interval} | {bestText} | {(double.IsNaN(images) ? "-" : images.ToString("F0", Invariant))} | {(double.IsNaN(tensor) ? "-" : tensor.ToString("F0", Invariant))} | {first.Messages:N0} | {first.Bytes:N0} |");
         }
-        if (seeds)
+        // Without a probe there is no accuracy to difference: the per-seed tables would be empty.
+        if (seeds && run.Probe is not null)
         {
             sb.AppendLine().AppendLine("Paired differences of the final accuracy (row minus column variant, same seeds; points): resolved when the 95 % interval leaves out 0.").AppendLine();
             sb.AppendLine("| difference | mean | 95 % interval | seeds | resolved by these seeds? |").AppendLine("|---|---|---|---|---|");
