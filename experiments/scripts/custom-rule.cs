@@ -5,7 +5,7 @@
 // and moves nothing) while block4..block6 learn with CLAPP++; against CLAPP++ everywhere and the untrained
 // encoder, on the 1/8-width VGG-6 and CIFAR-10.
 //
-//   dotnet run -c Release experiments/scripts/custom-rule.cs -- [--data DIR] [--out DIR] [--epochs E] [--smoke]
+//   dotnet run -c Release experiments/scripts/custom-rule.cs -- [--data DIR] [--out DIR] [--epochs E] [--smoke] [--overwrite]
 using System.Text.Json.Nodes;
 using Plastic.Compute;
 using Plastic.Experiments.Compare;
@@ -47,7 +47,7 @@ var comparison = ComparisonSpec.Create("custom-rule", @base,
     new VariantSpec("random init", new JsonObject(), Untrained: true),
 ], seeds: smoke ? [2] : [2, 3]);
 string folder = Arg("--out") ?? Path.Combine("runs", "scripts", "custom-rule");
-var rows = Comparison.Run(comparison, Arg("--data"), folder, Console.WriteLine, rules: rules);
+var rows = Comparison.Run(comparison, Arg("--data"), folder, Console.WriteLine, rules: rules, overwrite: args.Contains("--overwrite"));
 Console.WriteLine();
 Console.WriteLine(ComparisonReport.Table(comparison, rows));
 

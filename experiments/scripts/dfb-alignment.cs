@@ -5,7 +5,7 @@
 // against direct feedback from the top (CLAPP++DFB) and both. The paper's theory: DFB is closer to backprop
 // once widths shrink. Synthetic two-view data, so it needs no data set.
 //
-//   dotnet run -c Release experiments/scripts/dfb-alignment.cs -- [--steps N] [--out DIR] [--smoke]
+//   dotnet run -c Release experiments/scripts/dfb-alignment.cs -- [--steps N] [--out DIR] [--smoke] [--overwrite]
 using System.Text.Json.Nodes;
 using Plastic.Experiments.Compare;
 
@@ -27,7 +27,7 @@ var comparison = ComparisonSpec.Create("dfb-alignment", @base,
     new VariantSpec("both (CLAPP++both)", new JsonObject { ["rule"] = "clapp++both", ["network"] = "vgg6-cifar-small-dfb" }, Untrained: false),
 ], seeds: smoke ? [2] : [2, 3], cites: "PAPER.md 2.4 (DFB closer to backprop when widths shrink) and 2.6 (the cosine of weight updates).");
 string folder = Arg("--out") ?? Path.Combine("runs", "scripts", "dfb-alignment");
-var rows = Comparison.Run(comparison, null, folder, Console.WriteLine);
+var rows = Comparison.Run(comparison, null, folder, Console.WriteLine, overwrite: args.Contains("--overwrite"));
 Console.WriteLine();
 Console.WriteLine("Mean alignment with backprop per layer (cosine of weight updates, over snapshots and seeds):");
 foreach (var group in rows.GroupBy(r => r.Method))

@@ -4,7 +4,7 @@
 // the 1/8-width VGG-6 and CIFAR-10, over three seeds: means with 95 % intervals and paired differences.
 // The paper's STL-10 ablation: 78.66 with the k x k pool, 75.10 with GAP (CIFAR-10 with GAP: 73.21, [3P]).
 //
-//   dotnet run -c Release experiments/scripts/pooling-ablation.cs -- [--data DIR] [--out DIR] [--epochs E] [--smoke]
+//   dotnet run -c Release experiments/scripts/pooling-ablation.cs -- [--data DIR] [--out DIR] [--epochs E] [--smoke] [--overwrite]
 //
 // --smoke: 2 steps of 4 images and a 1-epoch probe of 64 / 32 images on one seed (what the tests run, to keep the script working).
 using System.Text.Json.Nodes;
@@ -33,6 +33,6 @@ var comparison = ComparisonSpec.Create("pooling-ablation", @base,
     new VariantSpec("random init", new JsonObject(), Untrained: true),
 ], seeds: smoke ? [2] : [2, 3, 4], cites: "PAPER.md 5.2: STL-10, CLAPP++ 78.66 against GAP 75.10; CIFAR-10 GAP 73.21 ([3P]).");
 string folder = Arg("--out") ?? Path.Combine("runs", "scripts", "pooling-ablation");
-var rows = Comparison.Run(comparison, Arg("--data"), folder, Console.WriteLine);
+var rows = Comparison.Run(comparison, Arg("--data"), folder, Console.WriteLine, overwrite: args.Contains("--overwrite"));
 Console.WriteLine();
 Console.WriteLine(ComparisonReport.Table(comparison, rows));

@@ -63,5 +63,9 @@ public sealed record InstrumentOptions(
     /// <summary>Above 0: every that many steps the run's observer gets every layer's parameters (an online probe); needs an observer.</summary>
     int ObserveEvery = 0);
 
-/// <summary>Where and how often every layer writes its state (local graph), and whether to continue from the latest complete checkpoint.</summary>
-public sealed record CheckpointOptions(int Every = 0, string? Directory = null, bool Resume = false);
+/// <summary>
+/// Where and how often every layer writes its state (local graph), and whether to continue from the latest
+/// complete checkpoint. Tag names the run (the engine's hash of its resolved config): each complete
+/// checkpoint records it, and a resume takes only checkpoints with its own tag.
+/// </summary>
+public sealed record CheckpointOptions(int Every = 0, string? Directory = null, bool Resume = false, string? Tag = null);

@@ -49,11 +49,13 @@ internal sealed record RunPlan(NetworkSpec Spec, RunOptions Options, IReadOnlyLi
 
     private static (long FirstStep, long? Resumed) CheckCheckpoints(RunOptions options)
     {
-        var (every, directory, resume) = options.Checkpoints;
+        var (every, directory, resume, tag) = options.Checkpoints;
         if ((every > 0 || resume) && (options.Graph != GraphKind.Local || directory is null))
             throw new ArgumentException("Checkpoints and resume are for local runs and need a checkpoint directory.");
         if (every < 0) throw new ArgumentException($"CheckpointEvery {every} must be 0 (off) or a number of steps.");
-        long? resumed = resume ? Plastic.Sim.Checkpoints.LayerCheckpoint.LatestComplete(directory!) : null;
+        long? resumed = resume ? Plastic.Sim.Checkpoints.LayerCheckpoint.LatestComplete(directory!, tag) : null;
+        if (resume && resumed is null)
+            throw new ArgumentException($"Resume: {directory} holds no complete checkpoint{(tag is null ? "" : " of this run")}; nothing to continue from.");
         long firstStep = resumed + 1 ?? 0;
         if (firstStep > options.Steps)
             throw new ArgumentException($"The latest checkpoint is after step {resumed}, beyond the {options.Steps} steps asked for.");

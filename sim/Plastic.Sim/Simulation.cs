@@ -65,6 +65,18 @@ public static class Simulation
     }
 
     /// <summary>
+    /// Refuses what <see cref="RunAsync"/> would refuse of the options and placement, and a rule name the
+    /// catalogue does not know (unless the caller brings its own rules), without starting anything: for
+    /// callers that must not write a byte before a run is known to start.
+    /// </summary>
+    public static void Validate(NetworkSpec spec, RunOptions options, Placement? placement = null, bool customRules = false)
+    {
+        RunPlan.Make(spec, options, placement, customRules, hasObserver: true);
+        if (options.Graph == GraphKind.Local && !customRules)
+            foreach (var layer in spec.Layers) RuleCatalogue.Check(spec.RuleOf(layer), layer.Name);
+    }
+
+    /// <summary>
     /// The nodes that compute and report every step, in spec order: the layers, and the backprop graph's
     /// loss node. Each makes its backend from the factory in this order, before any instrument does.
     /// </summary>

@@ -31,6 +31,6 @@ internal sealed class StepRecorder(RunPlan plan, IRunObserver? observer)
         if (reported < plan.Reporters.Count) return;
         _checkpointReports.Remove(done.Step);
         File.WriteAllText(Path.Combine(LayerCheckpoint.FolderOf(checkpoints.Directory, done.Step), LayerCheckpoint.CompleteMarker),
-            $"{{\"step\": {done.Step}, \"seed\": {plan.Options.Seed}, \"network\": \"{plan.Spec.Name}\"}}\n");
+            LayerCheckpoint.Marker(done.Step, plan.Options.Seed, plan.Spec.Name, plan.Options.Checkpoints.Tag));
     }
 }

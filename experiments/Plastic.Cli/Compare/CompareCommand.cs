@@ -14,7 +14,8 @@ public static class CompareCommand
         var data = new Option<string?>("--data") { Description = "Data root (default: $PLASTIC_DATA, else ~/.cache/plastic/data)." };
         var output = new Option<string?>("--out") { Description = "Folder for the variants' run folders, compare.md, results.json and the plots (default runs/compare/<name>)." };
         var smoke = new Option<bool>("--smoke") { Description = "A tiny budget to check that the comparison runs end to end: 2 steps of 4 images, the first seed, a 1-epoch probe on 64 / 32 images; the numbers mean nothing." };
-        var command = new Command("compare", "Train and probe several variants of one run spec, over seeds; a table with intervals and paired differences.") { spec, set, data, output, smoke };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the comparison --out holds (its table and every run folder); without it such a folder is refused." };
+        var command = new Command("compare", "Train and probe several variants of one run spec, over seeds; a table with intervals and paired differences.") { spec, set, data, output, smoke, overwrite };
         command.SetAction(parse =>
         {
             string path = parse.GetValue(spec)!;
@@ -22,7 +23,7 @@ public static class CompareCommand
             var comparison = ComparisonSpec.Load(path, sets);
             if (parse.GetValue(smoke)) comparison = ComparisonSpec.Load(path, SmokeBudget.For(comparison.Base).Concat(sets)) with { Seeds = [comparison.Seeds[0]] };
             string folder = parse.GetValue(output) ?? Path.Combine("runs", "compare", comparison.Name);
-            var rows = Comparison.Run(comparison, parse.GetValue(data), folder, Console.WriteLine, Runs.RunProgress.Factory);
+            var rows = Comparison.Run(comparison, parse.GetValue(data), folder, Console.WriteLine, Runs.RunProgress.Factory, overwrite: parse.GetValue(overwrite));
             Console.WriteLine();
             Console.WriteLine(ComparisonReport.Table(comparison, rows));
             Console.WriteLine($"wrote {folder}/compare.md, results.json, accuracy.png{(rows.Any(r => r.Alignment.Count > 0) ? ", alignment.png" : "")}{(comparison.Sweep is null ? "" : ", sweep.png")} and each run's folder");

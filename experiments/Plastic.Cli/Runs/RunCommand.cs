@@ -39,12 +39,13 @@ public static class RunCommand
         var placement = new Option<string?>("--placement") { Description = "With --cluster or --local-cluster: which role hosts which nodes, role=node,node;role=node (same as --set placement=...). Unnamed nodes stay in this process." };
         var clusterSeed = new Option<string?>("--cluster") { Description = "Run over an Akka cluster: host:port of a member to join through; workers are started with plastic node --role R --seed host:port." };
         var clusterHost = new Option<string>("--cluster-host") { Description = "With --cluster: the address this driver listens on and workers reach it at.", DefaultValueFactory = _ => "127.0.0.1" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Remove the run --out holds first; without it (or --resume) a folder holding a run is refused." };
         var smoke = new Option<bool>("--smoke") { Description = SmokeBudget.Description + " Applied before --set and the flags." };
         var localCluster = new Option<int?>("--local-cluster") { Description = "Start N worker processes on 127.0.0.1 and run over them (the layers cut into N contiguous groups unless --placement says otherwise)." };
         var command = new Command("run", "Train a network as an actor graph (local or backprop), trace its message traffic, probe the encoder.")
         {
             spec, set, synthetic, dataset, dataRoot, steps, epochs, batch, schedule, seed, learningRate, graph, rule, negatives, alignEvery, checkpointEvery, resume, output, consoleTraces, device,
-            variant, placement, clusterSeed, clusterHost, localCluster, smoke,
+            variant, placement, clusterSeed, clusterHost, localCluster, smoke, overwrite,
         };
         command.SetAction(parse =>
         {
@@ -98,6 +99,7 @@ public static class RunCommand
             bool clustered = parse.GetValue(clusterSeed) is not null || parse.GetValue(localCluster) is not null;
             RunExecution.Execute(new RunRequest(run, specDir, parse.GetValue(dataRoot), parse.GetValue(output), parse.GetValue(resume), parse.GetValue(consoleTraces))
             {
+                Overwrite = parse.GetValue(overwrite),
                 Progress = RunProgress.Factory,
                 Cluster = clustered ? new Cluster.DriverClusterLauncher(parse.GetValue(clusterSeed), parse.GetValue(localCluster), parse.GetValue(clusterHost)!) : null,
             });

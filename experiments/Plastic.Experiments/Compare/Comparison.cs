@@ -18,9 +18,12 @@ public sealed record ComparisonRow(string Method, string Rule, ulong Seed, bool 
 public static class Comparison
 {
     /// <param name="rules">A rule factory of the caller's (a script's own rule), used by every trained variant; null: the catalogue.</param>
+    /// <param name="overwrite">Replace the comparison the folder holds (its table and every run folder); without it such a folder is refused.</param>
     public static IReadOnlyList<ComparisonRow> Run(ComparisonSpec comparison, string? dataRoot, string folder, Action<string> log,
-        RunProgressFactory? progress = null, RuleFactory? rules = null)
+        RunProgressFactory? progress = null, RuleFactory? rules = null, bool overwrite = false)
     {
+        if (!overwrite && File.Exists(Path.Combine(folder, "results.json")))
+            throw new ArgumentException($"--out {folder}: holds a comparison already (results.json); replace it with --overwrite, or choose another folder.");
         Directory.CreateDirectory(folder);
         var rows = new List<ComparisonRow>();
         int total = comparison.Variants.Count * comparison.Seeds.Count;
@@ -32,7 +35,7 @@ public static class Comparison
                 if (comparison.Seeds.Count > 1) runFolder = Path.Combine(runFolder, $"seed-{seed}");
                 var row = variant.Untrained
                     ? Untrained(comparison, variant, seed, dataRoot, runFolder, log)
-                    : Trained(comparison, variant, seed, new RunRequest(comparison.Run(variant, seed), comparison.Directory, dataRoot, runFolder) { Progress = progress, Rules = rules }, log);
+                    : Trained(comparison, variant, seed, new RunRequest(comparison.Run(variant, seed), comparison.Directory, dataRoot, runFolder) { Progress = progress, Rules = rules, Overwrite = overwrite }, log);
                 rows.Add(row);
                 string speed = double.IsNaN(row.ImagesPerSecond) ? "" : $"{row.ImagesPerSecond:F0} images/s";
                 log(row.ProbeProtocol is { } p
@@ -47,7 +50,8 @@ public static class Comparison
 
     private static ComparisonRow Trained(ComparisonSpec c, VariantSpec v, ulong seed, RunRequest request, Action<string> log)
     {
-        var outcome = RunExecution.Execute(request, line => log("    " + line));
+        var outcome = RunExecution.Execute(request, line => log("    " + line))
+            ?? throw new InvalidOperationException($"{request.Output}: a comparison's run does not resume.");
         var probe = outcome.Probe;
         string graph = request.Run.Graph;
         return new ComparisonRow(v.Name, outcome.Network.Rule, seed, graph == "local", Spatial(outcome.Network.Rule, graph), probe?.Protocol,

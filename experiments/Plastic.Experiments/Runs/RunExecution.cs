@@ -20,6 +20,9 @@ namespace Plastic.Experiments.Runs;
 /// </summary>
 public sealed record RunRequest(RunSpec Run, string SpecDir, string? DataRoot = null, string? Output = null, bool Resume = false, bool ConsoleTraces = false)
 {
+    /// <summary>Remove the run the output folder holds first (without it, a folder holding a run is refused unless resumed).</summary>
+    public bool Overwrite { get; init; }
+
     public RunProgressFactory? Progress { get; init; }
     public IClusterLauncher? Cluster { get; init; }
     public RuleFactory? Rules { get; init; }
@@ -42,27 +45,36 @@ public sealed record RunOutcome(string Folder, NetworkSpec Network, RunSpec Run,
 public static class RunExecution
 {
     /// <summary>Trains the run (and probes it when its spec says so) into its folder; <paramref name="log"/> gets the lines a person reads (default: the console).</summary>
-    public static RunOutcome Execute(RunRequest request, Action<string>? log = null)
+    /// <remarks>Null when a resume finds its run finished: the folder is left as it is.</remarks>
+    public static RunOutcome? Execute(RunRequest request, Action<string>? log = null)
     {
         log ??= Console.WriteLine;
         var (run, specDir, dataRoot, output, resuming, consoleTraces) = request;
         if (resuming && output is null) throw new ArgumentException("--resume needs --out <the folder of the run to continue>.");
+        if (resuming && request.Overwrite) throw new ArgumentException("--resume continues the run in --out, --overwrite removes it: give one.");
         string folder = output ?? Path.Combine("runs", NetworkResolver.Resolve(run.Network, specDir).Name, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{run.Graph}");
         var setup = RunSetup.Resolve(run, specDir, dataRoot, Path.Combine(folder, "checkpoints"), resuming);
         (run, var network, string scheduleName, var data, long stepCount, var options) = setup;
         var graphKind = setup.Graph;
         int inFlight = options.Schedule.MaxInFlight;
         var probe = run.Probe;
-        Directory.CreateDirectory(folder);
         if (request.Cluster is null && run.Placement is not null) throw new ArgumentException("A placement takes effect over a cluster: add --cluster <seed> or --local-cluster <N>.");
         if (request.Cluster is not null && request.Rules is not null) throw new ArgumentException("A rule of the caller's runs in this process only: cluster workers build their rules by name.");
         var placement = request.Cluster?.PlacementFor(run.Placement, network, graphKind);
         if (placement is not null) run = run with { Placement = placement.ToString() };
+        var config = RunFolderFiles.Config(network, options, run, scheduleName);
+        // Checkpoints carry the run's tag: a resume takes only checkpoints of a run with this very config.
+        options = options with { Checkpoints = options.Checkpoints with { Tag = RunFolder.ConfigTag(config) } };
+        // Everything that can be refused is refused before the folder is touched.
+        var use = resuming ? FolderUse.Resume : request.Overwrite ? FolderUse.Overwrite : FolderUse.New;
+        if (!RunFolder.Admits(folder, use, config, log)) return null;
+        Simulation.Validate(network, options, placement, customRules: request.Rules is not null);
+        using var claim = RunFolder.Claim(folder, use, log);
 
         using var source = setup.OpenSource();
-        RunFolderFiles.WriteConfig(folder, network, options, run, scheduleName);
+        RunFolderFiles.WriteConfig(folder, config);
         var nodes = Simulation.ComputeNodes(network, graphKind);
-        long firstStep = resuming && Plastic.Sim.Checkpoints.LayerCheckpoint.LatestComplete(options.Checkpoints.Directory!) is { } c ? c + 1 : 0;
+        long firstStep = resuming && Plastic.Sim.Checkpoints.LayerCheckpoint.LatestComplete(options.Checkpoints.Directory!, options.Checkpoints.Tag) is { } c ? c + 1 : 0;
         using var onlineBackend = probe is { OnlineEvery: > 0 } ? BackendCatalog.Create(run.Device, cpuThreads: 1) : null;
         var online = probe is { OnlineEvery: > 0 } && data is not null
             ? new OnlineProbe(network, onlineBackend!, run.Seed, ProbeFeatures.Keep(data.ProbeTrain!, data.Augment, probe.OnlineTrainImages),

@@ -15,7 +15,8 @@ internal static class RunFolderFiles
     /// <summary>The resolved config every results file of the folder names beside its numbers.</summary>
     public const string ConfigFile = "config.resolved.json";
 
-    internal static void WriteConfig(string folder, NetworkSpec network, RunOptions options, RunSpec run, string schedule)
+    /// <summary>The resolved config of a run: its spec as run, the network, and every option that shapes its numbers, with the commit.</summary>
+    internal static JsonObject Config(NetworkSpec network, RunOptions options, RunSpec run, string schedule)
     {
         string? device = run.Device;
         var config = new JsonObject
@@ -38,8 +39,10 @@ internal static class RunFolderFiles
             ["device"] = device ?? Environment.GetEnvironmentVariable(BackendCatalog.DeviceVariable) ?? "auto",
             ["commit"] = Provenance.GitCommit(),
         };
-        File.WriteAllText(Path.Combine(folder, ConfigFile), config.ToJsonString(JsonOutput.Options));
+        return config;
     }
+
+    internal static void WriteConfig(string folder, JsonObject config) => File.WriteAllText(Path.Combine(folder, ConfigFile), config.ToJsonString(JsonOutput.Options));
 
     internal static void WriteMetrics(string folder, RunResult result)
     {

@@ -37,15 +37,35 @@ public static class LayerCheckpoint
             throw new InvalidDataException($"{path}: {arrays.Count} arrays; this layer and rule need {parameters.Count + rule.Count}.");
     }
 
-    /// <summary>The last step whose checkpoint every layer finished (its folder has the marker), or null.</summary>
-    public static long? LatestComplete(string directory)
+    /// <summary>
+    /// The last step whose checkpoint every layer finished (its folder has the marker), or null; with a tag,
+    /// only checkpoints whose marker records that tag (another run's checkpoints are never taken).
+    /// </summary>
+    public static long? LatestComplete(string directory, string? tag = null)
     {
         if (!Directory.Exists(directory)) return null;
         return Directory.GetDirectories(directory, "step-*")
-            .Where(d => File.Exists(Path.Combine(d, CompleteMarker)))
+            .Where(d => File.Exists(Path.Combine(d, CompleteMarker)) && (tag is null || TagOf(Path.Combine(d, CompleteMarker)) == tag))
             .Select(d => long.TryParse(Path.GetFileName(d)["step-".Length..], out long s) ? s : -1)
             .Where(s => s >= 0)
             .Select(s => (long?)s)
             .Max();
+    }
+
+    /// <summary>The marker's text: the step, the seed, the network and the run's tag.</summary>
+    public static string Marker(long step, ulong seed, string network, string? tag) =>
+        $"{{\"step\": {step}, \"seed\": {seed}, \"network\": \"{network}\"{(tag is null ? "" : $", \"run\": \"{tag}\"")}}}\n";
+
+    private static string? TagOf(string marker)
+    {
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(marker));
+            return doc.RootElement.TryGetProperty("run", out var run) ? run.GetString() : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null; // a damaged marker marks nothing
+        }
     }
 }

@@ -212,16 +212,21 @@ public sealed class CliTests
         string root = Path.Combine(Path.GetTempPath(), $"plastic-resume-{Guid.NewGuid():N}");
         try
         {
-            string[] common = ["run", "mlp-3", "--synthetic", "--batch", "4", "--lr", "1e-2"];
-            Assert.Equal(0, Run([.. common, "--steps", "9", "--out", Path.Combine(root, "whole")]).code);
-            Assert.Equal(0, Run([.. common, "--steps", "6", "--checkpoint-every", "3", "--out", Path.Combine(root, "cut")]).code);
-            var resumed = Run([.. common, "--steps", "9", "--checkpoint-every", "3", "--out", Path.Combine(root, "cut"), "--resume"]);
+            string[] common = ["run", "mlp-3", "--synthetic", "--batch", "4", "--lr", "1e-2", "--steps", "9", "--checkpoint-every", "3"];
+            string cut = Path.Combine(root, "cut");
+            Assert.Equal(0, Run([.. common, "--out", Path.Combine(root, "whole")]).code);
+            Assert.Equal(0, Run([.. common, "--out", cut]).code);
+            // As if killed after the checkpoint of step 5: the last checkpoint and the results never written.
+            Directory.Delete(Path.Combine(cut, "checkpoints", "step-00000008"), recursive: true);
+            File.Delete(Path.Combine(cut, "results.json"));
+            var resumed = Run([.. common, "--out", cut, "--resume"]);
             Assert.True(resumed.code == 0, resumed.errors);
+            Assert.Contains("resuming at step 6", resumed.output);
             Assert.Contains("loss: step 6", resumed.output);
             var a = Plastic.Datasets.Numpy.Npy.ReadNpz(Path.Combine(root, "whole", "weights.npz"));
             var b = Plastic.Datasets.Numpy.Npy.ReadNpz(Path.Combine(root, "cut", "weights.npz"));
             Assert.All(a.Keys, k => Assert.Equal(a[k].Values, b[k].Values));
-            Assert.Contains("--resume needs --out", Run([.. common, "--steps", "2", "--resume"]).errors);
+            Assert.Contains("--resume needs --out", Run("run", "mlp-3", "--synthetic", "--steps", "2", "--resume").errors);
         }
         finally
         {

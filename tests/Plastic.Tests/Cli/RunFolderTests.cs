@@ -1,0 +1,100 @@
+using Plastic.Experiments.Runs;
+
+namespace Plastic.Tests.Cli;
+
+/// <summary>
+/// A run folder is never mixed or lost: a folder holding a run is refused unless resumed or overwritten,
+/// a resume must match the run's config (the keys that differ are named) and have a checkpoint of that run,
+/// a finished run is left alone, and a refused command changes nothing in the folder.
+/// </summary>
+[Collection("Console")]
+public sealed class RunFolderTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), $"plastic-folder-{Guid.NewGuid():N}");
+    private static readonly string[] Common = ["run", "mlp-3", "--synthetic", "--batch", "4", "--steps", "6", "--checkpoint-every", "3"];
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
+    }
+
+    private string Folder(string name) => Path.Combine(_root, name);
+
+    private static Dictionary<string, byte[]> Snapshot(string folder) =>
+        Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).ToDictionary(f => Path.GetRelativePath(folder, f), File.ReadAllBytes);
+
+    private static void AssertUnchanged(Dictionary<string, byte[]> before, string folder)
+    {
+        var after = Snapshot(folder);
+        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+        Assert.All(before, kv => Assert.Equal(kv.Value, after[kv.Key]));
+    }
+
+    [Fact]
+    public void A_second_run_into_a_folder_holding_a_run_is_refused_and_changes_nothing()
+    {
+        string f = Folder("a");
+        Assert.Equal(0, CliTests.Run([.. Common, "--seed", "2", "--out", f]).code);
+        var before = Snapshot(f);
+        var second = CliTests.Run([.. Common, "--seed", "7", "--out", f]);
+        Assert.Equal(2, second.code);
+        Assert.Contains("holds a run already; continue it with --resume, replace it with --overwrite", second.errors);
+        AssertUnchanged(before, f);
+        var rejected = CliTests.Run([.. Common, "--rule", "clapp++/softplus/linear", "--out", f, "--overwrite"]);
+        Assert.Equal(2, rejected.code); // refused before the folder is touched, --overwrite or not
+        Assert.Contains("both set the score function f", rejected.errors);
+        AssertUnchanged(before, f);
+    }
+
+    [Fact]
+    public void Overwrite_replaces_the_run_and_resume_of_a_finished_run_leaves_it_alone()
+    {
+        string f = Folder("b");
+        Assert.Equal(0, CliTests.Run([.. Common, "--seed", "2", "--out", f]).code);
+        var overwritten = CliTests.Run([.. Common, "--seed", "7", "--out", f, "--overwrite"]);
+        Assert.True(overwritten.code == 0, overwritten.errors);
+        Assert.Contains("\"seed\": 7", File.ReadAllText(Path.Combine(f, "config.resolved.json")));
+        Assert.Single(Directory.GetDirectories(Path.Combine(f, "checkpoints")), d => d.EndsWith("step-00000005", StringComparison.Ordinal));
+        var before = Snapshot(f);
+        var finished = CliTests.Run([.. Common, "--seed", "7", "--out", f, "--resume"]);
+        Assert.Equal(0, finished.code);
+        Assert.Contains("is finished", finished.output);
+        AssertUnchanged(before, f);
+    }
+
+    [Fact]
+    public void Resume_refuses_another_config_naming_the_keys_and_a_folder_without_a_checkpoint_of_its_run()
+    {
+        string f = Folder("c");
+        Assert.Equal(0, CliTests.Run([.. Common, "--seed", "2", "--out", f]).code);
+        File.Delete(Path.Combine(f, "results.json")); // as if cut short
+        var before = Snapshot(f);
+        var changed = CliTests.Run([.. Common, "--seed", "7", "--lr", "1e-3", "--out", f, "--resume"]);
+        Assert.Equal(2, changed.code);
+        Assert.Contains("these keys differ: learning_rate, run.optimizer.learningRate, run.seed, seed", changed.errors);
+        AssertUnchanged(before, f);
+        // Checkpoints of another run (another tag) are never taken.
+        foreach (var marker in Directory.GetFiles(Path.Combine(f, "checkpoints"), "complete", SearchOption.AllDirectories))
+            File.WriteAllText(marker, File.ReadAllText(marker).Replace("\"run\": \"", "\"run\": \"0", StringComparison.Ordinal));
+        before = Snapshot(f);
+        var foreign = CliTests.Run([.. Common, "--seed", "2", "--out", f, "--resume"]);
+        Assert.Equal(2, foreign.code);
+        Assert.Contains("holds no complete checkpoint of this run", foreign.errors);
+        AssertUnchanged(before, f);
+    }
+
+    [Fact]
+    public void A_folder_locked_by_a_live_process_is_refused_and_a_stale_lock_is_taken_over()
+    {
+        string f = Folder("d");
+        Directory.CreateDirectory(f);
+        File.WriteAllText(Path.Combine(f, RunFolder.LockFile), $"{Environment.ProcessId} {Environment.MachineName}\n");
+        var locked = CliTests.Run([.. Common, "--out", f]);
+        Assert.Equal(2, locked.code);
+        Assert.Contains($"another run (process {Environment.ProcessId}) is using this folder", locked.errors);
+        File.WriteAllText(Path.Combine(f, RunFolder.LockFile), $"{int.MaxValue - 7} {Environment.MachineName}\n"); // no such process
+        var taken = CliTests.Run([.. Common, "--out", f]);
+        Assert.True(taken.code == 0, taken.errors);
+        Assert.False(File.Exists(Path.Combine(f, RunFolder.LockFile))); // released at the end
+    }
+}
