@@ -1,14 +1,10 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
-using Akka.Actor;
-using Akka.Configuration;
 using Plastic.Compute;
 using Plastic.Rules;
 using Plastic.Rules.Catalogue;
 using Plastic.Sim.Actors;
-using Plastic.Sim.Blocks;
 using Plastic.Sim.Distributed;
-using Plastic.Sim.Negatives;
 using Plastic.Sim.Protocol;
 using Plastic.Topology;
 
