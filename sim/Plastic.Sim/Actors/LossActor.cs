@@ -55,6 +55,7 @@ public sealed class LossActor : ReceiveActor
         using var phase = SimTelemetry.StartPhase(GraphWiring.LossNode, StepSchedule.Loss, forward.Step);
         var output = _output.Load(forward.Activations);
         double loss = _loss.Compute(output, forward.Activations.Dims[0] / 2, pairing.Negatives.AsSpan(), out var gradOutput, forward.Step);
+        if (!double.IsFinite(loss)) throw new DivergedException($"diverged: the {_loss.Name} loss is {loss}; lower the learning rate");
         _outbox.SendToAll(new Backward(GraphWiring.LossNode, forward.Step, TensorPayload.From(gradOutput), SimTelemetry.Outgoing()));
         _driver.Tell(new StepDone(GraphWiring.LossNode, forward.Step, loss));
     }

@@ -33,9 +33,16 @@ internal sealed class ParameterState : IDisposable
     public Tensor GradWeight { get; }
     public Tensor? GradBias { get; }
 
-    /// <summary>One AdamW step with the gradients in GradWeight / GradBias; steps count from 0 in the protocol, from 1 in AdamW.</summary>
+    /// <summary>
+    /// One AdamW step with the gradients in GradWeight / GradBias; steps count from 0 in the protocol, from 1
+    /// in AdamW. A gradient that is not finite is refused: a diverged run stops at its first such step,
+    /// naming it, rather than finishing with every weight NaN.
+    /// </summary>
     public void Step(AdamWSettings optimizer, long step)
     {
+        double squared = _backend.SquaredNorm(GradWeight) + (GradBias is null ? 0 : _backend.SquaredNorm(GradBias));
+        if (!double.IsFinite(squared))
+            throw new DivergedException($"diverged: the weight gradient is not finite (|dW|^2 = {squared}); lower the learning rate (it is {optimizer.LearningRate:G3})");
         int t = checked((int)(step + 1));
         _backend.AdamWStep(_block.Weight, GradWeight, _momentW, _secondW, optimizer, t);
         if (_block.Bias is { } bias) _backend.AdamWStep(bias, GradBias!, _momentB!, _secondB!, optimizer, t);
@@ -49,3 +56,6 @@ internal sealed class ParameterState : IDisposable
         foreach (var t in new[] { GradWeight, _momentW, _secondW, GradBias, _momentB, _secondB }) t?.Dispose();
     }
 }
+
+/// <summary>A run that diverged (a loss or gradient that is not finite), stopped at the step and node where it did.</summary>
+public sealed class DivergedException(string message) : InvalidOperationException(message);

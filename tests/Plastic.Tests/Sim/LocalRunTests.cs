@@ -85,4 +85,18 @@ public sealed class FailingRuleTests
         Assert.Equal(3, e.Step);
         Assert.Contains("the rule's B went NaN", e.Message);
     }
+
+    [Theory]
+    [InlineData(GraphKind.Local)]
+    [InlineData(GraphKind.Backprop)]
+    public async Task A_run_that_diverges_stops_at_the_first_step_that_is_not_finite_naming_node_and_step(GraphKind graph)
+    {
+        var spec = Presets.Mlp(6, [5, 4, 3], graph == GraphKind.Local ? "clapp++" : "bp-clapp++");
+        var e = await Assert.ThrowsAsync<Plastic.Sim.Actors.SimulationException>(() => Simulation.RunAsync(spec,
+            new RunOptions(50, BatchSize: 4, Graph: graph) { Optimizer = new(1e15f) }, () => new CpuBackend(threads: 1)));
+        Assert.Contains("diverged: the", e.Message);
+        Assert.Contains("lower the learning rate", e.Message);
+        Assert.InRange(e.Step, 1, 49); // step 0 is computed with the initial, finite weights
+        Assert.Contains(e.Node, (string[])["fc1", "fc2", "fc3", "loss"]);
+    }
 }
