@@ -68,4 +68,8 @@ public sealed record InstrumentOptions(
 /// complete checkpoint. Tag names the run (the engine's hash of its resolved config): each complete
 /// checkpoint records it, and a resume takes only checkpoints with its own tag.
 /// </summary>
-public sealed record CheckpointOptions(int Every = 0, string? Directory = null, bool Resume = false, string? Tag = null);
+public sealed record CheckpointOptions(int Every = 0, string? Directory = null, bool Resume = false, string? Tag = null)
+{
+    /// <summary>Above 0: only that many complete checkpoints are kept, the newest; 0 keeps every one.</summary>
+    public int Keep { get; init; }
+}

@@ -32,5 +32,6 @@ internal sealed class StepRecorder(RunPlan plan, IRunObserver? observer)
         _checkpointReports.Remove(done.Step);
         File.WriteAllText(Path.Combine(LayerCheckpoint.FolderOf(checkpoints.Directory, done.Step), LayerCheckpoint.CompleteMarker),
             LayerCheckpoint.Marker(done.Step, plan.Options.Seed, plan.Spec.Name, plan.Options.Checkpoints.Tag));
+        LayerCheckpoint.Prune(checkpoints.Directory, plan.Options.Checkpoints.Keep, plan.Options.Checkpoints.Tag);
     }
 }

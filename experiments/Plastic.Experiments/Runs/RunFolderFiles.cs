@@ -34,6 +34,7 @@ internal static class RunFolderFiles
             ["negatives"] = options.Negatives.ToString().ToLowerInvariant(),
             ["align_every"] = options.Instruments.AlignEvery,
             ["checkpoint_every"] = options.Checkpoints.Every,
+            ["checkpoint_keep"] = options.Checkpoints.Keep,
             ["learning_rate"] = options.Optimizer.LearningRate,
             ["weight_decay"] = options.Optimizer.WeightDecay,
             ["device"] = device ?? Environment.GetEnvironmentVariable(BackendCatalog.DeviceVariable) ?? "auto",

@@ -36,7 +36,7 @@ public sealed record RunSetup(RunSpec Run, NetworkSpec Network, string Schedule,
             Schedule = new ScheduleOptions(InFlight(schedule), LayerSteps: run.LayerStepsFor(images) is { } greedy ? [.. greedy] : default),
             Optimizer = new AdamWSettings(run.Optimizer.LearningRate, WeightDecay: run.Optimizer.WeightDecay),
             Instruments = new InstrumentOptions(run.AlignEvery, run.Probe?.OnlineEvery ?? 0),
-            Checkpoints = new CheckpointOptions(run.CheckpointEvery, run.CheckpointEvery > 0 || resume ? checkpoints : null, resume),
+            Checkpoints = new CheckpointOptions(run.CheckpointEvery, run.CheckpointEvery > 0 || resume ? checkpoints : null, resume) { Keep = run.CheckpointKeep },
             Negatives = NegativeSampler.Parse(run.Negatives),
         };
         var layerSteps = options.Schedule.LayerSteps;

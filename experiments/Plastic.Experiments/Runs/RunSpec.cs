@@ -89,6 +89,8 @@ public sealed record RunSpec
     public string Negatives { get; init; } = "next";
     public int AlignEvery { get; init; }
     public int CheckpointEvery { get; init; }
+    /// <summary>How many complete checkpoints to keep (the newest); older ones are removed as new ones complete.</summary>
+    public int CheckpointKeep { get; init; } = 3;
     public RunProbeSpec? Probe { get; init; }
     /// <summary>
     /// Which cluster role hosts which nodes, "role=node,node;role=node" (used with --cluster or --local-cluster;
@@ -214,6 +216,7 @@ public sealed record RunSpec
         if (Optimizer.WeightDecay < 0) throw new ArgumentException($"{source}: optimizer.weightDecay must be 0 or more, got {Optimizer.WeightDecay}.");
         if (AlignEvery > 0 && Graph == "backprop") throw new ArgumentException($"{source}: alignEvery measures a local rule against backprop; the backprop graph is the reference (set alignEvery 0 for it).");
         if (AlignEvery < 0 || CheckpointEvery < 0) throw new ArgumentException($"{source}: alignEvery and checkpointEvery are 0 (off) or a number of steps.");
+        if (CheckpointKeep < 1) throw new ArgumentException($"{source}: checkpointKeep is how many complete checkpoints to keep, 1 or more; got {CheckpointKeep}.");
         if (Placement is not null)
         {
             try { Plastic.Sim.Distributed.Placement.Parse(Placement); }

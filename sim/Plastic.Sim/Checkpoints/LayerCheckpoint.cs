@@ -52,6 +52,25 @@ public static class LayerCheckpoint
             .Max();
     }
 
+    /// <summary>
+    /// Removes the checkpoints of this run older than the <paramref name="keep"/> newest complete ones, and
+    /// incomplete ones older than the newest complete one (they will never complete). Newer folders, which
+    /// layers may still be writing, are left alone.
+    /// </summary>
+    public static void Prune(string directory, int keep, string? tag)
+    {
+        if (keep < 1 || !Directory.Exists(directory)) return;
+        var steps = Directory.GetDirectories(directory, "step-*")
+            .Select(d => (Folder: d, Step: long.TryParse(Path.GetFileName(d)["step-".Length..], out long s) ? s : -1))
+            .Where(x => x.Step >= 0).ToList();
+        bool Complete(string folder) => File.Exists(Path.Combine(folder, CompleteMarker)) && (tag is null || TagOf(Path.Combine(folder, CompleteMarker)) == tag);
+        var complete = steps.Where(x => Complete(x.Folder)).Select(x => x.Step).OrderDescending().ToList();
+        if (complete.Count == 0) return;
+        long oldestKept = complete[Math.Min(keep, complete.Count) - 1];
+        foreach (var (folder, step) in steps)
+            if (step < oldestKept) Directory.Delete(folder, recursive: true);
+    }
+
     /// <summary>The marker's text: the step, the seed, the network and the run's tag.</summary>
     public static string Marker(long step, ulong seed, string network, string? tag) =>
         $"{{\"step\": {step}, \"seed\": {seed}, \"network\": \"{network}\"{(tag is null ? "" : $", \"run\": \"{tag}\"")}}}\n";

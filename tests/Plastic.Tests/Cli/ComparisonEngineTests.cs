@@ -39,6 +39,7 @@ public sealed class ComparisonEngineTests : IDisposable
         ("negatives", """{ "negatives": "random" }"""),
         ("align every", """{ "alignEvery": 2 }"""),
         ("checkpoint every", """{ "checkpointEvery": 1 }"""),
+        ("checkpoint keep", """{ "checkpointEvery": 1, "checkpointKeep": 1 }"""),
         ("augment", """{ "augment": { "minScale": 0.5, "flipProbability": 0 } }"""),
         ("ssl split", """{ "sslSplit": "train" }"""),
         ("device", """{ "device": "cpu" }"""),

@@ -65,4 +65,17 @@ public sealed class CheckpointTests : IDisposable
             new RunOptions(2, BatchSize: 4, Graph: GraphKind.Backprop) { Checkpoints = new(Every: 1, Directory: _dir) }, () => new CpuBackend(threads: 1)));
         Assert.Contains("local runs", e.Message);
     }
+
+    [Fact]
+    public async Task Only_the_newest_complete_checkpoints_are_kept_and_a_resume_from_them_is_exact()
+    {
+        var spec = Net("clapp++");
+        var whole = await Run(spec, 8);
+        var options = new RunOptions(6, BatchSize: 4, Seed: 6) { Schedule = new(MaxInFlight: 3), Optimizer = new(1e-2f), Checkpoints = new(Every: 1, Directory: _dir) { Keep = 2 } };
+        await Simulation.RunAsync(spec, options, () => new CpuBackend(threads: 1));
+        Assert.Equal(["step-00000004", "step-00000005"], Directory.GetDirectories(_dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        var resumed = await Simulation.RunAsync(spec, options with { Steps = 8, Checkpoints = options.Checkpoints with { Resume = true } }, () => new CpuBackend(threads: 1));
+        Assert.All(whole.Parameters, kv => Assert.Equal(kv.Value.Weight.ToArray(), resumed.Parameters[kv.Key].Weight.ToArray()));
+        Assert.Equal(["step-00000006", "step-00000007"], Directory.GetDirectories(_dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
 }

@@ -22,7 +22,7 @@ public sealed class ControlSerializationTests() : Akka.TestKit.Xunit2.TestKit(Co
         Schedule = new ScheduleOptions(3, Staleness: 2, LayerSteps: [10, 30]),
         Optimizer = new AdamWSettings(1e-3f, 0.8f, 0.99f, 1e-7f, 1e-5f),
         Instruments = new InstrumentOptions(5, 10),
-        Checkpoints = new CheckpointOptions(10, "runs/example/checkpoints", true, "0123abcd"),
+        Checkpoints = new CheckpointOptions(10, "runs/example/checkpoints", true, "0123abcd") { Keep = 3 },
         Negatives = NegativeSampling.Shift,
     };
 
