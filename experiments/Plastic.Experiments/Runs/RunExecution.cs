@@ -89,9 +89,10 @@ public static class RunExecution
         var backends = new BackendTally(run.Device, threads);
         using var traffic = new LayerTraffic(nodes);
         using (var cluster = placement is null ? null : request.Cluster!.Start(network, graphKind, run.Batch, options.Instruments.AlignEvery > 0 || options.Instruments.ObserveEvery > 0, placement, run.Device, threads, folder))
-        using (var tracing = StartTracing(Path.Combine(folder, "traces.jsonl"), consoleTraces))
+        using (var history = new RunHistory(folder, firstStep, progress))
+        using (var tracing = StartTracing(Path.Combine(folder, RunHistory.TracesFile), consoleTraces))
         using (var metrics = StartMetrics(consoleTraces))
-            result = progress.Show(() => Simulation.RunAsync(network, options, backends.Make, source, request.Rules, observer: progress, cluster: cluster?.Run).GetAwaiter().GetResult());
+            result = progress.Show(() => Simulation.RunAsync(network, options, backends.Make, source, request.Rules, observer: history, cluster: cluster?.Run).GetAwaiter().GetResult());
         WriteTraining(folder, setup, run, result, firstStep, placement, log);
         WriteOnlineProbe(folder, network, run, online);
         var report = ProbeIfAsked(folder, setup, run, result, log);
@@ -162,7 +163,7 @@ public static class RunExecution
     {
         var builder = Sdk.CreateTracerProviderBuilder()
             .AddSource(SimTelemetry.Name)
-            .AddProcessor(new BatchActivityExportProcessor(new JsonlSpanExporter(spansPath)));
+            .AddProcessor(new BatchActivityExportProcessor(new JsonlSpanExporter(spansPath, append: true))); // RunHistory has kept (or removed) what was there
         if (console) builder.AddConsoleExporter();
         if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"))) builder.AddOtlpExporter();
         return builder.Build();

@@ -45,15 +45,9 @@ internal static class RunFolderFiles
 
     internal static void WriteConfig(string folder, JsonObject config) => File.WriteAllText(Path.Combine(folder, ConfigFile), config.ToJsonString(JsonOutput.Options));
 
-    internal static void WriteMetrics(string folder, RunResult result)
-    {
-        var csv = new StringBuilder("step,node,loss\n");
-        foreach (var (node, losses) in LossesThatExist(result))
-            for (int step = 0; step < losses.Length; step++)
-                if (!double.IsNaN(losses[step])) // a resumed run has no losses for the steps before its checkpoint
-                    csv.Append(CultureInfo.InvariantCulture, $"{step},{node},{losses[step]:R}\n");
-        File.WriteAllText(Path.Combine(folder, "metrics.csv"), csv.ToString());
-    }
+    /// <summary>metrics.csv as RunHistory wrote it while training, put in its final order.</summary>
+    internal static void WriteMetrics(string folder, RunResult result) =>
+        RunHistory.Finish(folder, [.. result.Losses.Keys.OrderBy(k => k, StringComparer.Ordinal)]);
 
     internal static void WriteAlignment(string folder, RunResult result)
     {

@@ -15,10 +15,11 @@ public sealed class JsonlSpanExporter : BaseExporter<Activity>
     private readonly StreamWriter _writer;
     private readonly object _gate = new();
 
-    public JsonlSpanExporter(string path)
+    /// <param name="append">Add to the file's spans (a resumed run keeps those of the steps before its checkpoint) instead of starting it afresh.</param>
+    public JsonlSpanExporter(string path, bool append = false)
     {
         Path = path;
-        _writer = new StreamWriter(path, append: false, new UTF8Encoding(false));
+        _writer = new StreamWriter(path, append, new UTF8Encoding(false));
     }
 
     public string Path { get; }

@@ -226,6 +226,12 @@ public sealed class CliTests
             var a = Plastic.Datasets.Numpy.Npy.ReadNpz(Path.Combine(root, "whole", "weights.npz"));
             var b = Plastic.Datasets.Numpy.Npy.ReadNpz(Path.Combine(root, "cut", "weights.npz"));
             Assert.All(a.Keys, k => Assert.Equal(a[k].Values, b[k].Values));
+            // The history of the steps before the checkpoint is kept, the steps after it are run again: the same losses, row for row.
+            Assert.Equal(File.ReadAllText(Path.Combine(root, "whole", "metrics.csv")), File.ReadAllText(Path.Combine(cut, "metrics.csv")));
+            static int[] SpansPerStep(string folder) => [.. File.ReadLines(Path.Combine(folder, "traces.jsonl"))
+                .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("tags"))
+                .Where(t => t.TryGetProperty("plastic.step", out _)).GroupBy(t => t.GetProperty("plastic.step").GetInt64()).OrderBy(g => g.Key).Select(g => g.Count())];
+            Assert.Equal(SpansPerStep(Path.Combine(root, "whole")), SpansPerStep(cut));
             Assert.Contains("--resume needs --out", Run("run", "mlp-3", "--synthetic", "--steps", "2", "--resume").errors);
         }
         finally

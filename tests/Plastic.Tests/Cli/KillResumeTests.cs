@@ -52,5 +52,7 @@ public sealed class KillResumeTests : IDisposable
         var b = Plastic.Datasets.Numpy.Npy.ReadNpz(Path.Combine(cut, "weights.npz"));
         Assert.Equal(12, a.Count);
         Assert.All(a.Keys, k => Assert.Equal(a[k].Values, b[k].Values));
+        // The killed attempt's losses up to its checkpoint are kept, the rest run again: the whole run's metrics, row for row.
+        Assert.Equal(File.ReadAllText(Path.Combine(whole, "metrics.csv")), File.ReadAllText(Path.Combine(cut, "metrics.csv")));
     }
 }

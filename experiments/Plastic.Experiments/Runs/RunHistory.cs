@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Plastic.Sim;
+using Plastic.Sim.Actors;
+using Plastic.Sim.Tracing;
+
+namespace Plastic.Experiments.Runs;
+
+/// <summary>
+/// A run's history as it happens: every node's loss appended to metrics.csv as its step completes, so a
+/// run that is killed keeps the losses of the steps it did. A resumed run keeps the history of the steps
+/// before the checkpoint it resumed from (losses and spans) and drops what came after it, which the run
+/// computes again. Passes every call on to the run's other observer (progress, online probe).
+/// </summary>
+internal sealed class RunHistory : IRunObserver, IDisposable
+{
+    public const string MetricsFile = "metrics.csv", TracesFile = "traces.jsonl";
+    private const string Header = "step,node,loss";
+    private readonly IRunObserver _inner;
+    private readonly StreamWriter _metrics;
+    private readonly object _gate = new();
+
+    /// <param name="firstStep">The step the run starts at: 0, or the step after the checkpoint it resumes from.</param>
+    public RunHistory(string folder, long firstStep, IRunObserver inner)
+    {
+        _inner = inner;
+        string metrics = Path.Combine(folder, MetricsFile);
+        var kept = firstStep > 0 ? RowsBefore(metrics, firstStep) : [];
+        TrimTraces(Path.Combine(folder, TracesFile), firstStep);
+        _metrics = new StreamWriter(metrics, append: false, new UTF8Encoding(false)) { AutoFlush = true };
+        _metrics.WriteLine(Header);
+        foreach (var row in kept) _metrics.WriteLine(row);
+    }
+
+    public void StepDone(long step, string node, double loss)
+    {
+        if (!double.IsNaN(loss))
+            lock (_gate) _metrics.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{step},{node},{loss:R}"));
+        _inner.StepDone(step, node, loss);
+    }
+
+    public void ParametersAt(long step, IReadOnlyDictionary<string, Parameters> parameters) => _inner.ParametersAt(step, parameters);
+
+    public void Dispose()
+    {
+        lock (_gate) _metrics.Dispose();
+    }
+
+    /// <summary>
+    /// The folder's metrics.csv in its final order (nodes as given, then steps): the rows written while
+    /// training, the kept ones of an earlier attempt included.
+    /// </summary>
+    public static void Finish(string folder, IReadOnlyList<string> nodeOrder)
+    {
+        string path = Path.Combine(folder, MetricsFile);
+        var rows = File.ReadLines(path).Skip(1).Select(Parse).OfType<(long Step, string Node, string Line)>()
+            .OrderBy(r => IndexOf(nodeOrder, r.Node)).ThenBy(r => r.Step).Select(r => r.Line);
+        File.WriteAllLines(path, [Header, .. rows]);
+    }
+
+    private static int IndexOf(IReadOnlyList<string> order, string node) => order.ToList() is var list && list.IndexOf(node) is >= 0 and var i ? i : int.MaxValue;
+
+    private static List<string> RowsBefore(string path, long firstStep) =>
+        !File.Exists(path) ? [] : [.. File.ReadLines(path).Skip(1).Select(Parse).OfType<(long Step, string Node, string Line)>().Where(r => r.Step < firstStep).Select(r => r.Line)];
+
+    /// <summary>A metrics row, or null for a line cut short by a kill.</summary>
+    private static (long Step, string Node, string Line)? Parse(string line)
+    {
+        var parts = line.Split(',');
+        return parts.Length == 3 && long.TryParse(parts[0], CultureInfo.InvariantCulture, out long step)
+            && double.TryParse(parts[2], NumberStyles.Float, CultureInfo.InvariantCulture, out _) ? (step, parts[1], line) : null;
+    }
+
+    /// <summary>Keeps the spans of the steps before <paramref name="firstStep"/> (none for a fresh run); a line cut short by a kill is dropped.</summary>
+    private static void TrimTraces(string path, long firstStep)
+    {
+        if (!File.Exists(path)) return;
+        if (firstStep == 0)
+        {
+            File.Delete(path);
+            return;
+        }
+        var kept = File.ReadLines(path).Where(line => StepOf(line) is { } step && step < firstStep).ToList();
+        File.WriteAllLines(path, kept);
+    }
+
+    private static long? StepOf(string line)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(line);
+            return doc.RootElement.GetProperty("tags").TryGetProperty(SimTelemetry.StepTag, out var step) ? step.GetInt64() : long.MaxValue;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
