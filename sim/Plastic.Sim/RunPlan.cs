@@ -55,7 +55,9 @@ internal sealed record RunPlan(NetworkSpec Spec, RunOptions Options, IReadOnlyLi
         if (every < 0) throw new ArgumentException($"CheckpointEvery {every} must be 0 (off) or a number of steps.");
         long? resumed = resume ? Plastic.Sim.Checkpoints.LayerCheckpoint.LatestComplete(directory!, tag) : null;
         if (resume && resumed is null)
-            throw new ArgumentException($"Resume: {directory} holds no complete checkpoint{(tag is null ? "" : " of this run")}; nothing to continue from.");
+            throw new ArgumentException(Plastic.Sim.Checkpoints.LayerCheckpoint.DamagedNewerThan(directory!, tag, null) is [var (step, reason), ..]
+                ? $"Resume: every complete checkpoint in {directory} is damaged (step {step}: {reason}); nothing to continue from."
+                : $"Resume: {directory} holds no complete checkpoint{(tag is null ? "" : " of this run")}; nothing to continue from.");
         long firstStep = resumed + 1 ?? 0;
         if (firstStep > options.Steps)
             throw new ArgumentException($"The latest checkpoint is after step {resumed}, beyond the {options.Steps} steps asked for.");

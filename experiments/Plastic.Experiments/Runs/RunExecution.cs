@@ -73,6 +73,9 @@ public static class RunExecution
         RunFolderFiles.WriteConfig(folder, config);
         var nodes = Simulation.ComputeNodes(network, graphKind);
         long firstStep = resuming && Plastic.Sim.Checkpoints.LayerCheckpoint.LatestComplete(options.Checkpoints.Directory!, options.Checkpoints.Tag) is { } c ? c + 1 : 0;
+        if (resuming)
+            foreach (var (step, reason) in Plastic.Sim.Checkpoints.LayerCheckpoint.DamagedNewerThan(options.Checkpoints.Directory!, options.Checkpoints.Tag, firstStep - 1))
+                log($"warning: the checkpoint of step {step} is damaged ({reason}); resuming from the one before it");
         using var onlineBackend = probe is { OnlineEvery: > 0 } ? BackendCatalog.Create(run.Device, cpuThreads: 1) : null;
         var online = probe is { OnlineEvery: > 0 } && data is not null
             ? new OnlineProbe(network, onlineBackend!, run.Seed, ProbeFeatures.Keep(data.ProbeTrain!, data.Augment, probe.OnlineTrainImages),

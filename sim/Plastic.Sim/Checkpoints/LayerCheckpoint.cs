@@ -41,15 +41,36 @@ public static class LayerCheckpoint
     /// The last step whose checkpoint every layer finished (its folder has the marker), or null; with a tag,
     /// only checkpoints whose marker records that tag (another run's checkpoints are never taken).
     /// </summary>
-    public static long? LatestComplete(string directory, string? tag = null)
-    {
-        if (!Directory.Exists(directory)) return null;
-        return Directory.GetDirectories(directory, "step-*")
+    /// <remarks>A complete checkpoint with a damaged file (truncated, not an .npz) is passed over: see <see cref="DamagedNewerThan"/>.</remarks>
+    public static long? LatestComplete(string directory, string? tag = null) =>
+        Marked(directory, tag).Where(c => Damage(c.Folder) is null).Select(c => (long?)c.Step).Max();
+
+    /// <summary>The complete checkpoints of the run newer than <paramref name="step"/> (null: all) that a resume passes over because a file is damaged, each with why.</summary>
+    public static IReadOnlyList<(long Step, string Reason)> DamagedNewerThan(string directory, string? tag, long? step) =>
+        [.. Marked(directory, tag).Where(c => c.Step > (step ?? -1)).Select(c => (c.Step, Reason: Damage(c.Folder))).Where(c => c.Reason is not null).OrderBy(c => c.Step)
+            .Select(c => (c.Step, c.Reason!))];
+
+    /// <summary>The checkpoint folders of the run with the completion marker.</summary>
+    private static IEnumerable<(string Folder, long Step)> Marked(string directory, string? tag) =>
+        !Directory.Exists(directory) ? [] : Directory.GetDirectories(directory, "step-*")
             .Where(d => File.Exists(Path.Combine(d, CompleteMarker)) && (tag is null || TagOf(Path.Combine(d, CompleteMarker)) == tag))
-            .Select(d => long.TryParse(Path.GetFileName(d)["step-".Length..], out long s) ? s : -1)
-            .Where(s => s >= 0)
-            .Select(s => (long?)s)
-            .Max();
+            .Select(d => (Folder: d, Step: long.TryParse(Path.GetFileName(d)["step-".Length..], out long s) ? s : -1))
+            .Where(c => c.Step >= 0);
+
+    /// <summary>Why a complete checkpoint cannot be loaded (the first layer file that does not read as an .npz), or null.</summary>
+    private static string? Damage(string folder)
+    {
+        var files = Directory.GetFiles(folder, "*.npz");
+        if (files.Length == 0) return $"{folder}: no layer files";
+        foreach (var file in files)
+        {
+            try { Npy.ReadNpz(file); }
+            catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException)
+            {
+                return e.Message.Contains(file, StringComparison.Ordinal) ? e.Message : $"{file}: {e.Message}";
+            }
+        }
+        return null;
     }
 
     /// <summary>

@@ -97,4 +97,32 @@ public sealed class RunFolderTests : IDisposable
         Assert.True(taken.code == 0, taken.errors);
         Assert.False(File.Exists(Path.Combine(f, RunFolder.LockFile))); // released at the end
     }
+
+    [Fact]
+    public void A_damaged_checkpoint_is_passed_over_with_a_warning_and_all_damaged_is_one_line()
+    {
+        string f = Folder("e"), whole = Folder("e-whole");
+        string[] nine = ["run", "mlp-3", "--synthetic", "--batch", "4", "--steps", "9", "--checkpoint-every", "3"];
+        Assert.Equal(0, CliTests.Run([.. nine, "--out", whole]).code);
+        Assert.Equal(0, CliTests.Run([.. nine, "--out", f]).code);
+        File.Delete(Path.Combine(f, "results.json"));
+        string newest = Path.Combine(f, "checkpoints", "step-00000008", "fc2.npz");
+        File.WriteAllBytes(newest, File.ReadAllBytes(newest)[..100]); // cut short, as by a full disk
+        var resumed = CliTests.Run([.. nine, "--out", f, "--resume"]);
+        Assert.True(resumed.code == 0, resumed.errors);
+        Assert.Contains("warning: the checkpoint of step 8 is damaged (", resumed.output);
+        Assert.Contains("fc2.npz", resumed.output);
+        Assert.Contains("resuming at step 6", resumed.output);
+        var a = Plastic.Datasets.Numpy.Npy.ReadNpz(Path.Combine(whole, "weights.npz"));
+        var b = Plastic.Datasets.Numpy.Npy.ReadNpz(Path.Combine(f, "weights.npz"));
+        Assert.All(a.Keys, k => Assert.Equal(a[k].Values, b[k].Values));
+
+        File.Delete(Path.Combine(f, "results.json"));
+        foreach (var file in Directory.GetFiles(Path.Combine(f, "checkpoints"), "fc1.npz", SearchOption.AllDirectories)) File.WriteAllText(file, "not a zip");
+        var before = Snapshot(f);
+        var none = CliTests.Run([.. nine, "--out", f, "--resume"]);
+        Assert.Equal(2, none.code);
+        Assert.Matches(@"^plastic: Resume: every complete checkpoint in .* is damaged \(step \d+: .*fc1\.npz: .*\); nothing to continue from\.\n$", none.errors);
+        AssertUnchanged(before, f);
+    }
 }
