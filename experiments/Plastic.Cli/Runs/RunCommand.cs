@@ -51,6 +51,9 @@ public static class RunCommand
         {
             string argument = parse.GetValue(spec)!;
             if (Directory.Exists(argument) && File.Exists(Path.Combine(argument, "spec.json"))) argument = Path.Combine(argument, "spec.json");
+            if (File.Exists(argument) && argument.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) RunSpec.CheckSpecFile(argument);
+            else if (!File.Exists(argument) && !Directory.Exists(argument) && !Presets.Names.Contains(argument))
+                throw new ArgumentException($"{argument}: no such file, and not a preset (presets: {string.Join(", ", Presets.Names)}).");
             bool isRunSpec = RunSpec.IsRunSpec(argument);
             JsonObject tree;
             if (!isRunSpec && RunSpec.IsComparison(argument))
@@ -93,6 +96,8 @@ public static class RunCommand
             var budget = parse.GetValue(smoke) ? SmokeBudget.For(tree).ToList() : [];
             foreach (var assignment in budget.Concat(assignments).Concat(sets)) RunSpec.Set(tree, assignment);
             string source = (isRunSpec ? argument : "the command line") + (sets.Length > 0 ? $" (with --set {string.Join(" --set ", sets)})" : "");
+            if (parse.GetValue(synthetic) && parse.GetValue(dataset) is { } both)
+                throw new ArgumentException($"--synthetic and --dataset {both}: give one, not both.");
             if (!isRunSpec && parse.GetValue(synthetic) == (parse.GetValue(dataset) is not null) && !sets.Any(s => s.StartsWith("dataset=", StringComparison.Ordinal)))
                 throw new ArgumentException("Choose the data: --synthetic, or --dataset <name> (with --data or PLASTIC_DATA); or give a run spec.");
             var run = RunSpec.From(tree, source);

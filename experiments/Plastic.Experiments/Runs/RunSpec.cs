@@ -121,8 +121,48 @@ public sealed record RunSpec
     private static JsonObject? TryReadObject(string path)
     {
         if (!File.Exists(path) || !path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) return null;
-        try { return JsonNode.Parse(File.ReadAllText(path), documentOptions: Documents) as JsonObject; }
-        catch (JsonException) { return null; }
+        try { return Parse(path) as JsonObject; }
+        catch (ArgumentException) { return null; }
+    }
+
+    /// <summary>A JSON file's tree, every object read through so that a key given twice is found here; errors name the file.</summary>
+    private static JsonNode? Parse(string path)
+    {
+        string text = File.ReadAllText(path);
+        if (string.IsNullOrWhiteSpace(text)) throw new ArgumentException($"{path}: the file is empty; a spec is a JSON object.");
+        try
+        {
+            var node = JsonNode.Parse(text, documentOptions: Documents);
+            Visit(node);
+            return node;
+        }
+        catch (JsonException e) { throw new ArgumentException($"{path}: not valid JSON (line {e.LineNumber + 1}): {e.Message}"); }
+        catch (ArgumentException e) when (e.ParamName == "key" || e.Message.StartsWith("An item with the same key", StringComparison.Ordinal))
+        {
+            string key = e.Message.Split("Key: ", 2) is [_, var rest] ? rest.Split(' ')[0] : "?";
+            throw new ArgumentException($"{path}: the key '{key}' is given twice in one object; give each key once.");
+        }
+    }
+
+    private static void Visit(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o: foreach (var (_, v) in o) Visit(v); break;
+            case JsonArray a: foreach (var v in a) Visit(v); break;
+        }
+    }
+
+    /// <summary>
+    /// Refuses a .json file that `plastic run` cannot take: not JSON, empty, not an object, a key given twice,
+    /// or an object that is none of a run spec ('network'), a comparison ('variants') or a network spec ('layers').
+    /// </summary>
+    public static void CheckSpecFile(string path)
+    {
+        if (Parse(path) is not JsonObject o)
+            throw new ArgumentException($"{path}: a spec is a JSON object {{ ... }}, not another JSON value.");
+        if (!o.ContainsKey("network") && !o.ContainsKey("variants") && !o.ContainsKey("layers"))
+            throw new ArgumentException($"{path}: not a spec plastic run knows: a run spec names its 'network' (a preset or a network spec file), a comparison has 'variants', a network spec has 'layers'.");
     }
 
     private static readonly JsonDocumentOptions Documents = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
@@ -131,12 +171,7 @@ public sealed record RunSpec
     public static JsonObject Read(string path)
     {
         if (!File.Exists(path)) throw new ArgumentException($"{path}: no such run spec.");
-        try
-        {
-            return JsonNode.Parse(File.ReadAllText(path), documentOptions: Documents) as JsonObject
-                ?? throw new ArgumentException($"{path}: a run spec is a JSON object.");
-        }
-        catch (JsonException e) { throw new ArgumentException($"{path}: not valid JSON (line {e.LineNumber + 1}): {e.Message}"); }
+        return Parse(path) as JsonObject ?? throw new ArgumentException($"{path}: a run spec is a JSON object.");
     }
 
     /// <summary>
@@ -212,8 +247,10 @@ public sealed record RunSpec
         else if (layered)
             throw new ArgumentException($"{source}: 'layerEpochs' / 'layerSteps' belong to the greedy schedule; add \"schedule\": \"greedy\".");
         if (Batch < 2) throw new ArgumentException($"{source}: 'batch' must be at least 2 (each sample needs a negative), got {Batch}.");
-        if (Optimizer.LearningRate <= 0) throw new ArgumentException($"{source}: optimizer.learningRate must be above 0, got {Optimizer.LearningRate}.");
-        if (Optimizer.WeightDecay < 0) throw new ArgumentException($"{source}: optimizer.weightDecay must be 0 or more, got {Optimizer.WeightDecay}.");
+        if (!(Optimizer.LearningRate > 0) || !float.IsFinite(Optimizer.LearningRate))
+            throw new ArgumentException($"{source}: optimizer.learningRate must be a finite number above 0 (float32: at most 3.4e38), got {Optimizer.LearningRate}.");
+        if (!(Optimizer.WeightDecay >= 0) || !float.IsFinite(Optimizer.WeightDecay))
+            throw new ArgumentException($"{source}: optimizer.weightDecay must be a finite number, 0 or more, got {Optimizer.WeightDecay}.");
         if (AlignEvery > 0 && Graph == "backprop") throw new ArgumentException($"{source}: alignEvery measures a local rule against backprop; the backprop graph is the reference (set alignEvery 0 for it).");
         if (AlignEvery < 0 || CheckpointEvery < 0) throw new ArgumentException($"{source}: alignEvery and checkpointEvery are 0 (off) or a number of steps.");
         if (CheckpointKeep < 1) throw new ArgumentException($"{source}: checkpointKeep is how many complete checkpoints to keep, 1 or more; got {CheckpointKeep}.");
