@@ -21,6 +21,12 @@ public static class PlasticCommand
             Console.Error.WriteLine($"plastic: {e.Message}");
             return 2;
         }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+        {
+            // A file that is not what it should be (truncated, damaged, missing, not readable): its message names it.
+            Console.Error.WriteLine($"plastic: {e.Message}");
+            return 2;
+        }
         catch (Plastic.Sim.Actors.SimulationException e)
         {
             // A run that stopped (a node failed, a worker was lost): what happened, where, and at which step.

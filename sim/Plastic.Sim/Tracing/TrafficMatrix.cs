@@ -38,7 +38,8 @@ public static class TrafficMatrix
     {
         if (!File.Exists(spansPath)) throw new FileNotFoundException($"No span file at {spansPath}.", spansPath);
         int lineNumber = 0;
-        foreach (var line in File.ReadLines(spansPath))
+        var lines = File.ReadAllLines(spansPath);
+        foreach (var line in lines)
         {
             lineNumber++;
             if (string.IsNullOrWhiteSpace(line)) continue;
@@ -50,6 +51,8 @@ public static class TrafficMatrix
             }
             catch (Exception e) when (e is JsonException or KeyNotFoundException)
             {
+                // The last line of a run that was killed may be cut short; anywhere else a bad line is a damaged file.
+                if (lineNumber == lines.Length && e is JsonException) continue;
                 throw new InvalidDataException($"{spansPath}:{lineNumber}: not a span line ({e.Message}).");
             }
             if (!tags.TryGetProperty(SimTelemetry.KindTag, out var kindTag) || !tags.TryGetProperty(SimTelemetry.FromTag, out var from)) continue;

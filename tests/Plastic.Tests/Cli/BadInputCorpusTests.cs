@@ -59,4 +59,24 @@ public sealed class BadInputCorpusTests : IDisposable
         Assert.Contains(expected.Replace("F", f, StringComparison.Ordinal), lines[0]);
         Assert.False(Directory.Exists(o), $"{name}: the output folder was created");
     }
+
+    [Fact]
+    public void Damaged_run_files_are_one_line_each_and_a_cut_last_span_line_is_tolerated()
+    {
+        string run = Path.Combine(_root, "run");
+        Assert.Equal(0, CliTests.Run("run", "mlp-3", "--synthetic", "--steps", "3", "--batch", "4", "--out", run).code);
+        string traces = Path.Combine(run, "traces.jsonl");
+        var lines = File.ReadAllLines(traces);
+        File.WriteAllLines(traces, [.. lines[..^1], lines[^1][..(lines[^1].Length / 2)]]); // killed mid-line
+        Assert.Equal(0, CliTests.Run("trace", run).code);
+        File.WriteAllLines(traces, [lines[0][..10], .. lines[1..]]);                     // damaged in the middle
+        var damaged = CliTests.Run("trace", run);
+        Assert.Equal(2, damaged.code);
+        Assert.Matches($@"^plastic: {System.Text.RegularExpressions.Regex.Escape(traces)}:1: not a span line .*\n$", damaged.errors);
+        string weights = Path.Combine(run, "weights.npz");
+        File.WriteAllBytes(weights, File.ReadAllBytes(weights)[..500]);
+        var probe = CliTests.Run("probe", run, "--dataset", "cifar10", "--data", _root);
+        Assert.Equal(2, probe.code);
+        Assert.Matches($@"^plastic: {System.Text.RegularExpressions.Regex.Escape(weights)}: not an \.npz.*\n$", probe.errors);
+    }
 }

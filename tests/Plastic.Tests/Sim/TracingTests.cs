@@ -64,11 +64,14 @@ public sealed class TracingTests
     public void A_damaged_span_file_names_the_line()
     {
         string path = Path.Combine(Path.GetTempPath(), $"plastic-spans-{Guid.NewGuid():N}.jsonl");
-        File.WriteAllLines(path, ["{\"tags\":{}}", "not json"]);
+        File.WriteAllLines(path, ["{\"tags\":{}}", "not json", "{\"tags\":{}}"]);
         try
         {
             var e = Assert.Throws<InvalidDataException>(() => TrafficMatrix.Read(path));
             Assert.Contains(":2:", e.Message);
+            // The last line alone may be cut short (a run killed while writing it): it is left out.
+            File.WriteAllLines(path, ["{\"tags\":{}}", "{\"tags\":{\"plas"]);
+            Assert.Empty(TrafficMatrix.Read(path));
         }
         finally
         {
