@@ -31,6 +31,9 @@ public static class NetworkValidator
             if (layer.Kind == LayerKind.Conv && !spatial)
                 throw new SpecException($"{at}: a conv layer needs a spatial input, but its input is a vector of {current.Size} ({(i == 0 ? "the network input" : "a linear layer is below it")}).");
             var shape = layer.Kind == LayerKind.Conv ? Conv(at, layer, current) : Linear(at, layer, current);
+            // A tensor is one buffer indexed by an int: a layer whose weights or outputs do not fit cannot be built.
+            if (shape.Weights > int.MaxValue || (long)shape.Activation.Channels * shape.Activation.Height * shape.Activation.Width > int.MaxValue)
+                throw new SpecException($"{at}: {shape.Weights:N0} weights and {(long)shape.Activation.Channels * shape.Activation.Height * shape.Activation.Width:N0} outputs per sample; one tensor holds at most {int.MaxValue:N0} values (reduce 'width').");
             spatial = layer.Kind == LayerKind.Conv;
             shapes.Add(shape);
             current = shape.Output;

@@ -39,6 +39,8 @@ public sealed class BadInputCorpusTests : IDisposable
         { "output is a file", "{}", "run mlp-3 --synthetic --out F", "F: is a file" },
         { "missing spec file", null, "run " + Path.Combine("no", "such", "spec.json") + " --out O", "no such file, and not a preset" },
         { "unknown set key", null, "run mlp-3 --synthetic --set stepz=3 --out O", "stepz" },
+        { "describe: unknown rule", """{"name":"x","input":{"channels":1,"height":4,"width":4},"layers":[{"name":"a","kind":"linear","width":4}],"rule":"clapp+++"}""", "describe F", "rule 'clapp+++' is not in the catalogue" },
+        { "describe: a layer too wide for a tensor", """{"name":"x","input":{"channels":1,"height":4,"width":4},"layers":[{"name":"a","kind":"linear","width":2000000000}],"rule":"clapp++"}""", "describe F", "F: layer 1 'a': 34,000,000,000 weights" },
         { "comparison without variant for bench", """{ "name": "c", "base": { "network": "mlp-3" }, "variants": [ { "name": "A", "set": { "rule": "clapp++" } } ] }""", "bench train F", "F is a comparison: name a variant with --variant (A)" },
     };
 
