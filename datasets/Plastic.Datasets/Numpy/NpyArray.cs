@@ -136,16 +136,25 @@ public static class Npy
     public static void WriteNpz(string path, IEnumerable<(string Name, NpyArray Array)> arrays)
     {
         string temporary = path + ".partial";
-        using (var file = File.Create(temporary))
-        using (var zip = new ZipArchive(file, ZipArchiveMode.Create))
-            foreach (var (name, array) in arrays)
-            {
-                var entry = zip.CreateEntry(name + ".npy", CompressionLevel.NoCompression);
-                entry.LastWriteTime = EntryTime;
-                using var stream = entry.Open();
-                Write(stream, array);
-            }
-        File.Move(temporary, path, overwrite: true);
+        try
+        {
+            using (var file = File.Create(temporary))
+            using (var zip = new ZipArchive(file, ZipArchiveMode.Create))
+                foreach (var (name, array) in arrays)
+                {
+                    var entry = zip.CreateEntry(name + ".npy", CompressionLevel.NoCompression);
+                    entry.LastWriteTime = EntryTime;
+                    using var stream = entry.Open();
+                    Write(stream, array);
+                }
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            // A disk that filled up, a folder that went away: no half-written file is left behind.
+            File.Delete(temporary);
+            throw;
+        }
     }
 
     public static IReadOnlyDictionary<string, NpyArray> ReadNpz(string path)

@@ -28,22 +28,31 @@ public static class Safetensors
         var json = Encoding.UTF8.GetBytes(header.ToJsonString());
         int padded = (json.Length + 7) / 8 * 8;
         string partial = path + ".partial";
-        using (var stream = File.Create(partial))
+        try
         {
-            Span<byte> length = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
-            stream.Write(length);
-            stream.Write(json);
-            for (int i = json.Length; i < padded; i++) stream.WriteByte((byte)' ');
-            var bytes = new byte[4];
-            foreach (var (_, array) in list)
-                foreach (float v in array.Values)
-                {
-                    BinaryPrimitives.WriteSingleLittleEndian(bytes, v);
-                    stream.Write(bytes);
-                }
+            using (var stream = File.Create(partial))
+            {
+                Span<byte> length = stackalloc byte[8];
+                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
+                stream.Write(length);
+                stream.Write(json);
+                for (int i = json.Length; i < padded; i++) stream.WriteByte((byte)' ');
+                var bytes = new byte[4];
+                foreach (var (_, array) in list)
+                    foreach (float v in array.Values)
+                    {
+                        BinaryPrimitives.WriteSingleLittleEndian(bytes, v);
+                        stream.Write(bytes);
+                    }
+            }
+            File.Move(partial, path, overwrite: true);
         }
-        File.Move(partial, path, overwrite: true);
+        catch
+        {
+            // A disk that filled up, a folder that went away: no half-written file is left behind.
+            File.Delete(partial);
+            throw;
+        }
     }
 
     public static IReadOnlyDictionary<string, NpyArray> Read(string path)

@@ -12,6 +12,22 @@ public sealed class NpyTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
+    public void A_write_that_fails_half_way_leaves_the_old_file_and_no_partial_one()
+    {
+        string path = Path.Combine(_dir, "w.npz");
+        Npy.WriteNpz(path, [("a", NpyArray.Of([1f], 1))]);
+        var before = File.ReadAllBytes(path);
+        static IEnumerable<(string, NpyArray)> FailingHalfWay()
+        {
+            yield return ("a", NpyArray.Of([2f, 3f], 2));
+            throw new IOException("No space left on device");
+        }
+        Assert.Throws<IOException>(() => Npy.WriteNpz(path, FailingHalfWay()));
+        Assert.Equal(before, File.ReadAllBytes(path));
+        Assert.False(File.Exists(path + ".partial"));
+    }
+
+    [Fact]
     public void Arrays_round_trip_through_npy_and_npz()
     {
         var a = NpyArray.Of([1.5f, -2f, 3f, float.Epsilon, 0f, 7f], 2, 3);
