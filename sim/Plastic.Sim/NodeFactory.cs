@@ -44,7 +44,7 @@ internal sealed class NodeFactory(NetworkSpec spec, IReadOnlyList<LayerShape> sh
             return Props.Create(() => new BackpropLayerActor(new BackpropLayerSetup(name, backend, block, wiring, Optimizer, driver, snapshotEvery, sends)));
         string? resumeFile = resumedStep is { } r ? Path.Combine(Checkpoints.LayerCheckpoint.FolderOf(options.Checkpoints.Directory!, r), $"{name}.npz") : null;
         var window = options.Schedule.LayerSteps.IsDefaultOrEmpty ? null : LearningWindow.Greedy(options.Schedule.LayerSteps)[i];
-        var setup = new LayerSetup(name, backend, block, rule!, wiring, Optimizer, driver, firstStep, options.Schedule.Staleness, snapshotEvery, Plan, resumeFile, window, sends);
+        var setup = new LayerSetup(name, backend, block, rule!, wiring, Optimizer, driver, firstStep, options.Schedule.Staleness, snapshotEvery, Plan, resumeFile, window, sends, options.FaultSteps(name));
         return Props.Create(() => new LocalLayerActor(setup));
     }
 

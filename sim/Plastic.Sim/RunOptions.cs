@@ -26,6 +26,19 @@ public sealed record RunOptions(long Steps, int BatchSize = 32, ulong Seed = 2, 
 
     /// <summary>How the default (synthetic) batch source pairs negatives; a given source brings its own.</summary>
     public NegativeSampling Negatives { get; init; } = NegativeSampling.Next;
+
+    /// <summary>
+    /// Faults to inject, "layer@step" separated by commas (local graph): that layer throws in its update of
+    /// that step, as a crashed layer would; for tests and demos of recovery. Empty: none.
+    /// </summary>
+    public string Faults { get; init; } = "";
+
+    /// <summary>The faults one by one.</summary>
+    public IReadOnlyList<string> FaultList => Faults.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>The steps at which a layer is to fail (from <see cref="Faults"/>).</summary>
+    public IReadOnlySet<long> FaultSteps(string layer) =>
+        FaultList.Select(f => f.Split('@')).Where(p => p.Length == 2 && p[0] == layer && long.TryParse(p[1], out _)).Select(p => long.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture)).ToHashSet();
 }
 
 /// <summary>When each node may work on which step.</summary>

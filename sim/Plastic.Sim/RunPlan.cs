@@ -72,6 +72,11 @@ internal sealed record RunPlan(NetworkSpec Spec, RunOptions Options, IReadOnlyLi
             throw new ArgumentException($"The backprop graph is backward-locked: it runs one step at a time (MaxInFlight 1), not {schedule.MaxInFlight}.");
         if (schedule.Staleness < 0) throw new ArgumentException($"Staleness {schedule.Staleness} must be 0 or more.");
         CheckGreedy(spec, options, placement);
+        foreach (var fault in options.FaultList)
+            if (fault.Split('@') is not [var layer, var at] || !long.TryParse(at, out long step) || step < 0 || step >= options.Steps || spec.Layers.All(l => l.Name != layer))
+                throw new ArgumentException($"Fault '{fault}': give layer@step, a layer of {spec.Name} ({string.Join(", ", spec.Layers.Select(l => l.Name))}) and a step from 0 to {options.Steps - 1}.");
+        if (options.FaultList.Count > 0 && options.Graph != GraphKind.Local)
+            throw new ArgumentException("Faults are injected into the layers of the local graph.");
     }
 
     /// <summary>Greedy windows: local graph, one per layer, summing to the run's steps, every layer in the driver's process.</summary>

@@ -88,6 +88,7 @@ public static class RunExecution
         });
         log($"{network.Name} ({run.Graph}, {scheduleName}): {stepCount} steps of {run.Batch} x 2 views of {run.Dataset}{(data is null ? "" : $" ({run.SslSplit} split, {data.SelfSupervised.Count:N0} images)")}{(firstStep > 0 ? $", resuming at step {firstStep}" : "")}; run folder {folder}");
         RunResult result;
+        var faults = new List<RecoveredFault>();
         int? threads = LayerThreads.For(graphKind, inFlight);
         var backends = new BackendTally(run.Device, threads);
         using var traffic = new LayerTraffic(nodes);
@@ -95,11 +96,12 @@ public static class RunExecution
         using (var history = new RunHistory(folder, firstStep, progress))
         using (var tracing = StartTracing(Path.Combine(folder, RunHistory.TracesFile), consoleTraces))
         using (var metrics = StartMetrics(consoleTraces))
-            result = progress.Show(() => Simulation.RunAsync(network, options, backends.Make, source, request.Rules, observer: history, cluster: cluster?.Run).GetAwaiter().GetResult());
+            result = progress.Show(() => Recovery.Run(options,
+                attempt => Simulation.RunAsync(network, attempt, backends.Make, source, request.Rules, observer: history, cluster: cluster?.Run).GetAwaiter().GetResult(), faults, log));
         WriteTraining(folder, setup, run, result, firstStep, placement, log);
         WriteOnlineProbe(folder, network, run, online);
         var report = ProbeIfAsked(folder, setup, run, result, log);
-        RunFolderFiles.WriteResults(folder, result, options, report, online?.Points);
+        RunFolderFiles.WriteResults(folder, result, options, report, online?.Points, faults);
         log($"next: plastic trace {folder}");
         // The tally's first backends are the nodes of this process (the monitor's comes after them); over a
         // cluster the workers' nodes are not counted here, so no figure is given.

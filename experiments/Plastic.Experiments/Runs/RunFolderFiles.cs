@@ -57,7 +57,8 @@ internal static class RunFolderFiles
         File.WriteAllText(Path.Combine(folder, "alignment.csv"), csv.ToString());
     }
 
-    internal static void WriteResults(string folder, RunResult result, RunOptions options, ProbeReport? probe, IReadOnlyList<OnlinePoint>? online)
+    internal static void WriteResults(string folder, RunResult result, RunOptions options, ProbeReport? probe, IReadOnlyList<OnlinePoint>? online,
+        IReadOnlyList<RecoveredFault>? faults = null)
     {
         var results = new JsonObject
         {
@@ -72,6 +73,11 @@ internal static class RunFolderFiles
                 ["interval95"] = double.IsNaN(s.Interval95) ? null : s.Interval95, ["norm_ratio"] = s.NormRatio,
                 ["error_cosine"] = double.IsNaN(s.ErrorCosine) ? null : s.ErrorCosine,
             }).ToArray());
+        if (faults is { Count: > 0 })
+            results["recovered_faults"] = new JsonArray([.. faults.Select(f => (JsonNode)new JsonObject
+            {
+                ["node"] = f.Node, ["step"] = f.Step, ["reason"] = f.Reason, ["replayed_from_step"] = f.ReplayedFrom, ["failed_attempt_seconds"] = f.AttemptSeconds,
+            })]);
         if (probe is not null) results["probe"] = Probing.Json(probe, null);
         if (online is { Count: > 0 })
         {

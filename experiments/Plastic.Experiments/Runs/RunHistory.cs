@@ -49,12 +49,14 @@ internal sealed class RunHistory : IRunObserver, IDisposable
 
     /// <summary>
     /// The folder's metrics.csv in its final order (nodes as given, then steps): the rows written while
-    /// training, the kept ones of an earlier attempt included.
+    /// training, the kept ones of an earlier attempt included, one per node and step.
     /// </summary>
     public static void Finish(string folder, IReadOnlyList<string> nodeOrder)
     {
         string path = Path.Combine(folder, MetricsFile);
+        // A step replayed after a recovered fault was written twice: the replay's row, the later one, stays.
         var rows = File.ReadLines(path).Skip(1).Select(Parse).OfType<(long Step, string Node, string Line)>()
+            .GroupBy(r => (r.Node, r.Step)).Select(g => g.Last())
             .OrderBy(r => IndexOf(nodeOrder, r.Node)).ThenBy(r => r.Step).Select(r => r.Line);
         File.WriteAllLines(path, [Header, .. rows]);
     }

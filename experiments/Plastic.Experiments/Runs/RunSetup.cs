@@ -16,6 +16,9 @@ public sealed record RunSetup(RunSpec Run, NetworkSpec Network, string Schedule,
 {
     public GraphKind Graph => Options.Graph;
 
+    /// <summary>Faults to inject besides the spec's, "layer@step,layer@step" (for demos of recovery without editing a spec).</summary>
+    public const string FaultsVariable = "PLASTIC_FAULTS";
+
     /// <summary>
     /// Resolves <paramref name="run"/> (network names relative to <paramref name="specDir"/>); checkpoints
     /// and resume go to <paramref name="checkpoints"/> when given.
@@ -38,6 +41,7 @@ public sealed record RunSetup(RunSpec Run, NetworkSpec Network, string Schedule,
             Instruments = new InstrumentOptions(run.AlignEvery, run.Probe?.OnlineEvery ?? 0),
             Checkpoints = new CheckpointOptions(run.CheckpointEvery, run.CheckpointEvery > 0 || resume ? checkpoints : null, resume) { Keep = run.CheckpointKeep },
             Negatives = NegativeSampler.Parse(run.Negatives),
+            Faults = string.Join(",", (run.Faults ?? []).Concat((Environment.GetEnvironmentVariable(FaultsVariable) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))),
         };
         var layerSteps = options.Schedule.LayerSteps;
         if (!layerSteps.IsDefaultOrEmpty && layerSteps.Length != network.Layers.Count)

@@ -91,6 +91,8 @@ public sealed record RunSpec
     public int CheckpointEvery { get; init; }
     /// <summary>How many complete checkpoints to keep (the newest); older ones are removed as new ones complete.</summary>
     public int CheckpointKeep { get; init; } = 3;
+    /// <summary>Faults to inject for tests and demos of recovery, "layer@step" (also from the PLASTIC_FAULTS environment variable).</summary>
+    public string[]? Faults { get; init; }
     public RunProbeSpec? Probe { get; init; }
     /// <summary>
     /// Which cluster role hosts which nodes, "role=node,node;role=node" (used with --cluster or --local-cluster;

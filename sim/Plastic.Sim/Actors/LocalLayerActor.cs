@@ -42,9 +42,12 @@ public sealed class LocalLayerActor : ReceiveActor
     private long _nextStep;
     private bool _awaitingUpdate;
 
+    private readonly IReadOnlySet<long>? _faultSteps;
+
     public LocalLayerActor(LayerSetup setup)
     {
         _name = setup.Name;
+        _faultSteps = setup.FaultSteps;
         _backend = setup.Backend;
         _block = setup.Block;
         _rule = setup.Rule;
@@ -133,6 +136,7 @@ public sealed class LocalLayerActor : ReceiveActor
     private void UpdatePhase(long step, TopDownReference? reference)
     {
         using var phase = SimTelemetry.StartPhase(_name, StepSchedule.Update, step);
+        if (_faultSteps?.Contains(step) == true) throw new InvalidOperationException($"injected fault ({_name}@{step}): the layer fails as a crashed one would");
         int batch = _block.Output.Shape[0] / 2;
         ReadOnlyMemory<int> negatives = _pairings.Remove(step, out var pairing) ? pairing.Negatives.AsMemory() : default;
         var topDown = reference is null ? null : _reference.Load(reference.Reference);
@@ -182,7 +186,7 @@ public sealed class LocalLayerActor : ReceiveActor
 /// </summary>
 public sealed record LayerSetup(string Name, IComputeBackend Backend, LayerBlock Block, ILocalRule Rule, Wiring Wiring, AdamWSettings Optimizer, IActorRef Driver,
     long FirstStep = 0, int Staleness = 0, int SnapshotEvery = 0, CheckpointPlan? Checkpoints = null, string? ResumeFile = null, LearningWindow? Window = null,
-    ISendPolicy? Sends = null);
+    ISendPolicy? Sends = null, IReadOnlySet<long>? FaultSteps = null);
 
 /// <summary>Where and how often layers write checkpoints: after every step t with (t + 1) a multiple of Every.</summary>
 public sealed record CheckpointPlan(string Directory, int Every)

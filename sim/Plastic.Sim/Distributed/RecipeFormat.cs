@@ -40,7 +40,7 @@ internal static class RecipeFormat
         var a = o.Optimizer;
         w.Write(a.LearningRate); w.Write(a.Beta1); w.Write(a.Beta2); w.Write(a.Epsilon); w.Write(a.WeightDecay);
         w.Write(o.Instruments.AlignEvery); w.Write(o.Instruments.ObserveEvery);
-        w.Write(o.Checkpoints.Every); WriteOptional(w, o.Checkpoints.Directory); w.Write(o.Checkpoints.Resume); WriteOptional(w, o.Checkpoints.Tag); w.Write(o.Checkpoints.Keep);
+        w.Write(o.Checkpoints.Every); WriteOptional(w, o.Checkpoints.Directory); w.Write(o.Checkpoints.Resume); WriteOptional(w, o.Checkpoints.Tag); w.Write(o.Checkpoints.Keep); w.Write(o.Faults);
     }
 
     private static RunOptions ReadOptions(BinaryReader r)
@@ -53,6 +53,7 @@ internal static class RecipeFormat
         var optimizer = new AdamWSettings(r.ReadSingle(), r.ReadSingle(), r.ReadSingle(), r.ReadSingle(), r.ReadSingle());
         var instruments = new InstrumentOptions(r.ReadInt32(), r.ReadInt32());
         var checkpoints = new CheckpointOptions(r.ReadInt32(), ReadOptional(r), r.ReadBoolean(), ReadOptional(r)) { Keep = r.ReadInt32() };
+        string faults = r.ReadString();
         return new RunOptions(steps, batch, seed, graph)
         {
             Negatives = negatives,
@@ -60,6 +61,7 @@ internal static class RecipeFormat
             Optimizer = optimizer,
             Instruments = instruments,
             Checkpoints = checkpoints,
+            Faults = faults,
         };
     }
 

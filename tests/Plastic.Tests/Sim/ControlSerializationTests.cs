@@ -24,6 +24,7 @@ public sealed class ControlSerializationTests() : Akka.TestKit.Xunit2.TestKit(Co
         Instruments = new InstrumentOptions(5, 10),
         Checkpoints = new CheckpointOptions(10, "runs/example/checkpoints", true, "0123abcd") { Keep = 3 },
         Negatives = NegativeSampling.Shift,
+        Faults = "l1@3,l2@4",
     };
 
     private static readonly NodeRecipe Recipe = new("{\"name\": \"n\"}", Options, 5, true, 12, 11, "cpu", 1);
