@@ -21,9 +21,10 @@ public static class PlasticCommand
             Console.Error.WriteLine($"plastic: {e.Message}");
             return 2;
         }
-        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or TimeoutException)
         {
-            // A file that is not what it should be (truncated, damaged, missing, not readable): its message names it.
+            // A file that is not what it should be (truncated, damaged, missing, not readable), or a cluster
+            // seed that is not there: its message names it.
             Console.Error.WriteLine($"plastic: {e.Message}");
             return 2;
         }
