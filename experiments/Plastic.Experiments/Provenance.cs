@@ -2,11 +2,20 @@ using System.Diagnostics;
 
 namespace Plastic.Experiments;
 
-/// <summary>Where results came from: the commit of the working tree the engine runs in.</summary>
+/// <summary>Where results came from: the commit the engine was built from.</summary>
 public static class Provenance
 {
-    /// <summary>The commit of the working tree, for provenance; "unknown" outside a git checkout.</summary>
-    public static string GitCommit()
+    /// <summary>
+    /// The commit the engine was built from (stamped into its informational version at build time); when the
+    /// build had no git, the working tree's HEAD; "unknown" outside a git checkout.
+    /// </summary>
+    public static string GitCommit() => BuiltFrom ?? WorkingTreeHead();
+
+    private static readonly string? BuiltFrom =
+        typeof(Provenance).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion.Split('+') is [_, var sha] && sha.Length == 40 ? sha : null;
+
+    private static string WorkingTreeHead()
     {
         try
         {
