@@ -147,7 +147,9 @@ public sealed class LocalLayerActor : ReceiveActor
         {
             long own = _window?.LocalStep(step) ?? step;
             loss = _rule.ComputeUpdate(_block.ViewForRule(batch, negatives, topDown, own), _state.GradWeight, _state.GradBias);
-            if (!double.IsFinite(loss)) throw new DivergedException($"diverged: the local loss is {loss}; lower the learning rate (it is {_optimizer.LearningRate:G3})");
+            // NaN is a rule's "no loss" (a rule that only freezes or forwards); divergence shows as an infinite
+            // loss here, or as a gradient that is not finite, which the optimiser step refuses.
+            if (double.IsInfinity(loss)) throw new DivergedException($"diverged: the local loss is {loss}; lower the learning rate (it is {_optimizer.LearningRate:G3})");
             _state.Step(_optimizer, own);
         }
         // The checkpoint of step t is the state after its update, written before the step is reported
