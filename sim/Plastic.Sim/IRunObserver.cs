@@ -12,7 +12,7 @@ public interface IRunObserver
     void StepDone(long step, string node, double loss);
 
     /// <summary>
-    /// Every RunOptions.ObserveEvery steps: every layer's parameters as step <paramref name="step"/>'s
+    /// Every RunOptions.Instruments.ObserveEvery steps: every layer's parameters as step <paramref name="step"/>'s
     /// forward pass used them (after <paramref name="step"/> updates). Called in the monitor's thread,
     /// which may lag behind the layers; training goes on meanwhile.
     /// </summary>

@@ -23,7 +23,7 @@ public sealed record RunResult(
     ImmutableDictionary<string, Parameters> Parameters,
     TimeSpan Elapsed)
 {
-    /// <summary>The in-run alignment measurements (RunOptions.AlignEvery), in step order; empty when none were asked for.</summary>
+    /// <summary>The in-run alignment measurements (RunOptions.Instruments.AlignEvery), in step order; empty when none were asked for.</summary>
     public ImmutableArray<AlignmentSample> Alignment { get; init; } = [];
 }
 
