@@ -32,13 +32,7 @@ public sealed class RunFolder : IDisposable
 
     private readonly string _lock;
 
-    private RunFolder(string folder, string lockPath)
-    {
-        Folder = folder;
-        _lock = lockPath;
-    }
-
-    public string Folder { get; }
+    private RunFolder(string lockPath) => _lock = lockPath;
 
     /// <summary>A short hash of a resolved config (the commit left out): what checkpoints are tagged with, so a resume takes only its own run's.</summary>
     public static string ConfigTag(JsonObject config)
@@ -76,7 +70,7 @@ public sealed class RunFolder : IDisposable
     {
         bool holdsRun = HoldsRun(folder);
         Directory.CreateDirectory(folder);
-        var claimed = new RunFolder(folder, TakeLock(folder));
+        var claimed = new RunFolder(TakeLock(folder));
         if (use == FolderUse.Overwrite && holdsRun)
         {
             foreach (var entry in RunEntries.Select(e => Path.Combine(folder, e)))

@@ -54,14 +54,13 @@ internal sealed class RunHistory : IRunObserver, IDisposable
     public static void Finish(string folder, IReadOnlyList<string> nodeOrder)
     {
         string path = Path.Combine(folder, MetricsFile);
+        var rank = nodeOrder.Select((node, i) => (node, i)).ToDictionary(x => x.node, x => x.i);
         // A step replayed after a recovered fault was written twice: the replay's row, the later one, stays.
         var rows = File.ReadLines(path).Skip(1).Select(Parse).OfType<(long Step, string Node, string Line)>()
             .GroupBy(r => (r.Node, r.Step)).Select(g => g.Last())
-            .OrderBy(r => IndexOf(nodeOrder, r.Node)).ThenBy(r => r.Step).Select(r => r.Line);
+            .OrderBy(r => rank.GetValueOrDefault(r.Node, int.MaxValue)).ThenBy(r => r.Step).Select(r => r.Line);
         File.WriteAllLines(path, [Header, .. rows]);
     }
-
-    private static int IndexOf(IReadOnlyList<string> order, string node) => order.ToList() is var list && list.IndexOf(node) is >= 0 and var i ? i : int.MaxValue;
 
     private static List<string> RowsBefore(string path, long firstStep) =>
         !File.Exists(path) ? [] : [.. File.ReadLines(path).Skip(1).Select(Parse).OfType<(long Step, string Node, string Line)>().Where(r => r.Step < firstStep).Select(r => r.Line)];
