@@ -12,4 +12,7 @@ public interface ITopLoss : IDisposable
 
     /// <summary>The loss of a stacked output [2N, ...] (view 1 rows first); the returned gradient belongs to the loss.</summary>
     double Compute(Tensor output, int n, ReadOnlySpan<int> negatives, out Tensor gradOutput, long step);
+
+    /// <summary>What a checkpoint must hold to resume the loss: its trained parameters and their AdamW moments.</summary>
+    IReadOnlyList<Tensor> CheckpointState { get; }
 }

@@ -43,6 +43,7 @@ public sealed class InfoNceLoss : ITopLoss
 
     public string Name => RuleName;
     public Tensor Projection => _projection.Value;
+    public IReadOnlyList<Tensor> CheckpointState => _projection.CheckpointState;
     /// <summary>dL/dW of the last step, before the optimiser used it.</summary>
     public Tensor LastProjectionGradient => _projection.Gradient;
     /// <summary>The loss features z [2N, D] of the last step (valid until the next call).</summary>

@@ -40,9 +40,9 @@ internal sealed class NodeFactory(NetworkSpec spec, IReadOnlyList<LayerShape> sh
     public Props LayerProps(int i, IComputeBackend backend, LayerBlock block, ILocalRule? rule, IActorRef driver)
     {
         string name = spec.Layers[i].Name;
+        string? resumeFile = ResumeFile(name);
         if (options.Graph == GraphKind.Backprop)
-            return Props.Create(() => new BackpropLayerActor(new BackpropLayerSetup(name, backend, block, wiring, Optimizer, driver, snapshotEvery, sends)));
-        string? resumeFile = resumedStep is { } r ? Path.Combine(Checkpoints.LayerCheckpoint.FolderOf(options.Checkpoints.Directory!, r), $"{name}.npz") : null;
+            return Props.Create(() => new BackpropLayerActor(new BackpropLayerSetup(name, backend, block, wiring, Optimizer, driver, snapshotEvery, sends, Plan, resumeFile, options.FaultSteps(name))));
         var window = options.Schedule.LayerSteps.IsDefaultOrEmpty ? null : LearningWindow.Greedy(options.Schedule.LayerSteps)[i];
         var setup = new LayerSetup(name, backend, block, rule!, wiring, Optimizer, driver, firstStep, options.Schedule.Staleness, snapshotEvery, Plan, resumeFile, window, sends, options.FaultSteps(name));
         return Props.Create(() => new LocalLayerActor(setup));
@@ -52,8 +52,13 @@ internal sealed class NodeFactory(NetworkSpec spec, IReadOnlyList<LayerShape> sh
     public Props LossProps(IComputeBackend backend, IActorRef driver)
     {
         var loss = Simulation.TopLoss(spec, shapes[^1], backend, new RandomStream(options.Seed, 1000UL + (ulong)(shapes.Count - 1)), Optimizer);
-        return Props.Create(() => new LossActor(backend, loss, wiring, driver, sends));
+        string? resumeFile = ResumeFile(GraphWiring.LossNode);
+        return Props.Create(() => new LossActor(backend, loss, wiring, driver, sends, Plan, resumeFile));
     }
+
+    /// <summary>A node's file in the checkpoint the run resumes from, or null for a fresh run.</summary>
+    private string? ResumeFile(string node) =>
+        resumedStep is { } r ? Path.Combine(Checkpoints.LayerCheckpoint.FolderOf(options.Checkpoints.Directory!, r), $"{node}.npz") : null;
 
     /// <summary>Builds nodes by name (layers, loss) for a host, rules by their built-in names; disposes what it made if one fails.</summary>
     public IReadOnlyList<(string Name, Props Props)> Build(IEnumerable<string> nodes, Func<IComputeBackend> backends, IActorRef driver)

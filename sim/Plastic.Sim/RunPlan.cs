@@ -50,8 +50,8 @@ internal sealed record RunPlan(NetworkSpec Spec, RunOptions Options, IReadOnlyLi
     private static (long FirstStep, long? Resumed) CheckCheckpoints(RunOptions options)
     {
         var (every, directory, resume, tag) = options.Checkpoints;
-        if ((every > 0 || resume) && (options.Graph != GraphKind.Local || directory is null))
-            throw new ArgumentException("Checkpoints and resume are for local runs and need a checkpoint directory.");
+        if ((every > 0 || resume) && directory is null)
+            throw new ArgumentException("Checkpoints and resume need a checkpoint directory.");
         if (every < 0) throw new ArgumentException($"CheckpointEvery {every} must be 0 (off) or a number of steps.");
         long? resumed = resume ? Plastic.Sim.Checkpoints.LayerCheckpoint.LatestComplete(directory!, tag) : null;
         if (resume && resumed is null)
@@ -75,8 +75,6 @@ internal sealed record RunPlan(NetworkSpec Spec, RunOptions Options, IReadOnlyLi
         foreach (var fault in options.FaultList)
             if (fault.Split('@') is not [var layer, var at] || !long.TryParse(at, out long step) || step < 0 || step >= options.Steps || spec.Layers.All(l => l.Name != layer))
                 throw new ArgumentException($"Fault '{fault}': give layer@step, a layer of {spec.Name} ({string.Join(", ", spec.Layers.Select(l => l.Name))}) and a step from 0 to {options.Steps - 1}.");
-        if (options.FaultList.Count > 0 && options.Graph != GraphKind.Local)
-            throw new ArgumentException("Faults are injected into the layers of the local graph.");
     }
 
     /// <summary>Greedy windows: local graph, one per layer, summing to the run's steps, every layer in the driver's process.</summary>

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+using Plastic.Sim.Actors;
 using Plastic.Sim;
 using Plastic.Sim.Distributed;
 using Plastic.Topology;
@@ -7,21 +9,39 @@ namespace Plastic.Cli.Cluster;
 /// <summary>
 /// The driver's side of `plastic run --cluster seed` or `--local-cluster N`: joins (or forms) the cluster
 /// with a frame limit sized for the spec, starts the local workers if asked, waits for a node host of every
-/// role the placement names, and takes it all down again when disposed.
+/// role the placement names, replaces a worker the run loses, and takes it all down again when disposed.
 /// </summary>
 internal sealed class DriverCluster : Plastic.Experiments.Runs.IClusterSession
 {
     private readonly ClusterMember _member;
     private readonly LocalCluster? _local;
+    private readonly TimeSpan _recoverTimeout;
 
-    private DriverCluster(ClusterMember member, LocalCluster? local, ClusterRun run)
+    private DriverCluster(ClusterMember member, LocalCluster? local, ClusterRun run, TimeSpan recoverTimeout)
     {
         _member = member;
         _local = local;
+        _recoverTimeout = recoverTimeout;
         Run = run;
     }
 
-    public ClusterRun Run { get; }
+    /// <summary>The cluster as the next attempt of the run finds it: after a lost worker's replacement, its new host.</summary>
+    public ClusterRun Run { get; private set; }
+
+    /// <summary>
+    /// A worker of the run was lost: it is marked down (so the members can agree again and a new one can
+    /// join), then its role goes to a new local worker process (--local-cluster) or to a live member of the
+    /// same role, waiting up to the recover timeout for one to join (--cluster).
+    /// </summary>
+    public void Replace(WorkerLostException lost, Action<string> log)
+    {
+        var address = Akka.Actor.Address.Parse(lost.Address);
+        Akka.Cluster.Cluster.Get(_member.System).Down(address);
+        if (_local is not null) _local.Replace(lost.Node);
+        else log($"waiting up to {_recoverTimeout.TotalSeconds:F0} s (--recover-timeout) for a live member of role '{lost.Node}' to take over {string.Join(", ", lost.Nodes)}");
+        var hosts = _member.HostsAsync([lost.Node], _recoverTimeout, log, passOver: [address]).GetAwaiter().GetResult();
+        Run = Run with { Hosts = Run.Hosts.ToImmutableDictionary().SetItem(lost.Node, hosts[lost.Node]) };
+    }
 
     public IReadOnlyList<(string Role, System.Diagnostics.Process Process)> LocalWorkers => _local?.Workers ?? [];
 
@@ -33,7 +53,8 @@ internal sealed class DriverCluster : Plastic.Experiments.Runs.IClusterSession
         throw new ArgumentException($"--cluster {seed}: say which role hosts which layers, with --placement (e.g. worker1=block1,block2;worker2=block3) or the run spec's 'placement'.");
     }
 
-    public static DriverCluster Start(NetworkSpec network, GraphKind graph, int batch, bool snapshots, Placement placement, string? seed, int? localWorkers, string? device, int? threads, string folder, string host)
+    public static DriverCluster Start(NetworkSpec network, GraphKind graph, int batch, bool snapshots, Placement placement, string? seed, int? localWorkers, string? device, int? threads, string folder, string host,
+        TimeSpan recoverTimeout)
     {
         if (seed is not null && localWorkers is not null) throw new ArgumentException("Give --cluster <seed> or --local-cluster <N>, not both.");
         // Checked before any process starts (the run checks it again).
@@ -52,7 +73,7 @@ internal sealed class DriverCluster : Plastic.Experiments.Runs.IClusterSession
             if (localWorkers is { } count) local = LocalCluster.Start(count, member.HostAndPort, frame);
             Console.WriteLine($"cluster: driver at {member.HostAndPort}, frame limit {frame:N0} bytes (the spec's largest message: at most {largest:N0}), placement {placement}");
             var hosts = member.HostsAsync(placement.WorkerRoles, TimeSpan.FromSeconds(90), Console.WriteLine).GetAwaiter().GetResult();
-            return new DriverCluster(member, local, new ClusterRun(member.System, placement, hosts, device, threads, folder));
+            return new DriverCluster(member, local, new ClusterRun(member.System, placement, hosts, device, threads, folder), recoverTimeout);
         }
         catch
         {
@@ -91,10 +112,10 @@ internal sealed class DriverCluster : Plastic.Experiments.Runs.IClusterSession
 }
 
 /// <summary>The command line's --cluster / --local-cluster choices as the engine's way to reach a cluster.</summary>
-internal sealed class DriverClusterLauncher(string? seed, int? localWorkers, string host) : Plastic.Experiments.Runs.IClusterLauncher
+internal sealed class DriverClusterLauncher(string? seed, int? localWorkers, string host, TimeSpan recoverTimeout) : Plastic.Experiments.Runs.IClusterLauncher
 {
     public Placement PlacementFor(string? given, NetworkSpec network, GraphKind graph) => DriverCluster.PlacementFor(given, network, graph, localWorkers, seed);
 
     public Plastic.Experiments.Runs.IClusterSession Start(NetworkSpec network, GraphKind graph, int batch, bool snapshots, Placement placement, string? device, int? threads, string folder) =>
-        DriverCluster.Start(network, graph, batch, snapshots, placement, seed, localWorkers, device, threads, folder, host);
+        DriverCluster.Start(network, graph, batch, snapshots, placement, seed, localWorkers, device, threads, folder, host, recoverTimeout);
 }

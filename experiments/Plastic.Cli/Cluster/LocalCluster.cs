@@ -12,30 +12,19 @@ namespace Plastic.Cli.Cluster;
 internal sealed class LocalCluster : IDisposable
 {
     private readonly List<(string Role, Process Process)> _workers = [];
+    private readonly string _seed;
+    private readonly long _frameBytes;
 
-    private LocalCluster() { }
+    private LocalCluster(string seed, long frameBytes) => (_seed, _frameBytes) = (seed, frameBytes);
 
     public IReadOnlyList<(string Role, Process Process)> Workers => _workers;
 
     public static LocalCluster Start(int workers, string seed, long frameBytes)
     {
-        var cluster = new LocalCluster();
+        var cluster = new LocalCluster(seed, frameBytes);
         try
         {
-            for (int i = 1; i <= workers; i++)
-            {
-                string role = Placement.WorkerRole(i);
-                var start = SelfStart("node", "--role", role, "--seed", seed, "--host", "127.0.0.1", "--port", "0",
-                    "--frame-bytes", frameBytes.ToString(CultureInfo.InvariantCulture), "--exit-with", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), "--quiet");
-                var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start the worker process for {role}.");
-                // Its lines go to this console, prefixed, so a worker's error is seen where the run is watched.
-                process.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.WriteLine($"  [{role}] {e.Data}"); };
-                process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"  [{role}] {e.Data}"); };
-                process.BeginOutputReadLine();
-                process.BeginErrorReadLine();
-                cluster._workers.Add((role, process));
-                Console.WriteLine($"local cluster: started {role} (pid {process.Id})");
-            }
+            for (int i = 1; i <= workers; i++) cluster.StartWorker(Placement.WorkerRole(i));
             return cluster;
         }
         catch
@@ -43,6 +32,31 @@ internal sealed class LocalCluster : IDisposable
             cluster.Dispose();
             throw;
         }
+    }
+
+    /// <summary>A new worker process for a lost one's role; the old process is killed if it still runs (hung, or cut off).</summary>
+    public void Replace(string role)
+    {
+        foreach (var (_, process) in _workers.Where(w => w.Role == role).ToList())
+        {
+            End(process);
+            _workers.RemoveAll(w => w.Process == process);
+        }
+        StartWorker(role);
+    }
+
+    private void StartWorker(string role)
+    {
+        var start = SelfStart("node", "--role", role, "--seed", _seed, "--host", "127.0.0.1", "--port", "0",
+            "--frame-bytes", _frameBytes.ToString(CultureInfo.InvariantCulture), "--exit-with", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), "--quiet");
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start the worker process for {role}.");
+        // Its lines go to this console, prefixed, so a worker's error is seen where the run is watched.
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.WriteLine($"  [{role}] {e.Data}"); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"  [{role}] {e.Data}"); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _workers.Add((role, process));
+        Console.WriteLine($"local cluster: started {role} (pid {process.Id})");
     }
 
     /// <summary>
@@ -62,21 +76,23 @@ internal sealed class LocalCluster : IDisposable
 
     public void Dispose()
     {
-        foreach (var (role, process) in _workers)
-        {
-            try
-            {
-                // A worker would leave by itself once the driver process exits (--exit-with); the driver is
-                // still alive here and its run is over, so it ends them now and reaps them.
-                if (!process.HasExited) process.Kill(entireProcessTree: true);
-                process.WaitForExit(10_000);
-            }
-            catch (InvalidOperationException)
-            {
-                // Never started or already reaped.
-            }
-            process.Dispose();
-        }
+        // A worker would leave by itself once the driver process exits (--exit-with); the driver is still
+        // alive here and its run is over, so it ends them now and reaps them.
+        foreach (var (_, process) in _workers) End(process);
         _workers.Clear();
+    }
+
+    private static void End(Process process)
+    {
+        try
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            process.WaitForExit(10_000);
+        }
+        catch (InvalidOperationException)
+        {
+            // Never started or already reaped.
+        }
+        process.Dispose();
     }
 }

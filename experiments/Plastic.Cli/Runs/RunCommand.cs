@@ -41,11 +41,16 @@ public static class RunCommand
         var clusterHost = new Option<string>("--cluster-host") { Description = "With --cluster: the address this driver listens on and workers reach it at.", DefaultValueFactory = _ => "127.0.0.1" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Remove the run --out holds first; without it (or --resume) a folder holding a run is refused." };
         var smoke = new Option<bool>("--smoke") { Description = SmokeBudget.Description + " Applied before --set and the flags." };
+        var recoverTimeout = new Option<double>("--recover-timeout")
+        {
+            Description = "With --cluster: seconds to wait for a live worker of a lost one's role to take over its nodes (with --local-cluster: for the replacement process to join). Recovery needs --checkpoint-every.",
+            DefaultValueFactory = _ => 60,
+        };
         var localCluster = new Option<int?>("--local-cluster") { Description = "Start N worker processes on 127.0.0.1 and run over them (the layers cut into N contiguous groups unless --placement says otherwise)." };
         var command = new Command("run", "Train a network as an actor graph (local or backprop), trace its message traffic, probe the encoder.")
         {
             spec, set, synthetic, dataset, dataRoot, steps, epochs, batch, schedule, seed, learningRate, graph, rule, negatives, alignEvery, checkpointEvery, resume, output, consoleTraces, device,
-            variant, placement, clusterSeed, clusterHost, localCluster, smoke, overwrite,
+            variant, placement, clusterSeed, clusterHost, localCluster, recoverTimeout, smoke, overwrite,
         };
         command.SetAction(parse =>
         {
@@ -102,11 +107,14 @@ public static class RunCommand
                 throw new ArgumentException("Choose the data: --synthetic, or --dataset <name> (with --data or PLASTIC_DATA); or give a run spec.");
             var run = RunSpec.From(tree, source);
             bool clustered = parse.GetValue(clusterSeed) is not null || parse.GetValue(localCluster) is not null;
+            double recoverSeconds = parse.GetValue(recoverTimeout);
+            if (!(recoverSeconds is >= 0 and <= 86_400)) throw new ArgumentException($"--recover-timeout {recoverSeconds}: give seconds from 0 to 86400.");
             RunExecution.Execute(new RunRequest(run, specDir, parse.GetValue(dataRoot), parse.GetValue(output), parse.GetValue(resume), parse.GetValue(consoleTraces))
             {
                 Overwrite = parse.GetValue(overwrite),
                 Progress = RunProgress.Factory,
-                Cluster = clustered ? new Cluster.DriverClusterLauncher(parse.GetValue(clusterSeed), parse.GetValue(localCluster), parse.GetValue(clusterHost)!) : null,
+                Cluster = clustered ? new Cluster.DriverClusterLauncher(parse.GetValue(clusterSeed), parse.GetValue(localCluster), parse.GetValue(clusterHost)!,
+                    TimeSpan.FromSeconds(recoverSeconds)) : null,
             });
             return 0;
         });

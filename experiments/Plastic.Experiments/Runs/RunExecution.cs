@@ -97,7 +97,10 @@ public static class RunExecution
         using (var tracing = StartTracing(Path.Combine(folder, RunHistory.TracesFile), consoleTraces))
         using (var metrics = StartMetrics(consoleTraces))
             result = progress.Show(() => Recovery.Run(options,
-                attempt => Simulation.RunAsync(network, attempt, backends.Make, source, request.Rules, observer: history, cluster: cluster?.Run).GetAwaiter().GetResult(), faults, log));
+                attempt => Simulation.RunAsync(network, attempt, backends.Make, source, request.Rules, observer: history, cluster: cluster?.Run).GetAwaiter().GetResult(), faults, log,
+                cluster is null ? null : lost => cluster.Replace(lost, log)));
+        RunFolderFiles.WriteMetrics(folder, result);
+        result = result with { Losses = RunHistory.WholeRun(folder, result.Losses) };
         WriteTraining(folder, setup, run, result, firstStep, placement, log);
         WriteOnlineProbe(folder, network, run, online);
         var report = ProbeIfAsked(folder, setup, run, result, log);
@@ -115,7 +118,6 @@ public static class RunExecution
     private static void WriteTraining(string folder, RunSetup setup, RunSpec run, RunResult result, long firstStep, Plastic.Sim.Distributed.Placement? placement, Action<string> log)
     {
         var (network, scheduleName, stepCount) = (setup.Network, setup.Schedule, setup.Steps);
-        RunFolderFiles.WriteMetrics(folder, result);
         WeightsFile.Write(Path.Combine(folder, WeightsFile.Name), network, result.Parameters);
         RunPlots.Losses(Path.Combine(folder, "loss.png"), $"{network.Name} ({run.Graph}): loss per layer", result.Losses,
             network.Layers.Select(l => l.Name).Append(Plastic.Sim.Protocol.GraphWiring.LossNode));

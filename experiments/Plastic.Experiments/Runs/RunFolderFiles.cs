@@ -77,6 +77,7 @@ internal static class RunFolderFiles
             results["recovered_faults"] = new JsonArray([.. faults.Select(f => (JsonNode)new JsonObject
             {
                 ["node"] = f.Node, ["step"] = f.Step, ["reason"] = f.Reason, ["replayed_from_step"] = f.ReplayedFrom, ["failed_attempt_seconds"] = f.AttemptSeconds,
+                ["recover_seconds"] = f.RecoverSeconds,
             })]);
         if (probe is not null) results["probe"] = Probing.Json(probe, null);
         if (online is { Count: > 0 })

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -60,6 +61,19 @@ internal sealed class RunHistory : IRunObserver, IDisposable
             .GroupBy(r => (r.Node, r.Step)).Select(g => g.Last())
             .OrderBy(r => rank.GetValueOrDefault(r.Node, int.MaxValue)).ThenBy(r => r.Step).Select(r => r.Line);
         File.WriteAllLines(path, [Header, .. rows]);
+    }
+
+    /// <summary>
+    /// The losses of the whole run: those of the last attempt, with the steps it did not run (before the
+    /// checkpoint it resumed or replayed from) taken from the folder's finished metrics.csv.
+    /// </summary>
+    public static ImmutableDictionary<string, ImmutableArray<double>> WholeRun(string folder, ImmutableDictionary<string, ImmutableArray<double>> losses)
+    {
+        var filled = losses.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray());
+        foreach (var (step, node, line) in File.ReadLines(Path.Combine(folder, MetricsFile)).Skip(1).Select(Parse).OfType<(long Step, string Node, string Line)>())
+            if (filled.TryGetValue(node, out var values) && step < values.Length && double.IsNaN(values[step]))
+                values[step] = double.Parse(line[(line.LastIndexOf(',') + 1)..], CultureInfo.InvariantCulture);
+        return filled.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray());
     }
 
     private static List<string> RowsBefore(string path, long firstStep) =>

@@ -18,7 +18,11 @@ public delegate IRunProgress RunProgressFactory(IReadOnlyList<string> nodes, lon
 /// <summary>A cluster a run's nodes are placed on, alive while the run lasts.</summary>
 public interface IClusterSession : IDisposable
 {
+    /// <summary>The cluster the next attempt of the run is placed on.</summary>
     ClusterRun Run { get; }
+
+    /// <summary>Gives a lost worker's nodes a new host (a new process, or a live member of its role); throws when none comes in time.</summary>
+    void Replace(WorkerLostException lost, Action<string> log);
 }
 
 /// <summary>How a run reaches a cluster (the command line's --cluster / --local-cluster): its placement and the session that hosts it.</summary>

@@ -28,6 +28,8 @@ public sealed class BackpropLayerActor : ReceiveActor
     private readonly bool _isFirst;
     private long _forwardStep = -1;
     private readonly int _snapshotEvery;
+    private readonly CheckpointPlan? _checkpoints;
+    private readonly IReadOnlySet<long>? _faultSteps;
 
     public BackpropLayerActor(BackpropLayerSetup setup)
     {
@@ -38,7 +40,10 @@ public sealed class BackpropLayerActor : ReceiveActor
         _optimizer = setup.Optimizer;
         _driver = setup.Driver;
         _snapshotEvery = setup.SnapshotEvery;
+        _checkpoints = setup.Checkpoints;
+        _faultSteps = setup.FaultSteps;
         _state = new ParameterState(_backend, _block);
+        if (setup.ResumeFile is { } resume) Checkpoints.LayerCheckpoint.Load(resume, _backend, _state.CheckpointTensors, []);
         _inbox = new Inbox(_name, _wiring, _driver);
         _outbox = new Outbox(_name, _wiring, setup.Sends);
         _input = new TensorSlot(_backend);
@@ -75,6 +80,7 @@ public sealed class BackpropLayerActor : ReceiveActor
         using var phase = SimTelemetry.StartPhase(_name, StepSchedule.Backward, b.Step);
         if (b.Step != _forwardStep)
             throw new InvalidOperationException($"Layer '{_name}' got the gradient of step {b.Step} but holds the activations of step {_forwardStep}.");
+        if (_faultSteps?.Contains(b.Step) == true) throw new InvalidOperationException($"injected fault ({_name}@{b.Step}): the layer fails as a crashed one would");
         // The first layer's input gradient would go nowhere: it is not computed.
         if (_snapshotEvery > 0 && b.Step % _snapshotEvery == 0)
             _outbox.SendToAll(new Snapshot(_name, b.Step, TensorPayload.From(_block.Weight), _block.Bias is { } bias ? TensorPayload.From(bias) : null, [], SimTelemetry.Outgoing()));
@@ -86,6 +92,9 @@ public sealed class BackpropLayerActor : ReceiveActor
             _outbox.SendToAll(new Backward(_name, b.Step, TensorPayload.From(gradInput), SimTelemetry.Outgoing()));
         _block.BackwardWeights(gradPre, _state.GradWeight, _state.GradBias);
         _state.Step(_optimizer, b.Step);
+        // As in a local layer: the state after step t's update, written before the step is reported done.
+        if (_checkpoints is { } plan && plan.IsCheckpoint(b.Step))
+            Checkpoints.LayerCheckpoint.Write(Path.Combine(Checkpoints.LayerCheckpoint.FolderOf(plan.Directory, b.Step), $"{_name}.npz"), _state.CheckpointTensors, []);
         _driver.Tell(new StepDone(_name, b.Step, double.NaN));
     }
 
@@ -100,7 +109,10 @@ public sealed class BackpropLayerActor : ReceiveActor
     }
 }
 
-/// <summary>What a backprop layer actor is created with; it takes ownership of the block.</summary>
-/// SnapshotEvery above 0 sends the monitor the parameters step t's forward pass used, every that many steps.
+/// <summary>
+/// What a backprop layer actor is created with; it takes ownership of the block. SnapshotEvery above 0
+/// sends the monitor the parameters step t's forward pass used, every that many steps; Checkpoints and
+/// ResumeFile as for a local layer (weights, bias and their AdamW moments); FaultSteps are injected faults.
+/// </summary>
 public sealed record BackpropLayerSetup(string Name, IComputeBackend Backend, LayerBlock Block, Wiring Wiring, AdamWSettings Optimizer, IActorRef Driver, int SnapshotEvery = 0,
-    ISendPolicy? Sends = null);
+    ISendPolicy? Sends = null, CheckpointPlan? Checkpoints = null, string? ResumeFile = null, IReadOnlySet<long>? FaultSteps = null);

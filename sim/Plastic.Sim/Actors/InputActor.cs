@@ -114,4 +114,7 @@ public sealed class WorkerLostException(string role, string address, IReadOnlyLi
         (lastCompletedStep >= 0 ? $"the last step every node completed is {lastCompletedStep}." : "no step was completed by every node."), 0)
 {
     public IReadOnlyList<string> Nodes { get; } = nodes;
+
+    /// <summary>The lost worker's actor-system address (akka.tcp://plastic@host:port).</summary>
+    public string Address { get; } = address;
 }

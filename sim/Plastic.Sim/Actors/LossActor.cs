@@ -21,10 +21,15 @@ public sealed class LossActor : ReceiveActor
     private readonly Inbox _inbox;
     private readonly Outbox _outbox;
     private readonly TensorSlot _output;
+    private readonly CheckpointPlan? _checkpoints;
 
-    public LossActor(IComputeBackend backend, ITopLoss loss, Wiring wiring, IActorRef driver, ISendPolicy? sends = null)
+    /// <param name="checkpoints">Where the loss writes its trained parameters (B or the projection, with their AdamW moments) at checkpoint steps.</param>
+    /// <param name="resumeFile">The checkpoint file to start from, when the run resumes.</param>
+    public LossActor(IComputeBackend backend, ITopLoss loss, Wiring wiring, IActorRef driver, ISendPolicy? sends = null, CheckpointPlan? checkpoints = null, string? resumeFile = null)
     {
         _loss = loss;
+        _checkpoints = checkpoints;
+        if (resumeFile is not null) Checkpoints.LayerCheckpoint.Load(resumeFile, backend, [], loss.CheckpointState);
         _driver = driver;
         _inbox = new Inbox(GraphWiring.LossNode, wiring, driver);
         _outbox = new Outbox(GraphWiring.LossNode, wiring, sends);
@@ -57,6 +62,8 @@ public sealed class LossActor : ReceiveActor
         double loss = _loss.Compute(output, forward.Activations.Dims[0] / 2, pairing.Negatives.AsSpan(), out var gradOutput, forward.Step);
         if (!double.IsFinite(loss)) throw new DivergedException($"diverged: the {_loss.Name} loss is {loss}; lower the learning rate");
         _outbox.SendToAll(new Backward(GraphWiring.LossNode, forward.Step, TensorPayload.From(gradOutput), SimTelemetry.Outgoing()));
+        if (_checkpoints is { } plan && plan.IsCheckpoint(forward.Step))
+            Checkpoints.LayerCheckpoint.Write(Path.Combine(Checkpoints.LayerCheckpoint.FolderOf(plan.Directory, forward.Step), $"{GraphWiring.LossNode}.npz"), [], _loss.CheckpointState);
         _driver.Tell(new StepDone(GraphWiring.LossNode, forward.Step, loss));
     }
 

@@ -43,9 +43,11 @@ public sealed class ClusterMember : IAsyncDisposable
 
     /// <summary>
     /// Waits until every role has an Up member, then resolves each one's node host. The first member of a
-    /// role (by address) serves it. Progress goes to <paramref name="log"/> while it waits.
+    /// role (by address) serves it; members that are unreachable, or in <paramref name="passOver"/> (a worker
+    /// just lost), do not. Progress goes to <paramref name="log"/> while it waits.
     /// </summary>
-    public async Task<ImmutableDictionary<string, IActorRef>> HostsAsync(IReadOnlyCollection<string> roles, TimeSpan timeout, Action<string>? log = null)
+    public async Task<ImmutableDictionary<string, IActorRef>> HostsAsync(IReadOnlyCollection<string> roles, TimeSpan timeout, Action<string>? log = null,
+        IReadOnlyCollection<Address>? passOver = null)
     {
         var cluster = Cluster.Get(System);
         var deadline = DateTime.UtcNow + timeout;
@@ -56,7 +58,8 @@ public sealed class ClusterMember : IAsyncDisposable
         {
             foreach (var role in missing.ToList())
             {
-                var member = cluster.State.Members.Where(m => m.Status == MemberStatus.Up && m.HasRole(role)).OrderBy(m => m.Address.ToString(), StringComparer.Ordinal).FirstOrDefault();
+                var member = cluster.State.Members.Where(m => m.Status == MemberStatus.Up && m.HasRole(role)
+                    && !cluster.State.Unreachable.Contains(m) && passOver?.Contains(m.Address) != true).OrderBy(m => m.Address.ToString(), StringComparer.Ordinal).FirstOrDefault();
                 if (member is null) continue;
                 var selection = System.ActorSelection(new RootActorPath(member.Address) / "user" / NodeHostActor.ActorName);
                 try

@@ -55,6 +55,13 @@ public static class SimTelemetry
     public const string PhaseTag = "plastic.phase";
 
     /// <summary>
+    /// A fault the run recovered from: its node (or lost worker's role) and step, the step the replay
+    /// started from, the seconds the failed attempt ran and the seconds until a replacement took over.
+    /// </summary>
+    public const string FaultSpan = "fault", ReplayedFromTag = "plastic.fault.replayed_from", AttemptSecondsTag = "plastic.fault.attempt_s",
+        RecoverSecondsTag = "plastic.fault.recover_s", ReasonTag = "plastic.fault.reason";
+
+    /// <summary>
     /// Starts the span of one phase of a step at a node (null when nobody listens): a child of the span of
     /// the message whose arrival let it run, so a trace shows what each phase waited for.
     /// </summary>

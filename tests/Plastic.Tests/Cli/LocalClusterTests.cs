@@ -4,7 +4,8 @@ namespace Plastic.Tests.Cli;
 
 /// <summary>
 /// `plastic run --local-cluster 2`: worker processes on 127.0.0.1. The weights equal the one-process
-/// run's bit for bit and the trace marks the edges between processes; a worker killed with SIGKILL stops
+/// run's bit for bit and the trace marks the edges between processes. A worker killed with SIGKILL is
+/// replaced when the run has checkpoints (the run ends with the uninterrupted weights); without, it stops
 /// the run with an error naming it, its layers and the last completed step, and no process is left.
 /// </summary>
 [Collection("Console")]
@@ -70,6 +71,45 @@ public sealed class LocalClusterTests : IDisposable
         Assert.Matches(@"the run stopped: Worker 'worker2' \(akka\.tcp://plastic@127\.0\.0\.1:\d+\) hosting block4, block5, block6 became unreachable .*; the last step every node completed is \d+\.", plastic.Errors);
         // No worker outlives the run: the driver ends them.
         foreach (var (role, pid) in workers) Assert.False(IsAlive(pid), $"{role} (pid {pid}) is still running");
+    }
+
+    [Fact]
+    public async Task A_worker_killed_mid_run_with_checkpoints_is_replaced_and_the_run_ends_with_the_uninterrupted_weights()
+    {
+        string[] common = ["run", "vgg6-cifar-small", "--synthetic", "--steps", "300", "--batch", "4", "--seed", "5"];
+        string whole = Path.Combine(_root, "whole"), recovered = Path.Combine(_root, "recovered");
+        Assert.Equal(0, CliTests.Run([.. common, "--out", whole]).code);
+        using var plastic = PlasticProcess.Start([.. common, "--checkpoint-every", "25", "--local-cluster", "2", "--out", recovered]);
+        var driver = plastic.Process;
+        int victimPid = 0;
+        try
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+            // Killed after the checkpoints of steps 24, 49 and 74 (the progress line of step 90 is past them).
+            while (!plastic.Output.Contains("step 90/300") && !driver.HasExited && DateTime.UtcNow < deadline) await Task.Delay(50);
+            Assert.False(driver.HasExited, $"the run ended before a worker could be killed: {plastic.Output}{plastic.Errors}");
+            var m = System.Text.RegularExpressions.Regex.Match(plastic.Output, @"started worker2 \(pid (\d+)\)");
+            Assert.True(m.Success, $"no pid for worker2 in: {plastic.Output}");
+            victimPid = int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            using (var victim = Process.GetProcessById(victimPid)) victim.Kill(); // SIGKILL: no goodbye
+            Assert.True(driver.WaitForExit(TimeSpan.FromMinutes(4)), $"the run did not finish within 4 minutes of the kill: {plastic.Output}{plastic.Errors}");
+        }
+        finally
+        {
+            await plastic.StopAsync();
+        }
+        Assert.True(driver.ExitCode == 0, plastic.Output + plastic.Errors);
+        Assert.False(IsAlive(victimPid));
+        Assert.Matches(@"fault: Worker 'worker2' .* hosting block4, block5, block6 became unreachable .*; every node rewinds to the checkpoint of step (74|99|124) and the run replays", plastic.Output);
+        var took = System.Text.RegularExpressions.Regex.Match(plastic.Output, @"recovered: a worker for 'worker2' took over its nodes ([0-9.]+) s after the loss was seen");
+        Assert.True(took.Success, plastic.Output);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(whole, "weights.safetensors")), File.ReadAllBytes(Path.Combine(recovered, "weights.safetensors")));
+        Assert.Equal(File.ReadAllText(Path.Combine(whole, "metrics.csv")), File.ReadAllText(Path.Combine(recovered, "metrics.csv")));
+        using var results = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(recovered, "results.json")));
+        var fault = Assert.Single(results.RootElement.GetProperty("recovered_faults").EnumerateArray());
+        Assert.Equal("worker2", fault.GetProperty("node").GetString());
+        Assert.True(fault.GetProperty("recover_seconds").GetDouble() > 0);
+        Assert.Contains("\"name\":\"fault\"", File.ReadAllText(Path.Combine(recovered, "traces.jsonl")));
     }
 
     private static bool IsAlive(int pid)

@@ -16,12 +16,14 @@ public sealed class RecoveryTests : IDisposable
         if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
     }
 
-    [Fact]
-    public void A_layer_that_throws_is_rewound_to_the_checkpoint_and_the_run_ends_as_an_uninterrupted_one()
+    [Theory]
+    [InlineData("local")]
+    [InlineData("backprop")]
+    public void A_layer_that_throws_is_rewound_to_the_checkpoint_and_the_run_ends_as_an_uninterrupted_one(string graph)
     {
         string whole = Path.Combine(_root, "whole"), faulty = Path.Combine(_root, "faulty");
-        Assert.Equal(0, CliTests.Run([.. Common, "--out", whole]).code);
-        var (code, output, errors) = CliTests.Run([.. Common, "--set", "faults=[\"fc2@7\"]", "--out", faulty]);
+        Assert.Equal(0, CliTests.Run([.. Common, "--graph", graph, "--out", whole]).code);
+        var (code, output, errors) = CliTests.Run([.. Common, "--graph", graph, "--set", "faults=[\"fc2@7\"]", "--out", faulty]);
         Assert.True(code == 0, errors);
         Assert.Contains("fault: Node 'fc2' failed at step 7: injected fault (fc2@7)", output);
         Assert.Contains("every node rewinds to the checkpoint of step 5 and the run replays from step 6", output);

@@ -58,12 +58,29 @@ public sealed class CheckpointTests : IDisposable
         Assert.Equal(whole.Parameters["c2"].Weight.ToArray(), resumed.Parameters["c2"].Weight.ToArray());
     }
 
-    [Fact]
-    public async Task Checkpoints_are_refused_for_the_backprop_graph()
+    [Theory]
+    [InlineData("bp-clapp++")]
+    [InlineData("bp-infonce")]
+    public async Task The_backprop_graph_resumes_to_the_uninterrupted_weights(string loss)
     {
-        var e = await Assert.ThrowsAsync<ArgumentException>(() => Simulation.RunAsync(Net("clapp++"),
-            new RunOptions(2, BatchSize: 4, Graph: GraphKind.Backprop) { Checkpoints = new(Every: 1, Directory: _dir) }, () => new CpuBackend(threads: 1)));
-        Assert.Contains("local runs", e.Message);
+        // The top loss trains its own matrix (B, or InfoNCE's projection): the checkpoint holds it, so the
+        // losses after the resume equal the uninterrupted run's, not only the layers' weights.
+        var spec = Net(loss);
+        string dir = Path.Combine(_dir, loss);
+        RunOptions Options(long steps, int every, bool resume, string at) =>
+            new(steps, BatchSize: 4, Seed: 6, Graph: GraphKind.Backprop) { Optimizer = new(1e-2f), Checkpoints = new(Every: every, Directory: at, Resume: resume) };
+        var whole = await Simulation.RunAsync(spec, Options(12, 0, false, Path.Combine(dir, "unused")), () => new CpuBackend(threads: 1));
+        await Simulation.RunAsync(spec, Options(8, 4, false, dir), () => new CpuBackend(threads: 1));   // "killed" after the checkpoint of step 7
+        Assert.Equal(7, LayerCheckpoint.LatestComplete(dir));
+        Assert.True(File.Exists(Path.Combine(LayerCheckpoint.FolderOf(dir, 7), "loss.npz")), "the loss node's trained matrix is not in the checkpoint");
+        var resumed = await Simulation.RunAsync(spec, Options(12, 4, true, dir), () => new CpuBackend(threads: 1));
+        foreach (var layer in spec.Layers.Select(l => l.Name))
+        {
+            Assert.Equal(whole.Parameters[layer].Weight.ToArray(), resumed.Parameters[layer].Weight.ToArray());
+            Assert.Equal(whole.Parameters[layer].Bias.ToArray(), resumed.Parameters[layer].Bias.ToArray());
+        }
+        Assert.True(double.IsNaN(resumed.Losses["loss"][7]));
+        Assert.Equal(whole.Losses["loss"].Skip(8), resumed.Losses["loss"].Skip(8));
     }
 
     [Fact]
