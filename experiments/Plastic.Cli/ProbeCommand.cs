@@ -59,7 +59,7 @@ public static class ProbeCommand
                 if (!File.Exists(weights))
                     throw new ArgumentException($"{folder}: no {WeightsFile.Name}; is it a run folder of plastic run? (For the random-encoder baseline: --untrained <spec>.)");
                 if (parse.GetValue(networkOption) is { } given) network = Plastic.Experiments.NetworkResolver.Resolve(given);
-                else if (File.Exists(config)) network = NetworkSpecJson.Parse(JsonNode.Parse(File.ReadAllText(config))!["spec"]!.ToJsonString(), config + ":spec");
+                else if (File.Exists(config)) network = Plastic.Experiments.Runs.RunConfigFile.Network(config);
                 else throw new ArgumentException($"{folder}: no config.resolved.json to say which network {WeightsFile.Name} belongs to; name it with --network <preset or spec>.");
                 parameters = WeightsFile.Read(weights, network);
             }

@@ -20,12 +20,14 @@ public static class TraceCommand
             string configPath = Path.Combine(dir, "config.resolved.json"), spansPath = Path.Combine(dir, "traces.jsonl");
             if (!File.Exists(configPath)) throw new ArgumentException($"{dir}: no config.resolved.json; is it a run folder written by plastic run?");
             if (!File.Exists(spansPath)) throw new ArgumentException($"{dir}: no traces.jsonl; the run was not traced.");
-            var config = JsonNode.Parse(File.ReadAllText(configPath))!;
-            var spec = NetworkSpecJson.Parse(config["spec"]!.ToJsonString(), configPath + ":spec");
+            var config = Plastic.Experiments.Runs.RunConfigFile.Read(configPath);
+            var spec = Plastic.Experiments.Runs.RunConfigFile.Network(config, configPath);
             string graph = config["graph"]?.GetValue<string>() ?? "local";
             // A cluster run: the spans of each worker process are in traces.<role>.jsonl beside the driver's.
             var files = TrafficMatrix.SpanFiles(dir);
             var rows = TrafficMatrix.Read(files);
+            if (rows.Count == 0)
+                throw new InvalidDataException($"{spansPath}: no message spans; the run traced nothing (stopped before its first step?), so there is no traffic to judge.");
             var placement = config["run"]?["placement"]?.GetValue<string>() is { } p ? Placement.Parse(p) : null;
 
             Console.WriteLine($"run {dir}: network {spec.Name}, graph {graph}" +

@@ -32,15 +32,27 @@ public static class BackendCatalog
         ?? "cpu";
 
     /// <summary>
+    /// The device a request names (null or empty: $PLASTIC_DEVICE, then auto), checked with the CPU
+    /// backend's environment variables before anything is created; an unknown name names where it came from.
+    /// </summary>
+    public static string Check(string? request)
+    {
+        bool fromEnvironment = string.IsNullOrWhiteSpace(request);
+        string name = (fromEnvironment ? Environment.GetEnvironmentVariable(DeviceVariable) : request)?.Trim().ToLowerInvariant() ?? "auto";
+        if (name.Length == 0) name = "auto";
+        if (!Requests.Contains(name))
+            throw new ArgumentException($"{(fromEnvironment ? DeviceVariable : "device")} '{name}': not a device; choose one of: {string.Join(", ", Requests)}.");
+        CpuBackend.CheckEnvironment();
+        return name;
+    }
+
+    /// <summary>
     /// Creates the backend named by <paramref name="request"/>; null or empty falls back to
     /// $PLASTIC_DEVICE, then auto. A request this machine cannot meet fails, listing what exists.
     /// </summary>
     public static IComputeBackend Create(string? request, int? cpuThreads = null)
     {
-        string name = (string.IsNullOrWhiteSpace(request) ? Environment.GetEnvironmentVariable(DeviceVariable) : request)?.Trim().ToLowerInvariant() ?? "auto";
-        if (name.Length == 0) name = "auto";
-        if (!Requests.Contains(name))
-            throw new ArgumentException($"Unknown device '{name}'. Choose one of: {string.Join(", ", Requests)}.");
+        string name = Check(request);
         if (name == "cpu") return new CpuBackend(cpuThreads);
 
         var devices = Discover();

@@ -74,7 +74,7 @@ internal sealed record RunPlan(NetworkSpec Spec, RunOptions Options, IReadOnlyLi
         CheckGreedy(spec, options, placement);
         foreach (var fault in options.FaultList)
             if (fault.Split('@') is not [var layer, var at] || !long.TryParse(at, out long step) || step < 0 || step >= options.Steps || spec.Layers.All(l => l.Name != layer))
-                throw new ArgumentException($"Fault '{fault}': give layer@step, a layer of {spec.Name} ({string.Join(", ", spec.Layers.Select(l => l.Name))}) and a step from 0 to {options.Steps - 1}.");
+                throw new ArgumentException($"faults '{fault}' (the spec's 'faults' or $PLASTIC_FAULTS): give layer@step, a layer of {spec.Name} ({string.Join(", ", spec.Layers.Select(l => l.Name))}) and a step from 0 to {options.Steps - 1}.");
     }
 
     /// <summary>Greedy windows: local graph, one per layer, summing to the run's steps, every layer in the driver's process.</summary>

@@ -58,6 +58,6 @@ public static class Presets
         "vgg6-cifar-dfb" => Vgg6(32, rule: "clapp++dfb", directFeedback: true),
         "mlp-3" => Mlp(784, [256, 256, 256]),
         "deep-linear" => DeepLinear(),
-        _ => throw new SpecException($"Unknown preset '{name}'. Presets: {string.Join(", ", Names)}."),
+        _ => throw new SpecException($"network '{name}': not a preset (presets: {string.Join(", ", Names)}) nor a spec file."),
     };
 }

@@ -56,5 +56,5 @@ public static class DatasetCatalog
 
     public static DatasetInfo ByName(string name) =>
         All.FirstOrDefault(d => d.Name == name)
-        ?? throw new ArgumentException($"Unknown data set '{name}'. Data sets: {string.Join(", ", All.Select(d => d.Name))}.");
+        ?? throw new ArgumentException($"dataset '{name}': not a data set Plastic reads; data sets: {string.Join(", ", All.Select(d => d.Name))} (or synthetic).");
 }

@@ -18,6 +18,19 @@ public static class IdxFile
 {
     public static IdxArray Read(string path, int? maxItems = null)
     {
+        try
+        {
+            return ReadFile(path, maxItems);
+        }
+        catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
+        {
+            // The decompressor's own complaint names no file.
+            throw new InvalidDataException($"{path}: not a readable gzip file ({e.Message})", e);
+        }
+    }
+
+    private static IdxArray ReadFile(string path, int? maxItems)
+    {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such IDX file.", path);
         using var file = File.OpenRead(path);
         using Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;

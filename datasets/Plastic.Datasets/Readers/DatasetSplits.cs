@@ -15,7 +15,7 @@ public static class DatasetSplits
         "cifar10" => Cifar10.ReadTrain(root, out _),
         "stl10" => Stl10.Read(root, "train"),
         "tiny-imagenet" => TinyImageNet.Read(root, "train"),
-        _ => throw new ArgumentException($"Unknown data set '{name}'. Data sets: {string.Join(", ", DatasetCatalog.All.Select(d => d.Name))}."),
+        _ => throw new ArgumentException($"dataset '{name}': not a data set Plastic reads; data sets: {string.Join(", ", DatasetCatalog.All.Select(d => d.Name))}."),
     });
 
     public static LabelledImages Test(string root, string name) => Fixable(name, () => name switch
@@ -24,7 +24,7 @@ public static class DatasetSplits
         "cifar10" => Cifar10.Read(Path.Combine(root, Cifar10.Folder, Cifar10.TestFile)),
         "stl10" => Stl10.Read(root, "test"),
         "tiny-imagenet" => TinyImageNet.Read(root, "val"),
-        _ => throw new ArgumentException($"Unknown data set '{name}'."),
+        _ => throw new ArgumentException($"dataset '{name}': not a data set Plastic reads."),
     });
 
     /// <summary>

@@ -107,6 +107,9 @@ public static class RunCommand
                 throw new ArgumentException("Choose the data: --synthetic, or --dataset <name> (with --data or PLASTIC_DATA); or give a run spec.");
             var run = RunSpec.From(tree, source);
             bool clustered = parse.GetValue(clusterSeed) is not null || parse.GetValue(localCluster) is not null;
+            if (parse.GetValue(clusterSeed) is { } seedNode && parse.GetValue(localCluster) is { } workers)
+                throw new ArgumentException($"--cluster {seedNode} and --local-cluster {workers}: give one, not both.");
+            if (parse.GetValue(localCluster) is < 1) throw new ArgumentException($"--local-cluster {parse.GetValue(localCluster)}: at least 1 worker process.");
             double recoverSeconds = parse.GetValue(recoverTimeout);
             if (!(recoverSeconds is >= 0 and <= 86_400)) throw new ArgumentException($"--recover-timeout {recoverSeconds}: give seconds from 0 to 86400.");
             RunExecution.Execute(new RunRequest(run, specDir, parse.GetValue(dataRoot), parse.GetValue(output), parse.GetValue(resume), parse.GetValue(consoleTraces))

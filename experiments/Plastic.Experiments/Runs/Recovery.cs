@@ -74,6 +74,7 @@ internal static class Recovery
     /// <summary>The checkpoint to rewind to, or null when this fault ends the run.</summary>
     private static long? Recoverable(SimulationException e, RunOptions options, int recovered, bool canReplaceWorkers) =>
         (e is WorkerLostException && !canReplaceWorkers) || recovered >= MaxRecoveries || e.Message.Contains("diverged: ", StringComparison.Ordinal)
+        || e.Message.Contains(NodeStart.FailurePrefix, StringComparison.Ordinal)
         || options.Checkpoints is not { Every: > 0, Directory: { } directory } checkpoints
             ? null
             : LayerCheckpoint.LatestComplete(directory, checkpoints.Tag);

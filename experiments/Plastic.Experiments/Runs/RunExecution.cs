@@ -56,7 +56,7 @@ public static class RunExecution
         var graphKind = setup.Graph;
         int inFlight = options.Schedule.MaxInFlight;
         var probe = run.Probe;
-        if (request.Cluster is null && run.Placement is not null) throw new ArgumentException("A placement takes effect over a cluster: add --cluster <seed> or --local-cluster <N>.");
+        if (request.Cluster is null && run.Placement is not null) throw new ArgumentException("placement: takes effect over a cluster; add --cluster <seed> or --local-cluster <N>.");
         if (request.Cluster is not null && request.Rules is not null) throw new ArgumentException("A rule of the caller's runs in this process only: cluster workers build their rules by name.");
         var placement = request.Cluster?.PlacementFor(run.Placement, network, graphKind);
         if (placement is not null) run = run with { Placement = placement.ToString() };
@@ -65,6 +65,8 @@ public static class RunExecution
         options = options with { Checkpoints = options.Checkpoints with { Tag = RunFolder.ConfigTag(config) } };
         // Everything that can be refused is refused before the folder is touched.
         var use = resuming ? FolderUse.Resume : request.Overwrite ? FolderUse.Overwrite : FolderUse.New;
+        BackendCatalog.Check(run.Device);
+        TelemetryEndpoint.Check();
         if (!RunFolder.Admits(folder, use, config, log)) return null;
         Simulation.Validate(network, options, placement, customRules: request.Rules is not null);
         using var claim = RunFolder.Claim(folder, use, log);
@@ -88,6 +90,7 @@ public static class RunExecution
         });
         log($"{network.Name} ({run.Graph}, {scheduleName}): {stepCount} steps of {run.Batch} x 2 views of {run.Dataset}{(data is null ? "" : $" ({run.SslSplit} split, {data.SelfSupervised.Count:N0} images)")}{(firstStep > 0 ? $", resuming at step {firstStep}" : "")}; run folder {folder}");
         RunResult result;
+        claim.TrainingStarts();
         var faults = new List<RecoveredFault>();
         int? threads = LayerThreads.For(graphKind, inFlight);
         var backends = new BackendTally(run.Device, threads);
@@ -96,9 +99,21 @@ public static class RunExecution
         using (var history = new RunHistory(folder, firstStep, progress))
         using (var tracing = StartTracing(Path.Combine(folder, RunHistory.TracesFile), consoleTraces))
         using (var metrics = StartMetrics(consoleTraces))
-            result = progress.Show(() => Recovery.Run(options,
-                attempt => Simulation.RunAsync(network, attempt, backends.Make, source, request.Rules, observer: history, cluster: cluster?.Run).GetAwaiter().GetResult(), faults, log,
-                cluster is null ? null : lost => cluster.Replace(lost, log)));
+        {
+            try
+            {
+                result = progress.Show(() => Recovery.Run(options,
+                    attempt => Simulation.RunAsync(network, attempt, backends.Make, source, request.Rules, observer: history, cluster: cluster?.Run).GetAwaiter().GetResult(), faults, log,
+                    cluster is null ? null : lost => cluster.Replace(lost, log)));
+            }
+            catch (Plastic.Sim.Actors.SimulationException e)
+            {
+                RunFolderFiles.WriteFailure(folder, options, e, faults);
+                // A node that could not load what it was given (a checkpoint of another layer) is bad input, not a failed run.
+                if (e.Message.Contains(Plastic.Sim.Actors.NodeStart.FailurePrefix, StringComparison.Ordinal)) throw new InvalidDataException(e.Message, e);
+                throw;
+            }
+        }
         RunFolderFiles.WriteMetrics(folder, result);
         result = result with { Losses = RunHistory.WholeRun(folder, result.Losses) };
         WriteTraining(folder, setup, run, result, firstStep, placement, log);
@@ -172,14 +187,14 @@ public static class RunExecution
             .AddSource(SimTelemetry.Name)
             .AddProcessor(new BatchActivityExportProcessor(new JsonlSpanExporter(spansPath, append: true))); // RunHistory has kept (or removed) what was there
         if (console) builder.AddConsoleExporter();
-        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"))) builder.AddOtlpExporter();
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable(TelemetryEndpoint.Variable))) builder.AddOtlpExporter();
         return builder.Build();
     }
 
     /// <summary>The message and byte counters go to the console with --console-traces and to OTLP when an endpoint is set.</summary>
     private static MeterProvider? StartMetrics(bool console)
     {
-        bool otlp = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        bool otlp = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(TelemetryEndpoint.Variable));
         if (!console && !otlp) return null;
         var builder = Sdk.CreateMeterProviderBuilder().AddMeter(SimTelemetry.Name);
         if (console) builder.AddConsoleExporter();

@@ -20,7 +20,8 @@ public enum FolderUse
 /// A run's claim on its folder, taken before anything is written there: a folder holding another run is
 /// refused unless the run resumes it (same resolved config, keys that differ named) or overwrites it; a lock
 /// file keeps two runs out of one folder (the lock of a process that is gone is taken over). Disposing
-/// releases the lock.
+/// releases the lock, and removes a folder the claim created when the run failed before it began training
+/// (data, cluster or set-up errors leave no empty run folder behind).
 /// </summary>
 public sealed class RunFolder : IDisposable
 {
@@ -31,8 +32,13 @@ public sealed class RunFolder : IDisposable
          "online_probe.csv", "online_probe.png", WeightsFile.Name, "weights.safetensors", "checkpoints"];
 
     private readonly string _lock;
+    private readonly string? _created;
+    private bool _training;
 
-    private RunFolder(string lockPath) => _lock = lockPath;
+    private RunFolder(string lockPath, string? created) => (_lock, _created) = (lockPath, created);
+
+    /// <summary>Training begins: from now on the folder is the run's record, kept whatever happens.</summary>
+    public void TrainingStarts() => _training = true;
 
     /// <summary>A short hash of a resolved config (the commit left out): what checkpoints are tagged with, so a resume takes only its own run's.</summary>
     public static string ConfigTag(JsonObject config)
@@ -57,10 +63,16 @@ public sealed class RunFolder : IDisposable
             return true;
         }
         if (!File.Exists(configPath)) throw new ArgumentException($"--out {folder}: holds no run to resume ({RunFolderFiles.ConfigFile} is missing).");
-        var differing = DifferingKeys(JsonNode.Parse(File.ReadAllText(configPath)) as JsonObject ?? [], config);
+        var differing = DifferingKeys(RunConfigFile.Read(configPath), config);
         if (differing.Count > 0)
             throw new ArgumentException($"--resume {folder}: the run there was made with another config; these keys differ: {string.Join(", ", differing)}. Resume with the same spec and options, or start a new run (--overwrite replaces it).");
-        if (!File.Exists(Path.Combine(folder, "results.json"))) return true;
+        string resultsPath = Path.Combine(folder, "results.json");
+        if (!File.Exists(resultsPath)) return true;
+        var results = RunConfigFile.Read(resultsPath);
+        string? status = results["status"]?.GetValue<string>();
+        if (status == RunFolderFiles.StoppedStatus) return true;
+        if (status == RunFolderFiles.DivergedStatus)
+            throw new ArgumentException($"--resume {folder}: the run there diverged ({results["error"]?.GetValue<string>()}); a resume replays the same steps and would diverge again. Start a new run with a lower learning rate (--overwrite replaces this one).");
         log($"{folder}: the run there is finished (results.json is written); nothing to resume, nothing changed.");
         return false;
     }
@@ -69,8 +81,16 @@ public sealed class RunFolder : IDisposable
     public static RunFolder Claim(string folder, FolderUse use, Action<string> log)
     {
         bool holdsRun = HoldsRun(folder);
-        Directory.CreateDirectory(folder);
-        var claimed = new RunFolder(TakeLock(folder));
+        bool created = !Directory.Exists(folder);
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"--out {folder}: cannot create the run folder there ({e.Message}).");
+        }
+        var claimed = new RunFolder(TakeLock(folder), created ? folder : null);
         if (use == FolderUse.Overwrite && holdsRun)
         {
             foreach (var entry in RunEntries.Select(e => Path.Combine(folder, e)))
@@ -96,6 +116,7 @@ public sealed class RunFolder : IDisposable
     {
         try { File.Delete(_lock); }
         catch (IOException) { /* the folder went away: nothing to release */ }
+        if (_created is not null && !_training && Directory.Exists(_created)) Directory.Delete(_created, recursive: true);
     }
 
     private static JsonObject Comparable(JsonObject config)

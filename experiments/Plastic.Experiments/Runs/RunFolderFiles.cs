@@ -57,11 +57,41 @@ internal static class RunFolderFiles
         File.WriteAllText(Path.Combine(folder, "alignment.csv"), csv.ToString());
     }
 
+    /// <summary>results.json's "status": the run finished; it stopped on a fault it could not recover from (a resume may continue it); it diverged (a resume would diverge again).</summary>
+    public const string FinishedStatus = "finished", StoppedStatus = "stopped", DivergedStatus = "diverged";
+
+    /// <summary>
+    /// The results of a run that failed: why, where and when, the last complete checkpoint (what a resume
+    /// starts from, kept), and the faults recovered before. The metrics and traces of the steps done stay.
+    /// </summary>
+    internal static void WriteFailure(string folder, RunOptions options, Plastic.Sim.Actors.SimulationException failure, IReadOnlyList<RecoveredFault> faults)
+    {
+        bool diverged = failure.Message.Contains("diverged: ", StringComparison.Ordinal);
+        long? checkpoint = options.Checkpoints is { Every: > 0, Directory: { } directory } c ? Plastic.Sim.Checkpoints.LayerCheckpoint.LatestComplete(directory, c.Tag) : null;
+        var results = new JsonObject
+        {
+            ["status"] = diverged ? DivergedStatus : StoppedStatus,
+            ["error"] = failure.Message,
+            ["node"] = failure.Node,
+            ["step"] = failure.Step,
+            ["last_complete_checkpoint"] = checkpoint,
+        };
+        if (faults.Count > 0) results["recovered_faults"] = Faults(faults);
+        JsonOutput.WriteResults(Path.Combine(folder, "results.json"), results, ConfigFile);
+    }
+
+    private static JsonArray Faults(IReadOnlyList<RecoveredFault> faults) => new([.. faults.Select(f => (JsonNode)new JsonObject
+    {
+        ["node"] = f.Node, ["step"] = f.Step, ["reason"] = f.Reason, ["replayed_from_step"] = f.ReplayedFrom, ["failed_attempt_seconds"] = f.AttemptSeconds,
+        ["recover_seconds"] = f.RecoverSeconds,
+    })]);
+
     internal static void WriteResults(string folder, RunResult result, RunOptions options, ProbeReport? probe, IReadOnlyList<OnlinePoint>? online,
         IReadOnlyList<RecoveredFault>? faults = null)
     {
         var results = new JsonObject
         {
+            ["status"] = FinishedStatus,
             ["elapsed_seconds"] = result.Elapsed.TotalSeconds,
             ["steps_per_second"] = options.Steps / result.Elapsed.TotalSeconds,
             ["final_loss"] = new JsonObject(LossesThatExist(result).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value.Last(v => !double.IsNaN(v)))))),
@@ -73,12 +103,7 @@ internal static class RunFolderFiles
                 ["interval95"] = double.IsNaN(s.Interval95) ? null : s.Interval95, ["norm_ratio"] = s.NormRatio,
                 ["error_cosine"] = double.IsNaN(s.ErrorCosine) ? null : s.ErrorCosine,
             }).ToArray());
-        if (faults is { Count: > 0 })
-            results["recovered_faults"] = new JsonArray([.. faults.Select(f => (JsonNode)new JsonObject
-            {
-                ["node"] = f.Node, ["step"] = f.Step, ["reason"] = f.Reason, ["replayed_from_step"] = f.ReplayedFrom, ["failed_attempt_seconds"] = f.AttemptSeconds,
-                ["recover_seconds"] = f.RecoverSeconds,
-            })]);
+        if (faults is { Count: > 0 }) results["recovered_faults"] = Faults(faults);
         if (probe is not null) results["probe"] = Probing.Json(probe, null);
         if (online is { Count: > 0 })
         {

@@ -213,9 +213,26 @@ public sealed record RunSpec
         CheckKeys(root, typeof(RunSpec), "", source);
         RunSpec spec;
         try { spec = root.Deserialize<RunSpec>(Json) ?? throw new ArgumentException($"{source}: empty run spec."); }
-        catch (JsonException e) { throw new ArgumentException($"{source}: {e.Path?.TrimStart('$', '.')}: wrong type of value ({e.Message.Split(" Path:")[0]})."); }
+        catch (JsonException e) { throw new ArgumentException($"{source}: {e.Path?.TrimStart('$', '.')}: {ExpectedValue(e.Message)}."); }
         spec.Validate(source);
         return spec;
+    }
+
+    /// <summary>What a key's value should have been, from the serializer's message (which names a .NET type).</summary>
+    private static string ExpectedValue(string message)
+    {
+        var type = System.Text.RegularExpressions.Regex.Match(message, @"converted to System\.(?:Nullable`1\[System\.)?(\w+)");
+        string expected = type.Groups[1].Value switch
+        {
+            "Int32" or "Int64" => "a whole number",
+            "UInt64" or "UInt32" => "a whole number, 0 or more",
+            "Single" or "Double" => "a number (not in quotes)",
+            "String" => "text in quotes",
+            "Boolean" => "true or false",
+            var t when t.Length > 0 => $"a value of another kind ({t})",
+            _ => "a value of another kind",
+        };
+        return $"the value is not what this key takes; expected {expected}";
     }
 
     private void Validate(string source)
@@ -254,7 +271,8 @@ public sealed record RunSpec
         if (!(Optimizer.WeightDecay >= 0) || !float.IsFinite(Optimizer.WeightDecay))
             throw new ArgumentException($"{source}: optimizer.weightDecay must be a finite number, 0 or more, got {Optimizer.WeightDecay}.");
         if (AlignEvery > 0 && Graph == "backprop") throw new ArgumentException($"{source}: alignEvery measures a local rule against backprop; the backprop graph is the reference (set alignEvery 0 for it).");
-        if (AlignEvery < 0 || CheckpointEvery < 0) throw new ArgumentException($"{source}: alignEvery and checkpointEvery are 0 (off) or a number of steps.");
+        if (AlignEvery < 0) throw new ArgumentException($"{source}: alignEvery is 0 (off) or a number of steps, got {AlignEvery}.");
+        if (CheckpointEvery < 0) throw new ArgumentException($"{source}: checkpointEvery is 0 (off) or a number of steps, got {CheckpointEvery}.");
         if (CheckpointKeep < 1) throw new ArgumentException($"{source}: checkpointKeep is how many complete checkpoints to keep, 1 or more; got {CheckpointKeep}.");
         if (Placement is not null)
         {

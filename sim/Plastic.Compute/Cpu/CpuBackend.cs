@@ -37,6 +37,14 @@ public sealed partial class CpuBackend : ComputeBackend
     public override string DeviceDescription =>
         $"{Environment.ProcessorCount} logical cores, {Threads} threads, GEMM micro-kernel {KernelName}, 3x3 convolutions {Convolution.ToString().ToLowerInvariant()}";
 
+    /// <summary>Reads the environment variables the backend obeys, so that a bad value is refused before a run starts.</summary>
+    public static void CheckEnvironment()
+    {
+        ReadEnvironmentInt(ThreadsVariable);
+        ReadEnvironmentInt(SimdVariable);
+        ReadConvolutionAlgorithm();
+    }
+
     private static ConvolutionAlgorithm ReadConvolutionAlgorithm()
     {
         string? text = Environment.GetEnvironmentVariable(ConvolutionVariable);

@@ -43,7 +43,7 @@ public sealed class BackpropLayerActor : ReceiveActor
         _checkpoints = setup.Checkpoints;
         _faultSteps = setup.FaultSteps;
         _state = new ParameterState(_backend, _block);
-        if (setup.ResumeFile is { } resume) Checkpoints.LayerCheckpoint.Load(resume, _backend, _state.CheckpointTensors, []);
+        string? startFailure = setup.ResumeFile is { } resume ? NodeStart.Try(() => Checkpoints.LayerCheckpoint.Load(resume, _backend, _state.CheckpointTensors, [])) : null;
         _inbox = new Inbox(_name, _wiring, _driver);
         _outbox = new Outbox(_name, _wiring, setup.Sends);
         _input = new TensorSlot(_backend);
@@ -51,9 +51,15 @@ public sealed class BackpropLayerActor : ReceiveActor
         _gradInput = new TensorSlot(_backend);
         _isFirst = !_outbox.Targets(MessageKind.Backward).Any();
 
-        Receive<Connect>(_outbox.Connect);
+        Receive<Connect>(c =>
+        {
+            if (startFailure is not null) _driver.Tell(new NodeFailed(_name, -1, startFailure));
+            else _outbox.Connect(c);
+        });
         Receive<ISimMessage>(Handle);
-        Receive<GetParameters>(_ => Sender.Tell(_state.Snapshot(_name)));
+        // A layer that could not load its checkpoint has no parameters of the run to give (a resume with no
+        // step left to run would otherwise hand over its initial weights).
+        Receive<GetParameters>(_ => Sender.Tell(startFailure is null ? _state.Snapshot(_name) : new Status.Failure(new InvalidDataException($"Node '{_name}' {startFailure}"))));
     }
 
     private void Handle(ISimMessage message) => _inbox.Handle(message, () =>

@@ -21,6 +21,7 @@ public sealed class InputActor : ReceiveActor
     private readonly Outbox _outbox;
     private long _sent, _completed;
     private readonly Action<SimulationException>? _onLateFailure;
+    private readonly Dictionary<IActorRef, string> _watched = [];
 
     public InputActor(IBatchSource source, Wiring wiring, int layers, long steps, int maxInFlight, Action<StepDone> onStepDone, TaskCompletionSource finished,
         long firstStep = 0, Action<SimulationException>? onLateFailure = null, ISendPolicy? sends = null)
@@ -39,6 +40,14 @@ public sealed class InputActor : ReceiveActor
         Receive<Connect>(c =>
         {
             _outbox.Connect(c);
+            // A node of this process that stops before the run ends (its actor failed outside a step) would
+            // leave the run waiting for its reports: it is watched, and its end stops the run. A worker's
+            // nodes are watched through their worker (WorkerLost).
+            foreach (var (name, node) in c.Nodes.Where(n => !n.Value.Equals(Self) && n.Value.Path.Address.HasLocalScope))
+            {
+                _watched[node] = name;
+                Context.Watch(node);
+            }
             if (_completed >= _steps) _finished.TrySetResult();
             Pump();
         });
@@ -54,6 +63,13 @@ public sealed class InputActor : ReceiveActor
         {
             // Steps below _completed are done by every node; the lost worker's nodes did none after.
             var failure = new WorkerLostException(w.Role, w.Address, w.Nodes, w.How, _completed - 1);
+            _finished.TrySetException(failure);
+            _onLateFailure?.Invoke(failure);
+        });
+        Receive<Terminated>(t =>
+        {
+            if (_finished.Task.IsCompleted || !_watched.TryGetValue(t.ActorRef, out var name)) return;
+            var failure = new SimulationException(name, _completed, "the node stopped before the run ended (its actor failed outside a step; the log above says why)");
             _finished.TrySetException(failure);
             _onLateFailure?.Invoke(failure);
         });

@@ -60,7 +60,7 @@ public sealed class LocalLayerActor : ReceiveActor
         _state = new ParameterState(_backend, _block);
         _checkpoints = setup.Checkpoints;
         _window = setup.Window;
-        if (setup.ResumeFile is { } resume) Checkpoints.LayerCheckpoint.Load(resume, _backend, _state.CheckpointTensors, _rule.CheckpointState);
+        string? startFailure = setup.ResumeFile is { } resume ? NodeStart.Try(() => Checkpoints.LayerCheckpoint.Load(resume, _backend, _state.CheckpointTensors, _rule.CheckpointState)) : null;
         _inbox = new Inbox(_name, _wiring, _driver);
         _outbox = new Outbox(_name, _wiring, setup.Sends);
         _input = new TensorSlot(_backend);
@@ -68,12 +68,18 @@ public sealed class LocalLayerActor : ReceiveActor
         if (_outbox.Targets(MessageKind.TopDownReference).Any())
             _topDownSource = new TopDownSource(_backend, _block.Shape);
 
-        Receive<Connect>(_outbox.Connect);
+        Receive<Connect>(c =>
+        {
+            if (startFailure is not null) _driver.Tell(new NodeFailed(_name, setup.FirstStep, startFailure));
+            else _outbox.Connect(c);
+        });
         Receive<Forward>(f => Accept(f, () => _forwards[f.Step] = f));
         Receive<Pairing>(p => Accept(p, () => _pairings[p.Step] = p));
         Receive<TopDownReference>(r => Accept(r, () => _references[r.Step] = r));
         Receive<ISimMessage>(m => Accept(m, () => { }));
-        Receive<GetParameters>(_ => Sender.Tell(_state.Snapshot(_name)));
+        // A layer that could not load its checkpoint has no parameters of the run to give (a resume with no
+        // step left to run would otherwise hand over its initial weights).
+        Receive<GetParameters>(_ => Sender.Tell(startFailure is null ? _state.Snapshot(_name) : new Status.Failure(new InvalidDataException($"Node '{_name}' {startFailure}"))));
     }
 
     private void Accept(ISimMessage message, Action store) => _inbox.Handle(message, () =>

@@ -29,12 +29,16 @@ public sealed class LossActor : ReceiveActor
     {
         _loss = loss;
         _checkpoints = checkpoints;
-        if (resumeFile is not null) Checkpoints.LayerCheckpoint.Load(resumeFile, backend, [], loss.CheckpointState);
+        string? startFailure = resumeFile is not null ? NodeStart.Try(() => Checkpoints.LayerCheckpoint.Load(resumeFile, backend, [], loss.CheckpointState)) : null;
         _driver = driver;
         _inbox = new Inbox(GraphWiring.LossNode, wiring, driver);
         _outbox = new Outbox(GraphWiring.LossNode, wiring, sends);
         _output = new TensorSlot(backend);
-        Receive<Connect>(_outbox.Connect);
+        Receive<Connect>(c =>
+        {
+            if (startFailure is not null) _driver.Tell(new NodeFailed(GraphWiring.LossNode, -1, startFailure));
+            else _outbox.Connect(c);
+        });
         Receive<ISimMessage>(Handle);
     }
 

@@ -53,7 +53,7 @@ public sealed record Placement(ImmutableDictionary<string, string> RoleOf)
     /// <summary>The layers cut into <paramref name="workers"/> contiguous groups, worker1 .. workerN (the loss node with the top layer).</summary>
     public static Placement Split(NetworkSpec spec, GraphKind graph, int workers)
     {
-        if (workers < 1) throw new ArgumentException($"A cluster of {workers} workers: at least 1.");
+        if (workers < 1) throw new ArgumentException($"--local-cluster {workers}: at least 1 worker process.");
         var layers = spec.Layers.Select(l => l.Name).ToList();
         if (workers > layers.Count) throw new ArgumentException($"{workers} workers for {layers.Count} layers: each worker needs at least one layer.");
         var roles = ImmutableDictionary.CreateBuilder<string, string>();

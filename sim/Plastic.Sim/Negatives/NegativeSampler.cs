@@ -64,6 +64,6 @@ public static class NegativeSampler
         "next" => NegativeSampling.Next,
         "random" => NegativeSampling.Random,
         "shift" => NegativeSampling.Shift,
-        _ => throw new ArgumentException($"Negative sampling '{text}' is not known; choose next, random or shift."),
+        _ => throw new ArgumentException($"negatives '{text}': not a negative sampling Plastic knows; choose next, random or shift."),
     };
 }

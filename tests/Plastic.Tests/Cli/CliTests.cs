@@ -84,7 +84,7 @@ public sealed class CliTests
     {
         var (code, _, errors) = Run("describe", "resnet");
         Assert.Equal(2, code);
-        Assert.StartsWith("plastic: Unknown preset 'resnet'", errors);
+        Assert.StartsWith("plastic: network 'resnet': not a preset", errors);
     }
 
     [Fact]
@@ -222,7 +222,9 @@ public sealed class CliTests
             var resumed = Run([.. common, "--out", cut, "--resume"]);
             Assert.True(resumed.code == 0, resumed.errors);
             Assert.Contains("resuming at step 6", resumed.output);
-            Assert.Contains("loss: step 6", resumed.output);
+            // The loss summary covers the whole run: the kept history's first step, this attempt's last.
+            Assert.Contains("loss: step 0", resumed.output);
+            Assert.Contains(", step 8 ", resumed.output);
             var a = Plastic.Datasets.Numpy.Npy.ReadNpz(Path.Combine(root, "whole", "weights.npz"));
             var b = Plastic.Datasets.Numpy.Npy.ReadNpz(Path.Combine(root, "cut", "weights.npz"));
             Assert.All(a.Keys, k => Assert.Equal(a[k].Values, b[k].Values));
@@ -304,7 +306,7 @@ public sealed class CliTests
         var (code, output, errors) = Run("bench", "kernels", "--device", "tpu", "--quick");
         Assert.Equal(2, code);
         Assert.Equal("", output);
-        Assert.StartsWith("plastic: Unknown device 'tpu'", errors);
+        Assert.StartsWith("plastic: device 'tpu': not a device", errors);
         Assert.DoesNotContain(" at ", errors); // one line, no stack trace
     }
 

@@ -20,13 +20,17 @@ internal sealed class PlasticProcess : IDisposable
 
     public string Errors { get { lock (_errors) return _errors.ToString(); } }
 
-    public static PlasticProcess Start(params string[] args)
+    public static PlasticProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
+
+    /// <summary>The tool with environment variables of its own (set in its process only, so tests running beside it are not affected).</summary>
+    public static PlasticProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         string dll = Path.Combine(Path.GetDirectoryName(typeof(PlasticCommand).Assembly.Location)!, "plastic.dll");
         string host = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
         var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(dll);
         foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var (key, value) in environment) info.Environment[key] = value;
         var started = new PlasticProcess(Process.Start(info)!);
         started.Process.OutputDataReceived += (_, e) => Append(started._output, e.Data);
         started.Process.ErrorDataReceived += (_, e) => Append(started._errors, e.Data);

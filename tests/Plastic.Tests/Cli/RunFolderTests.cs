@@ -125,4 +125,69 @@ public sealed class RunFolderTests : IDisposable
         Assert.Matches(@"^plastic: Resume: every complete checkpoint in .* is damaged \(step \d+: .*fc1\.npz: .*\); nothing to continue from\.\n$", none.errors);
         AssertUnchanged(before, f);
     }
+
+    [Fact]
+    public void A_diverged_run_records_why_in_results_json_keeps_its_checkpoint_and_is_not_resumed()
+    {
+        string f = Folder("diverged");
+        var run = CliTests.Run("run", "mlp-3", "--synthetic", "--batch", "4", "--steps", "40", "--checkpoint-every", "1", "--lr", "1e15", "--out", f);
+        Assert.Equal(1, run.code);
+        Assert.Matches(@"^plastic: the run stopped: Node '\w+' failed at step \d+: diverged: ", run.errors);
+        using (var results = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(f, "results.json"))))
+        {
+            var root = results.RootElement;
+            Assert.Equal("diverged", root.GetProperty("status").GetString());
+            long step = root.GetProperty("step").GetInt64();
+            Assert.Contains("diverged: ", root.GetProperty("error").GetString());
+            // The checkpoints before the step that diverged hold finite weights: the last of them is kept.
+            long checkpoint = root.GetProperty("last_complete_checkpoint").GetInt64();
+            Assert.InRange(checkpoint, 0, step - 1);
+            var weights = Plastic.Datasets.Numpy.Npy.ReadNpz(Path.Combine(f, "checkpoints", $"step-{checkpoint:D8}", "fc1.npz"));
+            Assert.All(weights.Values, a => Assert.All(a.Values, v => Assert.True(float.IsFinite(v))));
+        }
+        var before = Snapshot(f);
+        var resume = CliTests.Run("run", "mlp-3", "--synthetic", "--batch", "4", "--steps", "40", "--checkpoint-every", "1", "--lr", "1e15", "--out", f, "--resume");
+        Assert.Equal(2, resume.code);
+        Assert.Contains("diverged", resume.errors);
+        Assert.Contains("would diverge again", resume.errors);
+        AssertUnchanged(before, f);
+    }
+
+    [Fact]
+    public void A_run_stopped_by_a_fault_records_it_and_stays_resumable_and_a_recovered_one_is_finished()
+    {
+        string f = Folder("stopped");
+        string[] faulty = [.. Common, "--set", "faults=[\"fc2@1\"]", "--out", f];
+        var stopped = CliTests.Run(faulty);    // the fault comes before the first checkpoint: nothing to rewind to
+        Assert.True(stopped.code == 1, stopped.output + stopped.errors);
+        using (var results = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(f, "results.json"))))
+            Assert.Equal("stopped", results.RootElement.GetProperty("status").GetString());
+        // "stopped" is not "finished": --resume goes on to look for a checkpoint (there is none yet).
+        Assert.Contains("holds no complete checkpoint", CliTests.Run([.. faulty, "--resume"]).errors);
+        string g = Folder("stopped-later");
+        string[] later = [.. Common, "--set", "faults=[\"fc2@4\"]", "--out", g];
+        var recoveredRun = CliTests.Run(later);     // recovered from the checkpoint of step 2
+        Assert.True(recoveredRun.code == 0, recoveredRun.output + recoveredRun.errors);
+        using var recovered = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(g, "results.json")));
+        Assert.Equal("finished", recovered.RootElement.GetProperty("status").GetString());
+    }
+
+    [Theory]
+    [InlineData(6)]   // nothing left to run: the layer must not hand over its initial weights as the run's
+    [InlineData(9)]
+    public void A_checkpoint_of_another_layer_stops_the_resume_with_one_line_naming_node_and_file(int steps)
+    {
+        string f = Folder($"swapped-{steps}");
+        string[] run = ["run", "mlp-3", "--synthetic", "--batch", "4", "--steps", $"{steps}", "--checkpoint-every", "3", "--out", f];
+        Assert.Equal(0, CliTests.Run(run).code);
+        File.Delete(Path.Combine(f, "results.json"));
+        if (Directory.Exists(Path.Combine(f, "checkpoints", "step-00000008"))) Directory.Delete(Path.Combine(f, "checkpoints", "step-00000008"), recursive: true);
+        string step5 = Path.Combine(f, "checkpoints", "step-00000005");
+        File.Copy(Path.Combine(step5, "fc1.npz"), Path.Combine(step5, "fc2.npz"), overwrite: true);   // reads as an .npz, but of fc1's shapes
+        var weights = File.ReadAllBytes(Path.Combine(f, "weights.npz"));
+        var resumed = CliTests.Run([.. run, "--resume"]);
+        Assert.Equal(2, resumed.code);
+        Assert.Matches($@"^plastic: Node 'fc2' .*could not start: {System.Text.RegularExpressions.Regex.Escape(Path.Combine(step5, "fc2.npz"))}: p0 holds 200704 values, the layer's tensor 65536 .*\n$", resumed.errors);
+        Assert.Equal(weights, File.ReadAllBytes(Path.Combine(f, "weights.npz")));   // not rewritten from a layer that never loaded its checkpoint
+    }
 }

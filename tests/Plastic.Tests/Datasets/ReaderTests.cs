@@ -80,7 +80,7 @@ public sealed class ReaderTests : IDisposable
         Assert.Equal(Path.GetFullPath("some/where"), DataRoot.Resolve("some/where"));
         if (Environment.GetEnvironmentVariable(DataRoot.Variable) is null)
             Assert.EndsWith(Path.Combine("plastic", "data"), DataRoot.Resolve(null));
-        Assert.Contains("Unknown data set 'svhn'", Assert.Throws<ArgumentException>(() => DatasetCatalog.ByName("svhn")).Message);
+        Assert.Contains("dataset 'svhn': not a data set", Assert.Throws<ArgumentException>(() => DatasetCatalog.ByName("svhn")).Message);
     }
 
     [SkippableFact]
