@@ -19,6 +19,9 @@ internal sealed class RunGraph : IAsyncDisposable
     /// <summary>Akka logs warnings and errors only: a run's output is its results, not the actor system's start-up.</summary>
     private const string QuietLogging = "akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING\nakka.log-dead-letters-during-shutdown = off\n";
 
+    /// <summary>How long a layer may take to answer for its parameters once the run is over (a copy of its weights; a remote one crosses the network).</summary>
+    private static readonly TimeSpan ParametersTimeout = TimeSpan.FromSeconds(30);
+
     private readonly RunPlan _plan;
     private readonly ClusterRun? _cluster;
     private readonly ActorSystem _system;
@@ -86,7 +89,16 @@ internal sealed class RunGraph : IAsyncDisposable
     {
         var parameters = ImmutableDictionary.CreateBuilder<string, Parameters>();
         foreach (var layer in _plan.Spec.Layers)
-            parameters[layer.Name] = await _nodes[layer.Name].Ask<Parameters>(new GetParameters(), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        {
+            try
+            {
+                parameters[layer.Name] = await _nodes[layer.Name].Ask<Parameters>(new GetParameters(), ParametersTimeout).ConfigureAwait(false);
+            }
+            catch (AskTimeoutException)
+            {
+                throw new TimeoutException($"Node '{layer.Name}' ({_nodes[layer.Name].Path}) did not hand over its parameters within {ParametersTimeout.TotalSeconds:F0} s after the last step.");
+            }
+        }
         if (_plan.Monitored) await FlushMonitorAsync().ConfigureAwait(false);
         lock (_alignment)
             return new RunResult(recorder.Losses, recorder.ReferenceSteps, parameters.ToImmutable(), elapsed) { Alignment = [.. _alignment.OrderBy(a => a.Step)] };

@@ -31,7 +31,7 @@ internal sealed class StepRecorder(RunPlan plan, IRunObserver? observer)
         if (reported < plan.Reporters.Count) return;
         _checkpointReports.Remove(done.Step);
         File.WriteAllText(Path.Combine(LayerCheckpoint.FolderOf(checkpoints.Directory, done.Step), LayerCheckpoint.CompleteMarker),
-            LayerCheckpoint.Marker(done.Step, plan.Options.Seed, plan.Spec.Name, plan.Options.Checkpoints.Tag));
+            LayerCheckpoint.Marker(done.Step, plan.Options.Seed, plan.Spec.Name, plan.Options.Checkpoints.Tag, plan.Reporters));
         LayerCheckpoint.Prune(checkpoints.Directory, plan.Options.Checkpoints.Keep, plan.Options.Checkpoints.Tag);
     }
 }

@@ -62,6 +62,8 @@ public static class LayerCheckpoint
     {
         var files = Directory.GetFiles(folder, "*.npz");
         if (files.Length == 0) return $"{folder}: no layer files";
+        if (NodesOf(Path.Combine(folder, CompleteMarker))?.FirstOrDefault(n => !File.Exists(Path.Combine(folder, $"{n}.npz"))) is { } missing)
+            return $"{Path.Combine(folder, $"{missing}.npz")}: missing (the checkpoint lists it)";
         foreach (var file in files)
         {
             try { Npy.ReadNpz(file); }
@@ -92,9 +94,26 @@ public static class LayerCheckpoint
             if (step < oldestKept) Directory.Delete(folder, recursive: true);
     }
 
-    /// <summary>The marker's text: the step, the seed, the network and the run's tag.</summary>
-    public static string Marker(long step, ulong seed, string network, string? tag) =>
-        $"{{\"step\": {step}, \"seed\": {seed}, \"network\": \"{network}\"{(tag is null ? "" : $", \"run\": \"{tag}\"")}}}\n";
+    /// <summary>The marker's text: the step, the seed, the network, the run's tag and the nodes whose files make the checkpoint.</summary>
+    public static string Marker(long step, ulong seed, string network, string? tag, IReadOnlyList<string>? nodes = null) =>
+        System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["step"] = step, ["seed"] = seed, ["network"] = network, ["run"] = tag, ["nodes"] = nodes,
+        }.Where(kv => kv.Value is not null).ToDictionary()) + "\n";
+
+    /// <summary>The nodes the marker lists (null for a marker without the list, or a damaged one).</summary>
+    private static IReadOnlyList<string>? NodesOf(string marker)
+    {
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(marker));
+            return doc.RootElement.TryGetProperty("nodes", out var nodes) ? [.. nodes.EnumerateArray().Select(n => n.GetString()!)] : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
 
     private static string? TagOf(string marker)
     {

@@ -23,7 +23,15 @@ internal static class RemoteHosting
                 throw new ArgumentException($"Placement puts {string.Join(", ", placed)} on '{role}', but the cluster has no node host for that role (hosts: {string.Join(", ", cluster.Hosts.Keys)}).");
             string? traces = cluster.TracesDirectory is { } dir ? Path.Combine(Path.GetFullPath(dir), $"traces.{role}.jsonl") : null;
             asked.Add((role, host));
-            var answer = await host.Ask<object>(new HostNodes(runId, recipe, placed, driver, frame, traces), cluster.HostTimeout).ConfigureAwait(false);
+            object answer;
+            try
+            {
+                answer = await host.Ask<object>(new HostNodes(runId, recipe, placed, driver, frame, traces), cluster.HostTimeout).ConfigureAwait(false);
+            }
+            catch (AskTimeoutException)
+            {
+                throw new TimeoutException($"Worker '{role}' ({host.Path.Address}) did not start {string.Join(", ", placed)} within {cluster.HostTimeout.TotalSeconds:F0} s.");
+            }
             if (answer is HostingFailed failed) throw new SimulationException(role, recipe.FirstStep, $"worker '{role}' could not host {string.Join(", ", placed)}: {failed.Reason}");
             foreach (var (name, actor) in ((NodesHosted)answer).Nodes) nodes[name] = actor;
         }

@@ -167,6 +167,11 @@ public static class BadInputCorpus
         Resume("resume with more steps", "--set steps=9", "these keys differ: run.steps, steps"),
         new("resume with another network", "run deep-linear --synthetic --batch 4 --steps 6 --checkpoint-every 3 --resume --out {O}", "these keys differ: run.network") { Folder = BadInputFolder.Killed },
         new("resume with every checkpoint damaged", $"{Killed} --resume --out {{O}}", "every complete checkpoint in {O}/checkpoints is damaged") { Folder = BadInputFolder.Killed, Files = Damaged("O/checkpoints/step-00000002", "O/checkpoints/step-00000005") },
+        new("resume with a layer file missing from every checkpoint", $"{Killed} --resume --out {{O}}", "{O}/checkpoints/step-00000002/fc2.npz: missing (the checkpoint lists it)")
+        {
+            Folder = BadInputFolder.Killed,
+            Removed = ["O/checkpoints/step-00000002/fc2.npz", "O/checkpoints/step-00000005/fc2.npz"],
+        },
         new("resume with damaged markers", $"{Killed} --resume --out {{O}}", "{O}/checkpoints holds no complete checkpoint of this run")
         {
             Folder = BadInputFolder.Killed,

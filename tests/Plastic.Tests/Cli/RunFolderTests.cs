@@ -75,7 +75,7 @@ public sealed class RunFolderTests : IDisposable
         AssertUnchanged(before, f);
         // Checkpoints of another run (another tag) are never taken.
         foreach (var marker in Directory.GetFiles(Path.Combine(f, "checkpoints"), "complete", SearchOption.AllDirectories))
-            File.WriteAllText(marker, File.ReadAllText(marker).Replace("\"run\": \"", "\"run\": \"0", StringComparison.Ordinal));
+            File.WriteAllText(marker, System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(marker), "\"run\":\\s*\"", "${0}0"));
         before = Snapshot(f);
         var foreign = CliTests.Run([.. Common, "--seed", "2", "--out", f, "--resume"]);
         Assert.Equal(2, foreign.code);
