@@ -27,6 +27,9 @@ public static class DescribeCommand
     private static void Print(NetworkSpec spec)
     {
         var shapes = NetworkValidator.Validate(spec);
+        // Every local rule is checked before anything is printed (a backprop baseline names the graph's top loss).
+        foreach (var layer in spec.Layers.Where(l => !spec.RuleOf(l).StartsWith("bp-", StringComparison.Ordinal)))
+            Plastic.Rules.Catalogue.RuleCatalogue.Check(spec.RuleOf(layer), layer.Name);
         Console.WriteLine($"network {spec.Name}: input {spec.Input}, default rule {spec.Rule}");
         Console.WriteLine();
         Console.WriteLine($"{"#",2} {"layer",-10} {"kind",-6} {"rule",-12} {"input",-12} {"activation",-12} {"output",-12} {"loss pool",9} {"loss features",-18} {"parameters",12}");
@@ -46,7 +49,10 @@ public static class DescribeCommand
             Console.WriteLine($"  {e.From,-10} -> {e.To,-10} {(e.Kind == EdgeKind.Forward ? "forward" : "direct-feedback (top-down reference)")}");
         PrintGraph("local graph (actors: input, one per layer); each edge carries only these message kinds", GraphWiring.Local(spec));
         PrintGraph("backprop graph (actors: input, one per layer, loss)", GraphWiring.Backprop(spec));
-        PrintSchedule("local graph, pipelined", StepSchedule.Derive(spec, GraphKind.Local), ScheduleOptions.PipelinedInFlight);
+        if (spec.Layers.Any(l => spec.RuleOf(l).StartsWith("bp-", StringComparison.Ordinal)))
+            Console.WriteLine($"{Environment.NewLine}local graph: none (a backprop baseline's rule names the loss at the top of the backprop graph)");
+        else
+            PrintSchedule("local graph, pipelined", StepSchedule.Derive(spec, GraphKind.Local), ScheduleOptions.PipelinedInFlight);
         PrintSchedule("backprop graph, one step at a time", StepSchedule.Derive(spec, GraphKind.Backprop), ScheduleOptions.Sequential.MaxInFlight);
     }
 

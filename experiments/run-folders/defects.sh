@@ -19,9 +19,9 @@ rm F/results.json   # as if killed after its last checkpoint
 try run $quick --steps 9 --checkpoint-every 3 --seed 7 --out F
 try run $quick --steps 9 --checkpoint-every 3 --seed 7 --resume --out F
 
-say "2. --resume compares the spec with the run: learning rate, data set, network"
+say "2. --resume compares the spec with the run: learning rate, negatives, network"
 try run $quick --steps 9 --checkpoint-every 3 --seed 2 --lr 1e-3 --resume --out F
-try run mlp-3 --dataset mnist --batch 4 --steps 9 --checkpoint-every 3 --seed 2 --resume --out F
+try run $quick --steps 9 --checkpoint-every 3 --seed 2 --negatives random --resume --out F
 try run deep-linear --synthetic --batch 4 --steps 9 --checkpoint-every 3 --seed 2 --resume --out F
 
 say "3. Damaged checkpoints: the newest cut short (the one before is used), then every one damaged, then a layer file missing"
@@ -57,7 +57,7 @@ try run $quick --steps 2 --cluster 127.0.0.1:9 --placement worker1=fc1 --out X5
 echo "  X5 created by any of them: $([ -e X5 ] && echo YES || echo no)"
 
 say "6. A diverged run is a failure, recorded in results.json"
-try run $quick --steps 40 --checkpoint-every 5 --lr 1e15 --out D
+try run $quick --steps 40 --checkpoint-every 1 --lr 1e15 --out D
 sed 's/^/  /' D/results.json
 
 say "7. --resume with no usable checkpoint; a genuine resume keeps the history before its checkpoint"

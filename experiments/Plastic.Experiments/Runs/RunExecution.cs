@@ -90,7 +90,6 @@ public static class RunExecution
         });
         log($"{network.Name} ({run.Graph}, {scheduleName}): {stepCount} steps of {run.Batch} x 2 views of {run.Dataset}{(data is null ? "" : $" ({run.SslSplit} split, {data.SelfSupervised.Count:N0} images)")}{(firstStep > 0 ? $", resuming at step {firstStep}" : "")}; run folder {folder}");
         RunResult result;
-        claim.TrainingStarts();
         var faults = new List<RecoveredFault>();
         int? threads = LayerThreads.For(graphKind, inFlight);
         var backends = new BackendTally(run.Device, threads);
@@ -100,6 +99,8 @@ public static class RunExecution
         using (var tracing = StartTracing(Path.Combine(folder, RunHistory.TracesFile), consoleTraces))
         using (var metrics = StartMetrics(consoleTraces))
         {
+            // The data are open and the cluster (if any) is up: from here on the folder is the run's record.
+            claim.TrainingStarts();
             try
             {
                 result = progress.Show(() => Recovery.Run(options,
