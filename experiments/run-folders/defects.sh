@@ -57,7 +57,7 @@ try run $quick --steps 2 --cluster 127.0.0.1:9 --placement worker1=fc1 --out X5
 echo "  X5 created by any of them: $([ -e X5 ] && echo YES || echo no)"
 
 say "6. A diverged run is a failure, recorded in results.json"
-try run $quick --steps 40 --checkpoint-every 1 --lr 1e15 --out D
+try run $quick --steps 40 --checkpoint-every 1 --schedule sequential --lr 1e15 --out D
 sed 's/^/  /' D/results.json
 
 say "7. --resume with no usable checkpoint; a genuine resume keeps the history before its checkpoint"

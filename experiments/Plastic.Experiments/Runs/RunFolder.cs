@@ -65,7 +65,7 @@ public sealed class RunFolder : IDisposable
         if (!File.Exists(configPath)) throw new ArgumentException($"--out {folder}: holds no run to resume ({RunFolderFiles.ConfigFile} is missing).");
         var differing = DifferingKeys(RunConfigFile.Read(configPath), config);
         if (differing.Count > 0)
-            throw new ArgumentException($"--resume {folder}: the run there was made with another config; these keys differ: {string.Join(", ", differing)}. Resume with the same spec and options, or start a new run (--overwrite replaces it).");
+            throw new ArgumentException($"--resume {folder}: the run there was made with another config; these keys differ: {string.Join(", ", differing.Take(12))}{(differing.Count > 12 ? $" and {differing.Count - 12} more" : "")}. Resume with the same spec and options, or start a new run (--overwrite replaces it).");
         string resultsPath = Path.Combine(folder, "results.json");
         if (!File.Exists(resultsPath)) return true;
         var results = RunConfigFile.Read(resultsPath);

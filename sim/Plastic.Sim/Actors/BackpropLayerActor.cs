@@ -53,8 +53,13 @@ public sealed class BackpropLayerActor : ReceiveActor
 
         Receive<Connect>(c =>
         {
-            if (startFailure is not null) _driver.Tell(new NodeFailed(_name, -1, startFailure));
-            else _outbox.Connect(c);
+            if (startFailure is not null)
+            {
+                _driver.Tell(new NodeFailed(_name, -1, startFailure));
+                return;
+            }
+            _outbox.Connect(c);
+            _inbox.Connected(Context);
         });
         Receive<ISimMessage>(Handle);
         // A layer that could not load its checkpoint has no parameters of the run to give (a resume with no

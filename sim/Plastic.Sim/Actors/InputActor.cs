@@ -66,9 +66,16 @@ public sealed class InputActor : ReceiveActor
             _finished.TrySetException(failure);
             _onLateFailure?.Invoke(failure);
         });
+        // Terminated is a system message and overtakes the user messages queued before it: a node that failed
+        // in a step told this actor why (NodeFailed) before it stopped, so its end is looked at after those.
         Receive<Terminated>(t =>
         {
-            if (_finished.Task.IsCompleted || !_watched.TryGetValue(t.ActorRef, out var name)) return;
+            if (_watched.TryGetValue(t.ActorRef, out var name)) Self.Tell(new NodeGone(name));
+        });
+        Receive<NodeGone>(g =>
+        {
+            if (_finished.Task.IsCompleted) return;
+            string name = g.Node;
             var failure = new SimulationException(name, _completed, "the node stopped before the run ended (its actor failed outside a step; the log above says why)");
             _finished.TrySetException(failure);
             _onLateFailure?.Invoke(failure);
@@ -81,6 +88,8 @@ public sealed class InputActor : ReceiveActor
             _onLateFailure?.Invoke(failure);
         });
     }
+
+    private sealed record NodeGone(string Node);
 
     private void Pump()
     {

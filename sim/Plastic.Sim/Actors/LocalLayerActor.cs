@@ -70,8 +70,13 @@ public sealed class LocalLayerActor : ReceiveActor
 
         Receive<Connect>(c =>
         {
-            if (startFailure is not null) _driver.Tell(new NodeFailed(_name, setup.FirstStep, startFailure));
-            else _outbox.Connect(c);
+            if (startFailure is not null)
+            {
+                _driver.Tell(new NodeFailed(_name, setup.FirstStep, startFailure));
+                return;
+            }
+            _outbox.Connect(c);
+            _inbox.Connected(Context);
         });
         Receive<Forward>(f => Accept(f, () => _forwards[f.Step] = f));
         Receive<Pairing>(p => Accept(p, () => _pairings[p.Step] = p));

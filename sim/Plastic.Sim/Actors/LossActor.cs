@@ -36,8 +36,13 @@ public sealed class LossActor : ReceiveActor
         _output = new TensorSlot(backend);
         Receive<Connect>(c =>
         {
-            if (startFailure is not null) _driver.Tell(new NodeFailed(GraphWiring.LossNode, -1, startFailure));
-            else _outbox.Connect(c);
+            if (startFailure is not null)
+            {
+                _driver.Tell(new NodeFailed(GraphWiring.LossNode, -1, startFailure));
+                return;
+            }
+            _outbox.Connect(c);
+            _inbox.Connected(Context);
         });
         Receive<ISimMessage>(Handle);
     }

@@ -22,7 +22,7 @@ public sealed class MonitorActor : ReceiveActor
     {
         _setup = setup;
         _inbox = new Inbox(GraphWiring.MonitorNode, wiring, driver);
-        Receive<Connect>(_ => { });
+        Receive<Connect>(_ => _inbox.Connected(Context));
         Receive<Snapshot>(s => _inbox.Handle(s, () => Store(s), Context));
         Receive<Flush>(_ => Sender.Tell(new Flushed(_pending.Count)));
     }

@@ -33,7 +33,11 @@ public sealed class NodeHostActor : ReceiveActor
             Stop(s.RunId);
             Sender.Tell(new NodesStopped(s.RunId));
         });
-        Receive<Terminated>(t => StopRunsOf(d => d.Equals(t.ActorRef)));
+        Receive<Terminated>(t =>
+        {
+            if (NodeOf(t.ActorRef) is { } node) NodeStopped(node.Run, node.Name);
+            else StopRunsOf(d => d.Equals(t.ActorRef));
+        });
         // A driver that dies is only unreachable (nobody downs it), which DeathWatch does not report: its
         // runs are stopped as soon as its member is unreachable or removed.
         Receive<ClusterEvent.UnreachableMember>(m =>
@@ -58,7 +62,7 @@ public sealed class NodeHostActor : ReceiveActor
     {
         foreach (var (run, hosted) in _runs.Where(r => isGoneDriver(r.Value.Driver)).ToList())
         {
-            Context.GetLogger().Warning("Run {0}: its driver {1} is gone; stopping its {2} node(s) here.", run, hosted.Driver.Path.Address, hosted.Nodes.Length);
+            Context.GetLogger().Warning("Run {0}: its driver {1} is gone; stopping its {2} node(s) here.", run, hosted.Driver.Path.Address, hosted.Nodes.Count);
             Stop(run);
         }
     }
@@ -80,8 +84,11 @@ public sealed class NodeHostActor : ReceiveActor
             tracing = request.TracesPath is { } path ? _startTracing?.Invoke(path) : null;
             var built = factory.Build(request.Nodes, () => BackendCatalog.Create(recipe.Device, recipe.Threads), request.Driver);
             var nodes = built.ToImmutableDictionary(b => b.Name, b => Context.ActorOf(b.Props, $"{b.Name}-{request.RunId}"));
+            // A node that stops while its run goes on (its actor failed outside a step) would leave the driver
+            // waiting for its reports: the host watches it and tells the driver.
+            foreach (var node in nodes.Values) Context.Watch(node);
             Context.Watch(request.Driver);
-            _runs[request.RunId] = new HostedRun(request.Driver, [.. nodes.Values], tracing);
+            _runs[request.RunId] = new HostedRun(request.Driver, nodes, tracing);
             Sender.Tell(new NodesHosted(request.RunId, nodes));
         }
         catch (Exception e)
@@ -94,7 +101,11 @@ public sealed class NodeHostActor : ReceiveActor
     private void Stop(string runId)
     {
         if (!_runs.Remove(runId, out var run)) return;
-        foreach (var node in run.Nodes) Context.Stop(node);
+        foreach (var node in run.Nodes.Values)
+        {
+            Context.Unwatch(node);
+            Context.Stop(node);
+        }
         if (!_runs.Values.Any(r => r.Driver.Equals(run.Driver))) Context.Unwatch(run.Driver);
         run.Tracing?.Dispose();
     }
@@ -106,5 +117,14 @@ public sealed class NodeHostActor : ReceiveActor
         base.PostStop();
     }
 
-    private sealed record HostedRun(IActorRef Driver, ImmutableArray<IActorRef> Nodes, IDisposable? Tracing);
+    private (string Run, string Name)? NodeOf(IActorRef actor) =>
+        _runs.SelectMany(r => r.Value.Nodes.Where(n => n.Value.Equals(actor)).Select(n => (r.Key, n.Key))).Cast<(string, string)?>().FirstOrDefault();
+
+    private void NodeStopped(string runId, string name)
+    {
+        Context.GetLogger().Warning("Run {0}: node {1} stopped while its run goes on; telling its driver.", runId, name);
+        _runs[runId].Driver.Tell(new Actors.NodeFailed(name, -1, $"the node stopped on worker '{_role}' before the run ended (its actor failed outside a step; the worker's log says why)"));
+    }
+
+    private sealed record HostedRun(IActorRef Driver, ImmutableDictionary<string, IActorRef> Nodes, IDisposable? Tracing);
 }

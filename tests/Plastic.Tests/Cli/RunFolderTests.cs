@@ -130,7 +130,10 @@ public sealed class RunFolderTests : IDisposable
     public void A_diverged_run_records_why_in_results_json_keeps_its_checkpoint_and_is_not_resumed()
     {
         string f = Folder("diverged");
-        var run = CliTests.Run("run", "mlp-3", "--synthetic", "--batch", "4", "--steps", "40", "--checkpoint-every", "1", "--lr", "1e15", "--out", f);
+        // One step at a time: step 0's checkpoint is complete before step 1 runs (pipelined, the layers may be
+        // steps apart when one diverges, and no checkpoint may be complete yet).
+        string[] diverging = ["run", "mlp-3", "--synthetic", "--batch", "4", "--steps", "40", "--checkpoint-every", "1", "--schedule", "sequential", "--lr", "1e15", "--out", f];
+        var run = CliTests.Run(diverging);
         Assert.Equal(1, run.code);
         Assert.Matches(@"^plastic: the run stopped: Node '\w+' failed at step \d+: diverged: ", run.errors);
         using (var results = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(f, "results.json"))))
@@ -146,7 +149,7 @@ public sealed class RunFolderTests : IDisposable
             Assert.All(weights.Values, a => Assert.All(a.Values, v => Assert.True(float.IsFinite(v))));
         }
         var before = Snapshot(f);
-        var resume = CliTests.Run("run", "mlp-3", "--synthetic", "--batch", "4", "--steps", "40", "--checkpoint-every", "1", "--lr", "1e15", "--out", f, "--resume");
+        var resume = CliTests.Run([.. diverging, "--resume"]);
         Assert.Equal(2, resume.code);
         Assert.Contains("diverged", resume.errors);
         Assert.Contains("would diverge again", resume.errors);
@@ -165,7 +168,7 @@ public sealed class RunFolderTests : IDisposable
         // "stopped" is not "finished": --resume goes on to look for a checkpoint (there is none yet).
         Assert.Contains("holds no complete checkpoint", CliTests.Run([.. faulty, "--resume"]).errors);
         string g = Folder("stopped-later");
-        string[] later = [.. Common, "--set", "faults=[\"fc2@4\"]", "--out", g];
+        string[] later = [.. Common, "--schedule", "sequential", "--set", "faults=[\"fc2@4\"]", "--out", g];
         var recoveredRun = CliTests.Run(later);     // recovered from the checkpoint of step 2
         Assert.True(recoveredRun.code == 0, recoveredRun.output + recoveredRun.errors);
         using var recovered = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(g, "results.json")));
