@@ -42,6 +42,8 @@ public static class DatasetCatalog
             new("data_batch_5.bin", 30_730_000, Sha256: "755304fc0b379caeae8c14f0dac912fbc7d6cd469eb67a1029a08a39453a9add"),
             new("test_batch.bin", 30_730_000, Sha256: "8e2eb146ae340b09e24670f29cabc6326dba54da8789dab6768acf480273f65b"),
         ], "SHA-256 of the extracted batches of cifar-10-binary.tar.gz (torchvision-ruby, matching the authors' MD5s)"),
+        Cifar100("cifar100", "fine labels, 100 classes"),
+        Cifar100("cifar100-coarse", "coarse labels, the 20 superclasses"),
         new("stl10", "stl10_binary", "STL-10, 100,000 unlabelled (self-supervised training) + 5,000 train + 8,000 test 96x96 colour images, binary version",
         [
             new("train_X.bin", 138_240_000), new("train_y.bin", 5_000),
@@ -53,6 +55,17 @@ public static class DatasetCatalog
             new("wnids.txt", null), new("val/val_annotations.txt", null),
         ], "no per-file checksums (the published one covers tiny-imagenet-200.zip); the reader checks every image"),
     ];
+
+    /// <summary>The MD5 and size of cifar-100-binary.tar.gz as published on the authors' page (and in the Mila registry); no per-file checksums are published.</summary>
+    public const string Cifar100ArchiveMd5 = "03b5dce01913d631647c71ecec9e9cb8";
+    public const long Cifar100ArchiveBytes = 168_513_733;
+
+    /// <summary>CIFAR-100 under one of its two label sets: the same files, read with other labels.</summary>
+    private static DatasetInfo Cifar100(string name, string labels) =>
+        new(name, "cifar-100-binary", $"CIFAR-100, 50,000 + 10,000 32x32 colour images, binary version; {labels}",
+        [
+            new("train.bin", 153_700_000), new("test.bin", 30_740_000),
+        ], $"sizes only: the published MD5 ({Cifar100ArchiveMd5}) covers cifar-100-binary.tar.gz ({Cifar100ArchiveBytes:N0} bytes), which plastic data fetch checks before it extracts");
 
     public static DatasetInfo ByName(string name) =>
         All.FirstOrDefault(d => d.Name == name)

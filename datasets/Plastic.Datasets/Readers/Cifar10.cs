@@ -13,12 +13,7 @@ public static class Cifar10
 
     public static LabelledImages Read(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such CIFAR-10 batch.", path);
-        long length = new FileInfo(path).Length;
-        if (length == 0 || length % RecordBytes != 0)
-            throw new InvalidDataException($"{path}: {length} bytes is not a whole number of {RecordBytes}-byte records (an official batch is 30,730,000 bytes); the last record would start at offset {length / RecordBytes * RecordBytes}.");
-        var bytes = File.ReadAllBytes(path);
-        int count = (int)(length / RecordBytes);
+        var (bytes, count) = BinaryRecords.Read(path, RecordBytes, "CIFAR-10 batch", "an official batch is 30,730,000 bytes");
         var labels = new byte[count];
         var pixels = new byte[count * (RecordBytes - 1)];
         for (int i = 0; i < count; i++)

@@ -13,6 +13,7 @@ public static class DatasetSplits
     {
         "mnist" or "fashion-mnist" => MnistLabelled.Read(root, name, train: true),
         "cifar10" => Cifar10.ReadTrain(root, out _),
+        Cifar100.Fine or Cifar100.Coarse => Cifar100.ReadSplit(root, train: true, coarse: name == Cifar100.Coarse),
         "stl10" => Stl10.Read(root, "train"),
         "tiny-imagenet" => TinyImageNet.Read(root, "train"),
         _ => throw new ArgumentException($"dataset '{name}': not a data set Plastic reads; data sets: {string.Join(", ", DatasetCatalog.All.Select(d => d.Name))}."),
@@ -22,6 +23,7 @@ public static class DatasetSplits
     {
         "mnist" or "fashion-mnist" => MnistLabelled.Read(root, name, train: false),
         "cifar10" => Cifar10.Read(Path.Combine(root, Cifar10.Folder, Cifar10.TestFile)),
+        Cifar100.Fine or Cifar100.Coarse => Cifar100.ReadSplit(root, train: false, coarse: name == Cifar100.Coarse),
         "stl10" => Stl10.Read(root, "test"),
         "tiny-imagenet" => TinyImageNet.Read(root, "val"),
         _ => throw new ArgumentException($"dataset '{name}': not a data set Plastic reads."),
