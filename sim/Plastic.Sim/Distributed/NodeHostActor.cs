@@ -120,10 +120,15 @@ public sealed class NodeHostActor : ReceiveActor
     private (string Run, string Name)? NodeOf(IActorRef actor) =>
         _runs.SelectMany(r => r.Value.Nodes.Where(n => n.Value.Equals(actor)).Select(n => (r.Key, n.Key))).Cast<(string, string)?>().FirstOrDefault();
 
+    /// <summary>
+    /// A node that failed in a step told the driver why before it stopped; this report comes a second later,
+    /// so that the node's own reason, sent from another actor, is the one the driver hears first.
+    /// </summary>
     private void NodeStopped(string runId, string name)
     {
         Context.GetLogger().Warning("Run {0}: node {1} stopped while its run goes on; telling its driver.", runId, name);
-        _runs[runId].Driver.Tell(new Actors.NodeFailed(name, -1, $"the node stopped on worker '{_role}' before the run ended (its actor failed outside a step; the worker's log says why)"));
+        var report = new Actors.NodeFailed(name, -1, $"the node stopped on worker '{_role}' before the run ended (its actor failed outside a step; the worker's log says why)");
+        Context.System.Scheduler.ScheduleTellOnce(TimeSpan.FromSeconds(1), _runs[runId].Driver, report, Self);
     }
 
     private sealed record HostedRun(IActorRef Driver, ImmutableDictionary<string, IActorRef> Nodes, IDisposable? Tracing);
