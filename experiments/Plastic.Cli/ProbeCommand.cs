@@ -24,7 +24,7 @@ public static class ProbeCommand
     {
         var run = new Argument<string>("run") { Description = "A run folder written by plastic run (its spec and weights.npz), or with --untrained a spec or preset." };
         var untrained = new Option<bool>("--untrained") { Description = "Probe the network at its initialisation (the random-encoder baseline); the argument is then a spec or preset." };
-        var dataset = new Option<string>("--dataset") { Description = "The labelled data set: mnist, fashion-mnist, cifar10, stl10, tiny-imagenet.", Required = true };
+        var dataset = new Option<string>("--dataset") { Description = "The labelled data set: mnist, fashion-mnist, cifar10, cifar100, cifar100-coarse, stl10, tiny-imagenet.", Required = true };
         var data = new Option<string?>("--data") { Description = "Data root (default: $PLASTIC_DATA, else ~/.cache/plastic/data)." };
         var epochs = new Option<int>("--epochs") { Description = "Probe epochs (PAPER.md: 300).", DefaultValueFactory = _ => 20 };
         var trainImages = new Option<int>("--train-images") { Description = "Training images used (default: all).", DefaultValueFactory = _ => 0 };

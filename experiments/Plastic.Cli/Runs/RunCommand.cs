@@ -18,7 +18,7 @@ public static class RunCommand
         var spec = new Argument<string>("spec") { Description = $"A run spec (JSON with a 'network' key; see docs/specs.md), or a network spec file or preset for a quick run: {string.Join(", ", Presets.Names)}." };
         var set = new Option<string[]>("--set") { Description = "Override a key of the run spec: path=value (e.g. --set probe.epochs=5 --set optimizer.learningRate=1e-3). Repeatable.", AllowMultipleArgumentsPerToken = false };
         var synthetic = new Option<bool>("--synthetic") { Description = "Random two-view batches (the second view a noisy copy); same as --set dataset=synthetic." };
-        var dataset = new Option<string?>("--dataset") { Description = "Train on a data set's training split through the augmentation pipeline: mnist, fashion-mnist, cifar10, stl10, tiny-imagenet." };
+        var dataset = new Option<string?>("--dataset") { Description = "Train on a data set's training split through the augmentation pipeline: mnist, fashion-mnist, cifar10, cifar100, cifar100-coarse, stl10, tiny-imagenet." };
         var dataRoot = new Option<string?>("--data") { Description = "Data root (default: $PLASTIC_DATA, else ~/.cache/plastic/data)." };
         var steps = new Option<long?>("--steps") { Description = "Training steps (a network without a run spec: 20)." };
         var epochs = new Option<double?>("--epochs") { Description = "Epochs of the training split, instead of --steps." };
