@@ -105,11 +105,22 @@ public static class DataCommand
 
     private static Command Verify()
     {
-        var name = new Argument<string>("name") { Description = $"A data set: {string.Join(", ", DatasetCatalog.All.Select(d => d.Name))}." };
+        var name = new Argument<string>("name") { Description = $"A data set: {string.Join(", ", DatasetCatalog.All.Select(d => d.Name))}; or a folder of PNG / JPEG images." };
         var root = RootOption();
-        var command = new Command("verify", "Checksums of every file, record counts, images per class, and per-channel mean and std of the training set.") { name, root };
+        var labels = new Option<string?>("--labels") { Description = "With a folder: where its labels are: folders (one subfolder per class) or a CSV of file,label lines; none: unlabelled." };
+        var size = new Option<int>("--size") { Description = "With a folder: the side images are resized and centre-cropped to for the statistics.", DefaultValueFactory = _ => 32 };
+        var strict = new Option<bool>("--strict") { Description = "With a folder: an image that does not decode is an error (default: named and skipped)." };
+        var command = new Command("verify", "Checksums of every file, record counts, images per class, and per-channel mean and std of the training set; for a folder of images: counts, classes, sizes met, unreadable files, mean and std.")
+        {
+            name, root, labels, size, strict,
+        };
         command.SetAction(parse =>
         {
+            if (Directory.Exists(parse.GetValue(name)))
+            {
+                ImageFolderReport.Print(parse.GetValue(name)!, parse.GetValue(labels), parse.GetValue(size), parse.GetValue(strict));
+                return 0;
+            }
             var set = DatasetCatalog.ByName(parse.GetValue(name)!);
             string dir = DataRoot.Resolve(parse.GetValue(root));
             Console.WriteLine($"{set.Name} under {Path.Combine(dir, set.Folder)}; checksums: {set.ChecksumSource}");

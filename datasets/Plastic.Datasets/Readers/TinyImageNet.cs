@@ -68,7 +68,10 @@ public static class TinyImageNet
         var (path, label) = file;
         if (!File.Exists(path)) throw new FileNotFoundException($"tiny-imagenet: {path} is listed but missing.", path);
         ImageResult image;
-        try { image = ImageResult.FromMemory(File.ReadAllBytes(path), ColorComponents.RedGreenBlue); }
+        var bytes = File.ReadAllBytes(path);
+        // The decoder can loop forever on a JPEG cut short: such a file is refused before it is decoded.
+        if (ImageFolder.Truncated(bytes) is { } why) throw new InvalidDataException($"{path}: not a decodable image ({why}).");
+        try { image = ImageResult.FromMemory(bytes, ColorComponents.RedGreenBlue); }
         catch (Exception e) when (e is not OutOfMemoryException) { throw new InvalidDataException($"{path}: not a decodable image ({e.Message})."); }
         if (image.Width != Side || image.Height != Side)
             throw new InvalidDataException($"{path}: {image.Width}x{image.Height}; Tiny ImageNet images are {Side}x{Side}.");
