@@ -116,7 +116,8 @@ public static class DataCommand
         };
         command.SetAction(parse =>
         {
-            if (Directory.Exists(parse.GetValue(name)))
+            // A catalogue name wins over a folder of that name in the current directory (./mnist names the folder).
+            if (DatasetCatalog.All.All(d => d.Name != parse.GetValue(name)) && Directory.Exists(parse.GetValue(name)))
             {
                 ImageFolderReport.Print(parse.GetValue(name)!, parse.GetValue(labels), parse.GetValue(size), parse.GetValue(strict));
                 return 0;

@@ -67,13 +67,13 @@ internal static class Recovery
     /// <summary>Says why a fault that could have been recovered was not (the run's error follows).</summary>
     private static void NotRecovered(SimulationException e, RunOptions options, Action<string> log)
     {
-        if (options.Checkpoints.Every == 0 && !e.Message.Contains("diverged: ", StringComparison.Ordinal))
+        if (options.Checkpoints.Every == 0 && !e.Diverged)
             log("not recovered: the run writes no checkpoints to rewind to (--checkpoint-every N, or the spec's checkpointEvery, makes them)");
     }
 
     /// <summary>The checkpoint to rewind to, or null when this fault ends the run.</summary>
     private static long? Recoverable(SimulationException e, RunOptions options, int recovered, bool canReplaceWorkers) =>
-        (e is WorkerLostException && !canReplaceWorkers) || recovered >= MaxRecoveries || e.Message.Contains("diverged: ", StringComparison.Ordinal)
+        (e is WorkerLostException && !canReplaceWorkers) || recovered >= MaxRecoveries || e.Diverged
         || e.Message.Contains(NodeStart.FailurePrefix, StringComparison.Ordinal)
         || options.Checkpoints is not { Every: > 0, Directory: { } directory } checkpoints
             ? null

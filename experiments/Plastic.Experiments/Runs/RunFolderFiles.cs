@@ -66,7 +66,7 @@ internal static class RunFolderFiles
     /// </summary>
     internal static void WriteFailure(string folder, RunOptions options, Plastic.Sim.Actors.SimulationException failure, IReadOnlyList<RecoveredFault> faults)
     {
-        bool diverged = failure.Message.Contains("diverged: ", StringComparison.Ordinal);
+        bool diverged = failure.Diverged;
         long? checkpoint = options.Checkpoints is { Every: > 0, Directory: { } directory } c ? Plastic.Sim.Checkpoints.LayerCheckpoint.LatestComplete(directory, c.Tag) : null;
         var results = new JsonObject
         {

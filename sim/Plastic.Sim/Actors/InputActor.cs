@@ -127,6 +127,9 @@ public class SimulationException : Exception
 
     public string Node { get; }
     public long Step { get; }
+
+    /// <summary>The node failed because a loss or gradient stopped being finite (a replay would fail the same way).</summary>
+    public bool Diverged => Message.Contains(DivergedException.Marker, StringComparison.Ordinal);
 }
 
 /// <summary>

@@ -58,4 +58,8 @@ internal sealed class ParameterState : IDisposable
 }
 
 /// <summary>A run that diverged (a loss or gradient that is not finite), stopped at the step and node where it did.</summary>
-public sealed class DivergedException(string message) : InvalidOperationException(message);
+public sealed class DivergedException(string message) : InvalidOperationException(message)
+{
+    /// <summary>How every divergence message starts; it reaches the driver as text inside a node's failure.</summary>
+    public const string Marker = "diverged: ";
+}
