@@ -15,6 +15,7 @@ public static class DataCommand
         data.Subcommands.Add(List());
         data.Subcommands.Add(Verify());
         data.Subcommands.Add(Fetch());
+        data.Subcommands.Add(ImageFolderExport.Build());
         data.Subcommands.Add(Bench());
         return data;
     }
@@ -24,7 +25,7 @@ public static class DataCommand
     private static Command List()
     {
         var root = RootOption();
-        var command = new Command("list", "Each data set, where it is and which files are present (run verify to check them).") { root };
+        var command = new Command("list", "Each data set, where it is and which files are present (run verify to check them); then the folders of images under the data root, with what their caches hold.") { root };
         command.SetAction(parse =>
         {
             string dir = DataRoot.Resolve(parse.GetValue(root));
@@ -37,6 +38,7 @@ public static class DataCommand
                 string state = present == 0 ? "missing" : $"{present}/{presence.Count}";
                 Console.WriteLine($"{set.Name,-14} {state,7} {Path.Combine(dir, set.Folder),-40} {set.Description}");
             }
+            ImageFolderReport.List(dir);
             return 0;
         });
         return command;

@@ -26,4 +26,38 @@ internal static class ImageFolderReport
         Console.WriteLine($"  per-channel mean {F(mean)}, std {F(std)} (pixels / 255, after resizing to {size} and centre-cropping {size}x{size})");
         Console.WriteLine($"{folder}: {images.Count:N0} images read");
     }
+
+    /// <summary>
+    /// `plastic data list`'s second part: each folder under the data root that is no catalogue set's and holds
+    /// PNG / JPEG images, with its image count and class subfolders, and each cache decoded from it (its
+    /// settings, images kept and skipped, mean and std).
+    /// </summary>
+    public static void List(string root)
+    {
+        if (!Directory.Exists(root)) return;
+        var catalogue = Plastic.Datasets.Catalog.DatasetCatalog.All.Select(d => d.Folder.Split('/', '\\')[0]).ToHashSet();
+        var folders = Directory.EnumerateDirectories(root).Where(d => !catalogue.Contains(Path.GetFileName(d)) && !Path.GetFileName(d).StartsWith('.')).Order(StringComparer.Ordinal).ToList();
+        var shown = new List<string>();
+        foreach (string folder in folders)
+        {
+            int images = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Count(f => ImageFolder.Extensions.Contains(Path.GetExtension(f)));
+            if (images == 0) continue;
+            var classes = Directory.EnumerateDirectories(folder).Count(d => !Path.GetFileName(d).StartsWith('.'));
+            shown.Add($"{Path.GetFileName(folder),-14} {images,7:N0} {folder,-40} folder of images{(classes > 0 ? $", {classes} subfolders (labels \"folders\")" : "")}");
+            foreach (string place in ImageFolderCache.Places(folder))
+            {
+                if (!Directory.Exists(place)) continue;
+                foreach (string manifest in Directory.EnumerateFiles(place, "*.json").Order(StringComparer.Ordinal))
+                {
+                    if (ImageFolderManifest.TryRead(manifest) is not { } m) continue;
+                    string F(double[] v) => string.Join(" ", v.Select(x => x.ToString("F4", CultureInfo.InvariantCulture)));
+                    int skipped = m.Files.Count(f => f.Skipped is not null);
+                    shown.Add($"{"",14}   cache {Path.GetFileNameWithoutExtension(manifest)}: {m.Kept:N0} images{(m.Classes.Count > 0 ? $", {m.Classes.Count} classes" : "")}{(skipped > 0 ? $", {skipped} skipped" : "")}, mean {F(m.Mean)}, std {F(m.Std)}");
+                }
+            }
+        }
+        if (shown.Count == 0) return;
+        Console.WriteLine("folders of images (a run's \"dataset\": { \"images\": \"<name>\" }; plastic data verify <folder> reports on one):");
+        foreach (string line in shown) Console.WriteLine(line);
+    }
 }

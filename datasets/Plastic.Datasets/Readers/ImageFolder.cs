@@ -47,7 +47,7 @@ public static class ImageFolder
         int done = 0;
         Parallel.For(0, files.Count, i =>
         {
-            try { pixels[i] = Decode(files[i].Path, size); }
+            try { pixels[i] = Decode(files[i].Path, size, size); }
             catch (InvalidDataException e) { failed[i] = new SkippedImage(files[i].Path, e.Message); }
             int n = Interlocked.Increment(ref done);
             if (n % 1000 == 0 || n == files.Count) progress?.Invoke(n, files.Count);
@@ -88,23 +88,32 @@ public static class ImageFolder
         return "neither a PNG nor a JPEG (its first bytes are not their signatures)";
     }
 
-    private static byte[] Decode(string path, int size)
+    /// <summary>
+    /// One image decoded to RGB (<paramref name="channels"/> 3) or grey (1: the decoder's luminance of a colour
+    /// image, a grey image as it is), its shorter side resized to <paramref name="resize"/> and centre-cropped to
+    /// crop x crop, planar [channels, crop, crop]; a file that is not a whole PNG or JPEG is an InvalidDataException naming it.
+    /// </summary>
+    public static byte[] Decode(string path, int resize, int crop, int channels = 3) => DecodeSized(path, resize, crop, channels).Pixels;
+
+    /// <summary><see cref="Decode"/>, with the image's width and height as stored.</summary>
+    public static (byte[] Pixels, int Width, int Height) DecodeSized(string path, int resize, int crop, int channels)
     {
-        var image = DecodeRgb(path);
+        if (channels is not (1 or 3)) throw new ArgumentException($"Images decode to 1 (grey) or 3 (RGB) channels, not {channels}.");
+        var image = DecodeFile(path, channels == 3 ? ColorComponents.RedGreenBlue : ColorComponents.Grey);
         int h = image.Height, w = image.Width;
-        var planar = new byte[3 * h * w];
+        var planar = new byte[channels * h * w];
         for (int p = 0; p < h * w; p++)
-            for (int c = 0; c < 3; c++) planar[c * h * w + p] = image.Data[p * 3 + c];
-        var output = new byte[3 * size * size];
-        Augment.ProbeTestTransform.ResizeCenterCrop(planar, 3, h, w, size, size, output);
-        return output;
+            for (int c = 0; c < channels; c++) planar[c * h * w + p] = image.Data[p * channels + c];
+        var output = new byte[channels * crop * crop];
+        Augment.ProbeTestTransform.ResizeCenterCrop(planar, channels, h, w, resize, crop, output);
+        return (output, w, h);
     }
 
-    private static ImageResult DecodeRgb(string path)
+    private static ImageResult DecodeFile(string path, ColorComponents components)
     {
         var bytes = File.ReadAllBytes(path);
         if (Truncated(bytes) is { } why) throw new InvalidDataException($"{path}: not a decodable image ({why}).");
-        try { return ImageResult.FromMemory(bytes, ColorComponents.RedGreenBlue); }
+        try { return ImageResult.FromMemory(bytes, components); }
         catch (Exception e) when (e is not OutOfMemoryException) { throw new InvalidDataException($"{path}: not a decodable image ({e.Message})."); }
     }
 

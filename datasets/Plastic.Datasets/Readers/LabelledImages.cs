@@ -8,8 +8,9 @@ namespace Plastic.Datasets.Readers;
 public sealed class LabelledImages
 {
     // A .NET array holds at most 2^31 - 1 bytes and STL-10's unlabelled split is 2.76 GB, so the pixels
-    // live in blocks of whole images; _firstImage[b] is the index of block b's first image.
-    private readonly byte[][] _blocks;
+    // live in blocks of whole images; _firstImage[b] is the index of block b's first image. A block is
+    // an array or a view of a memory-mapped cache (an image folder's decoded images).
+    private readonly ReadOnlyMemory<byte>[] _blocks;
     private readonly int[] _firstImage;
 
     public LabelledImages(string source, byte[] pixels, byte[] labels, int channels, int height, int width, int classes)
@@ -18,6 +19,11 @@ public sealed class LabelledImages
     }
 
     public LabelledImages(string source, IReadOnlyList<byte[]> blocks, byte[] labels, int channels, int height, int width, int classes, bool hasLabels)
+        : this(source, blocks.Select(b => (ReadOnlyMemory<byte>)b).ToArray(), labels, channels, height, width, classes, hasLabels)
+    {
+    }
+
+    public LabelledImages(string source, IReadOnlyList<ReadOnlyMemory<byte>> blocks, byte[] labels, int channels, int height, int width, int classes, bool hasLabels)
     {
         int size = channels * height * width;
         long total = blocks.Sum(b => (long)b.Length);
@@ -43,6 +49,10 @@ public sealed class LabelledImages
 
     /// <summary>A split without labels (its images only): every label reads 0 and ClassCounts refuses.</summary>
     public static LabelledImages Unlabelled(string source, IReadOnlyList<byte[]> blocks, int channels, int height, int width, int classes) =>
+        Unlabelled(source, blocks.Select(b => (ReadOnlyMemory<byte>)b).ToArray(), channels, height, width, classes);
+
+    /// <summary>A split without labels whose pixels are memory blocks (arrays or mapped views).</summary>
+    public static LabelledImages Unlabelled(string source, IReadOnlyList<ReadOnlyMemory<byte>> blocks, int channels, int height, int width, int classes) =>
         new(source, blocks, new byte[checked((int)(blocks.Sum(b => (long)b.Length) / (channels * height * width)))], channels, height, width, classes, hasLabels: false);
 
     public string Source { get; }
@@ -64,7 +74,7 @@ public sealed class LabelledImages
             b = Array.BinarySearch(_firstImage, index);
             if (b < 0) b = ~b - 1;
         }
-        return _blocks[b].AsSpan((index - _firstImage[b]) * ImageSize, ImageSize);
+        return _blocks[b].Span.Slice((index - _firstImage[b]) * ImageSize, ImageSize);
     }
 
     /// <summary>How many images each class has.</summary>

@@ -18,7 +18,7 @@ public static class RunCommand
         var spec = new Argument<string>("spec") { Description = $"A run spec (JSON with a 'network' key; see docs/specs.md), or a network spec file or preset for a quick run: {string.Join(", ", Presets.Names)}." };
         var set = new Option<string[]>("--set") { Description = "Override a key of the run spec: path=value (e.g. --set probe.epochs=5 --set optimizer.learningRate=1e-3). Repeatable.", AllowMultipleArgumentsPerToken = false };
         var synthetic = new Option<bool>("--synthetic") { Description = "Random two-view batches (the second view a noisy copy); same as --set dataset=synthetic." };
-        var dataset = new Option<string?>("--dataset") { Description = "Train on a data set's training split through the augmentation pipeline: mnist, fashion-mnist, cifar10, cifar100, cifar100-coarse, stl10, tiny-imagenet." };
+        var dataset = new Option<string?>("--dataset") { Description = "Train on a data set's training split through the augmentation pipeline: mnist, fashion-mnist, cifar10, cifar100, cifar100-coarse, stl10, tiny-imagenet; or a folder of PNG / JPEG images (unlabelled)." };
         var dataRoot = new Option<string?>("--data") { Description = "Data root (default: $PLASTIC_DATA, else ~/.cache/plastic/data)." };
         var steps = new Option<long?>("--steps") { Description = "Training steps (a network without a run spec: 20)." };
         var epochs = new Option<double?>("--epochs") { Description = "Epochs of the training split, instead of --steps." };
@@ -81,7 +81,9 @@ public static class RunCommand
             var assignments = new List<string>();
             void Flag<T>(Option<T> option, string path, Func<T, string> text) { if (parse.GetValue(option) is { } v) assignments.Add($"{path}={text(v)}"); }
             if (parse.GetValue(synthetic)) assignments.Add("dataset=synthetic");
-            Flag(dataset, "dataset", v => v!);
+            // A folder given to --dataset (and not a catalogue name) is a folder of unlabelled images.
+            Flag(dataset, "dataset", v => Directory.Exists(v) && Plastic.Datasets.Catalog.DatasetCatalog.All.All(d => d.Name != v)
+                ? new JsonObject { ["images"] = Path.GetFullPath(v!) }.ToJsonString() : v!);
             Flag(steps, "steps", v => v!.Value.ToString(CultureInfo.InvariantCulture));
             Flag(epochs, "epochs", v => v!.Value.ToString("R", CultureInfo.InvariantCulture));
             Flag(batch, "batch", v => v!.Value.ToString(CultureInfo.InvariantCulture));

@@ -66,11 +66,11 @@ public static class Comparison
         var run = c.Run(v, seed);
         var network = NetworkResolver.Resolve(run.Network, c.Directory);
         if (run.Rule is { } rule) network = network with { Rule = rule };
-        var data = LabelledData.Load(run.Dataset, dataRoot, network, run);
+        var data = LabelledData.Load(run, c.Directory, dataRoot, network, line => log("    " + line));
         Directory.CreateDirectory(runFolder);
         using var backend = BackendCatalog.Create(run.Device);
         var report = Probing.Probe(network, backend, seed, null, data.ProbeTrain!, data.Test!, data.Augment, run.Probe!.Settings(), line => log("    " + line), v.Name);
-        JsonOutput.WriteResults(Path.Combine(runFolder, "probe.json"), Probing.Json(report, run.Dataset), RunFolderFiles.ConfigFile);
+        JsonOutput.WriteResults(Path.Combine(runFolder, "probe.json"), Probing.Json(report, run.Dataset.ToString()), RunFolderFiles.ConfigFile);
         return new ComparisonRow(v.Name, "-", seed, false, "-", report.Protocol, report.Concatenated.FinalAccuracy, report.Concatenated.Best.TestAccuracy,
             report.Concatenated.Best.Epoch, double.NaN, double.NaN, 0, 0, [], report.PerLayer, report.KnnAccuracy, runFolder);
     }

@@ -51,7 +51,7 @@ public static class RunExecution
         if (resuming && output is null) throw new ArgumentException("--resume needs --out <the folder of the run to continue>.");
         if (resuming && request.Overwrite) throw new ArgumentException("--resume continues the run in --out, --overwrite removes it: give one.");
         string folder = output ?? Path.Combine("runs", NetworkResolver.Resolve(run.Network, specDir).Name, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{run.Graph}");
-        var setup = RunSetup.Resolve(run, specDir, dataRoot, Path.Combine(folder, "checkpoints"), resuming);
+        var setup = RunSetup.Resolve(run, specDir, dataRoot, Path.Combine(folder, "checkpoints"), resuming, log);
         (run, var network, string scheduleName, var data, long stepCount, var options) = setup;
         var graphKind = setup.Graph;
         int inFlight = options.Schedule.MaxInFlight;
@@ -61,6 +61,7 @@ public static class RunExecution
         var placement = request.Cluster?.PlacementFor(run.Placement, network, graphKind);
         if (placement is not null) run = run with { Placement = placement.ToString() };
         var config = RunFolderFiles.Config(network, options, run, scheduleName);
+        if (setup.Data?.FolderRecord() is { } folders) config["data_sets"] = folders;
         // Checkpoints carry the run's tag: a resume takes only checkpoints of a run with this very config.
         options = options with { Checkpoints = options.Checkpoints with { Tag = RunFolder.ConfigTag(config) } };
         // Everything that can be refused is refused before the folder is touched.
@@ -88,7 +89,7 @@ public static class RunExecution
             var point = online.Measure(step, parameters);
             log($"  online probe (fast protocol) at step {step}: {point.FinalAccuracy:P2} (final epoch), {point.BestAccuracy:P2} (best)");
         });
-        log($"{network.Name} ({run.Graph}, {scheduleName}): {stepCount} steps of {run.Batch} x 2 views of {run.Dataset}{(data is null ? "" : $" ({run.SslSplit} split, {data.SelfSupervised.Count:N0} images)")}{(firstStep > 0 ? $", resuming at step {firstStep}" : "")}; run folder {folder}");
+        log($"{network.Name} ({run.Graph}, {scheduleName}): {stepCount} steps of {run.Batch} x 2 views of {run.Dataset}{(data is null ? "" : run.Dataset.IsFolder ? $" ({data.SelfSupervised.Count:N0} images)" : $" ({run.SslSplit} split, {data.SelfSupervised.Count:N0} images)")}{(firstStep > 0 ? $", resuming at step {firstStep}" : "")}; run folder {folder}");
         RunResult result;
         var faults = new List<RecoveredFault>();
         int? threads = LayerThreads.For(graphKind, inFlight);
@@ -176,7 +177,7 @@ public static class RunExecution
             using var backend = BackendCatalog.Create(run.Device);
             var report = Probing.Probe(network, backend, run.Seed, result.Parameters, data.ProbeTrain!, data.Test!, data.Augment,
                 probe.Settings(), log);
-            JsonOutput.WriteResults(Path.Combine(folder, "probe.json"), Probing.Json(report, run.Dataset), RunFolderFiles.ConfigFile);
+            JsonOutput.WriteResults(Path.Combine(folder, "probe.json"), Probing.Json(report, run.Dataset.ToString()), RunFolderFiles.ConfigFile);
             return report;
         }
         return null;

@@ -24,7 +24,7 @@ internal static class RunFolderFiles
             ["run"] = JsonSerializer.SerializeToNode(run, RunSpec.Json),
             ["spec"] = JsonNode.Parse(NetworkSpecJson.Serialize(network)),
             ["graph"] = run.Graph,
-            ["data"] = run.Dataset,
+            ["data"] = run.Dataset.ToString(),
             ["steps"] = options.Steps,
             ["batch"] = options.BatchSize,
             ["schedule"] = schedule,

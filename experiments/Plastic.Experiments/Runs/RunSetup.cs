@@ -20,18 +20,19 @@ public sealed record RunSetup(RunSpec Run, NetworkSpec Network, string Schedule,
     public const string FaultsVariable = "PLASTIC_FAULTS";
 
     /// <summary>
-    /// Resolves <paramref name="run"/> (network names relative to <paramref name="specDir"/>); checkpoints
-    /// and resume go to <paramref name="checkpoints"/> when given.
+    /// Resolves <paramref name="run"/> (network names and image folders relative to <paramref name="specDir"/>);
+    /// checkpoints and resume go to <paramref name="checkpoints"/> when given; <paramref name="log"/> hears of
+    /// image folders read or decoded.
     /// </summary>
-    public static RunSetup Resolve(RunSpec run, string specDir, string? dataRoot, string? checkpoints = null, bool resume = false)
+    public static RunSetup Resolve(RunSpec run, string specDir, string? dataRoot, string? checkpoints = null, bool resume = false, Action<string>? log = null)
     {
         var network = NetworkResolver.Resolve(run.Network, specDir);
         if (run.Rule is { } ruleName) network = network with { Rule = ruleName };
         var graph = run.Graph == "local" ? GraphKind.Local : GraphKind.Backprop;
         string schedule = run.Schedule ?? (graph == GraphKind.Local ? "pipelined" : "sequential");
-        var data = run.Dataset == "synthetic" ? null : LabelledData.Load(run.Dataset, dataRoot, network, run);
-        // The resolved spec names the split that was read, the default included.
-        if (data is not null) run = run with { SslSplit = Plastic.Datasets.Readers.DatasetSplits.SelfSupervisedSplit(run.Dataset, run.SslSplit) };
+        var data = run.Dataset.IsSynthetic ? null : LabelledData.Load(run, specDir, dataRoot, network, log);
+        // The resolved spec names the split that was read (the default included) and image folders by their full paths.
+        if (data is not null) run = data.Spec;
         int images = data?.SelfSupervised.Count ?? 0;
         long steps = run.StepsFor(images);
         var options = new RunOptions(steps, run.Batch, run.Seed, graph)

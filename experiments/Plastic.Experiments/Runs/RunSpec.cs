@@ -44,6 +44,10 @@ public sealed record RunProbeSpec
     public int OnlineTrainImages { get; init; } = 5000;
     public int OnlineTestImages { get; init; } = 1000;
     public int OnlineEpochs { get; init; } = 5;
+    /// <summary>The probe's labelled training set: a catalogue set (its train split) or a labelled folder; default: the run's data set.</summary>
+    public DatasetRef? Train { get; init; }
+    /// <summary>The probe's test set: a catalogue set (its test split) or a labelled folder; default: the run's data set's test split.</summary>
+    public DatasetRef? Test { get; init; }
 
     /// <summary>The probe after training, as the probe suite takes it.</summary>
     public Plastic.Sim.Probes.ProbeSettings Settings() =>
@@ -53,7 +57,7 @@ public sealed record RunProbeSpec
 /// <summary>
 /// One training run, as `plastic run &lt;spec.json&gt;` reads it. Keys are camelCase; an unknown key is an
 /// error naming it and the file. Network is a preset or a network spec file (relative to the run spec);
-/// Dataset a catalogue name or "synthetic". Steps, or Epochs of the training split (not both); neither:
+/// Dataset a catalogue name, "synthetic" or a folder of images (<see cref="DatasetRef"/>). Steps, or Epochs of the training split (not both); neither:
 /// 20 steps, a quick look. Defaults are the paper's where it has one (batch 32, seed 2, AdamW 2e-4).
 /// </summary>
 public sealed record RunSpec
@@ -61,7 +65,7 @@ public sealed record RunSpec
     public string Network { get; init; } = "";
     public string? Rule { get; init; }
     public string Graph { get; init; } = "local";
-    public string Dataset { get; init; } = "synthetic";
+    public DatasetRef Dataset { get; init; } = DatasetRef.Synthetic;
     /// <summary>
     /// Which images self-supervised training reads: null is the data set's default (STL-10: "unlabeled",
     /// its 100,000 unlabelled images, as the paper; "unlabeled+train" adds the 5,000 labelled ones, the
@@ -211,6 +215,9 @@ public sealed record RunSpec
     public static RunSpec From(JsonObject root, string source)
     {
         CheckKeys(root, typeof(RunSpec), "", source);
+        DatasetRef.CheckNode(root["dataset"], "dataset", source, allowSynthetic: true);
+        DatasetRef.CheckNode((root["probe"] as JsonObject)?["train"], "probe.train", source, allowSynthetic: false);
+        DatasetRef.CheckNode((root["probe"] as JsonObject)?["test"], "probe.test", source, allowSynthetic: false);
         RunSpec spec;
         try { spec = root.Deserialize<RunSpec>(Json) ?? throw new ArgumentException($"{source}: empty run spec."); }
         catch (JsonException e) { throw new ArgumentException($"{source}: {e.Path?.TrimStart('$', '.')}: {ExpectedValue(e.Message)}."); }
@@ -242,11 +249,12 @@ public sealed record RunSpec
         if (Steps is not null && Epochs is not null) throw new ArgumentException($"{source}: give 'steps' or 'epochs', not both.");
         if (Steps is < 1) throw new ArgumentException($"{source}: 'steps' must be at least 1, got {Steps}.");
         if (Epochs is <= 0) throw new ArgumentException($"{source}: 'epochs' must be above 0, got {Epochs}.");
-        if (Epochs is not null && Dataset == "synthetic") throw new ArgumentException($"{source}: 'epochs' needs a data set; synthetic data takes 'steps'.");
+        if (Epochs is not null && Dataset.IsSynthetic) throw new ArgumentException($"{source}: 'epochs' needs a data set; synthetic data takes 'steps'.");
         if (SslSplit is not null)
         {
-            if (Dataset == "synthetic") throw new ArgumentException($"{source}: 'sslSplit' chooses a data set's training images; synthetic data has none.");
-            try { Plastic.Datasets.Readers.DatasetSplits.SelfSupervisedSplit(Dataset, SslSplit); }
+            if (Dataset.IsSynthetic) throw new ArgumentException($"{source}: 'sslSplit' chooses a data set's training images; synthetic data has none.");
+            if (Dataset.IsFolder) throw new ArgumentException($"{source}: 'sslSplit' chooses among a catalogue set's splits; a folder of images is one set (remove sslSplit).");
+            try { Plastic.Datasets.Readers.DatasetSplits.SelfSupervisedSplit(Dataset.Name!, SslSplit); }
             catch (ArgumentException e) { throw new ArgumentException($"{source}: {e.Message}"); }
         }
         if (Schedule is not (null or "pipelined" or "sequential" or "greedy"))
@@ -261,7 +269,7 @@ public sealed record RunSpec
             if (Graph != "local") throw new ArgumentException($"{source}: the greedy schedule trains local rules layer by layer; graph '{Graph}' has one loss.");
             if (LayerEpochs is { } le && le.Any(e => !(e > 0))) throw new ArgumentException($"{source}: every entry of 'layerEpochs' must be above 0, got [{string.Join(", ", le)}].");
             if (LayerSteps is { } ls && ls.Any(x => x < 1)) throw new ArgumentException($"{source}: every entry of 'layerSteps' must be at least 1, got [{string.Join(", ", ls)}].");
-            if (LayerEpochs is not null && Dataset == "synthetic") throw new ArgumentException($"{source}: 'layerEpochs' needs a data set; synthetic data takes 'layerSteps'.");
+            if (LayerEpochs is not null && Dataset.IsSynthetic) throw new ArgumentException($"{source}: 'layerEpochs' needs a data set; synthetic data takes 'layerSteps'.");
         }
         else if (layered)
             throw new ArgumentException($"{source}: 'layerEpochs' / 'layerSteps' belong to the greedy schedule; add \"schedule\": \"greedy\".");
@@ -288,12 +296,26 @@ public sealed record RunSpec
         }
         if (Probe is { } p)
         {
-            if (Dataset == "synthetic") throw new ArgumentException($"{source}: 'probe' needs a labelled data set, not synthetic data.");
+            CheckProbeData(p, source);
             Plastic.Sim.Probes.ProbeProtocols.Parse(p.Protocol, $"{source}: probe.protocol");
             if (p.Epochs < 1 || p.OnlineEpochs < 1) throw new ArgumentException($"{source}: probe epochs must be at least 1.");
             if (p.TrainImages < 0 || p.TestImages < 0 || p.Knn < 0 || p.OnlineEvery < 0 || p.OnlineTrainImages < 1 || p.OnlineTestImages < 1)
                 throw new ArgumentException($"{source}: probe image counts, knn and onlineEvery must not be negative (online image counts at least 1).");
         }
+    }
+
+    /// <summary>A probe trains and tests on labels: where the run's data set has none, probe.train and probe.test name labelled sets.</summary>
+    private void CheckProbeData(RunProbeSpec p, string source)
+    {
+        const string Example = "\"probe\": { \"train\": { \"images\": \"path\", \"labels\": \"folders\" }, \"test\": { \"images\": \"path\", \"labels\": \"folders\" } } (or a catalogue name)";
+        if (Dataset.IsSynthetic) throw new ArgumentException($"{source}: 'probe' needs a labelled data set, not synthetic data.");
+        if (Dataset.IsFolder && Dataset.Labels is null && p.Train is null)
+            throw new ArgumentException($"{source}: probe.train: the run's folder {Dataset.Images} has no labels, so the probe needs a labelled set: {Example}.");
+        if (Dataset.IsFolder && p.Test is null)
+            throw new ArgumentException($"{source}: probe.test: name the labelled set the probe is tested on (a folder's own images would test it on what it trained on): {Example}.");
+        foreach (var (key, set) in new[] { ("probe.train", p.Train), ("probe.test", p.Test) })
+            if (set is { IsFolder: true, Labels: null })
+                throw new ArgumentException($"{source}: {key}: the folder {set.Images} has no labels; a probe needs them: add \"labels\": \"folders\" (one subfolder per class) or a CSV of file,label lines.");
     }
 
     /// <summary>The steps of the run: Steps, or Epochs of a training split of <paramref name="trainImages"/> images, or 20.</summary>
@@ -313,7 +335,9 @@ public sealed record RunSpec
         {
             if (!properties.TryGetValue(key, out var property))
                 throw new ArgumentException($"{source}: unknown key '{prefix}{key}'. Known{(prefix.Length > 0 ? $" in {prefix.TrimEnd('.')}" : "")}: {string.Join(", ", properties.Keys)}.");
-            if (value is JsonObject inner && property.PropertyType.Namespace == typeof(RunSpec).Namespace)
+            // A type with its own converter (a data set: a name or a folder) checks its own keys.
+            if (value is JsonObject inner && property.PropertyType.Namespace == typeof(RunSpec).Namespace
+                && !property.PropertyType.IsDefined(typeof(JsonConverterAttribute), inherit: false))
                 CheckKeys(inner, property.PropertyType, $"{prefix}{key}.", source);
         }
     }
