@@ -7,7 +7,7 @@ namespace Plastic.Tests.Cli;
 /// weights, traces, environment variables. Most were once a stack trace, a hang, a misleading message or
 /// a changed run folder (issue 17).
 /// </summary>
-public static class BadInputCorpus
+public static partial class BadInputCorpus
 {
     private const string Synthetic = "\"network\": \"mlp-3\", \"dataset\": \"synthetic\"";
     private const string Killed = "run mlp-3 --synthetic --batch 4 --steps 6 --checkpoint-every 3";
@@ -218,7 +218,7 @@ public static class BadInputCorpus
         Environment("telemetry endpoint not an address", "OTEL_EXPORTER_OTLP_ENDPOINT", "notaurl", "OTEL_EXPORTER_OTLP_ENDPOINT 'notaurl': not an http(s) address"),
     ];
 
-    public static IEnumerable<BadInput> All => [.. Specs, .. Networks, .. CommandLines, .. DataFiles, .. RunFolders, .. RunFiles, .. EnvironmentVariables];
+    public static IEnumerable<BadInput> All => [.. Specs, .. Networks, .. CommandLines, .. DataFiles, .. ImageFolders, .. RunFolders, .. RunFiles, .. EnvironmentVariables];
 
     /// <summary>Every layer file of these checkpoint folders (the killed run's: fc1 .. fc3) replaced by bytes that are not an .npz.</summary>
     private static Dictionary<string, byte[]> Damaged(params string[] folders) =>

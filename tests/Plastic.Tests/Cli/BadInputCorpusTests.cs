@@ -28,7 +28,7 @@ public sealed class BadInputRuns : IDisposable
 /// <summary>
 /// Every case of <see cref="BadInputCorpus"/>: exit 2, one line "plastic: ..." naming the file, key, flag or
 /// variable at fault (the case's expected text), no stack trace, and the output or run folder as it was
-/// (not created, or unchanged byte for byte). Cases with environment variables run as their own process,
+/// (not created, or unchanged byte for byte), and no image cache half written beside the data. Cases with environment variables run as their own process,
 /// so the tests beside them never see those variables.
 /// </summary>
 [Collection("Console")]
@@ -81,6 +81,10 @@ public sealed class BadInputCorpusTests(BadInputRuns runs) : IClassFixture<BadIn
         Assert.Contains(Fill(input.Expected), lines[0]);
         if (input.Folder == BadInputFolder.None) Assert.False(Directory.Exists(output), $"{input.Name}: the output folder was created");
         else Assert.Equal(before, Snapshot(output));
+        // Nothing half written beside the data: no partial file, and no image cache's pixels without the manifest that marks them whole.
+        var written = Directory.GetFiles(dir, "*", SearchOption.AllDirectories);
+        Assert.DoesNotContain(written, f => f.Contains(".partial", StringComparison.Ordinal));
+        Assert.All(written.Where(f => f.EndsWith(".pixels", StringComparison.Ordinal)), f => Assert.True(File.Exists(Path.ChangeExtension(f, ".json")), f));
     }
 
     [Fact]
