@@ -7,6 +7,7 @@ using Plastic.Datasets.Augment;
 using Plastic.Datasets.Catalog;
 using Plastic.Datasets.Pipeline;
 using Plastic.Datasets.Readers;
+using Plastic.Experiments.Runs;
 using Plastic.Sim.Probes;
 using Plastic.Topology;
 
@@ -24,7 +25,10 @@ public static class ProbeCommand
     {
         var run = new Argument<string>("run") { Description = "A run folder written by plastic run (its spec and weights.npz), or with --untrained a spec or preset." };
         var untrained = new Option<bool>("--untrained") { Description = "Probe the network at its initialisation (the random-encoder baseline); the argument is then a spec or preset." };
-        var dataset = new Option<string>("--dataset") { Description = "The labelled data set: mnist, fashion-mnist, cifar10, cifar100, cifar100-coarse, stl10, tiny-imagenet.", Required = true };
+        var dataset = new Option<string?>("--dataset") { Description = "The labelled data set: mnist, fashion-mnist, cifar10, cifar100, cifar100-coarse, stl10, tiny-imagenet (or --train and --test)." };
+        var trainFolder = new Option<string?>("--train") { Description = "Instead of --dataset: a labelled folder of images the probe trains on (with --test)." };
+        var testFolder = new Option<string?>("--test") { Description = "With --train: the labelled folder of images the probe is tested on." };
+        var labels = new Option<string>("--labels") { Description = "With --train / --test: folders (one subfolder per class) or a CSV of file,label lines.", DefaultValueFactory = _ => "folders" };
         var data = new Option<string?>("--data") { Description = "Data root (default: $PLASTIC_DATA, else ~/.cache/plastic/data)." };
         var epochs = new Option<int>("--epochs") { Description = "Probe epochs (PAPER.md: 300).", DefaultValueFactory = _ => 20 };
         var trainImages = new Option<int>("--train-images") { Description = "Training images used (default: all).", DefaultValueFactory = _ => 0 };
@@ -39,7 +43,7 @@ public static class ProbeCommand
             DefaultValueFactory = _ => "fast",
         };
         var knn = new Option<int>("--knn") { Description = "Also the accuracy of a k-nearest-neighbour classifier (cosine) with this k (0: none).", DefaultValueFactory = _ => 0 };
-        var command = new Command("probe", "Linear probe on a frozen encoder: final and best-epoch test accuracy.") { run, untrained, dataset, data, epochs, trainImages, testImages, seed, perLayer, knn, protocol, networkOption };
+        var command = new Command("probe", "Linear probe on a frozen encoder: final and best-epoch test accuracy.") { run, untrained, dataset, trainFolder, testFolder, labels, data, epochs, trainImages, testImages, seed, perLayer, knn, protocol, networkOption };
         command.SetAction(parse =>
         {
             string target = parse.GetValue(run)!;
@@ -63,15 +67,37 @@ public static class ProbeCommand
                 else throw new ArgumentException($"{folder}: no config.resolved.json to say which network {WeightsFile.Name} belongs to; name it with --network <preset or spec>.");
                 parameters = WeightsFile.Read(weights, network);
             }
-            string name = parse.GetValue(dataset)!;
-            DatasetCatalog.ByName(name);
-            string root = DataRoot.Resolve(parse.GetValue(data));
+            string? name = parse.GetValue(dataset);
+            var (trainPath, testPath) = (parse.GetValue(trainFolder), parse.GetValue(testFolder));
+            if ((name is null) == (trainPath is null && testPath is null))
+                throw new ArgumentException(name is null ? "Choose the labelled data: --dataset <name>, or --train <folder> and --test <folder>." : $"--dataset {name} and --train / --test: give one, not both.");
+            if (name is null && (trainPath is null || testPath is null)) throw new ArgumentException($"--{(trainPath is null ? "train" : "test")}: a probe on folders needs both --train and --test.");
             LabelledImages train, test;
-            try { (train, test) = (DatasetSplits.Train(root, name), ProbeTestTransform.Apply(name, DatasetSplits.Test(root, name))); }
-            catch (Exception e) when (e is FileNotFoundException or InvalidDataException) { throw new ArgumentException($"--dataset {name}: {e.Message}"); }
+            AugmentSettings settings;
+            if (name is not null)
+            {
+                DatasetCatalog.ByName(name);
+                string root = DataRoot.Resolve(parse.GetValue(data));
+                try { (train, test) = (DatasetSplits.Train(root, name), ProbeTestTransform.Apply(name, DatasetSplits.Test(root, name))); }
+                catch (Exception e) when (e is FileNotFoundException or InvalidDataException) { throw new ArgumentException($"--dataset {name}: {e.Message}"); }
+                settings = AugmentSettings.For(name);
+            }
+            else
+            {
+                string labelsValue = parse.GetValue(labels)!;
+                var trainData = LabelledData.ReadFolder(new DatasetRef { Images = trainPath, Labels = labelsValue }, "--train", network, Console.WriteLine, parse.GetValue(data));
+                var testData = LabelledData.ReadFolder(new DatasetRef { Images = testPath, Labels = labelsValue }, "--test", network, Console.WriteLine, parse.GetValue(data));
+                if (!trainData.Manifest.Classes.SequenceEqual(testData.Manifest.Classes))
+                    throw new ArgumentException($"--train {trainPath} and --test {testPath} have other classes ({string.Join(", ", trainData.Manifest.Classes.Take(5))} ... and {string.Join(", ", testData.Manifest.Classes.Take(5))} ...).");
+                (train, test) = (trainData.Images, testData.Images);
+                settings = LabelledData.ForFolder(trainData.Manifest);
+                name = $"images {trainData.Manifest.Root} / {testData.Manifest.Root}";
+            }
+            // The encoder sees its input as it was trained: a run on a folder was normalised by that folder's mean and std.
+            if (folder is not null && RunConfigFile.FolderNormalisation(Path.Combine(folder, "config.resolved.json")) is { } trained && trained.Mean.Length == train.Channels)
+                settings = settings with { Mean = trained.Mean, Std = trained.Std };
 
             using var backend = BackendCatalog.Create(null);
-            var settings = AugmentSettings.For(name);
             var probeSettings = new ProbeSettings(parse.GetValue(epochs), parse.GetValue(trainImages), parse.GetValue(testImages), parse.GetValue(perLayer), parse.GetValue(knn), protocolValue);
             probeSettings.Validate("plastic probe");
             var report = Plastic.Experiments.Probing.Probe(network, backend, seedValue, parameters, train, test, settings, probeSettings, Console.WriteLine,

@@ -130,6 +130,13 @@ public sealed record LabelledData(LabelledImages SelfSupervised, LabelledImages?
         throw new ArgumentException($"{what}: {missing} (looked for {string.Join(", ", candidates)}).");
     }
 
+    /// <summary>
+    /// A folder of images (paths relative to the current folder) read for <paramref name="network"/>'s input
+    /// through its cache, logged; <paramref name="key"/> names it in errors (`plastic probe --train`).
+    /// </summary>
+    public static ImageFolderData ReadFolder(DatasetRef set, string key, NetworkSpec network, Action<string> log, string? dataRoot = null) =>
+        ReadFolder(Resolve(set, key, Directory.GetCurrentDirectory(), DataRoot.Resolve(dataRoot)), key, network, log);
+
     private static ImageFolderData ReadFolder(DatasetRef set, string key, NetworkSpec network, Action<string> log)
     {
         var input = network.Input;

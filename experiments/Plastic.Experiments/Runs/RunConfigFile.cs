@@ -28,4 +28,12 @@ public static class RunConfigFile
     public static NetworkSpec Network(JsonObject config, string path) =>
         config["spec"] is JsonObject spec ? NetworkSpecJson.Parse(spec.ToJsonString(), path + ":spec")
             : throw new InvalidDataException($"{path}: no 'spec' object; a run's resolved config holds the network it trained.");
+
+    /// <summary>The mean and std a run on a folder of images normalised its input by (config.resolved.json's data_sets.dataset), or null for other runs.</summary>
+    public static (double[] Mean, double[] Std)? FolderNormalisation(string path)
+    {
+        if (!File.Exists(path) || Read(path)["data_sets"]?["dataset"] is not JsonObject set) return null;
+        double[]? Values(string key) => set[key] is JsonArray a ? [.. a.Select(v => (double)v!)] : null;
+        return Values("mean") is { } mean && Values("std") is { } std ? (mean, [.. std.Select(s => s > 0 ? s : 1)]) : null;
+    }
 }
