@@ -8,7 +8,7 @@ namespace Plastic.Tests.Cli;
 /// The README's example of your own images, on folders this test writes: a run of
 /// experiments/image-folders/spec.json pre-trains on an unlabelled folder (mixed sizes, one corrupt JPEG
 /// among the PNGs) and probes on labelled folders; a second run reads the cache and gives the same weights
-/// bit for bit; and `plastic data export` writes a catalogue split that reads back to its bytes.
+/// bit for bit; and `plastic data export` writes a catalogue split that reads back to its bytes, which `plastic data list` then shows with its cache.
 /// </summary>
 [Collection("Console")]
 public sealed class ImageFolderRunTests : IDisposable
@@ -89,7 +89,7 @@ public sealed class ImageFolderRunTests : IDisposable
             Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(data, file))!);
             File.WriteAllBytes(Path.Combine(data, file), bytes);
         }
-        string folder = Path.Combine(_root, "exported");
+        string folder = Path.Combine(data, "exported");
         var (code, output, errors) = CliTests.Run("data", "export", "mnist", folder, "--data", data, "--count", "10");
         Assert.True(code == 0, errors);
         Assert.Contains($"{folder}: 10 PNG images of 1x28x28 from mnist train, one subfolder per class", output);
@@ -103,5 +103,10 @@ public sealed class ImageFolderRunTests : IDisposable
             Assert.Equal(labels[order[k]], byte.Parse(read.Manifest.Classes[read.Images.Labels[k]], System.Globalization.CultureInfo.InvariantCulture));
         }
         Assert.Contains("not empty", CliTests.Run("data", "export", "mnist", folder, "--data", data).errors);
+        // data list shows the folder under the data root, its class subfolders and its cache.
+        var list = CliTests.Run("data", "list", "--data", data);
+        Assert.True(list.code == 0, list.errors);
+        Assert.Matches(@"exported\s+10 " + System.Text.RegularExpressions.Regex.Escape(folder) + @"\s+folder of images, \d+ subfolders", list.output);
+        Assert.Contains("cache 1x28x28-resize28-folders: 10 images, " + read.Manifest.Classes.Count + " classes, mean ", list.output);
     }
 }

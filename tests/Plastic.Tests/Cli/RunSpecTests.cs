@@ -38,6 +38,27 @@ public sealed class RunSpecTests : IDisposable
     }
 
     [Fact]
+    public void A_data_set_is_a_name_or_a_folder_of_images_and_is_written_back_as_it_was_given()
+    {
+        string folder = Spec("""{ "network": "vgg6-cifar-small", "dataset": { "images": "photos", "labels": "folders", "resize": 40, "strict": true }, "probe": { "train": "cifar10", "test": { "images": "held-out", "labels": "test.csv" } } }""");
+        var spec = RunSpec.From(RunSpec.Read(folder), folder);
+        Assert.Equal(new DatasetRef { Images = "photos", Labels = "folders", Resize = 40, Strict = true }, spec.Dataset);
+        Assert.True(spec.Dataset.IsFolder);
+        Assert.Equal("cifar10", spec.Probe!.Train!.Name);
+        Assert.Equal("test.csv", spec.Probe.Test!.Labels);
+        var options = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+        var written = JsonSerializer.SerializeToNode(spec, options)!;
+        Assert.Equal("""{"images":"photos","labels":"folders","resize":40,"strict":true}""", written["dataset"]!.ToJsonString());
+        Assert.Equal("\"cifar10\"", written["probe"]!["train"]!.ToJsonString());
+        // What config.resolved.json holds reads back to the same data sets.
+        var back = RunSpec.From(written.AsObject(), "written");
+        Assert.Equal((spec.Dataset, spec.Probe.Train, spec.Probe.Test), (back.Dataset, back.Probe!.Train, back.Probe.Test));
+        string named = Spec("""{ "network": "mlp-3", "dataset": "mnist" }""");
+        Assert.Equal("mnist", RunSpec.From(RunSpec.Read(named), named).Dataset.CatalogueName);
+        Assert.True(RunSpec.From(RunSpec.Read(Spec("""{ "network": "mlp-3" }""")), "default").Dataset.IsSynthetic);
+    }
+
+    [Fact]
     public void Set_overrides_nested_keys_with_json_values_and_text()
     {
         var tree = RunSpec.Read(Spec("""{ "network": "mlp-3", "steps": 5, /* comments are allowed */ "optimizer": { "learningRate": 0.001 } }"""));
@@ -193,7 +214,10 @@ public sealed class RunSpecTests : IDisposable
             var spec = RunSpec.From(RunSpec.Read(path), path);
             Assert.True(Plastic.Topology.Presets.Names.Contains(spec.Network), $"{path}: {spec.Network}");
         }
-        var comparisons = Directory.GetDirectories(Path.Combine(root, "experiments")).Select(d => Path.Combine(d, "spec.json")).Where(File.Exists).ToList();
+        var shipped = Directory.GetDirectories(Path.Combine(root, "experiments")).Select(d => Path.Combine(d, "spec.json")).Where(File.Exists).ToList();
+        // An experiment's spec.json is a comparison, or a run spec (experiments/image-folders).
+        foreach (var path in shipped.Where(RunSpec.IsRunSpec)) RunSpec.From(RunSpec.Read(path), path);
+        var comparisons = shipped.Where(p => !RunSpec.IsRunSpec(p)).ToList();
         Assert.True(comparisons.Count >= 3, string.Join(", ", comparisons));
         foreach (var path in comparisons)
         {

@@ -67,7 +67,7 @@ public sealed partial class ReadmeCommandsTests : IDisposable
     [InlineData("plastic compare experiments/quickstart/spec.json --smok")]          // a misspelled option
     [InlineData("plastic run experiments/runs/cifar10-clap++.json")]                 // a file that is not there
     [InlineData("plastic trian mlp-3")]                                              // a command that is not there
-    [InlineData("plastic probe runs/x --protocol fast")]                             // a required option left out
+    [InlineData("plastic data export cifar10")]                                      // a required argument left out
     [InlineData("plastic data fetch cifar10 --workers 2")]                           // another subcommand's option
     [InlineData("dotnet run -c Release experiments/scripts/dfb-alignment.cs -- --epochs 2")] // an option the script does not read
     [InlineData("dotnet test tests/Plastic.Tset -c Release")]                        // a project that is not there
