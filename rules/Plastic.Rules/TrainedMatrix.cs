@@ -14,8 +14,9 @@ public sealed class TrainedMatrix : IDisposable
     public TrainedMatrix(IComputeBackend backend, Shape shape)
     {
         _backend = backend;
-        Value = backend.Allocate(shape);
-        Gradient = backend.Allocate(shape);
+        using (TensorKinds.Use(TensorKind.LossMatrix)) Value = backend.Allocate(shape);
+        using (TensorKinds.Use(TensorKind.Gradients)) Gradient = backend.Allocate(shape);
+        using var moments = TensorKinds.Use(TensorKind.OptimiserState);
         _m = backend.Allocate(shape);
         _v = backend.Allocate(shape);
     }

@@ -9,34 +9,65 @@ public abstract class ComputeBackend : IComputeBackend
     public abstract string Name { get; }
     public abstract string DeviceDescription { get; }
 
+    // Live bytes in total and by kind, and the kinds' bytes at the moment the total peaked, so that the
+    // breakdown adds up to the peak. One lock: allocations are per buffer, not per element.
+    private readonly Lock _tally = new();
     private long _liveBytes, _peakBytes;
+    private readonly long[] _liveByKind = new long[TensorKinds.All.Count];
+    private long[] _peakByKind = new long[TensorKinds.All.Count];
 
     public long LiveTensorBytes => Interlocked.Read(ref _liveBytes);
     public long PeakTensorBytes => Interlocked.Read(ref _peakBytes);
 
+    /// <summary>The bytes of each kind of tensor live when <see cref="PeakTensorBytes"/> was reached (they sum to it).</summary>
+    public IReadOnlyDictionary<TensorKind, long> PeakTensorBytesByKind
+    {
+        get
+        {
+            lock (_tally) return TensorKinds.All.ToDictionary(k => k, k => _peakByKind[(int)k]);
+        }
+    }
+
     public Tensor Allocate(Shape shape)
     {
         var t = AllocateCore(shape);
-        t.TrackedBytes = Track((long)shape.Length * sizeof(float));
+        t.TrackedKind = TensorKinds.Current;
+        t.TrackedBytes = Track((long)shape.Length * sizeof(float), t.TrackedKind);
         return t;
     }
 
     public IndexTensor AllocateIndices(Shape shape)
     {
         var t = AllocateIndicesCore(shape);
-        t.TrackedBytes = Track((long)shape.Length * sizeof(int));
+        t.TrackedKind = TensorKinds.Current;
+        t.TrackedBytes = Track((long)shape.Length * sizeof(int), t.TrackedKind);
         return t;
     }
 
-    private long Track(long bytes)
+    private long Track(long bytes, TensorKind kind)
     {
-        long live = Interlocked.Add(ref _liveBytes, bytes), peak;
-        while (live > (peak = Interlocked.Read(ref _peakBytes)) && Interlocked.CompareExchange(ref _peakBytes, live, peak) != peak) { }
+        lock (_tally)
+        {
+            _liveByKind[(int)kind] += bytes;
+            long live = Interlocked.Add(ref _liveBytes, bytes);
+            if (live > _peakBytes)
+            {
+                Interlocked.Exchange(ref _peakBytes, live);
+                _peakByKind = (long[])_liveByKind.Clone();
+            }
+        }
         return bytes;
     }
 
     /// <summary>Called by a disposed tensor that was allocated here (not by views).</summary>
-    internal void Untrack(long bytes) => Interlocked.Add(ref _liveBytes, -bytes);
+    internal void Untrack(long bytes, TensorKind kind)
+    {
+        lock (_tally)
+        {
+            _liveByKind[(int)kind] -= bytes;
+            Interlocked.Add(ref _liveBytes, -bytes);
+        }
+    }
     protected abstract Tensor AllocateCore(Shape shape);
     protected abstract IndexTensor AllocateIndicesCore(Shape shape);
 

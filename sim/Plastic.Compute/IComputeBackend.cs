@@ -15,6 +15,9 @@ public interface IComputeBackend : IDisposable
 
     /// <summary>The most <see cref="LiveTensorBytes"/> has been since the backend was made.</summary>
     long PeakTensorBytes { get; }
+
+    /// <summary>The bytes of each <see cref="TensorKind"/> live when <see cref="PeakTensorBytes"/> was reached (they sum to it).</summary>
+    IReadOnlyDictionary<TensorKind, long> PeakTensorBytesByKind { get; }
     string DeviceDescription { get; }
 
     // Memory ------------------------------------------------------------------------------------

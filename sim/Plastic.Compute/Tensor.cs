@@ -51,13 +51,14 @@ public abstract class Tensor : IDisposable
 
     /// <summary>Bytes counted in the backend's live-tensor total (0 for views, which own no storage).</summary>
     internal long TrackedBytes { get; set; }
+    internal TensorKind TrackedKind { get; set; }
 
     public void Dispose()
     {
         if (IsDisposed) return;
         IsDisposed = true;
         Release();
-        if (TrackedBytes > 0 && Backend is ComputeBackend owner) owner.Untrack(TrackedBytes);
+        if (TrackedBytes > 0 && Backend is ComputeBackend owner) owner.Untrack(TrackedBytes, TrackedKind);
         GC.SuppressFinalize(this);
     }
 
@@ -87,13 +88,14 @@ public abstract class IndexTensor : IDisposable
 
     /// <summary>Bytes counted in the backend's live-tensor total.</summary>
     internal long TrackedBytes { get; set; }
+    internal TensorKind TrackedKind { get; set; }
 
     public void Dispose()
     {
         if (IsDisposed) return;
         IsDisposed = true;
         Release();
-        if (TrackedBytes > 0 && Backend is ComputeBackend owner) owner.Untrack(TrackedBytes);
+        if (TrackedBytes > 0 && Backend is ComputeBackend owner) owner.Untrack(TrackedBytes, TrackedKind);
         GC.SuppressFinalize(this);
     }
 

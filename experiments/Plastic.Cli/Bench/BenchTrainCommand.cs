@@ -76,6 +76,7 @@ public static class BenchTrainCommand
                 busy = listener.Busy;
             }
             double seconds = clock.Between(warm - 1, total - 1);
+            var byKind = backends.PeakMegabytesByKind(nodes.Count);
             double imagesPerSecond = timed * batchSize / seconds;
             string backend = backends.Name!;
             var report = new JsonObject
@@ -87,6 +88,7 @@ public static class BenchTrainCommand
                 ["data"] = source is null ? "synthetic-repeated" : "pipeline", ["backend"] = backend, ["threads_per_layer"] = threads?.ToString(CultureInfo.InvariantCulture) ?? "all",
                 ["cores"] = Environment.ProcessorCount,
                 ["tensor_peak_mb"] = backends.PeakMegabytes(nodes.Count), ["tensor_live_at_end_mb"] = backends.LiveMegabytes(nodes.Count),
+                ["tensor_peak_by_kind_mb"] = new JsonObject(byKind.Select(kv => KeyValuePair.Create(KindName(kv.Key), (JsonNode?)kv.Value))),
                 ["training_peak_managed_mb"] = trainingMegabytes, ["process_peak_working_set_mb"] = Process.GetCurrentProcess().PeakWorkingSet64 / 1e6,
                 ["run_seconds"] = result.Elapsed.TotalSeconds,
                 ["utilisation"] = new JsonObject(nodes.Where(busy.ContainsKey).Select(n => KeyValuePair.Create(n, (JsonNode?)new JsonObject
@@ -102,6 +104,7 @@ public static class BenchTrainCommand
             Console.WriteLine($"{name}: {network.Name}, {graphName} graph, {scheduleName}, batch {batchSize} x 2 views, {backend}, {threads?.ToString(CultureInfo.InvariantCulture) ?? "all"} thread(s) per layer, {Environment.ProcessorCount} cores, {(source is null ? "one synthetic batch, repeated (no data making)" : "data pipeline")}");
             Console.WriteLine($"  {imagesPerSecond:F1} images/s over {timed} steps after {warm} warm-up steps ({seconds:F2} s)");
             Console.WriteLine($"  tensor memory: {backends.PeakMegabytes(nodes.Count):F1} MB (sum over the nodes' backends of each one's peak of live tensors; {backends.LiveMegabytes(nodes.Count):F1} MB still live at the end)");
+            Console.WriteLine($"  by kind: {string.Join(", ", byKind.Where(kv => kv.Value > 0).Select(kv => $"{KindName(kv.Key)} {kv.Value:F1}"))} MB");
             Console.WriteLine($"  training peak managed memory {trainingMegabytes:F0} MB above start (tensors, messages, garbage not yet collected); process peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB");
             Console.WriteLine($"  utilisation (busy time in handled messages / {result.Elapsed.TotalSeconds:F2} s of the whole run):");
             foreach (var n in nodes.Where(busy.ContainsKey))
@@ -110,6 +113,14 @@ public static class BenchTrainCommand
         });
         return command;
     }
+
+    /// <summary>A tensor kind as bench train's output names it (snake case).</summary>
+    private static string KindName(TensorKind kind) => kind switch
+    {
+        TensorKind.LossMatrix => "loss_matrix",
+        TensorKind.OptimiserState => "optimiser_state",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
 
     /// <summary>The configuration to measure as a run spec (a run spec, a comparison's variant, or a network spec or preset with the defaults), the folder its names are relative to, and a name for it.</summary>
     private static (RunSpec Run, string SpecDir, string Name) Resolve(string spec, string? variantName)

@@ -26,6 +26,13 @@ public sealed class BackendTally(string? device, int? threads)
     /// <summary>Sum over the first <paramref name="nodes"/> backends of each one's peak of live tensors, in MB.</summary>
     public double PeakMegabytes(int nodes) => Sum(nodes, b => b.PeakTensorBytes);
 
+    /// <summary>
+    /// <see cref="PeakMegabytes"/> by kind of tensor: for each node, what each kind held when that node
+    /// peaked, summed over the nodes (so the kinds add up to the peak).
+    /// </summary>
+    public IReadOnlyDictionary<Plastic.Compute.TensorKind, double> PeakMegabytesByKind(int nodes) =>
+        Plastic.Compute.TensorKinds.All.ToDictionary(k => k, k => Sum(nodes, b => b.PeakTensorBytesByKind[k]));
+
     /// <summary>Tensors of the first <paramref name="nodes"/> backends still live, in MB (0 once their actors have stopped).</summary>
     public double LiveMegabytes(int nodes) => Sum(nodes, b => b.LiveTensorBytes);
 

@@ -46,7 +46,7 @@ public sealed class BackpropLayerActor : ReceiveActor
         string? startFailure = setup.ResumeFile is { } resume ? NodeStart.Try(() => Checkpoints.LayerCheckpoint.Load(resume, _backend, _state.CheckpointTensors, [])) : null;
         _inbox = new Inbox(_name, _wiring, _driver);
         _outbox = new Outbox(_name, _wiring, setup.Sends);
-        _input = new TensorSlot(_backend);
+        _input = new TensorSlot(_backend, TensorKind.Activations); // the layer's input, kept for its backward pass
         _gradOutput = new TensorSlot(_backend);
         _gradInput = new TensorSlot(_backend);
         _isFirst = !_outbox.Targets(MessageKind.Backward).Any();

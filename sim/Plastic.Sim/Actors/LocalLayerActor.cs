@@ -63,7 +63,7 @@ public sealed class LocalLayerActor : ReceiveActor
         string? startFailure = setup.ResumeFile is { } resume ? NodeStart.Try(() => Checkpoints.LayerCheckpoint.Load(resume, _backend, _state.CheckpointTensors, _rule.CheckpointState)) : null;
         _inbox = new Inbox(_name, _wiring, _driver);
         _outbox = new Outbox(_name, _wiring, setup.Sends);
-        _input = new TensorSlot(_backend);
+        _input = new TensorSlot(_backend, TensorKind.Activations); // the layer's input, kept for its update
         _reference = new TensorSlot(_backend);
         if (_outbox.Targets(MessageKind.TopDownReference).Any())
             _topDownSource = new TopDownSource(_backend, _block.Shape);

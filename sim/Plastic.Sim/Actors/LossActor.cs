@@ -33,7 +33,7 @@ public sealed class LossActor : ReceiveActor
         _driver = driver;
         _inbox = new Inbox(GraphWiring.LossNode, wiring, driver);
         _outbox = new Outbox(GraphWiring.LossNode, wiring, sends);
-        _output = new TensorSlot(backend);
+        _output = new TensorSlot(backend, TensorKind.Activations); // the top layer's output, kept for the loss's backward pass
         Receive<Connect>(c =>
         {
             if (startFailure is not null)

@@ -37,7 +37,7 @@ internal sealed class Outbox(string node, Wiring wiring, ISendPolicy? policy = n
 }
 
 /// <summary>A tensor kept from step to step and reallocated only when the shape it must hold changes.</summary>
-internal sealed class TensorSlot(IComputeBackend backend) : IDisposable
+internal sealed class TensorSlot(IComputeBackend backend, TensorKind kind = TensorKind.Scratch) : IDisposable
 {
     private Tensor? _tensor;
 
@@ -45,6 +45,7 @@ internal sealed class TensorSlot(IComputeBackend backend) : IDisposable
     {
         if (_tensor?.Shape == shape) return _tensor;
         _tensor?.Dispose();
+        using var tagged = TensorKinds.Use(kind);
         return _tensor = backend.Allocate(shape);
     }
 

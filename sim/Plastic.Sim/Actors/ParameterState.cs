@@ -15,14 +15,18 @@ internal sealed class ParameterState : IDisposable
     {
         _backend = backend;
         _block = block;
-        GradWeight = backend.Allocate(block.Weight.Shape);
+        using (TensorKinds.Use(TensorKind.Gradients))
+        {
+            GradWeight = backend.Allocate(block.Weight.Shape);
+            if (block.Bias is { } bias) GradBias = backend.Allocate(bias.Shape);
+        }
+        using var moments = TensorKinds.Use(TensorKind.OptimiserState);
         _momentW = backend.Allocate(block.Weight.Shape);
         _secondW = backend.Allocate(block.Weight.Shape);
-        if (block.Bias is { } bias)
+        if (block.Bias is { } b)
         {
-            GradBias = backend.Allocate(bias.Shape);
-            _momentB = backend.Allocate(bias.Shape);
-            _secondB = backend.Allocate(bias.Shape);
+            _momentB = backend.Allocate(b.Shape);
+            _secondB = backend.Allocate(b.Shape);
         }
     }
 

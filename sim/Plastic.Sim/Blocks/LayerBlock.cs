@@ -24,6 +24,7 @@ public sealed class LayerBlock : IDisposable
         var l = shape.Layer;
         _conv = new ConvGeometry(l.Kernel, l.Stride, l.Padding);
         _pool = l.MaxPool is { } k ? new PoolGeometry(k) : null;
+        using var weights = TensorKinds.Use(TensorKind.Weights);
         Weight = l.Kind == LayerKind.Conv
             ? backend.Allocate(new Shape(l.Width, shape.Input.Channels, l.Kernel, l.Kernel))
             : backend.Allocate(new Shape(l.Width, shape.Input.Size));
@@ -230,8 +231,9 @@ public sealed class LayerBlock : IDisposable
             var s = block.Shape;
             bool conv = block.Spec.Kind == LayerKind.Conv;
             Shape act = conv ? ImageShape(n, s.Activation) : new Shape(n, s.Activation.Size);
+            GradPre = b.Allocate(act); // scratch: the gradient is used within the update
+            using var kept = TensorKinds.Use(TensorKind.Activations);
             Pre = b.Allocate(act);
-            GradPre = b.Allocate(act);
             bool relu = block.Spec.Activation == Activation.Relu;
             Post = relu ? b.Allocate(act) : Pre;
             // The gradient at the post-activation shares GradPre's memory: behind a ReLU and a pool both are

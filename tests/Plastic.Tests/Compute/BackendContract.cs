@@ -95,6 +95,28 @@ public abstract class BackendContract<TFixture>(TFixture fixture) : IClassFixtur
         Assert.Equal(before + 24, B.LiveTensorBytes);
     }
 
+    [SkippableFact]
+    public void Peak_bytes_are_broken_down_by_the_kind_each_tensor_was_tagged_with_and_add_up_to_the_peak()
+    {
+        // A fresh backend of the same kind: the shared one has a peak from other tests.
+        using var fresh = BackendCatalog.Create(B.Name);
+        Tensor weights, moments;
+        using (TensorKinds.Use(TensorKind.Weights)) weights = fresh.Allocate(new Shape(100));
+        using (TensorKinds.Use(TensorKind.OptimiserState)) moments = fresh.Allocate(new Shape(200));
+        Assert.Equal(TensorKind.Scratch, TensorKinds.Current);  // the scope ends with its block
+        var scratch = fresh.Allocate(new Shape(50));
+        scratch.Dispose();
+        moments.Dispose();
+        var later = fresh.Allocate(new Shape(10));              // below the peak: the breakdown stays the peak's
+        var at = fresh.PeakTensorBytesByKind;
+        Assert.Equal(1400, fresh.PeakTensorBytes);
+        Assert.Equal((400L, 800L, 200L), (at[TensorKind.Weights], at[TensorKind.OptimiserState], at[TensorKind.Scratch]));
+        Assert.Equal(fresh.PeakTensorBytes, at.Values.Sum());
+        weights.Dispose();
+        later.Dispose();
+        Assert.Equal(0, fresh.LiveTensorBytes);
+    }
+
     [SkippableTheory]
     [MemberData(nameof(GemmCases))]
     public void Gemm_matches_reference(int m, int n, int k, bool ta, bool tb, float alpha, float beta)

@@ -1,0 +1,42 @@
+using System.Text.Json.Nodes;
+
+namespace Plastic.Tests.Cli;
+
+/// <summary>
+/// `plastic bench train`'s memory by kind: the kinds add up to the peak, the weights are the network's
+/// parameter count (counted from its shapes, not from the tensors) times 4 bytes, and a local CLAPP++
+/// layer's loss matrices are the B of PAPER.md 3.1 (loss-pooled features squared per layer) with their
+/// gradients and two AdamW moments, where backprop has one projection at the top.
+/// </summary>
+[Collection("Console")]
+public sealed class BenchMemoryTests
+{
+    private static JsonNode Bench(params string[] flags)
+    {
+        var (code, output, errors) = CliTests.Run(["bench", "train", "vgg6-cifar-small", .. flags, "--steps", "2", "--warmup", "1", "--json"]);
+        Assert.True(code == 0, errors);
+        return JsonNode.Parse(output)!;
+    }
+
+    [Fact]
+    public void Peak_tensor_memory_is_broken_down_by_kind_and_the_kinds_match_the_network()
+    {
+        foreach (var flags in new[] { new[] { "--rule", "clapp++", "--graph", "local" }, ["--rule", "bp-infonce", "--graph", "backprop"] })
+        {
+            var report = Bench(flags);
+            var kinds = report["tensor_peak_by_kind_mb"]!.AsObject();
+            double sum = kinds.Sum(kv => (double)kv.Value!);
+            Assert.Equal((double)report["tensor_peak_mb"]!, sum, 6);
+            Assert.Equal((long)report["parameters"]! * 4 / 1e6, (double)kinds["weights"]!, 9);
+            Assert.True((double)kinds["activations"]! > 0, string.Join(" ", flags));
+            Assert.True((double)kinds["scratch"]! > 0, string.Join(" ", flags));
+        }
+        // CLAPP++'s B per layer: d x d with d the loss-pooled features 1024, 512, 512, 1024, 512, 512 at 1/8 width.
+        long bFloats = new long[] { 1024, 512, 512, 1024, 512, 512 }.Sum(d => d * d);
+        var local = Bench("--rule", "clapp++", "--graph", "local")["tensor_peak_by_kind_mb"]!;
+        Assert.Equal(bFloats * 4 / 1e6, (double)local["loss_matrix"]!, 9);
+        long parameters = (long)Bench("--rule", "clapp++", "--graph", "local")["parameters"]!;
+        Assert.Equal((bFloats + parameters) * 4 / 1e6, (double)local["gradients"]!, 9);
+        Assert.Equal(2 * (bFloats + parameters) * 4 / 1e6, (double)local["optimiser_state"]!, 9);
+    }
+}
