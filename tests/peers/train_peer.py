@@ -64,11 +64,14 @@ def main():
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--device", default="cpu", help="cpu or cuda (experiments/bench/gpu.sh)")
     a = p.parse_args()
     torch.manual_seed(2)
     torch.set_num_threads(a.threads)
+    device = torch.device(a.device)
     blocks, loss_pools = vgg6(a.width, a.size)
-    x = torch.randn(2 * a.batch, 3, a.size, a.size)
+    blocks = blocks.to(device)
+    x = torch.randn(2 * a.batch, 3, a.size, a.size).to(device)
     with torch.no_grad():
         z, sizes = x, []
         for block, k in zip(blocks, loss_pools):
@@ -76,11 +79,11 @@ def main():
             sizes.append(pooled(z, k).shape[1])
     params = list(blocks.parameters())
     if a.loss == "clapp++":
-        bs = nn.ModuleList([nn.Linear(d, d, bias=False) for d in sizes])
+        bs = nn.ModuleList([nn.Linear(d, d, bias=False) for d in sizes]).to(device)
         params += list(bs.parameters())
     else:
         top = blocks[-1][0].out_channels  # the top pooled to 1x1: C features (PAPER.md 3.3)
-        projection = nn.Linear(top, top, bias=False)
+        projection = nn.Linear(top, top, bias=False).to(device)
         params += list(projection.parameters())
     optimizer = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0)
 
@@ -95,7 +98,7 @@ def main():
                 z = block(z)
             q = F.normalize(projection(z.mean(dim=(2, 3))), dim=1)
             logits = q[: a.batch] @ q[a.batch:].t() / 0.1
-            loss = F.cross_entropy(logits, torch.arange(a.batch))
+            loss = F.cross_entropy(logits, torch.arange(a.batch, device=device))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -105,10 +108,10 @@ def main():
         step()
     start = time.perf_counter()
     for _ in range(a.steps):
-        last = step()
+        last = step()  # float(loss) waits for the device, so every step is finished when it is timed
     elapsed = time.perf_counter() - start
     print(json.dumps({
-        "peer": "pytorch " + torch.__version__, "loss": a.loss, "threads": torch.get_num_threads(), "batch": a.batch,
+        "peer": "pytorch " + torch.__version__, "device": str(device), "loss": a.loss, "threads": torch.get_num_threads(), "batch": a.batch,
         "steps": a.steps, "seconds": elapsed, "images_per_s": a.steps * a.batch / elapsed,
         "parameters": sum(t.numel() for t in blocks.parameters()), "last_loss": last,
     }))

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Issue 19, item 5: the checks and figures to take when a GPU machine is lent, in one script of at most
+# 8 minutes (each step has its own timeout, so a hang costs that step, not the session):
+#   1. CUDA against the CPU on small nets: every step's losses within 1e-4 (mlp-3 and the 1/8-width VGG-6);
+#   2. images/s of the 1/8- and full-width VGG-6 for CLAPP++ (local, pipelined) and BP-InfoNCE (backprop);
+#   3. the time per epoch of experiments/paper-table1-cifar10 (50,000 images over its CLAPP++ variant's images/s);
+#   4. the PyTorch peer on the same GPU, same shapes, where torch sees CUDA.
+# Results go to stdout and to $OUT (default: a temporary folder) as JSON. Usage: experiments/bench/gpu.sh
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${OUT:-$(mktemp -d)}
+PYTHON=${PYTHON:-python3}
+# GPU_DEVICE=ilgpu-cpu dry-runs the script on a machine without a GPU (ILGPU's CPU accelerator, slow).
+dev_gpu=${GPU_DEVICE:-cuda}
+timeout 240 dotnet build -c Release experiments/Plastic.Cli >/dev/null || { echo "build failed"; exit 1; }
+plastic=experiments/Plastic.Cli/bin/Release/net10.0/plastic
+echo "== $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD), results in $OUT"
+timeout 30 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || echo "nvidia-smi: not available"
+timeout 60 "$plastic" devices
+
+echo "== 1. CUDA against the CPU (losses of every step, to 1e-4)"
+for net in mlp-3 vgg6-cifar-small; do
+  for dev in cpu "$dev_gpu"; do
+    timeout 90 "$plastic" run "$net" --synthetic --steps 5 --batch 8 --schedule sequential --device "$dev" --out "$OUT/check-$net-$dev" >/dev/null 2>"$OUT/check-$net-$dev.err" \
+      || { echo "$net on $dev: failed: $(tail -1 "$OUT/check-$net-$dev.err")"; continue 2; }
+  done
+  "$PYTHON" - "$OUT/check-$net-cpu/metrics.csv" "$OUT/check-$net-$dev_gpu/metrics.csv" "$net" <<'PY'
+import csv, sys
+a, b = ({(r["step"], r["node"]): float(r["loss"]) for r in csv.DictReader(open(p))} for p in sys.argv[1:3])
+assert a.keys() == b.keys(), "the two runs logged other steps or nodes"
+worst = max(abs(a[k] - b[k]) for k in a)
+print(f"{sys.argv[3]}: {len(a)} losses (step x node), largest difference gpu - cpu {worst:.2e}: {'within' if worst <= 1e-4 else 'ABOVE'} 1e-4")
+PY
+done
+
+echo "== 2. images/s on CUDA (synthetic batches of 32 per view)"
+for net in vgg6-cifar-small vgg6-cifar; do
+  for config in "clapp++ local" "bp-infonce backprop"; do
+    set -- $config
+    timeout 90 "$plastic" bench train "$net" --rule "$1" --graph "$2" --device "$dev_gpu" --steps 20 --warmup 5 --json > "$OUT/train-$net-$1.json" 2>"$OUT/train-$net-$1.err" \
+      && "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"{r['network']} {r['rule']}: {r['images_per_s']:.1f} images/s, tensors {r['tensor_peak_mb']:.0f} MB\")" "$OUT/train-$net-$1.json" \
+      || echo "$net $1 on cuda: failed: $(tail -1 "$OUT/train-$net-$1.err")"
+  done
+done
+
+echo "== 3. time per epoch of experiments/paper-table1-cifar10 (its CLAPP++ variant, synthetic batches of its shape)"
+if timeout 120 "$plastic" bench train experiments/paper-table1-cifar10/spec.json --variant clapp++ --device "$dev_gpu" --steps 20 --warmup 5 --json > "$OUT/table1.json" 2>"$OUT/table1.err"; then
+  "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"{r['configuration']}: {r['images_per_s']:.1f} images/s, {50000 / r['images_per_s']:.1f} s per epoch of 50,000 images\")" "$OUT/table1.json"
+else
+  echo "paper-table1-cifar10 on cuda: failed: $(tail -1 "$OUT/table1.err")"
+fi
+
+echo "== 4. PyTorch on the same GPU"
+if timeout 60 "$PYTHON" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then
+  for width in 0.125 1.0; do
+    for loss in clapp++ bp-infonce; do
+      timeout 90 "$PYTHON" tests/peers/train_peer.py --loss "$loss" --width "$width" --device cuda --steps 20 --warmup 5 | tee "$OUT/peer-$width-$loss.json"
+    done
+  done
+else
+  echo "torch does not see CUDA here: no peer figures"
+fi
