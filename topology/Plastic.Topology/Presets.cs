@@ -45,7 +45,7 @@ public static class Presets
     public static NetworkSpec DeepLinear(int inputs = 196, int width = 128, int depth = 6, string rule = "clapp++") =>
         Mlp(inputs, Enumerable.Repeat(width, depth).ToList(), rule, Activation.Identity, bias: false) with { Name = $"deep-linear-{inputs}-{width}x{depth}" };
 
-    public static readonly IReadOnlyList<string> Names = ["vgg6-cifar", "vgg6-cifar-small", "vgg6-cifar-small-dfb", "vgg6-tiny", "vgg6-stl10", "vgg6-cifar-dfb", "mlp-3", "deep-linear"];
+    public static readonly IReadOnlyList<string> Names = ["vgg6-cifar", "vgg6-cifar-small", "vgg6-cifar-small-dfb", "vgg6-tiny", "vgg6-stl10", "vgg6-cifar-dfb", "vgg6-stl10-dfb", "mlp-3", "deep-linear"];
 
     public static NetworkSpec ByName(string name) => name switch
     {
@@ -56,6 +56,7 @@ public static class Presets
         "vgg6-tiny" => Vgg6(64),
         "vgg6-stl10" => Vgg6(96),
         "vgg6-cifar-dfb" => Vgg6(32, rule: "clapp++dfb", directFeedback: true),
+        "vgg6-stl10-dfb" => Vgg6(96, rule: "clapp++dfb", directFeedback: true),
         "mlp-3" => Mlp(784, [256, 256, 256]),
         "deep-linear" => DeepLinear(),
         _ => throw new SpecException($"network '{name}': not a preset (presets: {string.Join(", ", Names)}) nor a spec file."),

@@ -76,6 +76,10 @@ public static class BenchTrainCommand
                 busy = listener.Busy;
             }
             double seconds = clock.Between(warm - 1, total - 1);
+            double flopsPerStep = StepFlops.Of(network, graphKind, batchSize);
+            double gflops = flopsPerStep * timed / seconds / 1e9;
+            // The FMA peak of every core, measured here after the run (the same machine state), on the CPU backend only.
+            double? peak = backends.Name == "cpu" ? Plastic.Compute.Cpu.FmaPeak.MeasureGflops(Environment.ProcessorCount, TimeSpan.FromSeconds(1)) : null;
             var byKind = backends.PeakMegabytesByKind(nodes.Count);
             double imagesPerSecond = timed * batchSize / seconds;
             string backend = backends.Name!;
@@ -87,6 +91,7 @@ public static class BenchTrainCommand
                 ["batch"] = batchSize, ["warmup_steps"] = warm, ["timed_steps"] = timed, ["seconds"] = seconds, ["images_per_s"] = imagesPerSecond,
                 ["data"] = source is null ? "synthetic-repeated" : "pipeline", ["backend"] = backend, ["threads_per_layer"] = threads?.ToString(CultureInfo.InvariantCulture) ?? "all",
                 ["cores"] = Environment.ProcessorCount,
+                ["step_gflop_direct"] = flopsPerStep / 1e9, ["achieved_gflops"] = gflops, ["fma_peak_gflops"] = peak, ["share_of_peak"] = peak is > 0 ? gflops / peak : null,
                 ["tensor_peak_mb"] = backends.PeakMegabytes(nodes.Count), ["tensor_live_at_end_mb"] = backends.LiveMegabytes(nodes.Count),
                 ["tensor_peak_by_kind_mb"] = new JsonObject(byKind.Select(kv => KeyValuePair.Create(KindName(kv.Key), (JsonNode?)kv.Value))),
                 ["training_peak_managed_mb"] = trainingMegabytes, ["process_peak_working_set_mb"] = Process.GetCurrentProcess().PeakWorkingSet64 / 1e6,
@@ -103,6 +108,8 @@ public static class BenchTrainCommand
             }
             Console.WriteLine($"{name}: {network.Name}, {graphName} graph, {scheduleName}, batch {batchSize} x 2 views, {backend}, {threads?.ToString(CultureInfo.InvariantCulture) ?? "all"} thread(s) per layer, {Environment.ProcessorCount} cores, {(source is null ? "one synthetic batch, repeated (no data making)" : "data pipeline")}");
             Console.WriteLine($"  {imagesPerSecond:F1} images/s over {timed} steps after {warm} warm-up steps ({seconds:F2} s)");
+            Console.WriteLine($"  {flopsPerStep / 1e9:F2} GFLOP a step by the direct algorithm (convolutions, linear layers, the losses' matrices), {gflops:F1} GFLOP/s"
+                + (peak is > 0 ? $", {100 * gflops / peak:F0} % of the measured FMA peak of {Environment.ProcessorCount} cores ({peak:F0} GFLOP/s)" : ""));
             Console.WriteLine($"  tensor memory: {backends.PeakMegabytes(nodes.Count):F1} MB (sum over the nodes' backends of each one's peak of live tensors; {backends.LiveMegabytes(nodes.Count):F1} MB still live at the end)");
             Console.WriteLine($"  by kind: {string.Join(", ", byKind.Where(kv => kv.Value > 0).Select(kv => $"{KindName(kv.Key)} {kv.Value:F1}"))} MB");
             Console.WriteLine($"  training peak managed memory {trainingMegabytes:F0} MB above start (tensors, messages, garbage not yet collected); process peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB");

@@ -6,14 +6,17 @@ namespace Plastic.Tests.Cli;
 /// `plastic bench train`'s memory by kind: the kinds add up to the peak, the weights are the network's
 /// parameter count (counted from its shapes, not from the tensors) times 4 bytes, and a local CLAPP++
 /// layer's loss matrices are the B of PAPER.md 3.1 (loss-pooled features squared per layer) with their
-/// gradients and two AdamW moments, where backprop has one projection at the top.
+/// gradients and two AdamW moments, where backprop has one projection at the top. And its flops a step,
+/// against a count by hand.
 /// </summary>
 [Collection("Console")]
-public sealed class BenchMemoryTests
+public sealed class BenchTrainReportTests
 {
-    private static JsonNode Bench(params string[] flags)
+    private static JsonNode Bench(params string[] flags) => BenchOn("vgg6-cifar-small", flags);
+
+    private static JsonNode BenchOn(string network, params string[] flags)
     {
-        var (code, output, errors) = CliTests.Run(["bench", "train", "vgg6-cifar-small", .. flags, "--steps", "2", "--warmup", "1", "--json"]);
+        var (code, output, errors) = CliTests.Run(["bench", "train", network, .. flags, "--steps", "2", "--warmup", "1", "--json"]);
         Assert.True(code == 0, errors);
         return JsonNode.Parse(output)!;
     }
@@ -38,5 +41,18 @@ public sealed class BenchMemoryTests
         long parameters = (long)Bench("--rule", "clapp++", "--graph", "local")["parameters"]!;
         Assert.Equal((bFloats + parameters) * 4 / 1e6, (double)local["gradients"]!, 9);
         Assert.Equal(2 * (bFloats + parameters) * 4 / 1e6, (double)local["optimiser_state"]!, 9);
+    }
+
+    [Fact]
+    public void The_flops_of_a_step_are_those_counted_by_hand()
+    {
+        // mlp-3 (784-256-256-256), batch 8 per view: 16 rows. Local CLAPP++: each layer's forward and weight
+        // gradient (2 products), no input gradient, and its 256 x 256 B (product and two gradients).
+        double fc1 = 784 * 256, fc = 256 * 256, rows = 16;
+        double local = 2 * 2 * rows * (fc1 + 2 * fc) + 3 * (3 * 2 * rows * 256 * 256);
+        Assert.Equal(local / 1e9, (double)BenchOn("mlp-3", "--rule", "clapp++", "--graph", "local", "--batch", "8")["step_gflop_direct"]!, 12);
+        // BP-InfoNCE: forward and weight gradient everywhere, the input gradient above the first layer, one 256 x 256 projection.
+        double backprop = 2 * 2 * rows * fc1 + 2 * (3 * 2 * rows * fc) + 3 * 2 * rows * 256 * 256;
+        Assert.Equal(backprop / 1e9, (double)BenchOn("mlp-3", "--rule", "bp-infonce", "--graph", "backprop", "--batch", "8")["step_gflop_direct"]!, 12);
     }
 }
