@@ -9,49 +9,49 @@ public sealed partial class IlgpuBackend
     {
         const int tile = IlgpuKernels.GemmTile, threads = IlgpuKernels.GemmThreads;
         var config = new KernelConfig(new Index2D((n + tile - 1) / tile, (m + tile - 1) / tile), new Index2D(threads, threads));
-        Run(() => _k.GemmTiled(config, V(a), V(b), V(c), new GemmArgs(m, n, k, transposeA, transposeB, a.Shape[1], b.Shape[1], alpha, beta)));
+        Run(() => Kernels.GemmTiled(config, V(a), V(b), V(c), new GemmArgs(m, n, k, transposeA, transposeB, a.Shape[1], b.Shape[1], alpha, beta)));
     }
 
     protected override void Conv2dForwardCore(Tensor input, Tensor weight, Tensor? bias, Tensor output, ConvDims d) =>
-        Run(() => _k.ConvForward(output.Length, V(input), V(weight), bias is null ? V(weight) : V(bias), V(output), new ConvArgs(d), bias is null ? 0 : 1));
+        Run(() => Kernels.ConvForward(output.Length, V(input), V(weight), bias is null ? V(weight) : V(bias), V(output), new ConvArgs(d), bias is null ? 0 : 1));
 
     protected override void Conv2dBackwardInputCore(Tensor gradOutput, Tensor weight, Tensor gradInput, ConvDims d) =>
-        Run(() => _k.ConvBackwardInput(gradInput.Length, V(gradOutput), V(weight), V(gradInput), new ConvArgs(d)));
+        Run(() => Kernels.ConvBackwardInput(gradInput.Length, V(gradOutput), V(weight), V(gradInput), new ConvArgs(d)));
 
     protected override void Conv2dBackwardWeightCore(Tensor input, Tensor gradOutput, Tensor gradWeight, Tensor? gradBias, ConvDims d, bool accumulate)
     {
-        Run(() => _k.ConvBackwardWeight(gradWeight.Length, V(input), V(gradOutput), V(gradWeight), new ConvArgs(d), accumulate ? 1 : 0));
+        Run(() => Kernels.ConvBackwardWeight(gradWeight.Length, V(input), V(gradOutput), V(gradWeight), new ConvArgs(d), accumulate ? 1 : 0));
         if (gradBias is not null) BiasGradientCore(gradOutput, gradBias, new BiasLayout(d.N, d.Cout, d.Pixels), accumulate);
     }
 
     protected override void MaxPool2dForwardCore(Tensor input, Tensor output, IndexTensor argmax, PoolDims d) =>
-        Run(() => _k.MaxPoolForward(output.Length, V(input), V(output), I(argmax).View, new PoolArgs(d)));
+        Run(() => Kernels.MaxPoolForward(output.Length, V(input), V(output), I(argmax).View, new PoolArgs(d)));
 
     protected override void MaxPool2dBackwardCore(Tensor gradOutput, IndexTensor argmax, Tensor gradInput, PoolDims d) =>
-        Run(() => _k.MaxPoolBackward(gradInput.Length, V(gradOutput), I(argmax).View, V(gradInput), new PoolArgs(d)));
+        Run(() => Kernels.MaxPoolBackward(gradInput.Length, V(gradOutput), I(argmax).View, V(gradInput), new PoolArgs(d)));
 
     protected override void AvgPool2dForwardCore(Tensor input, Tensor output, PoolDims d) =>
-        Run(() => _k.AvgPoolForward(output.Length, V(input), V(output), new PoolArgs(d)));
+        Run(() => Kernels.AvgPoolForward(output.Length, V(input), V(output), new PoolArgs(d)));
 
     protected override void AvgPool2dBackwardCore(Tensor gradOutput, Tensor gradInput, PoolDims d) =>
-        Run(() => _k.AvgPoolBackward(gradInput.Length, V(gradOutput), V(gradInput), new PoolArgs(d)));
+        Run(() => Kernels.AvgPoolBackward(gradInput.Length, V(gradOutput), V(gradInput), new PoolArgs(d)));
 
-    protected override void ReluCore(Tensor x, Tensor y) => Run(() => _k.Relu(x.Length, V(x), V(y)));
-    protected override void ReluMaskCore(Tensor y, Tensor mask) => Run(() => _k.ReluMask(y.Length, V(y), V(mask)));
-    protected override void ReluBackwardCore(Tensor gradY, Tensor y, Tensor gradX) => Run(() => _k.ReluBackward(y.Length, V(gradY), V(y), V(gradX)));
+    protected override void ReluCore(Tensor x, Tensor y) => Run(() => Kernels.Relu(x.Length, V(x), V(y)));
+    protected override void ReluMaskCore(Tensor y, Tensor mask) => Run(() => Kernels.ReluMask(y.Length, V(y), V(mask)));
+    protected override void ReluBackwardCore(Tensor gradY, Tensor y, Tensor gradX) => Run(() => Kernels.ReluBackward(y.Length, V(gradY), V(y), V(gradX)));
 
     protected override void AddBiasCore(Tensor x, Tensor bias, BiasLayout layout) =>
-        Run(() => _k.AddBias(x.Length, V(x), V(bias), new BiasArgs(layout)));
+        Run(() => Kernels.AddBias(x.Length, V(x), V(bias), new BiasArgs(layout)));
 
     protected override void BiasGradientCore(Tensor gradY, Tensor gradBias, BiasLayout layout, bool accumulate) =>
-        Run(() => _k.BiasGradient(layout.Features, V(gradY), V(gradBias), new BiasArgs(layout), accumulate ? 1 : 0));
+        Run(() => Kernels.BiasGradient(layout.Features, V(gradY), V(gradBias), new BiasArgs(layout), accumulate ? 1 : 0));
 
     protected override void BinaryCore(BinaryOp op, Tensor a, Tensor b, Tensor y) =>
-        Run(() => _k.Binary(y.Length, V(a), V(b), V(y), (int)op));
+        Run(() => Kernels.Binary(y.Length, V(a), V(b), V(y), (int)op));
 
-    protected override void ScaleCore(Tensor x, float factor, Tensor y) => Run(() => _k.Scale(x.Length, V(x), V(y), factor));
-    protected override void AxpyCore(float alpha, Tensor x, Tensor y) => Run(() => _k.Axpy(x.Length, V(x), V(y), alpha));
-    protected override void FillCore(Tensor y, float value) => Run(() => _k.Fill(y.Length, V(y), value));
+    protected override void ScaleCore(Tensor x, float factor, Tensor y) => Run(() => Kernels.Scale(x.Length, V(x), V(y), factor));
+    protected override void AxpyCore(float alpha, Tensor x, Tensor y) => Run(() => Kernels.Axpy(x.Length, V(x), V(y), alpha));
+    protected override void FillCore(Tensor y, float value) => Run(() => Kernels.Fill(y.Length, V(y), value));
     protected override void CopyCore(Tensor source, Tensor destination) => Run(() => T(source).Elements.CopyTo(T(destination).Elements));
 
     private const int ReductionBlock = 4096;
@@ -66,8 +66,8 @@ public sealed partial class IlgpuBackend
         var partials = new double[blocks];
         Run(() =>
         {
-            using var buffer = _accelerator.Allocate1D<double>(blocks);
-            _k.BlockSums(blocks, V(a), V(b), buffer.View, a.Length, ReductionBlock, dot ? 1 : 0);
+            using var buffer = Accelerator.Allocate1D<double>(blocks);
+            Kernels.BlockSums(blocks, V(a), V(b), buffer.View, a.Length, ReductionBlock, dot ? 1 : 0);
             buffer.View.CopyToCPU(partials);
         });
         double total = 0;
@@ -76,7 +76,7 @@ public sealed partial class IlgpuBackend
     }
 
     protected override void LogSoftmaxCore(Tensor logits, Tensor logProbabilities) =>
-        Run(() => _k.LogSoftmax(logits.Shape[0], V(logits), V(logProbabilities), logits.Shape[1]));
+        Run(() => Kernels.LogSoftmax(logits.Shape[0], V(logits), V(logProbabilities), logits.Shape[1]));
 
     protected override double SoftmaxCrossEntropyCore(Tensor logits, IndexTensor labels, Tensor? gradLogits)
     {
@@ -84,8 +84,8 @@ public sealed partial class IlgpuBackend
         var losses = new double[rows];
         Run(() =>
         {
-            using var buffer = _accelerator.Allocate1D<double>(rows);
-            _k.CrossEntropy(rows, V(logits), I(labels).View, gradLogits is null ? V(logits) : V(gradLogits), buffer.View, classes, rows, gradLogits is null ? 0 : 1);
+            using var buffer = Accelerator.Allocate1D<double>(rows);
+            Kernels.CrossEntropy(rows, V(logits), I(labels).View, gradLogits is null ? V(logits) : V(gradLogits), buffer.View, classes, rows, gradLogits is null ? 0 : 1);
             buffer.View.CopyToCPU(losses);
         });
         double total = 0;
@@ -104,14 +104,14 @@ public sealed partial class IlgpuBackend
     }
 
     protected override void SgdStepCore(Tensor parameter, Tensor gradient, Tensor? velocity, SgdSettings settings) =>
-        Run(() => _k.Sgd(parameter.Length, V(parameter), V(gradient), velocity is null ? V(gradient) : V(velocity), new SgdArgs(settings, velocity is not null)));
+        Run(() => Kernels.Sgd(parameter.Length, V(parameter), V(gradient), velocity is null ? V(gradient) : V(velocity), new SgdArgs(settings, velocity is not null)));
 
     protected override void AdamWStepCore(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment, AdamWSettings settings, int step) =>
-        Run(() => _k.AdamW(parameter.Length, V(parameter), V(gradient), V(firstMoment), V(secondMoment), new AdamArgs(settings, step)));
+        Run(() => Kernels.AdamW(parameter.Length, V(parameter), V(gradient), V(firstMoment), V(secondMoment), new AdamArgs(settings, step)));
 
     protected override void FillUniformCore(Tensor y, RandomStream stream, float low, float high) =>
-        Run(() => _k.FillUniform(y.Length, V(y), stream.Seed, stream.Stream, low, high - low));
+        Run(() => Kernels.FillUniform(y.Length, V(y), stream.Seed, stream.Stream, low, high - low));
 
     protected override void FillNormalCore(Tensor y, RandomStream stream, float mean, float standardDeviation) =>
-        Run(() => _k.FillNormal(y.Length, V(y), stream.Seed, stream.Stream, mean, standardDeviation));
+        Run(() => Kernels.FillNormal(y.Length, V(y), stream.Seed, stream.Stream, mean, standardDeviation));
 }

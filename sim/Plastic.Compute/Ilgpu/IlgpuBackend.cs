@@ -1,66 +1,51 @@
 using ILGPU;
 using ILGPU.Runtime;
-using ILGPU.Runtime.CPU;
 
 namespace Plastic.Compute.Ilgpu;
 
 /// <summary>
 /// The ILGPU backend: weights and activations live in accelerator memory and every operation is a
-/// kernel loaded once at start. One owner: calls are serialised and bound to the accelerator, since
+/// kernel. Each backend keeps its own tensor tally, but every backend on one device shares that device's
+/// context, accelerator, loaded kernels and gate (<see cref="IlgpuDevice"/>): calls are serialised, since
 /// ILGPU accelerators are not thread safe.
 /// </summary>
 public sealed partial class IlgpuBackend : ComputeBackend
 {
-    private readonly Context _context;
-    private readonly Accelerator _accelerator;
-    private readonly IlgpuKernelSet _k;
-    private readonly object _gate = new();
+    private readonly IlgpuDevice _device;
+    private int _released;
 
-    private IlgpuBackend(string name, Context context, Accelerator accelerator)
+    private IlgpuBackend(string name, IlgpuDevice device)
     {
         Name = name;
-        _context = context;
-        _accelerator = accelerator;
-        _k = new IlgpuKernelSet(accelerator);
+        _device = device;
     }
 
-    /// <summary>Opens the first device of kind cuda, opencl or ilgpu-cpu and loads every kernel.</summary>
-    public static IlgpuBackend Create(string name)
-    {
-        // The CPU emulator is set up like an NVIDIA device (warps of 32, large groups) so that the
-        // explicitly grouped kernels run there with the group sizes they use on a GPU.
-        var context = name == "ilgpu-cpu"
-            ? Context.Create(b => b.CPU(CPUDeviceKind.Nvidia).EnableAlgorithms())
-            : Context.Create(b => b.AllAccelerators().EnableAlgorithms());
-        try
-        {
-            var device = IlgpuDevices.Find(context, name);
-            return new IlgpuBackend(name, context, device.CreateAccelerator(context));
-        }
-        catch
-        {
-            context.Dispose();
-            throw;
-        }
-    }
+    private Accelerator Accelerator => _device.Accelerator;
+    private IlgpuKernelSet Kernels => _device.Kernels;
+
+    /// <summary>A backend on the first device of kind cuda, opencl or ilgpu-cpu, opened (and its kernels loaded) once per process.</summary>
+    public static IlgpuBackend Create(string name) => new(name, IlgpuDevice.Lease(name));
+
+    /// <summary>The device this backend runs on: the same object for every backend of one device kind in a process.</summary>
+    internal IlgpuDevice Device => _device;
 
     public override string Name { get; }
-    public override string DeviceDescription => $"ILGPU {_accelerator.AcceleratorType}: {_accelerator.Name}";
+    public override string DeviceDescription => $"ILGPU {Accelerator.AcceleratorType}: {Accelerator.Name}";
 
     private T Run<T>(Func<T> body)
     {
-        lock (_gate)
+        lock (_device.Gate)
         {
-            _accelerator.Bind();
+            Accelerator.Bind();
             return body();
         }
     }
 
     private void Run(Action body)
     {
-        lock (_gate)
+        lock (_device.Gate)
         {
-            _accelerator.Bind();
+            Accelerator.Bind();
             body();
         }
     }
@@ -71,14 +56,14 @@ public sealed partial class IlgpuBackend : ComputeBackend
 
     protected override Tensor AllocateCore(Shape shape) => Run(() =>
     {
-        var buffer = _accelerator.Allocate1D<float>(shape.Length);
+        var buffer = Accelerator.Allocate1D<float>(shape.Length);
         buffer.MemSetToZero();
         return (Tensor)new IlgpuTensor(shape, this, buffer);
     });
 
     protected override IndexTensor AllocateIndicesCore(Shape shape) => Run(() =>
     {
-        var buffer = _accelerator.Allocate1D<int>(shape.Length);
+        var buffer = Accelerator.Allocate1D<int>(shape.Length);
         buffer.MemSetToZero();
         return (IndexTensor)new IlgpuIndexTensor(shape, this, buffer);
     });
@@ -109,14 +94,11 @@ public sealed partial class IlgpuBackend : ComputeBackend
         host.CopyTo(destination);
     }
 
-    public override void Synchronize() => Run(() => _accelerator.Synchronize());
+    public override void Synchronize() => Run(() => Accelerator.Synchronize());
 
+    /// <summary>Gives this backend's lease on the device back (once); the last backend on a device closes it.</summary>
     public override void Dispose()
     {
-        lock (_gate)
-        {
-            _accelerator.Dispose();
-            _context.Dispose();
-        }
+        if (Interlocked.Exchange(ref _released, 1) == 0) _device.Release();
     }
 }
