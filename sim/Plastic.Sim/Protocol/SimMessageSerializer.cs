@@ -1,14 +1,17 @@
+using System.Buffers.Binary;
 using System.Collections.Immutable;
-using System.Runtime.InteropServices;
+using System.Text;
 using Akka.Actor;
 using Akka.Serialization;
 
 namespace Plastic.Sim.Protocol;
 
 /// <summary>
-/// Binary Akka serializer for the simulator's messages: a kind byte, the strings, the step, then
-/// tensor dimensions and raw little-endian float32 values. Messages will cross machines later
-/// (Akka.Remote), where JSON would be 50x slower for tensors.
+/// Binary Akka serializer for the simulator's messages: the strings, the step, then per tensor its
+/// dimensions and raw little-endian float32 values, aligned to 4 bytes. A message is written into one
+/// array of its exact size (each tensor's bytes copied once, straight from the payload), and a received
+/// message's tensors are read in place from the array the transport handed over (no copy): tensors are
+/// megabytes, and every extra large array is a copy and a large-object-heap allocation on each side.
 /// </summary>
 public sealed class SimMessageSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
@@ -26,88 +29,144 @@ public sealed class SimMessageSerializer(ExtendedActorSystem system) : Serialize
 
     public override byte[] ToBinary(object obj)
     {
-        using var stream = new MemoryStream();
-        using var w = new BinaryWriter(stream);
         var m = (ISimMessage)obj;
-        w.Write(m.From);
-        w.Write(m.Step);
-        w.Write(m.Trace.TraceParent);
-        w.Write(m.Trace.SentAtMicros);
+        // Two passes over the same writer: the first only measures, the second fills the one array.
+        var measure = new WireWriter(null);
+        Write(ref measure, m);
+        var bytes = new byte[measure.Position];
+        var fill = new WireWriter(bytes);
+        Write(ref fill, m);
+        return bytes;
+    }
+
+    private static void Write(ref WireWriter w, ISimMessage m)
+    {
+        w.String(m.From);
+        w.Long(m.Step);
+        w.String(m.Trace.TraceParent);
+        w.Long(m.Trace.SentAtMicros);
         switch (m)
         {
-            case Forward f: WritePayload(w, f.Activations); break;
-            case TopDownReference t: WritePayload(w, t.Reference); break;
-            case Backward b: WritePayload(w, b.Gradient); break;
+            case Forward f: w.Payload(f.Activations); break;
+            case TopDownReference t: w.Payload(t.Reference); break;
+            case Backward b: w.Payload(b.Gradient); break;
             case Pairing p:
-                w.Write(p.Negatives.Length);
-                foreach (int i in p.Negatives) w.Write(i);
+                w.Int(p.Negatives.Length);
+                foreach (int i in p.Negatives) w.Int(i);
                 break;
             case Snapshot s:
-                WritePayload(w, s.Weight);
-                w.Write(s.Bias is not null);
-                if (s.Bias is not null) WritePayload(w, s.Bias);
-                w.Write(s.RuleState.Length);
-                foreach (var state in s.RuleState) WritePayload(w, state);
+                w.Payload(s.Weight);
+                w.Bool(s.Bias is not null);
+                if (s.Bias is not null) w.Payload(s.Bias);
+                w.Int(s.RuleState.Length);
+                foreach (var state in s.RuleState) w.Payload(state);
                 break;
         }
-        w.Flush();
-        return stream.ToArray();
     }
 
     public override object FromBinary(byte[] bytes, string manifest)
     {
-        using var r = new BinaryReader(new MemoryStream(bytes));
-        string from = r.ReadString();
-        long step = r.ReadInt64();
-        var trace = new TraceContext(r.ReadString(), r.ReadInt64());
-        return manifest switch
+        var r = new WireReader(bytes);
+        string from = r.String();
+        long step = r.Long();
+        var trace = new TraceContext(r.String(), r.Long());
+        ISimMessage message = manifest switch
         {
-            "F" => new Forward(from, step, ReadPayload(r), trace),
-            "T" => new TopDownReference(from, step, ReadPayload(r), trace),
-            "B" => new Backward(from, step, ReadPayload(r), trace),
-            "P" => new Pairing(from, step, ReadInts(r), trace),
-            "S" => ReadSnapshot(r, from, step, trace),
+            "F" => new Forward(from, step, r.Payload(), trace),
+            "T" => new TopDownReference(from, step, r.Payload(), trace),
+            "B" => new Backward(from, step, r.Payload(), trace),
+            "P" => new Pairing(from, step, r.Ints(), trace),
+            "S" => ReadSnapshot(ref r, from, step, trace),
             _ => throw new ArgumentException($"SimMessageSerializer: unknown manifest '{manifest}'."),
         };
+        if (r.Position != bytes.Length)
+            throw new InvalidDataException($"SimMessageSerializer: {bytes.Length - r.Position} bytes left over after a '{manifest}' message.");
+        return message;
     }
 
-    private static Snapshot ReadSnapshot(BinaryReader r, string from, long step, TraceContext trace)
+    private static Snapshot ReadSnapshot(ref WireReader r, string from, long step, TraceContext trace)
     {
-        var weight = ReadPayload(r);
-        var bias = r.ReadBoolean() ? ReadPayload(r) : null;
-        int count = r.ReadInt32();
+        var weight = r.Payload();
+        var bias = r.Bool() ? r.Payload() : null;
+        int count = r.Int();
         var state = ImmutableArray.CreateBuilder<TensorPayload>(count);
-        for (int i = 0; i < count; i++) state.Add(ReadPayload(r));
+        for (int i = 0; i < count; i++) state.Add(r.Payload());
         return new Snapshot(from, step, weight, bias, state.MoveToImmutable(), trace);
     }
 
-    private static void WritePayload(BinaryWriter w, TensorPayload p)
+    /// <summary>Writes the wire format into an array, or only counts its bytes when there is none.</summary>
+    private ref struct WireWriter(byte[]? into)
     {
-        w.Write(p.Dims.Length);
-        foreach (int d in p.Dims) w.Write(d);
-        var bytes = MemoryMarshal.AsBytes(p.Values);
-        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Tensor payloads are little-endian.");
-        w.Write(bytes);
+        public int Position { get; private set; }
+
+        private Span<byte> Take(int count)
+        {
+            var span = into is null ? Span<byte>.Empty : into.AsSpan(Position, count);
+            Position += count;
+            return span;
+        }
+
+        public void Int(int v) { var s = Take(4); if (into is not null) BinaryPrimitives.WriteInt32LittleEndian(s, v); }
+        public void Long(long v) { var s = Take(8); if (into is not null) BinaryPrimitives.WriteInt64LittleEndian(s, v); }
+        public void Bool(bool v) { var s = Take(1); if (into is not null) s[0] = v ? (byte)1 : (byte)0; }
+
+        public void String(string v)
+        {
+            int length = Encoding.UTF8.GetByteCount(v);
+            Int(length);
+            var s = Take(length);
+            if (into is not null) Encoding.UTF8.GetBytes(v, s);
+        }
+
+        public void Payload(TensorPayload p)
+        {
+            Int(p.Dims.Length);
+            foreach (int d in p.Dims) Int(d);
+            Take((4 - Position % 4) % 4); // a new array is zeroed: the padding needs no writing
+            var s = Take(p.RawBytes.Length);
+            if (into is not null) p.RawBytes.CopyTo(s);
+        }
     }
 
-    private static TensorPayload ReadPayload(BinaryReader r)
+    /// <summary>Reads the wire format; every read is checked against the end of the array.</summary>
+    private ref struct WireReader(byte[] bytes)
     {
-        var dims = ReadInts(r);
-        long length = 1;
-        foreach (int d in dims) length *= d;
-        var values = new float[length];
-        int read = r.Read(MemoryMarshal.AsBytes(values.AsSpan()));
-        if (read != values.Length * sizeof(float))
-            throw new InvalidDataException($"SimMessageSerializer: tensor of {length} floats truncated after {read} bytes.");
-        return TensorPayload.Adopt(dims, values);
-    }
+        public int Position { get; private set; }
 
-    private static ImmutableArray<int> ReadInts(BinaryReader r)
-    {
-        int n = r.ReadInt32();
-        var b = ImmutableArray.CreateBuilder<int>(n);
-        for (int i = 0; i < n; i++) b.Add(r.ReadInt32());
-        return b.MoveToImmutable();
+        private ReadOnlySpan<byte> Take(long count)
+        {
+            if (count < 0 || Position + count > bytes.Length)
+                throw new InvalidDataException($"SimMessageSerializer: message truncated: {count} bytes wanted at {Position} of {bytes.Length}.");
+            var span = bytes.AsSpan(Position, (int)count);
+            Position += (int)count;
+            return span;
+        }
+
+        public int Int() => BinaryPrimitives.ReadInt32LittleEndian(Take(4));
+        public long Long() => BinaryPrimitives.ReadInt64LittleEndian(Take(8));
+        public bool Bool() => Take(1)[0] != 0;
+        public string String() => Encoding.UTF8.GetString(Take(Int()));
+
+        public ImmutableArray<int> Ints()
+        {
+            int n = Int();
+            if (n < 0 || 4L * n > bytes.Length - Position)
+                throw new InvalidDataException($"SimMessageSerializer: message truncated: {n} integers announced at {Position} of {bytes.Length} bytes.");
+            var b = ImmutableArray.CreateBuilder<int>(n);
+            for (int i = 0; i < n; i++) b.Add(Int());
+            return b.MoveToImmutable();
+        }
+
+        public TensorPayload Payload()
+        {
+            var dims = Ints();
+            long length = 1;
+            foreach (int d in dims) length *= d;
+            Take((4 - Position % 4) % 4);
+            int offset = Position;
+            Take(length * sizeof(float));
+            return TensorPayload.Adopt(dims, bytes, offset, (int)length);
+        }
     }
 
     /// <summary>HOCON that binds this serializer to the simulator's messages.</summary>

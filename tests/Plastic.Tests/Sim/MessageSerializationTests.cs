@@ -68,4 +68,32 @@ public sealed class MessageSerializationTests() : Akka.TestKit.Xunit2.TestKit(Co
         Assert.Equal(1f, payload.Values[0]);
         Assert.Throws<Plastic.Compute.ShapeMismatchException>(() => TensorPayload.Copy(values, 3));
     }
+
+    [Fact]
+    public void A_message_is_written_at_its_exact_size_and_its_tensor_is_read_in_place()
+    {
+        var serializer = (SimMessageSerializer)Sys.Serialization.FindSerializerFor(Make("forward"));
+        var values = Enumerable.Range(0, 1000).Select(i => i * 0.25f - 3f).ToArray();
+        var message = new Forward("block3", 42, TensorPayload.Copy(values, 10, 100), new TraceContext("00-ab-cd-01", 1234));
+        var bytes = serializer.ToBinary(message);
+        // The strings with their 4-byte lengths, two longs, the dimensions, padding to 4 bytes, the floats: nothing more.
+        int header = 4 + "block3".Length + 8 + 4 + "00-ab-cd-01".Length + 8 + 4 + 2 * 4;
+        Assert.Equal(header + (4 - header % 4) % 4 + 4000, bytes.Length);
+        var back = (Forward)serializer.FromBinary(bytes, serializer.Manifest(message));
+        Assert.Equal(message, back);
+        Assert.True(back.Activations.ReadsFrom(bytes)); // no copy on receipt: the values are the received bytes
+        Assert.Equal(values, back.Activations.Values.ToArray());
+    }
+
+    [Fact]
+    public void A_truncated_or_padded_message_is_refused_with_what_is_wrong()
+    {
+        var serializer = (SimMessageSerializer)Sys.Serialization.FindSerializerFor(Make("forward"));
+        var message = Make("snapshot");
+        var bytes = serializer.ToBinary(message);
+        var truncated = Assert.Throws<InvalidDataException>(() => serializer.FromBinary(bytes[..^3], "S"));
+        Assert.Contains("truncated", truncated.Message);
+        var longer = Assert.Throws<InvalidDataException>(() => serializer.FromBinary([.. bytes, 0, 0], "S"));
+        Assert.Contains("2 bytes left over", longer.Message);
+    }
 }
