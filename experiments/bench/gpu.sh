@@ -6,22 +6,38 @@
 #   3. the time per epoch of experiments/paper-table1-cifar10 (50,000 images over its CLAPP++ variant's images/s);
 #   4. the PyTorch peer on the same GPU, same shapes, where torch sees CUDA.
 # Results go to stdout and to $OUT (default: a temporary folder) as JSON. Usage: experiments/bench/gpu.sh
+# The GPU machine has no .NET SDK: experiments/bench/gpu-bundle.sh (run here first) publishes a self-contained
+# plastic into .gpu/plastic.tar.xz, which the device call carries (carry: [".gpu"]) and this script unpacks.
+# Every step's timeout is cut to what is left of the 8 minutes; a step with no time left is skipped, named.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-$(mktemp -d)}
 PYTHON=${PYTHON:-python3}
+deadline=$((SECONDS + ${GPU_SECONDS:-480}))
 # GPU_DEVICE=ilgpu-cpu dry-runs the script on a machine without a GPU (ILGPU's CPU accelerator, slow).
 dev_gpu=${GPU_DEVICE:-cuda}
-timeout 240 dotnet build -c Release experiments/Plastic.Cli >/dev/null || { echo "build failed"; exit 1; }
-plastic=experiments/Plastic.Cli/bin/Release/net10.0/plastic
+# limited SECONDS COMMAND...: the command under a timeout of SECONDS or what is left, whichever is less.
+limited() {
+  local want=$1 rest=$((deadline - SECONDS)); shift
+  if [ "$rest" -lt 10 ]; then echo "out of time: skipped $*" >&2; return 124; fi
+  timeout "$(( want < rest ? want : rest ))" "$@"
+}
+if [ -n "${PLASTIC:-}" ]; then
+  plastic=$PLASTIC
+elif [ -f .gpu/plastic.tar.xz ]; then
+  mkdir -p /tmp/plastic-gpu && tar xJf .gpu/plastic.tar.xz -C /tmp/plastic-gpu && plastic=/tmp/plastic-gpu/plastic
+else
+  limited 240 dotnet build -c Release experiments/Plastic.Cli >/dev/null || { echo "build failed (no .NET SDK? run experiments/bench/gpu-bundle.sh and carry .gpu)"; exit 1; }
+  plastic=experiments/Plastic.Cli/bin/Release/net10.0/plastic
+fi
 echo "== $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD), results in $OUT"
-timeout 30 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || echo "nvidia-smi: not available"
-timeout 60 "$plastic" devices
+limited 30 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || echo "nvidia-smi: not available"
+limited 60 "$plastic" devices
 
 echo "== 1. CUDA against the CPU (losses of every step, to 1e-4)"
 for net in mlp-3 vgg6-cifar-small; do
   for dev in cpu "$dev_gpu"; do
-    timeout 90 "$plastic" run "$net" --synthetic --steps 5 --batch 8 --schedule sequential --device "$dev" --out "$OUT/check-$net-$dev" >/dev/null 2>"$OUT/check-$net-$dev.err" \
+    limited 90 "$plastic" run "$net" --synthetic --steps 5 --batch 8 --schedule sequential --device "$dev" --out "$OUT/check-$net-$dev" >/dev/null 2>"$OUT/check-$net-$dev.err" \
       || { echo "$net on $dev: failed: $(tail -1 "$OUT/check-$net-$dev.err")"; continue 2; }
   done
   "$PYTHON" - "$OUT/check-$net-cpu/metrics.csv" "$OUT/check-$net-$dev_gpu/metrics.csv" "$net" <<'PY'
@@ -37,24 +53,24 @@ echo "== 2. images/s on CUDA (synthetic batches of 32 per view)"
 for net in vgg6-cifar-small vgg6-cifar; do
   for config in "clapp++ local" "bp-infonce backprop"; do
     set -- $config
-    timeout 90 "$plastic" bench train "$net" --rule "$1" --graph "$2" --device "$dev_gpu" --steps 20 --warmup 5 --json > "$OUT/train-$net-$1.json" 2>"$OUT/train-$net-$1.err" \
+    limited 90 "$plastic" bench train "$net" --rule "$1" --graph "$2" --device "$dev_gpu" --steps 20 --warmup 5 --json > "$OUT/train-$net-$1.json" 2>"$OUT/train-$net-$1.err" \
       && "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"{r['network']} {r['rule']}: {r['images_per_s']:.1f} images/s, tensors {r['tensor_peak_mb']:.0f} MB\")" "$OUT/train-$net-$1.json" \
       || echo "$net $1 on cuda: failed: $(tail -1 "$OUT/train-$net-$1.err")"
   done
 done
 
 echo "== 3. time per epoch of experiments/paper-table1-cifar10 (its CLAPP++ variant, synthetic batches of its shape)"
-if timeout 120 "$plastic" bench train experiments/paper-table1-cifar10/spec.json --variant clapp++ --device "$dev_gpu" --steps 20 --warmup 5 --json > "$OUT/table1.json" 2>"$OUT/table1.err"; then
+if limited 120 "$plastic" bench train experiments/paper-table1-cifar10/spec.json --variant clapp++ --device "$dev_gpu" --steps 20 --warmup 5 --json > "$OUT/table1.json" 2>"$OUT/table1.err"; then
   "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"{r['configuration']}: {r['images_per_s']:.1f} images/s, {50000 / r['images_per_s']:.1f} s per epoch of 50,000 images\")" "$OUT/table1.json"
 else
   echo "paper-table1-cifar10 on cuda: failed: $(tail -1 "$OUT/table1.err")"
 fi
 
 echo "== 4. PyTorch on the same GPU"
-if timeout 60 "$PYTHON" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then
+if limited 60 "$PYTHON" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then
   for width in 0.125 1.0; do
     for loss in clapp++ bp-infonce; do
-      timeout 90 "$PYTHON" tests/peers/train_peer.py --loss "$loss" --width "$width" --device cuda --steps 20 --warmup 5 | tee "$OUT/peer-$width-$loss.json"
+      limited 90 "$PYTHON" tests/peers/train_peer.py --loss "$loss" --width "$width" --device cuda --steps 20 --warmup 5 | tee "$OUT/peer-$width-$loss.json"
     done
   done
 else

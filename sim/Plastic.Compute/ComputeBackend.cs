@@ -9,24 +9,23 @@ public abstract class ComputeBackend : IComputeBackend
     public abstract string Name { get; }
     public abstract string DeviceDescription { get; }
 
-    // Live bytes in total and by kind, and the kinds' bytes at the moment the total peaked, so that the
-    // breakdown adds up to the peak. One lock: allocations are per buffer, not per element.
-    private readonly Lock _tally = new();
-    private long _liveBytes, _peakBytes;
-    private readonly long[] _liveByKind = new long[TensorKinds.All.Count];
-    private long[] _peakByKind = new long[TensorKinds.All.Count];
+    private readonly TensorTally _tally = new();
+    private TensorTally[] _groups = [];
 
-    public long LiveTensorBytes => Interlocked.Read(ref _liveBytes);
-    public long PeakTensorBytes => Interlocked.Read(ref _peakBytes);
+    public long LiveTensorBytes => _tally.LiveBytes;
+    public long PeakTensorBytes => _tally.PeakBytes;
+
+    /// <summary>The bytes of each kind of tensor live now.</summary>
+    public IReadOnlyDictionary<TensorKind, long> LiveTensorBytesByKind => _tally.LiveBytesByKind;
 
     /// <summary>The bytes of each kind of tensor live when <see cref="PeakTensorBytes"/> was reached (they sum to it).</summary>
-    public IReadOnlyDictionary<TensorKind, long> PeakTensorBytesByKind
-    {
-        get
-        {
-            lock (_tally) return TensorKinds.All.ToDictionary(k => k, k => _peakByKind[(int)k]);
-        }
-    }
+    public IReadOnlyDictionary<TensorKind, long> PeakTensorBytesByKind => _tally.PeakBytesByKind;
+
+    /// <summary>
+    /// Counts this backend's tensors in <paramref name="group"/> as well, from now on (call it before the
+    /// first allocation): a run gives its nodes' backends one group to see their simultaneous peak.
+    /// </summary>
+    public void AlsoCountIn(TensorTally group) => _groups = [.. _groups, group];
 
     public Tensor Allocate(Shape shape)
     {
@@ -46,28 +45,18 @@ public abstract class ComputeBackend : IComputeBackend
 
     private long Track(long bytes, TensorKind kind)
     {
-        lock (_tally)
-        {
-            _liveByKind[(int)kind] += bytes;
-            long live = Interlocked.Add(ref _liveBytes, bytes);
-            if (live > _peakBytes)
-            {
-                Interlocked.Exchange(ref _peakBytes, live);
-                _peakByKind = (long[])_liveByKind.Clone();
-            }
-        }
+        _tally.Add(bytes, kind);
+        foreach (var group in _groups) group.Add(bytes, kind);
         return bytes;
     }
 
     /// <summary>Called by a disposed tensor that was allocated here (not by views).</summary>
     internal void Untrack(long bytes, TensorKind kind)
     {
-        lock (_tally)
-        {
-            _liveByKind[(int)kind] -= bytes;
-            Interlocked.Add(ref _liveBytes, -bytes);
-        }
+        _tally.Remove(bytes, kind);
+        foreach (var group in _groups) group.Remove(bytes, kind);
     }
+
     protected abstract Tensor AllocateCore(Shape shape);
     protected abstract IndexTensor AllocateIndicesCore(Shape shape);
 

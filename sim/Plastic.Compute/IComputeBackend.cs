@@ -18,6 +18,9 @@ public interface IComputeBackend : IDisposable
 
     /// <summary>The bytes of each <see cref="TensorKind"/> live when <see cref="PeakTensorBytes"/> was reached (they sum to it).</summary>
     IReadOnlyDictionary<TensorKind, long> PeakTensorBytesByKind { get; }
+
+    /// <summary>Also counts this backend's tensors in a tally shared with other backends (call before the first allocation).</summary>
+    void AlsoCountIn(TensorTally group);
     string DeviceDescription { get; }
 
     // Memory ------------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ public static class BenchTrainCommand
             string? deviceName = parse.GetValue(device);
             int? threads = LayerThreads.For(graphKind, inFlight);
             RunResult result;
-            var backends = new BackendTally(deviceName, threads);
+            var backends = new BackendTally(deviceName, threads, computeNodes: nodes.Count);
             double trainingMegabytes;
             IReadOnlyDictionary<string, TimeSpan> busy;
             using (var memory = new ManagedMemoryPeak())
@@ -81,6 +81,7 @@ public static class BenchTrainCommand
             // The FMA peak of every core, measured here after the run (the same machine state), on the CPU backend only.
             double? peak = backends.Name == "cpu" ? Plastic.Compute.Cpu.FmaPeak.MeasureGflops(Environment.ProcessorCount, TimeSpan.FromSeconds(1)) : null;
             var byKind = backends.PeakMegabytesByKind(nodes.Count);
+            var together = backends.SimultaneousPeakMegabytesByKind;
             double imagesPerSecond = timed * batchSize / seconds;
             string backend = backends.Name!;
             var report = new JsonObject
@@ -94,6 +95,8 @@ public static class BenchTrainCommand
                 ["step_gflop_direct"] = flopsPerStep / 1e9, ["achieved_gflops"] = gflops, ["fma_peak_gflops"] = peak, ["share_of_peak"] = peak is > 0 ? gflops / peak : null,
                 ["tensor_peak_mb"] = backends.PeakMegabytes(nodes.Count), ["tensor_live_at_end_mb"] = backends.LiveMegabytes(nodes.Count),
                 ["tensor_peak_by_kind_mb"] = new JsonObject(byKind.Select(kv => KeyValuePair.Create(KindName(kv.Key), (JsonNode?)kv.Value))),
+                ["tensor_simultaneous_peak_mb"] = backends.SimultaneousPeakMegabytes,
+                ["tensor_simultaneous_peak_by_kind_mb"] = new JsonObject(together.Select(kv => KeyValuePair.Create(KindName(kv.Key), (JsonNode?)kv.Value))),
                 ["training_peak_managed_mb"] = trainingMegabytes, ["process_peak_working_set_mb"] = Process.GetCurrentProcess().PeakWorkingSet64 / 1e6,
                 ["run_seconds"] = result.Elapsed.TotalSeconds,
                 ["utilisation"] = new JsonObject(nodes.Where(busy.ContainsKey).Select(n => KeyValuePair.Create(n, (JsonNode?)new JsonObject
@@ -112,6 +115,8 @@ public static class BenchTrainCommand
                 + (peak is > 0 ? $", {100 * gflops / peak:F0} % of the measured FMA peak of {Environment.ProcessorCount} cores ({peak:F0} GFLOP/s)" : ""));
             Console.WriteLine($"  tensor memory: {backends.PeakMegabytes(nodes.Count):F1} MB (sum over the nodes' backends of each one's peak of live tensors; {backends.LiveMegabytes(nodes.Count):F1} MB still live at the end)");
             Console.WriteLine($"  by kind: {string.Join(", ", byKind.Where(kv => kv.Value > 0).Select(kv => $"{KindName(kv.Key)} {kv.Value:F1}"))} MB");
+            Console.WriteLine($"  at one moment: {backends.SimultaneousPeakMegabytes:F1} MB (the nodes' tensors live together at their joint peak): "
+                + string.Join(", ", together.Where(kv => kv.Value > 0).Select(kv => $"{KindName(kv.Key)} {kv.Value:F1}")) + " MB");
             Console.WriteLine($"  training peak managed memory {trainingMegabytes:F0} MB above start (tensors, messages, garbage not yet collected); process peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB");
             Console.WriteLine($"  utilisation (busy time in handled messages / {result.Elapsed.TotalSeconds:F2} s of the whole run):");
             foreach (var n in nodes.Where(busy.ContainsKey))

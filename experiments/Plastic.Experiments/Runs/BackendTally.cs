@@ -6,16 +6,32 @@ namespace Plastic.Experiments.Runs;
 /// The backend factory of a run that keeps what it made, to read the tensor memory of the compute nodes
 /// afterwards. The compute nodes make theirs first (Simulation.ComputeNodes), instruments after them.
 /// </summary>
-public sealed class BackendTally(string? device, int? threads)
+public sealed class BackendTally(string? device, int? threads, int computeNodes = int.MaxValue)
 {
     private readonly List<IComputeBackend> _made = [];
+    private readonly TensorTally _together = new();
 
     public IComputeBackend Make()
     {
         var backend = BackendCatalog.Create(device, threads);
-        lock (_made) _made.Add(backend);
+        lock (_made)
+        {
+            if (_made.Count < computeNodes) backend.AlsoCountIn(_together);
+            _made.Add(backend);
+        }
         return backend;
     }
+
+    /// <summary>
+    /// The most tensor memory the first <c>computeNodes</c> backends held at one moment, in MB: at most
+    /// <see cref="PeakMegabytes"/>, less where the nodes do not peak together (a local layer that frees its
+    /// activations after its update, under a schedule that runs the layers one after another).
+    /// </summary>
+    public double SimultaneousPeakMegabytes => _together.PeakBytes / 1e6;
+
+    /// <summary><see cref="SimultaneousPeakMegabytes"/> by kind: what each kind held at that moment.</summary>
+    public IReadOnlyDictionary<Plastic.Compute.TensorKind, double> SimultaneousPeakMegabytesByKind =>
+        _together.PeakBytesByKind.ToDictionary(kv => kv.Key, kv => kv.Value / 1e6);
 
     /// <summary>The name of the backends made (they all come from the same request); null before the first.</summary>
     public string? Name

@@ -63,7 +63,7 @@ public sealed class LocalLayerActor : ReceiveActor
         string? startFailure = setup.ResumeFile is { } resume ? NodeStart.Try(() => Checkpoints.LayerCheckpoint.Load(resume, _backend, _state.CheckpointTensors, _rule.CheckpointState)) : null;
         _inbox = new Inbox(_name, _wiring, _driver);
         _outbox = new Outbox(_name, _wiring, setup.Sends);
-        _input = new TensorSlot(_backend, TensorKind.Activations); // the layer's input, kept for its update
+        _input = new TensorSlot(_backend, TensorKind.Activations); // the layer's input, kept for its update (and no longer)
         _reference = new TensorSlot(_backend);
         if (_outbox.Targets(MessageKind.TopDownReference).Any())
             _topDownSource = new TopDownSource(_backend, _block.Shape);
@@ -168,6 +168,11 @@ public sealed class LocalLayerActor : ReceiveActor
         if (_checkpoints is { } plan && plan.IsCheckpoint(step))
             Checkpoints.LayerCheckpoint.Write(Path.Combine(Checkpoints.LayerCheckpoint.FolderOf(plan.Directory, step), $"{_name}.npz"),
                 _state.CheckpointTensors, _rule.CheckpointState);
+        // No activation is kept past the update: under the sequential schedule this is what lets the peak hold
+        // about two layers' activations (one forwarding, the one below updating) instead of every layer's.
+        _block.ReleaseActivations();
+        _input.Release();
+        _reference.Release();
         _driver.Tell(new StepDone(_name, step, loss, reference?.Step));
     }
 

@@ -57,5 +57,12 @@ internal sealed class TensorSlot(IComputeBackend backend, TensorKind kind = Tens
         return tensor;
     }
 
+    /// <summary>Frees the tensor until the next <see cref="For"/> or <see cref="Load"/>.</summary>
+    public void Release()
+    {
+        _tensor?.Dispose();
+        _tensor = null;
+    }
+
     public void Dispose() => _tensor?.Dispose();
 }

@@ -215,6 +215,17 @@ public sealed class LayerBlock : IDisposable
         return _buffers = new BatchBuffers(_b, this, n);
     }
 
+    /// <summary>
+    /// Frees the activations kept for the update (and the gradient scratch beside them): a local layer
+    /// calls it once its update is done, so that it keeps no activation between steps. The next forward
+    /// pass allocates them again.
+    /// </summary>
+    public void ReleaseActivations()
+    {
+        _buffers?.Dispose();
+        _buffers = null;
+    }
+
     public void Dispose()
     {
         _buffers?.Dispose();

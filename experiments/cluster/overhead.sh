@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Issue 19, item 4: what running over two worker processes on one host costs, against one process, on the
+# quickstart's network and rule (vgg6-cifar-small, CLAPP++, batch 32) with synthetic batches (no data
+# making, so the difference is the cluster's). Interleaved rounds; per round and mode, a run of `steps` + 20
+# steps and one of 20: steps/s from the long run's results.json (training only, no start-up), CPU seconds a
+# step of all processes (user + sys; the workers are the driver's children and are counted) as the
+# difference of the two runs over `steps` (start-up, JIT and cluster joining cancel out), and from
+# `plastic trace` the tensor messages and bytes a step within and between processes. Then the medians.
+# Usage: experiments/cluster/overhead.sh [steps] [rounds]     (PLASTIC=path/to/plastic to measure another build)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+steps=${1:-300}
+rounds=${2:-3}
+if [ -z "${PLASTIC:-}" ]; then dotnet build -c Release experiments/Plastic.Cli >/dev/null; PLASTIC=experiments/Plastic.Cli/bin/Release/net10.0/plastic; fi
+out=$(mktemp -d)
+echo "== $(date -u +%FT%TZ), $(nproc) cores, commit $(git rev-parse --short HEAD), $PLASTIC, $steps steps x $rounds rounds"
+for round in $(seq 1 "$rounds"); do
+  for mode in one two; do
+    flags=(); [ "$mode" = two ] && flags=(--local-cluster 2)
+    for length in long short; do
+      dir="$out/$mode-$round-$length"
+      n=20; [ "$length" = long ] && n=$((steps + 20))
+      /usr/bin/time -f "%U %S" -o "$dir.time" "$PLASTIC" run vgg6-cifar-small --synthetic --rule clapp++ --steps "$n" --batch 32 "${flags[@]}" --out "$dir" >/dev/null
+    done
+    "$PLASTIC" trace "$out/$mode-$round-long" > "$out/$mode-$round-long.trace"
+  done
+done
+python3 - "$out" "$steps" "$rounds" <<'PY'
+import json, re, statistics, sys
+out, steps, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+row = re.compile(r"^\S+\s+\S+\s+(Forward|Pairing|TopDownReference|Backward|Snapshot)\s+([\d,]+)\s+([\d,]+)\s")
+def cpu(d):
+    user, system = map(float, open(f"{d}.time").read().split()[-2:])
+    return user + system, system
+def run(mode, r):
+    long, short = f"{out}/{mode}-{r}-long", f"{out}/{mode}-{r}-short"
+    sps = json.load(open(f"{long}/results.json"))["steps_per_second"]
+    (cl, sl), (cs, ss) = cpu(long), cpu(short)
+    within = [0, 0]; between = [0, 0]
+    for line in open(f"{long}.trace"):
+        m = row.match(line)
+        if not m: continue
+        side = between if "crosses processes" in line else within
+        side[0] += int(m.group(2).replace(",", "")); side[1] += int(m.group(3).replace(",", ""))
+    n = steps + 20
+    return dict(images=sps * 32, cpu=(cl - cs) / steps, sys=(sl - ss) / steps, within=[x / n for x in within], between=[x / n for x in between])
+ratios, cpus = [], {"one": [], "two": []}
+for r in range(1, rounds + 1):
+    a, b = run("one", r), run("two", r)
+    ratios.append(b["images"] / a["images"])
+    for name, x in (("one", a), ("two", b)):
+        cpus[name].append(x["cpu"])
+        print(f"round {r} {'one process' if name == 'one' else 'two workers'}: {x['images']:6.1f} images/s, CPU {x['cpu'] * 1000:5.1f} ms/step (sys {x['sys'] * 1000:4.1f}); "
+              f"messages/step within processes {x['within'][0]:.0f} ({x['within'][1] / 1e6:.2f} MB), between {x['between'][0]:.0f} ({x['between'][1] / 1e6:.2f} MB)")
+    print(f"round {r} two/one: {ratios[-1]:.2f}x")
+print(f"median: two workers / one process {statistics.median(ratios):.2f}x over {rounds} rounds ({', '.join(f'{x:.2f}' for x in ratios)}); "
+      f"CPU a step {statistics.median(cpus['one']) * 1000:.1f} ms against {statistics.median(cpus['two']) * 1000:.1f} ms")
+PY
