@@ -19,6 +19,13 @@ public interface IComputeBackend : IDisposable
     /// <summary>The bytes of each <see cref="TensorKind"/> live when <see cref="PeakTensorBytes"/> was reached (they sum to it).</summary>
     IReadOnlyDictionary<TensorKind, long> PeakTensorBytesByKind { get; }
 
+    /// <summary>
+    /// Whether disposing a tensor gives its memory back at once (device buffers), rather than to a garbage
+    /// collector that returns it later (the CPU backend's arrays): only then does freeing tensors between steps
+    /// lower what a run holds; on the CPU it would only make garbage faster than the collector returns it.
+    /// </summary>
+    bool FreesOnDispose { get; }
+
     /// <summary>Also counts this backend's tensors in a tally shared with other backends (call before the first allocation).</summary>
     void AlsoCountIn(TensorTally group);
     string DeviceDescription { get; }

@@ -70,6 +70,8 @@ public sealed partial class CpuBackend : ComputeBackend
     protected override void DownloadCore(Tensor source, Span<float> destination) => T(source).Span.CopyTo(destination);
     protected override void DownloadCore(IndexTensor source, Span<int> destination) => I(source).Span.CopyTo(destination);
     public override void Synchronize() { }
+    // Tensors are pinned managed arrays: a disposed one is garbage until a full collection.
+    public override bool FreesOnDispose => false;
 
     private static CpuTensor T(Tensor t) => (CpuTensor)t;
     private static CpuIndexTensor I(IndexTensor t) => (CpuIndexTensor)t;

@@ -30,6 +30,8 @@ public sealed partial class IlgpuBackend : ComputeBackend
     internal IlgpuDevice Device => _device;
 
     public override string Name { get; }
+    // A disposed tensor's accelerator buffer is freed at once.
+    public override bool FreesOnDispose => true;
     public override string DeviceDescription => $"ILGPU {Accelerator.AcceleratorType}: {Accelerator.Name}";
 
     private T Run<T>(Func<T> body)

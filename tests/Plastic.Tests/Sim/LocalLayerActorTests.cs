@@ -17,14 +17,13 @@ public sealed class LocalLayerActorTests : Akka.TestKit.Xunit2.TestKit
     private static readonly NetworkSpec Spec = Presets.Mlp(6, [5, 4], "clapp++");
     private readonly TestProbe _driver, _above, _input;
     private readonly IActorRef _layer;
-    private readonly CpuBackend _backend;
 
     public LocalLayerActorTests() : base(ActorTestConfig.Patient)
     {
         _driver = CreateTestProbe();
         _above = CreateTestProbe();
         _input = CreateTestProbe();
-        var backend = _backend = new CpuBackend(threads: 1);
+        var backend = new CpuBackend(threads: 1);
         var shape = NetworkValidator.Validate(Spec)[0];
         var optimizer = new AdamWSettings(1e-3f);
         var setup = new LayerSetup("fc1", backend, new LayerBlock(backend, shape, new RandomStream(1, 0)),
@@ -53,22 +52,6 @@ public sealed class LocalLayerActorTests : Akka.TestKit.Xunit2.TestKit
         var done = _driver.ExpectMsg<StepDone>();
         Assert.Equal(("fc1", 0L), (done.Layer, done.Step));
         Assert.Equal(1, _above.ExpectMsg<Forward>().Step);
-    }
-
-    [Fact]
-    public void Keeps_no_activation_past_its_update()
-    {
-        _layer.Tell(Batch(0));
-        _above.ExpectMsg<Forward>();
-        Assert.True(_backend.LiveTensorBytesByKind[TensorKind.Activations] > 0); // kept for the update: the input, pre- and post-activation
-        _layer.Tell(Pairs(0));
-        _driver.ExpectMsg<StepDone>();
-        Assert.Equal(0, _backend.LiveTensorBytesByKind[TensorKind.Activations]);
-        // The next step allocates them again and learns as before.
-        _layer.Tell(Batch(1));
-        _layer.Tell(Pairs(1));
-        Assert.Equal(1, _driver.ExpectMsg<StepDone>().Step);
-        Assert.Equal(0, _backend.LiveTensorBytesByKind[TensorKind.Activations]);
     }
 
     [Fact]
