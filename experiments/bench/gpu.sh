@@ -2,9 +2,10 @@
 # Issue 19, item 5: the checks and figures to take when a GPU machine is lent, in one script of at most
 # 8 minutes (each step has its own timeout, so a hang costs that step, not the session):
 #   1. CUDA against the CPU on small nets: every step's losses within 1e-4 (mlp-3 and the 1/8-width VGG-6);
-#   2. images/s of the 1/8- and full-width VGG-6 for CLAPP++ (local, pipelined) and BP-InfoNCE (backprop);
+#   2. images/s and tensor memory of the 1/8- and full-width VGG-6 and the STL-10 shape for CLAPP++ (local,
+#      pipelined) and BP-InfoNCE (backprop);
 #   3. the time per epoch of experiments/paper-table1-cifar10 (50,000 images over its CLAPP++ variant's images/s);
-#   4. the PyTorch peer on the same GPU, same shapes, where torch sees CUDA.
+#   4. the PyTorch peer on the same GPU, same shapes, where torch sees CUDA, and its peak memory at the STL-10 shape.
 # Results go to stdout and to $OUT (default: a temporary folder) as JSON. Usage: experiments/bench/gpu.sh
 # The GPU machine has no .NET SDK: experiments/bench/gpu-bundle.sh (run here first) publishes a self-contained
 # plastic into .gpu/plastic.tar.xz, which the device call carries (carry: [".gpu"]) and this script unpacks.
@@ -50,11 +51,11 @@ PY
 done
 
 echo "== 2. images/s on CUDA (synthetic batches of 32 per view)"
-for net in vgg6-cifar-small vgg6-cifar; do
+for net in vgg6-cifar-small vgg6-cifar vgg6-stl10; do
   for config in "clapp++ local" "bp-infonce backprop"; do
     set -- $config
     limited 90 "$plastic" bench train "$net" --rule "$1" --graph "$2" --device "$dev_gpu" --steps 20 --warmup 5 --json > "$OUT/train-$net-$1.json" 2>"$OUT/train-$net-$1.err" \
-      && "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"{r['network']} {r['rule']}: {r['images_per_s']:.1f} images/s, tensors {r['tensor_peak_mb']:.0f} MB\")" "$OUT/train-$net-$1.json" \
+      && "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"{r['network']} {r['rule']}: {r['images_per_s']:.1f} images/s, tensors {r['tensor_peak_mb']:.0f} MB (at one moment {r['tensor_simultaneous_peak_mb']:.0f} MB)\")" "$OUT/train-$net-$1.json" \
       || echo "$net $1 on cuda: failed: $(tail -1 "$OUT/train-$net-$1.err")"
   done
 done
@@ -72,6 +73,11 @@ if limited 60 "$PYTHON" -c "import torch, sys; sys.exit(0 if torch.cuda.is_avail
     for loss in clapp++ bp-infonce; do
       limited 90 "$PYTHON" tests/peers/train_peer.py --loss "$loss" --width "$width" --device cuda --steps 20 --warmup 5 | tee "$OUT/peer-$width-$loss.json"
     done
+  done
+  # The paper's memory comparison (PAPER.md 5.3: CLAPP++ about 38 % below backprop on STL-10): PyTorch's peak at
+  # the STL-10 shape, full width, batch 32 per view, beside Plastic's tensor peaks of step 2.
+  for loss in clapp++ bp-infonce; do
+    limited 90 "$PYTHON" tests/peers/train_peer.py --loss "$loss" --width 1.0 --size 96 --device cuda --steps 3 --warmup 1 | tee "$OUT/peer-stl10-$loss.json"
   done
 else
   echo "torch does not see CUDA here: no peer figures"

@@ -114,6 +114,8 @@ def main():
         "peer": "pytorch " + torch.__version__, "device": str(device), "loss": a.loss, "threads": torch.get_num_threads(), "batch": a.batch,
         "steps": a.steps, "seconds": elapsed, "images_per_s": a.steps * a.batch / elapsed,
         "parameters": sum(t.numel() for t in blocks.parameters()), "last_loss": last,
+        # On CUDA, the most memory PyTorch's tensors held (its caching allocator's count), for the paper's memory comparison.
+        "peak_memory_mb": torch.cuda.max_memory_allocated(device) / 1e6 if device.type == "cuda" else None,
     }))
 
 

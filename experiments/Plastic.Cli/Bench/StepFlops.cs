@@ -8,7 +8,7 @@ namespace Plastic.Cli.Bench;
 /// layer counts 2 x multiply-adds of its direct product, whatever algorithm runs it, Winograd included), for
 /// both views (2N rows): every layer's forward pass and weight gradient; its input gradient where a gradient
 /// goes down (backprop, all but the first layer; a local layer sends none); and the losses' trained matrices
-/// (the contrastive rules' d x d B per local layer, the backprop graph's one d x d matrix on the top pooled to 1 x 1):
+/// (the contrastive rules' B per local layer, d_l x d_l or d_l x d_ref, the backprop graph's one d x d matrix on the top pooled to 1 x 1):
 /// their product and its two gradients. Element-wise work, pooling and the N x N score matrices are not
 /// counted, so the share of peak computed from it is a lower bound.
 /// </summary>
@@ -28,9 +28,20 @@ internal static class StepFlops
             int products = graph == GraphKind.Backprop && i > 0 ? 3 : 2;
             flops += products * 2 * rows * macsPerRow;
             // The contrastive rules' B (CLAPP, CLAPP++ and its variants, PhyLL); goodness rules (FF, SCFF) have none.
+            // A layer fed a top-down reference scores it through a d_l x d_ref B (CLAPP++DFB), CLAPP++both adds
+            // that loss to a lateral one (two lateral ones at the sending layer); the others: one lateral d_l x d_l.
             string rule = (l.Rule ?? network.Rule).Split('/')[0];
-            if (graph == GraphKind.Local && (rule.StartsWith("clapp", StringComparison.Ordinal) || rule == "phyll"))
-                flops += 3 * 2 * rows * (double)s.LossFeatures.Size * s.LossFeatures.Size;
+            if (graph != GraphKind.Local || !(rule.StartsWith("clapp", StringComparison.Ordinal) || rule == "phyll")) continue;
+            double d = s.LossFeatures.Size;
+            var edge = network.Feedback.FirstOrDefault(e => e.To == l.Name);
+            double reference = edge is null ? d : shapes.Single(x => x.Layer.Name == edge.From).LossFeatures.Size;
+            double bEntries = rule switch
+            {
+                "clapp++dfb" => d * reference,
+                "clapp++both" => d * d + d * reference,
+                _ => d * d,
+            };
+            flops += 3 * 2 * rows * bEntries;
         }
         if (graph == GraphKind.Backprop)
         {

@@ -55,4 +55,15 @@ public sealed class BenchTrainReportTests
         double backprop = 2 * 2 * rows * fc1 + 2 * (3 * 2 * rows * fc) + 3 * 2 * rows * 256 * 256;
         Assert.Equal(backprop / 1e9, (double)BenchOn("mlp-3", "--rule", "bp-infonce", "--graph", "backprop", "--batch", "8")["step_gflop_direct"]!, 12);
     }
+
+    [Fact]
+    public void A_direct_feedback_layer_counts_its_d_l_by_d_top_matrix()
+    {
+        // 1/8-width VGG-6, batch 32 per view (64 rows): loss features 1024, 512, 512, 1024, 512, 512. Under CLAPP++DFB
+        // blocks 1-5 score the top's 512 features through a d_l x 512 B instead of a d_l x d_l one; the top keeps its own.
+        double lateral = (double)BenchOn("vgg6-cifar-small", "--rule", "clapp++", "--graph", "local")["step_gflop_direct"]!;
+        double feedback = (double)BenchOn("vgg6-cifar-small-dfb", "--rule", "clapp++dfb", "--graph", "local")["step_gflop_direct"]!;
+        double difference = 3 * 2 * 64 * new double[] { 1024, 512, 512, 1024, 512 }.Sum(d => d * 512 - d * d);
+        Assert.Equal(difference / 1e9, feedback - lateral, 9);
+    }
 }
