@@ -13,14 +13,17 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-$(mktemp -d)}
+mkdir -p "$OUT"
 PYTHON=${PYTHON:-python3}
 deadline=$((SECONDS + ${GPU_SECONDS:-480}))
 # GPU_DEVICE=ilgpu-cpu dry-runs the script on a machine without a GPU (ILGPU's CPU accelerator, slow).
 dev_gpu=${GPU_DEVICE:-cuda}
+# why FILE CODE: what a failed step's exit code and the last line of its error output say.
+why() { local code=$2; echo "exit $code$([ "$code" = 124 ] && echo ', timed out')$([ -s "$1" ] && echo ": $(tail -1 "$1")")"; }
 # limited SECONDS COMMAND...: the command under a timeout of SECONDS or what is left, whichever is less.
 limited() {
   local want=$1 rest=$((deadline - SECONDS)); shift
-  if [ "$rest" -lt 10 ]; then echo "out of time: skipped $*" >&2; return 124; fi
+  if [ "$rest" -lt 10 ]; then echo "out of time: skipped $*" >&2; return 125; fi
   timeout "$(( want < rest ? want : rest ))" "$@"
 }
 if [ -n "${PLASTIC:-}" ]; then
@@ -39,7 +42,7 @@ echo "== 1. CUDA against the CPU (losses of every step, to 1e-4)"
 for net in mlp-3 vgg6-cifar-small; do
   for dev in cpu "$dev_gpu"; do
     limited 90 "$plastic" run "$net" --synthetic --steps 5 --batch 8 --schedule sequential --device "$dev" --out "$OUT/check-$net-$dev" >/dev/null 2>"$OUT/check-$net-$dev.err" \
-      || { echo "$net on $dev: failed: $(tail -1 "$OUT/check-$net-$dev.err")"; continue 2; }
+      || { code=$?; echo "$net on $dev: failed ($(why "$OUT/check-$net-$dev.err" $code))"; continue 2; }
   done
   "$PYTHON" - "$OUT/check-$net-cpu/metrics.csv" "$OUT/check-$net-$dev_gpu/metrics.csv" "$net" <<'PY'
 import csv, sys
@@ -50,21 +53,25 @@ print(f"{sys.argv[3]}: {len(a)} losses (step x node), largest difference gpu - c
 PY
 done
 
-echo "== 2. images/s on CUDA (synthetic batches of 32 per view)"
+echo "== 2. images/s on $dev_gpu (synthetic batches of 32 per view)"
 for net in vgg6-cifar-small vgg6-cifar vgg6-stl10; do
   for config in "clapp++ local" "bp-infonce backprop"; do
     set -- $config
-    limited 90 "$plastic" bench train "$net" --rule "$1" --graph "$2" --device "$dev_gpu" --steps 20 --warmup 5 --json > "$OUT/train-$net-$1.json" 2>"$OUT/train-$net-$1.err" \
-      && "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"{r['network']} {r['rule']}: {r['images_per_s']:.1f} images/s, tensors {r['tensor_peak_mb']:.0f} MB (at one moment {r['tensor_simultaneous_peak_mb']:.0f} MB)\")" "$OUT/train-$net-$1.json" \
-      || echo "$net $1 on cuda: failed: $(tail -1 "$OUT/train-$net-$1.err")"
+    if limited 90 "$plastic" bench train "$net" --rule "$1" --graph "$2" --device "$dev_gpu" --steps 20 --warmup 5 --json > "$OUT/train-$net-$1.json" 2>"$OUT/train-$net-$1.err"; then
+      "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"{r['network']} {r['rule']}: {r['images_per_s']:.1f} images/s, tensors {r['tensor_peak_mb']:.0f} MB (at one moment {r['tensor_simultaneous_peak_mb']:.0f} MB)\")" "$OUT/train-$net-$1.json"
+    else
+      code=$?; echo "$net $1 on $dev_gpu: failed ($(why "$OUT/train-$net-$1.err" $code))"
+    fi
   done
 done
 
 echo "== 3. time per epoch of experiments/paper-table1-cifar10 (its CLAPP++ variant, synthetic batches of its shape)"
-if limited 120 "$plastic" bench train experiments/paper-table1-cifar10/spec.json --variant clapp++ --device "$dev_gpu" --steps 20 --warmup 5 --json > "$OUT/table1.json" 2>"$OUT/table1.err"; then
+limited 120 "$plastic" bench train experiments/paper-table1-cifar10/spec.json --variant clapp++ --device "$dev_gpu" --steps 20 --warmup 5 --json > "$OUT/table1.json" 2>"$OUT/table1.err"
+code=$?
+if [ "$code" = 0 ]; then
   "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"{r['configuration']}: {r['images_per_s']:.1f} images/s, {50000 / r['images_per_s']:.1f} s per epoch of 50,000 images\")" "$OUT/table1.json"
 else
-  echo "paper-table1-cifar10 on cuda: failed: $(tail -1 "$OUT/table1.err")"
+  echo "paper-table1-cifar10 on $dev_gpu: failed ($(why "$OUT/table1.err" $code))"
 fi
 
 echo "== 4. PyTorch on the same GPU"
