@@ -29,6 +29,7 @@ public sealed class SimMessageSerializer(ExtendedActorSystem system) : Serialize
 
     public override byte[] ToBinary(object obj)
     {
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Tensor payloads are little-endian float32.");
         var m = (ISimMessage)obj;
         // Two passes over the same writer: the first only measures, the second fills the one array.
         var measure = new WireWriter(null);
