@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 19, item 5: the checks and figures to take when a GPU machine is lent, in one script of at most
 # 8 minutes (each step has its own timeout, so a hang costs that step, not the session):
-#   1. CUDA against the CPU on small nets: every step's losses within 1e-4 (mlp-3 and the 1/8-width VGG-6);
+#   1. CUDA against the CPU on small nets: every step's losses within 1e-4 (mlp-3 and the 1/8-width VGG-6), with
+#      ILGPU's GEMM kernel and with cuBLAS (PLASTIC_CUBLAS=1, off by default until this check has passed);
 #   2. images/s and tensor memory of the 1/8- and full-width VGG-6 and the STL-10 shape for CLAPP++ (local,
 #      pipelined) and BP-InfoNCE (backprop);
 #   3. the time per epoch of experiments/paper-table1-cifar10 (50,000 images over its CLAPP++ variant's images/s);
@@ -38,19 +39,21 @@ echo "== $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD), results in $O
 limited 30 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || echo "nvidia-smi: not available"
 limited 60 "$plastic" devices
 
-echo "== 1. CUDA against the CPU (losses of every step, to 1e-4)"
+echo "== 1. CUDA against the CPU (losses of every step, to 1e-4), with ILGPU's GEMM kernel and with cuBLAS (PLASTIC_CUBLAS=1)"
 for net in mlp-3 vgg6-cifar-small; do
-  for dev in cpu "$dev_gpu"; do
-    limited 90 "$plastic" run "$net" --synthetic --steps 5 --batch 8 --schedule sequential --device "$dev" --out "$OUT/check-$net-$dev" >/dev/null 2>"$OUT/check-$net-$dev.err" \
-      || { code=$?; echo "$net on $dev: failed ($(why "$OUT/check-$net-$dev.err" $code))"; continue 2; }
-  done
-  "$PYTHON" - "$OUT/check-$net-cpu/metrics.csv" "$OUT/check-$net-$dev_gpu/metrics.csv" "$net" <<'PY'
+  for dev in cpu "$dev_gpu" "$dev_gpu+cublas"; do
+    device=${dev%+cublas}; cublas=0; [ "$dev" != "$device" ] && cublas=1
+    PLASTIC_CUBLAS=$cublas limited 90 "$plastic" run "$net" --synthetic --steps 5 --batch 8 --schedule sequential --device "$device" --out "$OUT/check-$net-$dev" >/dev/null 2>"$OUT/check-$net-$dev.err" \
+      || { code=$?; echo "$net on $dev: failed ($(why "$OUT/check-$net-$dev.err" $code))"; continue; }
+    [ "$dev" = cpu ] && continue
+    "$PYTHON" - "$OUT/check-$net-cpu/metrics.csv" "$OUT/check-$net-$dev/metrics.csv" "$net on $dev" <<'PY'
 import csv, sys
 a, b = ({(r["step"], r["node"]): float(r["loss"]) for r in csv.DictReader(open(p))} for p in sys.argv[1:3])
 assert a.keys() == b.keys(), "the two runs logged other steps or nodes"
 worst = max(abs(a[k] - b[k]) for k in a)
-print(f"{sys.argv[3]}: {len(a)} losses (step x node), largest difference gpu - cpu {worst:.2e}: {'within' if worst <= 1e-4 else 'ABOVE'} 1e-4")
+print(f"{sys.argv[3]}: {len(a)} losses (step x node), largest difference against the cpu {worst:.2e}: {'within' if worst <= 1e-4 else 'ABOVE'} 1e-4")
 PY
+  done
 done
 
 echo "== 2. images/s on $dev_gpu (synthetic batches of 32 per view)"
@@ -63,6 +66,16 @@ for net in vgg6-cifar-small vgg6-cifar vgg6-stl10; do
       code=$?; echo "$net $1 on $dev_gpu: failed ($(why "$OUT/train-$net-$1.err" $code))"
     fi
   done
+done
+
+echo "== 2b. the full-width VGG-6 on $dev_gpu with cuBLAS (PLASTIC_CUBLAS=1)"
+for config in "clapp++ local" "bp-infonce backprop"; do
+  set -- $config
+  if PLASTIC_CUBLAS=1 limited 90 "$plastic" bench train vgg6-cifar --rule "$1" --graph "$2" --device "$dev_gpu" --steps 20 --warmup 5 --json > "$OUT/train-cublas-$1.json" 2>"$OUT/train-cublas-$1.err"; then
+    "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"{r['network']} {r['rule']} with cuBLAS: {r['images_per_s']:.1f} images/s\")" "$OUT/train-cublas-$1.json"
+  else
+    code=$?; echo "vgg6-cifar $1 with cuBLAS: failed ($(why "$OUT/train-cublas-$1.err" $code))"
+  fi
 done
 
 echo "== 3. time per epoch of experiments/paper-table1-cifar10 (its CLAPP++ variant, synthetic batches of its shape)"

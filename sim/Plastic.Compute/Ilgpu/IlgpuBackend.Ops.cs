@@ -7,6 +7,11 @@ public sealed partial class IlgpuBackend
 {
     protected override void GemmCore(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float alpha, float beta, int m, int n, int k)
     {
+        if (_device.CudaGemm is { } blas)
+        {
+            Run(() => blas.Run(V(a), transposeA, a.Shape[1], V(b), transposeB, b.Shape[1], V(c), m, n, k, alpha, beta));
+            return;
+        }
         const int tile = IlgpuKernels.GemmTile, threads = IlgpuKernels.GemmThreads;
         var config = new KernelConfig(new Index2D((n + tile - 1) / tile, (m + tile - 1) / tile), new Index2D(threads, threads));
         Run(() => Kernels.GemmTiled(config, V(a), V(b), V(c), new GemmArgs(m, n, k, transposeA, transposeB, a.Shape[1], b.Shape[1], alpha, beta)));

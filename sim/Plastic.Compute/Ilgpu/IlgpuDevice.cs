@@ -24,12 +24,15 @@ internal sealed class IlgpuDevice
         Context = context;
         Accelerator = accelerator;
         Kernels = new IlgpuKernelSet(accelerator);
+        CudaGemm = Ilgpu.CudaGemm.For(accelerator);
     }
 
     public string Name { get; }
     public Context Context { get; }
     public Accelerator Accelerator { get; }
     public IlgpuKernelSet Kernels { get; }
+    /// <summary>cuBLAS for GEMM on a CUDA device with PLASTIC_CUBLAS=1; null: ILGPU's tiled kernel.</summary>
+    public CudaGemm? CudaGemm { get; }
     /// <summary>Held by every call on the accelerator, whichever backend makes it.</summary>
     public Lock Gate { get; } = new();
 
@@ -57,6 +60,7 @@ internal sealed class IlgpuDevice
             Open.Remove(Name);
             lock (Gate)
             {
+                CudaGemm?.Dispose();
                 Accelerator.Dispose();
                 Context.Dispose();
             }
