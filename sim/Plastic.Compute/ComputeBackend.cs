@@ -276,6 +276,16 @@ public abstract class ComputeBackend : IComputeBackend
     protected abstract void FillCore(Tensor y, float value);
     protected abstract void CopyCore(Tensor source, Tensor destination);
 
+    public bool TryCopyFromSameDevice(Tensor source, Tensor destination)
+    {
+        Own("TryCopyFromSameDevice", destination);
+        Require.Length("TryCopyFromSameDevice", "source", source.Length, destination.Length);
+        return TryCopyFromSameDeviceCore(source, destination);
+    }
+
+    /// <summary>A backend whose device other backends share copies there; the default (a host backend) declines.</summary>
+    protected virtual bool TryCopyFromSameDeviceCore(Tensor source, Tensor destination) => false;
+
     // Reductions --------------------------------------------------------------------------------
     public double Sum(Tensor x) { Own("Sum", x); return SumCore(x); }
     public double Dot(Tensor a, Tensor b) { Same("Dot", a, b); return DotCore(a, b); }

@@ -86,6 +86,12 @@ public interface IComputeBackend : IDisposable
     void Fill(Tensor y, float value);
     void Copy(Tensor source, Tensor destination);
 
+    /// <summary>
+    /// Copies <paramref name="source"/>, a tensor of another backend, into <paramref name="destination"/> (this
+    /// backend's) without leaving the device, where both backends share one; false, with nothing done, otherwise.
+    /// </summary>
+    bool TryCopyFromSameDevice(Tensor source, Tensor destination);
+
     // Reductions (double results, a fixed summation order: the same bits every run) -------------
     double Sum(Tensor x);
     double Dot(Tensor a, Tensor b);

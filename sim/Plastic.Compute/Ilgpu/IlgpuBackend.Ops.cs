@@ -59,6 +59,13 @@ public sealed partial class IlgpuBackend
     protected override void FillCore(Tensor y, float value) => Run(() => Kernels.Fill(y.Length, V(y), value));
     protected override void CopyCore(Tensor source, Tensor destination) => Run(() => T(source).Elements.CopyTo(T(destination).Elements));
 
+    protected override bool TryCopyFromSameDeviceCore(Tensor source, Tensor destination)
+    {
+        if (source is not IlgpuTensor { Backend: IlgpuBackend owner } from || owner._device != _device) return false;
+        Run(() => from.Elements.CopyTo(T(destination).Elements));
+        return true;
+    }
+
     private const int ReductionBlock = 4096;
 
     protected override double SumCore(Tensor x) => Reduce(x, x, dot: false);

@@ -52,6 +52,17 @@ public sealed partial class IlgpuBackend : ComputeBackend
         }
     }
 
+    /// <summary>Frees a buffer of this backend's device, whichever thread releases its tensor.</summary>
+    internal void Free(IDisposable buffer)
+    {
+        lock (_device.Gate)
+        {
+            // A tensor outliving its device: the accelerator freed every buffer when it closed.
+            if (_device.IsOpen) Accelerator.Bind();
+            buffer.Dispose();
+        }
+    }
+
     private static IlgpuTensor T(Tensor t) => (IlgpuTensor)t;
     private static IlgpuIndexTensor I(IndexTensor t) => (IlgpuIndexTensor)t;
     private static ArrayView<float> V(Tensor t) => ((IlgpuTensor)t).Elements;

@@ -33,6 +33,8 @@ internal sealed class IlgpuDevice
     public IlgpuKernelSet Kernels { get; }
     /// <summary>cuBLAS for GEMM on a CUDA device with PLASTIC_CUBLAS=1; null: ILGPU's tiled kernel.</summary>
     public CudaGemm? CudaGemm { get; }
+    /// <summary>False once the last lease has closed the accelerator (read under <see cref="Gate"/>).</summary>
+    public bool IsOpen { get; private set; } = true;
     /// <summary>Held by every call on the accelerator, whichever backend makes it.</summary>
     public Lock Gate { get; } = new();
 
@@ -60,6 +62,7 @@ internal sealed class IlgpuDevice
             Open.Remove(Name);
             lock (Gate)
             {
+                IsOpen = false;
                 CudaGemm?.Dispose();
                 Accelerator.Dispose();
                 Context.Dispose();

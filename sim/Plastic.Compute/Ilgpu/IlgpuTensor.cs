@@ -21,11 +21,16 @@ internal sealed class IlgpuTensor : Tensor
     protected override Tensor View(int offset, Shape shape) =>
         new IlgpuTensor(shape, (IlgpuBackend)Backend, Elements.SubView(offset, shape.Length));
 
-    protected override void Release() => _owned?.Dispose();
+    // Freed under the device's gate with its context bound: a tensor may be released on another layer's thread
+    // (a payload's device copy is freed by its receiver).
+    protected override void Release()
+    {
+        if (_owned is { } buffer) ((IlgpuBackend)Backend).Free(buffer);
+    }
 }
 
 internal sealed class IlgpuIndexTensor(Shape shape, IlgpuBackend backend, MemoryBuffer1D<int, Stride1D.Dense> buffer) : IndexTensor(shape, backend)
 {
     public ArrayView1D<int, Stride1D.Dense> View => buffer.View;
-    protected override void Release() => buffer.Dispose();
+    protected override void Release() => ((IlgpuBackend)Backend).Free(buffer);
 }

@@ -83,7 +83,7 @@ public sealed class BackpropLayerActor : ReceiveActor
         var input = _input.Load(f.Activations);
         var output = _block.Forward(input);
         _forwardStep = f.Step;
-        _outbox.SendToAll(new Forward(_name, f.Step, TensorPayload.From(output), SimTelemetry.Outgoing()));
+        _outbox.SendToAll(new Forward(_name, f.Step, _outbox.Payload(MessageKind.Forward, output), SimTelemetry.Outgoing()));
     }
 
     private void OnBackward(Backward b)
@@ -100,7 +100,7 @@ public sealed class BackpropLayerActor : ReceiveActor
         // computes its weight gradient (the same operations in the same order as one backward call).
         var gradPre = _block.BackwardInput(_gradOutput.Load(b.Gradient), gradInput);
         if (gradInput is not null)
-            _outbox.SendToAll(new Backward(_name, b.Step, TensorPayload.From(gradInput), SimTelemetry.Outgoing()));
+            _outbox.SendToAll(new Backward(_name, b.Step, _outbox.Payload(MessageKind.Backward, gradInput), SimTelemetry.Outgoing()));
         _block.BackwardWeights(gradPre, _state.GradWeight, _state.GradBias);
         _state.Step(_optimizer, b.Step);
         // As in a local layer: the state after step t's update, written before the step is reported done.

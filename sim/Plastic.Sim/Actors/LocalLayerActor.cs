@@ -136,10 +136,10 @@ public sealed class LocalLayerActor : ReceiveActor
     {
         using var phase = SimTelemetry.StartPhase(_name, StepSchedule.Forward, forward.Step);
         var output = _block.Forward(_input.Load(forward.Activations));
-        _outbox.SendToAll(new Forward(_name, forward.Step, TensorPayload.From(output), SimTelemetry.Outgoing()));
+        _outbox.SendToAll(new Forward(_name, forward.Step, _outbox.Payload(MessageKind.Forward, output), SimTelemetry.Outgoing()));
         if (_topDownSource is not null)
         {
-            var reference = TensorPayload.From(_topDownSource.Reference(output));
+            var reference = _outbox.Payload(MessageKind.TopDownReference, _topDownSource.Reference(output));
             _outbox.SendToAll(new TopDownReference(_name, forward.Step, reference, SimTelemetry.Outgoing()));
         }
     }

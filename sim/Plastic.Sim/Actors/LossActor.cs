@@ -70,7 +70,7 @@ public sealed class LossActor : ReceiveActor
         var output = _output.Load(forward.Activations);
         double loss = _loss.Compute(output, forward.Activations.Dims[0] / 2, pairing.Negatives.AsSpan(), out var gradOutput, forward.Step);
         if (!double.IsFinite(loss)) throw new DivergedException($"diverged: the {_loss.Name} loss is {loss}; lower the learning rate");
-        _outbox.SendToAll(new Backward(GraphWiring.LossNode, forward.Step, TensorPayload.From(gradOutput), SimTelemetry.Outgoing()));
+        _outbox.SendToAll(new Backward(GraphWiring.LossNode, forward.Step, _outbox.Payload(MessageKind.Backward, gradOutput), SimTelemetry.Outgoing()));
         if (_checkpoints is { } plan && plan.IsCheckpoint(forward.Step))
             Checkpoints.LayerCheckpoint.Write(Path.Combine(Checkpoints.LayerCheckpoint.FolderOf(plan.Directory, forward.Step), $"{GraphWiring.LossNode}.npz"), [], _loss.CheckpointState);
         _driver.Tell(new StepDone(GraphWiring.LossNode, forward.Step, loss));

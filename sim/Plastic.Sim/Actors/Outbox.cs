@@ -29,6 +29,24 @@ internal sealed class Outbox(string node, Wiring wiring, ISendPolicy? policy = n
         actor.Tell(message);
     }
 
+    /// <summary>
+    /// The payload of a tensor this node sends as <paramref name="kind"/>: a copy that stays on the device when
+    /// the tensor lives on a device backend and the message has exactly one target, an actor of this process
+    /// (its layer shares the device: one process opens one device per kind); a host copy otherwise (several
+    /// receivers, another process, the CPU backend).
+    /// </summary>
+    public TensorPayload Payload(MessageKind kind, Tensor tensor)
+    {
+        var backend = tensor.Backend;
+        if (!backend.FreesOnDispose || Targets(kind).Take(2).ToList() is not [var target]
+            || !_nodes.TryGetValue(target, out var actor) || actor is not IInternalActorRef { IsLocal: true })
+            return TensorPayload.From(tensor);
+        using var kept = TensorKinds.Use(TensorKind.Activations);
+        var copy = backend.Allocate(tensor.Shape);
+        backend.Copy(tensor, copy);
+        return TensorPayload.OnDevice(copy);
+    }
+
     /// <summary>Sends to every node this one's edges declare for the message's kind.</summary>
     public void SendToAll(ISimMessage message)
     {

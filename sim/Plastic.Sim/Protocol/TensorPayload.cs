@@ -9,12 +9,17 @@ namespace Plastic.Sim.Protocol;
 /// float array made for the payload, or, for a message that came from another process, the received bytes
 /// themselves (read in place, no copy). Neither is ever handed out for writing, so a payload cannot change
 /// after it is sent. The serializer writes a payload's bytes with one copy (<see cref="RawBytes"/>).
+/// Between two layers of one process on one device, the values may instead stay on the device
+/// (<see cref="OnDevice"/>): a copy there that the one receiver copies into its own tensor and frees, so
+/// activations do not travel through the host; reading <see cref="Values"/> first brings them to the host.
 /// </summary>
 public sealed class TensorPayload : IEquatable<TensorPayload>
 {
-    private readonly float[]? _floats;
+    private float[]? _floats;
     private readonly byte[]? _received;
     private readonly int _offset;
+    private Tensor? _onDevice;
+    private readonly Lock _gate = new();
 
     private TensorPayload(ImmutableArray<int> dims, float[]? floats, byte[]? received, int offset, int length)
     {
@@ -26,7 +31,7 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     }
 
     public ImmutableArray<int> Dims { get; }
-    public ReadOnlySpan<float> Values => _floats ?? MemoryMarshal.Cast<byte, float>(_received.AsSpan(_offset, Length * sizeof(float)));
+    public ReadOnlySpan<float> Values => _floats ?? (_received is not null ? MemoryMarshal.Cast<byte, float>(_received.AsSpan(_offset, Length * sizeof(float))) : ToHost());
     public int Length { get; }
     /// <summary>Bytes of tensor data carried (what the traffic counters add up).</summary>
     public long Bytes => (long)Length * sizeof(float);
@@ -37,6 +42,31 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
 
     /// <summary>Copies a tensor off its backend into a new payload (one copy).</summary>
     public static TensorPayload From(Tensor tensor) => new([.. tensor.Shape.Dims], tensor.ToArray(), null, 0, tensor.Length);
+
+    /// <summary>
+    /// A payload of a tensor copy that stays on its device (made for the payload; the payload owns it) for
+    /// exactly one receiver in this process: see <see cref="CopyTo"/>.
+    /// </summary>
+    internal static TensorPayload OnDevice(Tensor copy) => new([.. copy.Shape.Dims], null, null, 0, copy.Length) { _onDevice = copy };
+
+    /// <summary>Whether the values are still only on the device (for the tests of the handoff).</summary>
+    internal bool IsOnDevice
+    {
+        get { lock (_gate) return _onDevice is not null; }
+    }
+
+    /// <summary>Brings an on-device payload's values to the host (once) and frees the device copy.</summary>
+    private float[] ToHost()
+    {
+        lock (_gate)
+        {
+            if (_floats is not null) return _floats;
+            var host = _onDevice!.ToArray();
+            _onDevice.Dispose();
+            _onDevice = null;
+            return _floats = host;
+        }
+    }
 
     /// <summary>A payload from values the caller gives up: the array is copied, so the caller may keep using it.</summary>
     public static TensorPayload Copy(ReadOnlySpan<float> values, params int[] dims)
@@ -63,8 +93,23 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     /// <summary>Whether the values are read in place from <paramref name="buffer"/> (for the tests of the zero-copy receive).</summary>
     internal bool ReadsFrom(byte[] buffer) => ReferenceEquals(_received, buffer);
 
-    /// <summary>Uploads the values into a tensor of the same length on a backend.</summary>
-    public void CopyTo(IComputeBackend backend, Tensor destination) => backend.Upload(Values, destination);
+    /// <summary>
+    /// Puts the values into a tensor of the same length on a backend: from the device copy without leaving the
+    /// device where the backend shares it (the copy is then freed: one receiver), else from the host.
+    /// </summary>
+    public void CopyTo(IComputeBackend backend, Tensor destination)
+    {
+        lock (_gate)
+        {
+            if (_onDevice is not null && backend.TryCopyFromSameDevice(_onDevice, destination))
+            {
+                _onDevice.Dispose();
+                _onDevice = null;
+                return;
+            }
+        }
+        backend.Upload(Values, destination);
+    }
 
     public bool Equals(TensorPayload? other) =>
         other is not null && Dims.SequenceEqual(other.Dims) && Values.SequenceEqual(other.Values);

@@ -1,0 +1,102 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Plastic.Compute;
+using Plastic.Compute.Cpu;
+using Plastic.Compute.Ilgpu;
+using Plastic.Rules;
+using Plastic.Sim;
+using Plastic.Sim.Actors;
+using Plastic.Sim.Blocks;
+using Plastic.Sim.Protocol;
+using Plastic.Topology;
+
+namespace Plastic.Tests.Sim;
+
+/// <summary>
+/// Activations between two layers of one process on one device stay on the device (issue 19, item 5),
+/// on ILGPU's CPU accelerator: the payload is a device copy that the receiver copies into its own tensor and
+/// frees; a message with several receivers, or from the CPU backend, goes through the host; and whole runs on
+/// the device learn as on the CPU backend.
+/// </summary>
+public sealed class DeviceMessageTests() : Akka.TestKit.Xunit2.TestKit(ActorTestConfig.Patient)
+{
+    private static readonly NetworkSpec Spec = Presets.Mlp(6, [5, 4], "clapp++");
+
+    private (IActorRef Layer, Akka.TestKit.TestProbe Above) Layer(IComputeBackend backend)
+    {
+        var driver = CreateTestProbe();
+        var above = CreateTestProbe();
+        var shape = NetworkValidator.Validate(Spec)[0];
+        var optimizer = new AdamWSettings(1e-3f);
+        var setup = new LayerSetup("fc1", backend, new LayerBlock(backend, shape, new RandomStream(1, 0)),
+            new LateralRule(backend, shape.LossFeatures.Size, null, new RandomStream(1, 1000), optimizer),
+            GraphWiring.Local(Spec), optimizer, driver.Ref);
+        var layer = Sys.ActorOf(Props.Create(() => new LocalLayerActor(setup)));
+        layer.Tell(new Connect(ImmutableDictionary<string, IActorRef>.Empty.Add("fc2", above.Ref).Add("input", CreateTestProbe().Ref)));
+        return (layer, above);
+    }
+
+    private static Forward Batch() =>
+        new("input", 0, TensorPayload.Copy(Enumerable.Range(0, 4 * 6).Select(i => MathF.Sin(i)).ToArray(), 4, 6), TraceContext.None);
+
+    [Fact]
+    public void A_layer_hands_its_output_to_the_one_layer_above_on_the_device()
+    {
+        using var sender = IlgpuBackend.Create("ilgpu-cpu");
+        using var receiver = IlgpuBackend.Create("ilgpu-cpu");
+        var (layer, above) = Layer(sender);
+        layer.Tell(Batch());
+        var payload = above.ExpectMsg<Forward>().Activations;
+        Assert.True(payload.IsOnDevice);
+        long heldBySender = sender.LiveTensorBytes;
+        using var destination = receiver.Allocate(payload.Shape);
+        payload.CopyTo(receiver, destination);
+        Assert.False(payload.IsOnDevice); // the receiver's copy freed the payload's
+        Assert.Equal(heldBySender - payload.Bytes, sender.LiveTensorBytes);
+        // The values are the layer's output: the same layer on the CPU backend sends them through the host.
+        using var cpu = new CpuBackend(threads: 1);
+        var (cpuLayer, cpuAbove) = Layer(cpu);
+        cpuLayer.Tell(Batch());
+        var hostPayload = cpuAbove.ExpectMsg<Forward>().Activations;
+        Assert.False(hostPayload.IsOnDevice);
+        var got = destination.ToArray();
+        var want = hostPayload.Values.ToArray();
+        for (int i = 0; i < want.Length; i++) Assert.Equal(want[i], got[i], 5);
+    }
+
+    [Fact]
+    public void A_device_payload_read_on_the_host_is_brought_there_once_and_freed_on_the_device()
+    {
+        using var backend = IlgpuBackend.Create("ilgpu-cpu");
+        var (layer, above) = Layer(backend);
+        layer.Tell(Batch());
+        var payload = above.ExpectMsg<Forward>().Activations;
+        long before = backend.LiveTensorBytes;
+        var values = payload.Values.ToArray();
+        Assert.False(payload.IsOnDevice);
+        Assert.Equal(before - payload.Bytes, backend.LiveTensorBytes);
+        Assert.Equal(values, payload.Values.ToArray());
+        // A CPU-backend receiver cannot take it on the device: it gets the host values.
+        using var cpu = new CpuBackend(threads: 1);
+        using var destination = cpu.Allocate(payload.Shape);
+        payload.CopyTo(cpu, destination);
+        Assert.Equal(values, destination.ToArray());
+    }
+
+    [Theory]
+    [InlineData("local", "clapp++")]
+    [InlineData("backprop", "bp-infonce")]
+    public async Task A_run_on_the_device_learns_as_on_the_cpu_backend(string graph, string rule)
+    {
+        var spec = Presets.Mlp(12, [8, 8, 6], rule);
+        var options = new RunOptions(4, BatchSize: 4, Seed: 3, Graph: graph == "local" ? GraphKind.Local : GraphKind.Backprop) { Optimizer = new(1e-3f) };
+        var device = await Simulation.RunAsync(spec, options, () => IlgpuBackend.Create("ilgpu-cpu"));
+        var cpu = await Simulation.RunAsync(spec, options, () => new CpuBackend(threads: 1));
+        Assert.Equal(cpu.Losses.Keys.Order(), device.Losses.Keys.Order());
+        foreach (var (node, losses) in cpu.Losses)
+        {
+            Assert.Equal(losses.Length, device.Losses[node].Length);
+            for (int step = 0; step < losses.Length; step++) Assert.Equal(losses[step], device.Losses[node][step], 4);
+        }
+    }
+}
