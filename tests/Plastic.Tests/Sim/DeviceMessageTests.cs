@@ -16,15 +16,18 @@ namespace Plastic.Tests.Sim;
 /// Activations between two layers of one process on one device stay on the device (issue 19, item 5),
 /// on ILGPU's CPU accelerator: the payload is a device copy that the receiver copies into its own tensor and
 /// frees; a message with several receivers, or from the CPU backend, goes through the host; and whole runs on
-/// the device learn as on the CPU backend.
+/// the device learn as on the CPU backend. And a local layer keeps no activation past its update on a backend
+/// that gives freed memory back at once, while on the CPU backend (whose freed arrays would only wait for the
+/// garbage collector) it keeps its buffers from step to step.
 /// </summary>
 public sealed class DeviceMessageTests() : Akka.TestKit.Xunit2.TestKit(ActorTestConfig.Patient)
 {
     private static readonly NetworkSpec Spec = Presets.Mlp(6, [5, 4], "clapp++");
 
-    private (IActorRef Layer, Akka.TestKit.TestProbe Above) Layer(IComputeBackend backend)
+    private (IActorRef Layer, Akka.TestKit.TestProbe Above) Layer(IComputeBackend backend) => Layer(backend, CreateTestProbe());
+
+    private (IActorRef Layer, Akka.TestKit.TestProbe Above) Layer(IComputeBackend backend, Akka.TestKit.TestProbe driver)
     {
-        var driver = CreateTestProbe();
         var above = CreateTestProbe();
         var shape = NetworkValidator.Validate(Spec)[0];
         var optimizer = new AdamWSettings(1e-3f);
@@ -36,8 +39,45 @@ public sealed class DeviceMessageTests() : Akka.TestKit.Xunit2.TestKit(ActorTest
         return (layer, above);
     }
 
-    private static Forward Batch() =>
-        new("input", 0, TensorPayload.Copy(Enumerable.Range(0, 4 * 6).Select(i => MathF.Sin(i)).ToArray(), 4, 6), TraceContext.None);
+    private static Forward Batch(long step = 0) =>
+        new("input", step, TensorPayload.Copy(Enumerable.Range(0, 4 * 6).Select(i => MathF.Sin(i + step)).ToArray(), 4, 6), TraceContext.None);
+
+    /// <summary>Two steps of the layer; the activation bytes its backend held after each forward pass, and after the last update.</summary>
+    private long ActivationBytesAfterEachStep(IComputeBackend backend, List<long> afterForward)
+    {
+        var driver = CreateTestProbe();
+        var (layer, above) = Layer(backend, driver);
+        long after = 0;
+        for (long step = 0; step < 2; step++)
+        {
+            layer.Tell(Batch(step));
+            _ = above.ExpectMsg<Forward>().Activations.Values; // the receiver's part: a device copy is freed once read
+            afterForward.Add(backend.PeakTensorBytesByKind[TensorKind.Activations]);
+            layer.Tell(new Pairing("input", step, [3, 2, 1, 0], TraceContext.None));
+            Assert.Equal(step, driver.ExpectMsg<StepDone>().Step);
+            after = ((ComputeBackend)backend).LiveTensorBytesByKind[TensorKind.Activations];
+        }
+        Sys.Stop(layer);
+        return after;
+    }
+
+    [Fact]
+    public void On_a_device_that_frees_at_once_a_layer_keeps_no_activation_past_its_update()
+    {
+        using var backend = IlgpuBackend.Create("ilgpu-cpu");
+        Assert.True(backend.FreesOnDispose);
+        var kept = new List<long>();
+        Assert.Equal(0, ActivationBytesAfterEachStep(backend, kept));
+        Assert.All(kept, bytes => Assert.True(bytes > 0)); // the input, pre- and post-activation were held for the update
+    }
+
+    [Fact]
+    public void On_the_cpu_backend_a_layer_keeps_its_buffers_from_step_to_step()
+    {
+        using var backend = new CpuBackend(threads: 1);
+        Assert.False(backend.FreesOnDispose);
+        Assert.True(ActivationBytesAfterEachStep(backend, []) > 0);
+    }
 
     [Fact]
     public void A_layer_hands_its_output_to_the_one_layer_above_on_the_device()
