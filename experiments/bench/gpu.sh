@@ -68,7 +68,7 @@ for net in vgg6-cifar-small vgg6-cifar vgg6-stl10; do
   done
 done
 
-echo "== 2b. the full-width VGG-6 on $dev_gpu with cuBLAS (PLASTIC_CUBLAS=1)"
+echo "== 2b. the full-width VGG-6 on $dev_gpu with cuBLAS (PLASTIC_CUBLAS=1: GEMMs and convolutions as im2col + GEMM)"
 for config in "clapp++ local" "bp-infonce backprop"; do
   set -- $config
   if PLASTIC_CUBLAS=1 limited 90 "$plastic" bench train vgg6-cifar --rule "$1" --graph "$2" --device "$dev_gpu" --steps 20 --warmup 5 --json > "$OUT/train-cublas-$1.json" 2>"$OUT/train-cublas-$1.err"; then

@@ -5,27 +5,25 @@ namespace Plastic.Compute.Ilgpu;
 
 public sealed partial class IlgpuBackend
 {
-    protected override void GemmCore(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float alpha, float beta, int m, int n, int k)
+    protected override void GemmCore(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float alpha, float beta, int m, int n, int k) =>
+        Run(() => GemmViews(V(a), transposeA, a.Shape[1], V(b), transposeB, b.Shape[1], V(c), m, n, k, alpha, beta));
+
+    protected override void Conv2dForwardCore(Tensor input, Tensor weight, Tensor? bias, Tensor output, ConvDims d)
     {
-        if (_device.CudaGemm is { } blas)
-        {
-            Run(() => blas.Run(V(a), transposeA, a.Shape[1], V(b), transposeB, b.Shape[1], V(c), m, n, k, alpha, beta));
-            return;
-        }
-        const int tile = IlgpuKernels.GemmTile, threads = IlgpuKernels.GemmThreads;
-        var config = new KernelConfig(new Index2D((n + tile - 1) / tile, (m + tile - 1) / tile), new Index2D(threads, threads));
-        Run(() => Kernels.GemmTiled(config, V(a), V(b), V(c), new GemmArgs(m, n, k, transposeA, transposeB, a.Shape[1], b.Shape[1], alpha, beta)));
+        if (_convolutionsAsGemm) ConvForwardAsGemm(input, weight, bias, output, d);
+        else Run(() => Kernels.ConvForward(output.Length, V(input), V(weight), bias is null ? V(weight) : V(bias), V(output), new ConvArgs(d), bias is null ? 0 : 1));
     }
 
-    protected override void Conv2dForwardCore(Tensor input, Tensor weight, Tensor? bias, Tensor output, ConvDims d) =>
-        Run(() => Kernels.ConvForward(output.Length, V(input), V(weight), bias is null ? V(weight) : V(bias), V(output), new ConvArgs(d), bias is null ? 0 : 1));
-
-    protected override void Conv2dBackwardInputCore(Tensor gradOutput, Tensor weight, Tensor gradInput, ConvDims d) =>
-        Run(() => Kernels.ConvBackwardInput(gradInput.Length, V(gradOutput), V(weight), V(gradInput), new ConvArgs(d)));
+    protected override void Conv2dBackwardInputCore(Tensor gradOutput, Tensor weight, Tensor gradInput, ConvDims d)
+    {
+        if (_convolutionsAsGemm) ConvBackwardInputAsGemm(gradOutput, weight, gradInput, d);
+        else Run(() => Kernels.ConvBackwardInput(gradInput.Length, V(gradOutput), V(weight), V(gradInput), new ConvArgs(d)));
+    }
 
     protected override void Conv2dBackwardWeightCore(Tensor input, Tensor gradOutput, Tensor gradWeight, Tensor? gradBias, ConvDims d, bool accumulate)
     {
-        Run(() => Kernels.ConvBackwardWeight(gradWeight.Length, V(input), V(gradOutput), V(gradWeight), new ConvArgs(d), accumulate ? 1 : 0));
+        if (_convolutionsAsGemm) ConvBackwardWeightAsGemm(input, gradOutput, gradWeight, d, accumulate);
+        else Run(() => Kernels.ConvBackwardWeight(gradWeight.Length, V(input), V(gradOutput), V(gradWeight), new ConvArgs(d), accumulate ? 1 : 0));
         if (gradBias is not null) BiasGradientCore(gradOutput, gradBias, new BiasLayout(d.N, d.Cout, d.Pixels), accumulate);
     }
 

@@ -14,17 +14,30 @@ public sealed partial class IlgpuBackend : ComputeBackend
     private readonly IlgpuDevice _device;
     private int _released;
 
-    private IlgpuBackend(string name, IlgpuDevice device)
+    private readonly bool _convolutionsAsGemm;
+
+    private IlgpuBackend(string name, IlgpuDevice device, bool convolutionsAsGemm)
     {
         Name = name;
         _device = device;
+        _convolutionsAsGemm = convolutionsAsGemm;
     }
 
     private Accelerator Accelerator => _device.Accelerator;
     private IlgpuKernelSet Kernels => _device.Kernels;
 
     /// <summary>A backend on the first device of kind cuda, opencl or ilgpu-cpu, opened (and its kernels loaded) once per process.</summary>
-    public static IlgpuBackend Create(string name) => new(name, IlgpuDevice.Lease(name));
+    public static IlgpuBackend Create(string name) => Create(name, convolutionsAsGemm: null);
+
+    /// <param name="convolutionsAsGemm">
+    /// Convolutions as im2col and a GEMM (see IlgpuBackend.ConvGemm.cs) rather than the direct kernels; null:
+    /// where the device's GEMM is cuBLAS (PLASTIC_CUBLAS=1 on CUDA). The tests turn it on for the ILGPU CPU accelerator.
+    /// </param>
+    internal static IlgpuBackend Create(string name, bool? convolutionsAsGemm)
+    {
+        var device = IlgpuDevice.Lease(name);
+        return new(name, device, convolutionsAsGemm ?? device.CudaGemm is not null);
+    }
 
     /// <summary>The device this backend runs on: the same object for every backend of one device kind in a process.</summary>
     internal IlgpuDevice Device => _device;

@@ -54,4 +54,12 @@ internal sealed class IlgpuKernelSet(Accelerator a)
         a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ulong, ulong, float, float>(IlgpuKernels.FillUniform);
     public readonly Action<Index1D, ArrayView<float>, ulong, ulong, float, float> FillNormal =
         a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ulong, ulong, float, float>(IlgpuKernels.FillNormal);
+    public readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ConvArgs> Im2Col =
+        a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ConvArgs>(IlgpuKernels.Im2Col);
+    public readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ConvArgs> Col2Im =
+        a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ConvArgs>(IlgpuKernels.Col2Im);
+    public readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ConvArgs> ImagesToRows =
+        a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ConvArgs>(IlgpuKernels.ImagesToRows);
+    public readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvArgs, int> RowsToImages =
+        a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvArgs, int>(IlgpuKernels.RowsToImages);
 }

@@ -8,7 +8,7 @@ namespace Plastic.Compute.Ilgpu;
 /// fixed order inside one thread (no atomics), so results are the same from run to run. Compiled
 /// once per accelerator.
 /// </summary>
-internal static class IlgpuKernels
+internal static partial class IlgpuKernels
 {
     /// <summary>Output tile of one group (GemmTile x GemmTile), its K step, and the outputs per thread per side.</summary>
     public const int GemmTile = 64, GemmDepth = 16, GemmPerThread = 4, GemmThreads = GemmTile / GemmPerThread;
@@ -96,16 +96,12 @@ internal static class IlgpuKernels
         for (int co = 0; co < d.Cout; co++)
             for (int kh = 0; kh < d.K; kh++)
             {
-                int ohs = ih + d.Pad - kh;
-                if (ohs < 0 || ohs % d.Stride != 0) continue;
-                int oh = ohs / d.Stride;
-                if (oh >= d.Ho) continue;
+                int oh = OutputReading(ih, kh, d.Pad, d.Stride, d.Ho);
+                if (oh < 0) continue;
                 for (int kw = 0; kw < d.K; kw++)
                 {
-                    int ows = iw + d.Pad - kw;
-                    if (ows < 0 || ows % d.Stride != 0) continue;
-                    int ow = ows / d.Stride;
-                    if (ow >= d.Wo) continue;
+                    int ow = OutputReading(iw, kw, d.Pad, d.Stride, d.Wo);
+                    if (ow < 0) continue;
                     sum += dy[((n * d.Cout + co) * d.Ho + oh) * d.Wo + ow] * w[((co * d.Cin + ci) * d.K + kh) * d.K + kw];
                 }
             }
@@ -236,6 +232,15 @@ internal static class IlgpuKernels
         if (writeGrad == 0) return;
         for (int j = 0; j < classes; j++)
             grad[start + j] = (XMath.Exp(z[start + j] - logSum) - (j == label ? 1f : 0f)) / rows;
+    }
+
+    /// <summary>The output coordinate whose kernel offset <paramref name="k"/> reads input coordinate <paramref name="i"/>; -1 for none.</summary>
+    private static int OutputReading(int i, int k, int pad, int stride, int outputs)
+    {
+        int shifted = i + pad - k;
+        if (shifted < 0 || shifted % stride != 0) return -1;
+        int o = shifted / stride;
+        return o < outputs ? o : -1;
     }
 
     private static float LogSumExp(ArrayView<float> z, int start, int count)

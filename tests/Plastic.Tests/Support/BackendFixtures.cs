@@ -68,6 +68,16 @@ public sealed class IlgpuCpuFixture : BackendFixture
     protected override IComputeBackend Create() => Plastic.Compute.Ilgpu.IlgpuBackend.Create("ilgpu-cpu");
 }
 
+/// <summary>
+/// ILGPU's convolutions as im2col and a GEMM (the path taken with cuBLAS on CUDA), on the CPU accelerator:
+/// the layout kernels and the GEMM calls checked by the whole contract.
+/// </summary>
+public sealed class IlgpuCpuConvAsGemmFixture : BackendFixture
+{
+    public override bool Small => true;
+    protected override IComputeBackend Create() => Plastic.Compute.Ilgpu.IlgpuBackend.Create("ilgpu-cpu", convolutionsAsGemm: true);
+}
+
 /// <summary>ILGPU kernels on a CUDA GPU; the tests skip where there is none.</summary>
 public sealed class IlgpuCudaFixture : BackendFixture
 {
