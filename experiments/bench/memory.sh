@@ -2,7 +2,7 @@
 # Issue 19, item 3: peak tensor memory at the paper's settings, by kind, for CLAPP++, CLAPP++DFB,
 # BP-CLAPP++ and BP-InfoNCE: the STL-10 shape (vgg6-stl10: 96 px, full width) and CIFAR-10 full width
 # (vgg6-cifar), batch 32 per view, synthetic batches, a few steps (memory, not speed). One JSON line per
-# configuration (bench train --json), then two tables: the sum of per-node peaks and the simultaneous peak. Needs about 11 GB of memory for the STL-10 local run.
+# configuration (bench train --json), then two tables: the sum of per-node peaks and the simultaneous peak. The STL-10 local run peaks at about 13.3 GB of working set.
 # Usage: experiments/bench/memory.sh [steps]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
