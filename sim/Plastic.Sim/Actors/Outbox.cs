@@ -30,17 +30,18 @@ internal sealed class Outbox(string node, Wiring wiring, ISendPolicy? policy = n
     }
 
     /// <summary>
-    /// The payload of a tensor this node sends as <paramref name="kind"/>: a copy that stays on the device when
-    /// the tensor lives on a device backend and the message has exactly one target, an actor of this process
-    /// (its layer shares the device: one process opens one device per kind); a host copy otherwise (several
-    /// receivers, another process, the CPU backend).
+    /// The payload of a tensor this node sends as <paramref name="kind"/>. When the message has exactly one
+    /// target, an actor of this process: a copy that stays on the device for a device backend (its layer shares
+    /// the device: one process opens one device per kind), a pooled host array that the receiver gives back for
+    /// the CPU backend. A new host copy otherwise (several receivers, another process).
     /// </summary>
     public TensorPayload Payload(MessageKind kind, Tensor tensor)
     {
         var backend = tensor.Backend;
-        if (!backend.FreesOnDispose || Targets(kind).Take(2).ToList() is not [var target]
+        if (Targets(kind).Take(2).ToList() is not [var target]
             || !_nodes.TryGetValue(target, out var actor) || actor is not IInternalActorRef { IsLocal: true })
             return TensorPayload.From(tensor);
+        if (!backend.FreesOnDispose) return TensorPayload.Lent(tensor);
         using var kept = TensorKinds.Use(TensorKind.Activations);
         var copy = backend.Allocate(tensor.Shape);
         backend.Copy(tensor, copy);

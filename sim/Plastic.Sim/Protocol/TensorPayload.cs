@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Immutable;
 using System.Runtime.InteropServices;
 using Plastic.Compute;
@@ -12,6 +13,8 @@ namespace Plastic.Sim.Protocol;
 /// Between two layers of one process on one device, the values may instead stay on the device
 /// (<see cref="OnDevice"/>): a copy there that the one receiver copies into its own tensor and frees, so
 /// activations do not travel through the host; reading <see cref="Values"/> first brings them to the host.
+/// On a host backend the same one receiver is handed a pooled array (<see cref="Lent"/>) that its copy gives
+/// back: megabytes a message, every step, that would otherwise be new large-object arrays for the GC.
 /// </summary>
 public sealed class TensorPayload : IEquatable<TensorPayload>
 {
@@ -19,6 +22,7 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     private readonly byte[]? _received;
     private readonly int _offset;
     private Tensor? _onDevice;
+    private bool _lent, _handedOver;
     private readonly Lock _gate = new();
 
     private TensorPayload(ImmutableArray<int> dims, float[]? floats, byte[]? received, int offset, int length)
@@ -31,7 +35,15 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     }
 
     public ImmutableArray<int> Dims { get; }
-    public ReadOnlySpan<float> Values => _floats ?? (_received is not null ? MemoryMarshal.Cast<byte, float>(_received.AsSpan(_offset, Length * sizeof(float))) : ToHost());
+    public ReadOnlySpan<float> Values
+    {
+        get
+        {
+            if (_floats is { } floats) return floats.AsSpan(0, Length); // a lent array may be longer than the tensor
+            if (_received is not null) return MemoryMarshal.Cast<byte, float>(_received.AsSpan(_offset, Length * sizeof(float)));
+            return ToHost();
+        }
+    }
     public int Length { get; }
     /// <summary>Bytes of tensor data carried (what the traffic counters add up).</summary>
     public long Bytes => (long)Length * sizeof(float);
@@ -49,6 +61,23 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     /// </summary>
     internal static TensorPayload OnDevice(Tensor copy) => new([.. copy.Shape.Dims], null, null, 0, copy.Length) { _onDevice = copy };
 
+    /// <summary>
+    /// A payload of a host tensor for exactly one receiver in this process, in an array rented from the shared
+    /// pool: the receiver's <see cref="CopyTo"/> returns it, after which the payload has no values left to read.
+    /// </summary>
+    internal static TensorPayload Lent(Tensor tensor)
+    {
+        var array = ArrayPool<float>.Shared.Rent(tensor.Length);
+        tensor.Backend.Download(tensor, array.AsSpan(0, tensor.Length));
+        return new([.. tensor.Shape.Dims], array, null, 0, tensor.Length) { _lent = true };
+    }
+
+    /// <summary>Whether the values are in a pooled array not yet given back (for the tests of the handoff).</summary>
+    internal bool IsLent
+    {
+        get { lock (_gate) return _lent && !_handedOver; }
+    }
+
     /// <summary>Whether the values are still only on the device (for the tests of the handoff).</summary>
     internal bool IsOnDevice
     {
@@ -60,6 +89,7 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     {
         lock (_gate)
         {
+            if (_handedOver) throw new InvalidOperationException($"Payload {this}: its values were handed to its one receiver, which copied them and gave the array back.");
             if (_floats is not null) return _floats;
             var host = _onDevice!.ToArray();
             _onDevice.Dispose();
@@ -95,7 +125,8 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
 
     /// <summary>
     /// Puts the values into a tensor of the same length on a backend: from the device copy without leaving the
-    /// device where the backend shares it (the copy is then freed: one receiver), else from the host.
+    /// device where the backend shares it (the copy is then freed: one receiver), else from the host; a lent
+    /// array is given back to the pool once copied (one receiver).
     /// </summary>
     public void CopyTo(IComputeBackend backend, Tensor destination)
     {
@@ -105,6 +136,15 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
             {
                 _onDevice.Dispose();
                 _onDevice = null;
+                return;
+            }
+            if (_lent)
+            {
+                backend.Upload(Values, destination);
+                ArrayPool<float>.Shared.Return(_floats!);
+                _floats = null;
+                _lent = false;
+                _handedOver = true;
                 return;
             }
         }

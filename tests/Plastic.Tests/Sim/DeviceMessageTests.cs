@@ -15,7 +15,8 @@ namespace Plastic.Tests.Sim;
 /// <summary>
 /// Activations between two layers of one process on one device stay on the device (issue 19, item 5),
 /// on ILGPU's CPU accelerator: the payload is a device copy that the receiver copies into its own tensor and
-/// frees; a message with several receivers, or from the CPU backend, goes through the host; and whole runs on
+/// frees; from the CPU backend the one receiver is lent a pooled array that its copy gives back; a message with
+/// several receivers gets a host copy of its own; and whole runs on
 /// the device learn as on the CPU backend. And a local layer keeps no activation past its update on a backend
 /// that gives freed memory back at once, while on the CPU backend (whose freed arrays would only wait for the
 /// garbage collector) it keeps its buffers from step to step.
@@ -121,6 +122,45 @@ public sealed class DeviceMessageTests() : Akka.TestKit.Xunit2.TestKit(ActorTest
         using var destination = cpu.Allocate(payload.Shape);
         payload.CopyTo(cpu, destination);
         Assert.Equal(values, destination.ToArray());
+    }
+
+    [Fact]
+    public void A_cpu_layer_lends_the_one_layer_above_a_pooled_array_that_its_copy_gives_back()
+    {
+        using var backend = new CpuBackend(threads: 1);
+        var (layer, above) = Layer(backend);
+        layer.Tell(Batch());
+        var payload = above.ExpectMsg<Forward>().Activations;
+        Assert.True(payload.IsLent);
+        Assert.False(payload.IsOnDevice);
+        var values = payload.Values.ToArray();
+        Assert.Equal(payload.Shape.Length, values.Length); // a rented array may be longer: only the tensor's values are read
+        using var destination = backend.Allocate(payload.Shape);
+        payload.CopyTo(backend, destination);
+        Assert.False(payload.IsLent);
+        Assert.Equal(values, destination.ToArray());
+        // The array is back in the pool: reading the payload again is refused rather than reading a reused array.
+        var error = Assert.Throws<InvalidOperationException>(() => payload.Values.Length);
+        Assert.Contains("handed to its one receiver", error.Message);
+    }
+
+    [Fact]
+    public void A_message_with_two_receivers_carries_its_own_host_copy()
+    {
+        using var backend = new CpuBackend(threads: 1);
+        var forward = ImmutableHashSet.Create(MessageKind.Forward);
+        var wiring = new Wiring([new EdgeContract("a", "b", forward), new EdgeContract("a", "c", forward), new EdgeContract("x", "y", forward)]);
+        var two = new Outbox("a", wiring);
+        two.Connect(new Connect(ImmutableDictionary<string, IActorRef>.Empty.Add("b", CreateTestProbe().Ref).Add("c", CreateTestProbe().Ref)));
+        var one = new Outbox("x", wiring);
+        one.Connect(new Connect(ImmutableDictionary<string, IActorRef>.Empty.Add("y", CreateTestProbe().Ref)));
+        using var tensor = backend.Upload([1f, 2f, 3f, 4f, 5f, 6f], new Shape(2, 3));
+        var shared = two.Payload(MessageKind.Forward, tensor);
+        Assert.False(shared.IsLent);
+        using var first = backend.Allocate(tensor.Shape);
+        shared.CopyTo(backend, first);
+        Assert.Equal([1f, 2f, 3f, 4f, 5f, 6f], shared.Values.ToArray()); // still readable by the second receiver
+        Assert.True(one.Payload(MessageKind.Forward, tensor).IsLent);
     }
 
     [Theory]
