@@ -268,6 +268,38 @@ public abstract class BackendContract<TFixture>(TFixture fixture) : IClassFixtur
         Assert.Contains(idx.ToArray(), at => post.ToArray()[at] == 0f); // some routed gradients were masked
     }
 
+    [SkippableTheory]
+    [InlineData(3, 8, 32)]  // rows of 16 windows: the vector scatter
+    [InlineData(5, 16, 16)] // rows of 8 windows
+    [InlineData(3, 6, 70)]  // rows of 35: the scalar scatter
+    public void Max_pool_backward_puts_each_gradient_at_its_argmax_bit_for_bit(int planes, int h, int w)
+    {
+        Skip.IfNot(B is Plastic.Compute.Cpu.CpuBackend, "The CPU backend's scatter, checked bit for bit (GPU kernels trust MaxPool2dForward's argmax).");
+        var pg = new PoolGeometry(2);
+        int ho = h / 2, wo = w / 2;
+        var x = TestData.Normal(planes * h * w, 31).Select(v => v - 0.5f).ToArray();
+        var dy = TestData.Normal(planes * ho * wo, 32);
+        dy[3] = -0f; dy[5] = 0f; // a -0 gradient scattered onto the cleared plane becomes +0, as 0 + -0 does
+        using var tx = Up(x, 1, planes, h, w); using var post = B.Allocate(tx.Shape); using var ty = B.Allocate(new Shape(1, planes, ho, wo));
+        using var idx = B.AllocateIndices(ty.Shape); using var tdy = Up(dy, 1, planes, ho, wo); using var dx = B.Allocate(tx.Shape);
+        B.Relu(tx, post);
+        B.MaxPool2dForward(post, ty, idx, pg);
+        var argmax = idx.ToArray();
+        // Plane 1's last window routes its gradient to the first element of its plane: outside its window, inside its
+        // plane, which the scatter allows (that plane falls back to the scalar pass).
+        argmax[2 * ho * wo - 1] = h * w;
+        B.Upload(argmax, idx);
+        var postValues = post.ToArray();
+        foreach (bool masked in new[] { false, true })
+        {
+            var expected = new float[x.Length];
+            for (int i = 0; i < dy.Length; i++) expected[argmax[i]] += !masked || postValues[argmax[i]] > 0f ? dy[i] : 0f;
+            if (masked) B.MaxPool2dReluBackward(tdy, idx, post, dx, pg);
+            else B.MaxPool2dBackward(tdy, idx, dx, pg);
+            Tolerance.AssertBitIdentical(expected, dx.ToArray(), masked ? "MaxPool2dReluBackward" : "MaxPool2dBackward");
+        }
+    }
+
     [SkippableFact]
     public void A_max_pool_argmax_outside_its_plane_is_refused_by_the_cpu_backward()
     {
