@@ -17,15 +17,7 @@ internal sealed class CpuParallel(int threads)
             for (int i = 0; i < parts; i++) body(i);
             return;
         }
-        try
-        {
-            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = Threads }, body);
-        }
-        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
-        {
-            // A part's error reaches the caller as itself (as with one thread), not wrapped.
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
-        }
+        WorkerTeam.Shared.Run(parts, Threads - 1, body);
     }
 
     /// <summary>Splits [0, count) into at most Threads contiguous ranges, each a multiple of <paramref name="grain"/> but the last.</summary>
