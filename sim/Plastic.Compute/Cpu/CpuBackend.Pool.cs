@@ -187,12 +187,11 @@ public sealed partial class CpuBackend
             var y = postT is null ? default : postT.Span;
             bool masked = postT is not null;
             int planeIn = d.H * d.W, planeOut = d.Ho * d.Wo;
+            fixed (float* dyp = dy, dxp = dx, yp = y) // yp is null without a mask
+            fixed (int* ip = ids)
             for (int plane = p0; plane < p1; plane++)
             {
-                if (tiled)
-                    fixed (float* dyp = dy, dxp = dx, yp = y)
-                    fixed (int* ip = ids)
-                        if (Scatter2x2Plane(dyp, ip, masked ? yp : null, dxp, plane, d)) continue;
+                if (tiled && Scatter2x2Plane(dyp, ip, yp, dxp, plane, d)) continue;
                 int first = plane * planeIn;
                 dx.Slice(first, planeIn).Clear();
                 for (int i = plane * planeOut, end = i + planeOut; i < end; i++)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 
 namespace Plastic.Compute.Cpu;
@@ -56,16 +57,16 @@ internal sealed class WorkerTeam
     /// part tens of microseconds after the caller, who then waited for it (about a tenth of the CPU samples
     /// of a backprop step). Asking yields the core between tries, so a layer thread that needs it gets it.
     /// </summary>
-    private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 5000; // 200 us
+    private static readonly long SpinTicks = Stopwatch.Frequency / 5000; // 200 us
 
     private void Serve()
     {
         while (true)
         {
-            long until = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
+            long until = Stopwatch.GetTimestamp() + SpinTicks;
             var spin = new SpinWait();
             bool signalled;
-            while (!(signalled = _signal.Wait(0)) && System.Diagnostics.Stopwatch.GetTimestamp() < until) spin.SpinOnce(sleep1Threshold: -1);
+            while (!(signalled = _signal.Wait(0)) && Stopwatch.GetTimestamp() < until) spin.SpinOnce(sleep1Threshold: -1);
             if (!signalled) _signal.Wait();
             Job? job;
             lock (_gate) _tickets.TryDequeue(out job);

@@ -22,7 +22,7 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     private readonly byte[]? _received;
     private readonly int _offset;
     private Tensor? _onDevice;
-    private bool _lent, _handedOver;
+    private bool _lent, _handedOver; // handed over: its one receiver took the values (lent array or device copy)
     private readonly Lock _gate = new();
 
     private TensorPayload(ImmutableArray<int> dims, float[]? floats, byte[]? received, int offset, int length)
@@ -75,7 +75,7 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     /// <summary>Whether the values are in a pooled array not yet given back (for the tests of the handoff).</summary>
     internal bool IsLent
     {
-        get { lock (_gate) return _lent && !_handedOver; }
+        get { lock (_gate) return _lent; }
     }
 
     /// <summary>Whether the values are still only on the device (for the tests of the handoff).</summary>
@@ -89,7 +89,7 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     {
         lock (_gate)
         {
-            if (_handedOver) throw new InvalidOperationException($"Payload {this}: its values were handed to its one receiver, which copied them and gave the array back.");
+            if (_handedOver) throw new InvalidOperationException($"Payload {this}: its values were handed to its one receiver, which copied them and let go of the payload's copy.");
             if (_floats is not null) return _floats;
             var host = _onDevice!.ToArray();
             _onDevice.Dispose();
@@ -136,6 +136,7 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
             {
                 _onDevice.Dispose();
                 _onDevice = null;
+                _handedOver = true;
                 return;
             }
             if (_lent)

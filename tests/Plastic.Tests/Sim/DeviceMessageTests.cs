@@ -94,6 +94,8 @@ public sealed class DeviceMessageTests() : Akka.TestKit.Xunit2.TestKit(ActorTest
         payload.CopyTo(receiver, destination);
         Assert.False(payload.IsOnDevice); // the receiver's copy freed the payload's
         Assert.Equal(heldBySender - payload.Bytes, sender.LiveTensorBytes);
+        // Read again, the payload says its values went to its one receiver (it once failed with a null reference).
+        Assert.Contains("handed to its one receiver", Assert.Throws<InvalidOperationException>(() => payload.Values.Length).Message);
         // The values are the layer's output: the same layer on the CPU backend sends them through the host.
         using var cpu = new CpuBackend(threads: 1);
         var (cpuLayer, cpuAbove) = Layer(cpu);
