@@ -6,6 +6,9 @@
 # step of all processes (user + sys; the workers are the driver's children and are counted) as the
 # difference of the two runs over `steps` (start-up, JIT and cluster joining cancel out), and from
 # `plastic trace` the tensor messages and bytes a step within and between processes. Then the medians.
+# Two workers run twice a round: with tensor lanes (the default: large tensors between processes on their
+# own connections) and with PLASTIC_LANES=off (every tensor inside Akka.Remote's frames), for the same-run
+# ratio of each to one process.
 # Usage: experiments/cluster/overhead.sh [steps] [rounds]     (PLASTIC=path/to/plastic to measure another build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,12 +18,13 @@ if [ -z "${PLASTIC:-}" ]; then dotnet build -c Release experiments/Plastic.Cli >
 out=$(mktemp -d)
 echo "== $(date -u +%FT%TZ), $(nproc) cores, commit $(git rev-parse --short HEAD), $PLASTIC, $steps steps x $rounds rounds"
 for round in $(seq 1 "$rounds"); do
-  for mode in one two; do
-    flags=(); [ "$mode" = two ] && flags=(--local-cluster 2)
+  for mode in one two inline; do
+    flags=(); [ "$mode" != one ] && flags=(--local-cluster 2)
+    lanes=on; [ "$mode" = inline ] && lanes=off
     for length in long short; do
       dir="$out/$mode-$round-$length"
       n=20; [ "$length" = long ] && n=$((steps + 20))
-      /usr/bin/time -f "%U %S" -o "$dir.time" "$PLASTIC" run vgg6-cifar-small --synthetic --rule clapp++ --steps "$n" --batch 32 "${flags[@]}" --out "$dir" >/dev/null
+      PLASTIC_LANES=$lanes /usr/bin/time -f "%U %S" -o "$dir.time" "$PLASTIC" run vgg6-cifar-small --synthetic --rule clapp++ --steps "$n" --batch 32 "${flags[@]}" --out "$dir" >/dev/null
     done
     "$PLASTIC" trace "$out/$mode-$round-long" > "$out/$mode-$round-long.trace"
   done
@@ -44,15 +48,17 @@ def run(mode, r):
         side[0] += int(m.group(2).replace(",", "")); side[1] += int(m.group(3).replace(",", ""))
     n = steps + 20
     return dict(images=sps * 32, cpu=(cl - cs) / steps, sys=(sl - ss) / steps, within=[x / n for x in within], between=[x / n for x in between])
-ratios, cpus = [], {"one": [], "two": []}
+names = {"one": "one process", "two": "two workers, lanes", "inline": "two workers, lanes off"}
+ratios, cpus = {"two": [], "inline": []}, {name: [] for name in names}
 for r in range(1, rounds + 1):
-    a, b = run("one", r), run("two", r)
-    ratios.append(b["images"] / a["images"])
-    for name, x in (("one", a), ("two", b)):
-        cpus[name].append(x["cpu"])
-        print(f"round {r} {'one process' if name == 'one' else 'two workers'}: {x['images']:6.1f} images/s, CPU {x['cpu'] * 1000:5.1f} ms/step (sys {x['sys'] * 1000:4.1f}); "
-              f"messages/step within processes {x['within'][0]:.0f} ({x['within'][1] / 1e6:.2f} MB), between {x['between'][0]:.0f} ({x['between'][1] / 1e6:.2f} MB)")
-    print(f"round {r} two/one: {ratios[-1]:.2f}x")
-print(f"median: two workers / one process {statistics.median(ratios):.2f}x over {rounds} rounds ({', '.join(f'{x:.2f}' for x in ratios)}); "
-      f"CPU a step {statistics.median(cpus['one']) * 1000:.1f} ms against {statistics.median(cpus['two']) * 1000:.1f} ms")
+    x = {name: run(name, r) for name in names}
+    for name, m in x.items():
+        cpus[name].append(m["cpu"])
+        print(f"round {r} {names[name]}: {m['images']:6.1f} images/s, CPU {m['cpu'] * 1000:5.1f} ms/step (sys {m['sys'] * 1000:4.1f}); "
+              f"messages/step within processes {m['within'][0]:.0f} ({m['within'][1] / 1e6:.2f} MB), between {m['between'][0]:.0f} ({m['between'][1] / 1e6:.2f} MB)")
+    for name in ratios: ratios[name].append(x[name]["images"] / x["one"]["images"])
+    print(f"round {r} two workers / one process: lanes {ratios['two'][-1]:.2f}x, lanes off {ratios['inline'][-1]:.2f}x")
+for name in ratios:
+    print(f"median: {names[name]} / one process {statistics.median(ratios[name]):.2f}x over {rounds} rounds ({', '.join(f'{v:.2f}' for v in ratios[name])}); "
+          f"CPU a step {statistics.median(cpus['one']) * 1000:.1f} ms against {statistics.median(cpus[name]) * 1000:.1f} ms")
 PY

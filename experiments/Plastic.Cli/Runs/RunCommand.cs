@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Plastic.Sim.Distributed;
 using Plastic.Topology;
 
 namespace Plastic.Cli.Runs;
@@ -112,6 +113,7 @@ public static class RunCommand
             if (parse.GetValue(clusterSeed) is { } seedNode && parse.GetValue(localCluster) is { } workers)
                 throw new ArgumentException($"--cluster {seedNode} and --local-cluster {workers}: give one, not both.");
             if (parse.GetValue(localCluster) is < 1) throw new ArgumentException($"--local-cluster {parse.GetValue(localCluster)}: at least 1 worker process.");
+            if (clustered) ClusterSettings.LanesFromEnvironment(); // refuses a bad $PLASTIC_LANES before the run folder is made
             double recoverSeconds = parse.GetValue(recoverTimeout);
             if (!(recoverSeconds is >= 0 and <= 86_400)) throw new ArgumentException($"--recover-timeout {recoverSeconds}: give seconds from 0 to 86400.");
             RunExecution.Execute(new RunRequest(run, specDir, parse.GetValue(dataRoot), parse.GetValue(output), parse.GetValue(resume), parse.GetValue(consoleTraces))

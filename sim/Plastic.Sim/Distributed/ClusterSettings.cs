@@ -1,5 +1,6 @@
 using System.Globalization;
 using Akka.Configuration;
+using Plastic.Sim.Distributed.Lanes;
 using Plastic.Sim.Protocol;
 
 namespace Plastic.Sim.Distributed;
@@ -23,6 +24,25 @@ public sealed record ClusterSettings(string Host, int Port, string? Seed, string
     /// a driver sizes its own from the spec and refuses workers whose limit is smaller.
     /// </summary>
     public const long DefaultFrameBytes = 64L << 20;
+
+    /// <summary>Environment variable that turns tensor lanes off ("off") or on ("on", the default): see <see cref="TensorLanes"/>.</summary>
+    public const string LanesVariable = "PLASTIC_LANES";
+
+    /// <summary>Whether large tensors to other processes go on tensor lanes; by default, what $PLASTIC_LANES says (on when unset).</summary>
+    public bool Lanes { get; init; } = LanesFromEnvironment();
+
+    /// <summary>Tensors of fewer bytes travel inside the message even with lanes on (tests set 0 to send every tensor on a lane).</summary>
+    public long LaneSmallestBytes { get; init; } = TensorLanes.DefaultSmallestBytes;
+
+    public static bool LanesFromEnvironment() => LanesFrom(Environment.GetEnvironmentVariable(LanesVariable));
+
+    /// <summary>What a value of $PLASTIC_LANES means: unset, empty or "on": lanes; "off": none; anything else is refused.</summary>
+    public static bool LanesFrom(string? value) => value switch
+    {
+        null or "" or "on" => true,
+        "off" => false,
+        var other => throw new ArgumentException($"{LanesVariable}='{other}' must be on or off."),
+    };
 
     /// <summary>The name every process of a run's cluster gives its actor system (members must share it).</summary>
     public const string SystemName = "plastic";
@@ -77,7 +97,9 @@ public sealed record ClusterSettings(string Host, int Port, string? Seed, string
               }
               coordinated-shutdown.run-by-clr-shutdown-hook = off
             }
+            {{TensorLanes.EnabledKey}} = {{(Lanes ? "on" : "off")}}
+            {{TensorLanes.SmallestKey}} = {{Math.Max(0, LaneSmallestBytes)}}b
             """;
-        return ConfigurationFactory.ParseString(hocon + SimMessageSerializer.Config + ControlSerializer.Config);
+        return ConfigurationFactory.ParseString(hocon + "\n" + SimMessageSerializer.Config + "\n" + ControlSerializer.Config);
     }
 }

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Plastic.Sim.Actors;
+using Plastic.Sim.Distributed.Lanes;
 using Plastic.Sim.Protocol;
 using Plastic.Topology;
 
@@ -49,16 +50,20 @@ public static class RemoteFrames
     }
 
     /// <summary>The send policy for the nodes of <paramref name="system"/>: its frame limit when it has remoting, else none.</summary>
-    public static ISendPolicy PolicyOf(ActorSystem system) => LimitOf(system) is { } limit ? new RemoteFramePolicy(limit) : InProcessSends.Instance;
+    public static ISendPolicy PolicyOf(ActorSystem system) => LimitOf(system) is { } limit ? new RemoteFramePolicy(limit, TensorLanes.Of(system)) : InProcessSends.Instance;
 }
 
-/// <summary>Refuses a message to a node in another process that is over the remote frame limit (local targets always fit).</summary>
-public sealed class RemoteFramePolicy(long limit) : ISendPolicy
+/// <summary>
+/// Refuses a message to a node in another process that is over the remote frame limit (local targets always
+/// fit). Tensors that go on tensor lanes are not in the frame: only the rest counts.
+/// </summary>
+public sealed class RemoteFramePolicy(long limit, TensorLanes? lanes = null) : ISendPolicy
 {
     public void Check(ISimMessage message, string to, IActorRef target)
     {
         if (target.Path.Address.HasLocalScope) return;
-        long size = message.Bytes + RemoteFrames.EnvelopeBytes;
+        long onLanes = lanes is null ? 0 : message.Tensors.Where(lanes.Carries).Sum(t => t.Bytes);
+        long size = message.Bytes - onLanes + RemoteFrames.EnvelopeBytes;
         if (size > limit)
             throw new RemoteFrameTooLargeException(
                 $"{message.Kind} of step {message.Step} from '{message.From}' to '{to}' ({target.Path.Address}) is about {size:N0} bytes, over the remote frame limit of {limit:N0} bytes " +

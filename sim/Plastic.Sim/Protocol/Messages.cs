@@ -40,6 +40,8 @@ public interface ISimMessage
     TraceContext Trace { get; }
     /// <summary>Payload bytes, for the traffic counters.</summary>
     long Bytes { get; }
+    /// <summary>The tensors the message carries (none for a pairing).</summary>
+    IEnumerable<TensorPayload> Tensors { get; }
 }
 
 /// <summary>Activations sent up: the two views of the step's minibatch stacked as [2N, ...] (view 1 first).</summary>
@@ -47,6 +49,7 @@ public sealed record Forward(string From, long Step, TensorPayload Activations, 
 {
     public MessageKind Kind => MessageKind.Forward;
     public long Bytes => Activations.Bytes;
+    public IEnumerable<TensorPayload> Tensors => [Activations];
 }
 
 /// <summary>The step's pairing, broadcast to every layer: row r's negative is row Negatives[r] of the stacked 2N rows.</summary>
@@ -54,6 +57,7 @@ public sealed record Pairing(string From, long Step, ImmutableArray<int> Negativ
 {
     public MessageKind Kind => MessageKind.Pairing;
     public long Bytes => (long)Negatives.Length * sizeof(int);
+    public IEnumerable<TensorPayload> Tensors => [];
 
     // ImmutableArray compares by reference; two pairings are the same when their indices are.
     public bool Equals(Pairing? other) =>
@@ -67,6 +71,7 @@ public sealed record TopDownReference(string From, long Step, TensorPayload Refe
 {
     public MessageKind Kind => MessageKind.TopDownReference;
     public long Bytes => Reference.Bytes;
+    public IEnumerable<TensorPayload> Tensors => [Reference];
 }
 
 /// <summary>dL/d(output of the receiving layer) for the step: the backprop graph's downward message.</summary>
@@ -74,6 +79,7 @@ public sealed record Backward(string From, long Step, TensorPayload Gradient, Tr
 {
     public MessageKind Kind => MessageKind.Backward;
     public long Bytes => Gradient.Bytes;
+    public IEnumerable<TensorPayload> Tensors => [Gradient];
 }
 
 /// <summary>
@@ -85,6 +91,7 @@ public sealed record Snapshot(string From, long Step, TensorPayload Weight, Tens
 {
     public MessageKind Kind => MessageKind.Snapshot;
     public long Bytes => Weight.Bytes + (Bias?.Bytes ?? 0) + RuleState.Sum(s => s.Bytes);
+    public IEnumerable<TensorPayload> Tensors => [Weight, .. Bias is null ? [] : new[] { Bias }, .. RuleState];
 
     public bool Equals(Snapshot? other) =>
         other is not null && From == other.From && Step == other.Step && Trace == other.Trace && Weight.Equals(other.Weight)

@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Text;
 using Akka.Actor;
 using Akka.Serialization;
+using Plastic.Sim.Distributed.Lanes;
 
 namespace Plastic.Sim.Protocol;
 
@@ -12,9 +13,14 @@ namespace Plastic.Sim.Protocol;
 /// array of its exact size (each tensor's bytes copied once, straight from the payload), and a received
 /// message's tensors are read in place from the array the transport handed over (no copy): tensors are
 /// megabytes, and every extra large array is a copy and a large-object-heap allocation on each side.
+/// Between processes, a large tensor goes on a tensor lane instead (<see cref="TensorLanes"/>): the message
+/// then carries where to fetch it, and reading the message starts the fetch.
 /// </summary>
 public sealed class SimMessageSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
+    private TensorLanes Lanes => _lanes ??= TensorLanes.Of(system);
+    private TensorLanes? _lanes;
+
     public override int Identifier => 4711;
 
     public override string Manifest(object o) => o switch
@@ -31,11 +37,13 @@ public sealed class SimMessageSerializer(ExtendedActorSystem system) : Serialize
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Tensor payloads are little-endian float32.");
         var m = (ISimMessage)obj;
-        // Two passes over the same writer: the first only measures, the second fills the one array.
-        var measure = new WireWriter(null);
+        // Two passes over the same writer: the first only measures (and offers large tensors on lanes), the
+        // second fills the one array.
+        var tickets = new List<LaneTicket?>();
+        var measure = new WireWriter(null, Lanes, tickets);
         Write(ref measure, m);
         var bytes = new byte[measure.Position];
-        var fill = new WireWriter(bytes);
+        var fill = new WireWriter(bytes, Lanes, tickets);
         Write(ref fill, m);
         return bytes;
     }
@@ -67,7 +75,7 @@ public sealed class SimMessageSerializer(ExtendedActorSystem system) : Serialize
 
     public override object FromBinary(byte[] bytes, string manifest)
     {
-        var r = new WireReader(bytes);
+        var r = new WireReader(bytes, Lanes);
         string from = r.String();
         long step = r.Long();
         var trace = new TraceContext(r.String(), r.Long());
@@ -95,9 +103,13 @@ public sealed class SimMessageSerializer(ExtendedActorSystem system) : Serialize
         return new Snapshot(from, step, weight, bias, state.MoveToImmutable(), trace);
     }
 
-    /// <summary>Writes the wire format into an array, or only counts its bytes when there is none.</summary>
-    private ref struct WireWriter(byte[]? into)
+    /// <summary>
+    /// Writes the wire format into an array, or only counts its bytes when there is none; the counting pass
+    /// offers each tensor the lanes carry and notes its ticket, which the writing pass then writes.
+    /// </summary>
+    private ref struct WireWriter(byte[]? into, TensorLanes lanes, List<LaneTicket?> tickets)
     {
+        private int _payloads;
         public int Position { get; private set; }
 
         private Span<byte> Take(int count)
@@ -123,6 +135,15 @@ public sealed class SimMessageSerializer(ExtendedActorSystem system) : Serialize
         {
             Int(p.Dims.Length);
             foreach (int d in p.Dims) Int(d);
+            if (into is null) tickets.Add(lanes.Carries(p) ? lanes.Offer(p) : null);
+            if (tickets[_payloads++] is { } ticket)
+            {
+                Bool(true);
+                String(ticket.Endpoint);
+                Long(ticket.Number);
+                return;
+            }
+            Bool(false);
             Take((4 - Position % 4) % 4); // a new array is zeroed: the padding needs no writing
             var s = Take(p.RawBytes.Length);
             if (into is not null) p.RawBytes.CopyTo(s);
@@ -130,7 +151,7 @@ public sealed class SimMessageSerializer(ExtendedActorSystem system) : Serialize
     }
 
     /// <summary>Reads the wire format; every read is checked against the end of the array.</summary>
-    private ref struct WireReader(byte[] bytes)
+    private ref struct WireReader(byte[] bytes, TensorLanes lanes)
     {
         public int Position { get; private set; }
 
@@ -162,7 +183,17 @@ public sealed class SimMessageSerializer(ExtendedActorSystem system) : Serialize
         {
             var dims = Ints();
             long length = 1;
-            foreach (int d in dims) length *= d;
+            foreach (int d in dims)
+            {
+                if (d < 0 || (length *= d) > int.MaxValue / sizeof(float))
+                    throw new InvalidDataException($"SimMessageSerializer: a tensor of dimensions [{string.Join("x", dims)}] announced at {Position} of {bytes.Length} bytes.");
+            }
+            if (Bool())
+            {
+                string endpoint = String();
+                long number = Long();
+                return TensorPayload.Fetching(dims, (int)length, lanes.Fetch(endpoint, number, (int)length * sizeof(float)), $"{number} of lane {endpoint}");
+            }
             Take((4 - Position % 4) % 4);
             int offset = Position;
             Take(length * sizeof(float));

@@ -15,14 +15,18 @@ namespace Plastic.Sim.Protocol;
 /// activations do not travel through the host; reading <see cref="Values"/> first brings them to the host.
 /// On a host backend the same one receiver is handed a pooled array (<see cref="Lent"/>) that its copy gives
 /// back: megabytes a message, every step, that would otherwise be new large-object arrays for the GC.
+/// A large tensor from another process may come on a tensor lane (<see cref="Fetching"/>): its bytes arrive
+/// in a pooled array while the message is delivered; reading the values waits for them, and the one
+/// receiver's copy gives the array back.
 /// </summary>
 public sealed class TensorPayload : IEquatable<TensorPayload>
 {
     private float[]? _floats;
-    private readonly byte[]? _received;
+    private byte[]? _received;
     private readonly int _offset;
     private Tensor? _onDevice;
-    private bool _lent, _handedOver; // handed over: its one receiver took the values (lent array or device copy)
+    private Task<byte[]>? _fetching; // a lane's fetch of the received bytes, not yet waited for
+    private bool _lent, _lentBytes, _handedOver; // handed over: its one receiver took the values (lent array, fetched bytes or device copy)
     private readonly Lock _gate = new();
 
     private TensorPayload(ImmutableArray<int> dims, float[]? floats, byte[]? received, int offset, int length)
@@ -40,7 +44,7 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
         get
         {
             if (_floats is { } floats) return floats.AsSpan(0, Length); // a lent array may be longer than the tensor
-            if (_received is not null) return MemoryMarshal.Cast<byte, float>(_received.AsSpan(_offset, Length * sizeof(float)));
+            if (Received() is { } received) return MemoryMarshal.Cast<byte, float>(received.AsSpan(_offset, Length * sizeof(float)));
             return ToHost();
         }
     }
@@ -72,10 +76,44 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
         return new([.. tensor.Shape.Dims], array, null, 0, tensor.Length) { _lent = true };
     }
 
+    /// <summary>
+    /// For the deserializer: a tensor of <paramref name="count"/> floats whose bytes a lane is fetching into a
+    /// pooled array (<paramref name="source"/> names the lane and the number, for the error if it never comes).
+    /// </summary>
+    internal static TensorPayload Fetching(ImmutableArray<int> dims, int count, Task<byte[]> bytes, string source) =>
+        new(dims, null, null, 0, count) { _fetching = bytes, _source = source };
+
+    private string? _source;
+
+    /// <summary>The received bytes, after waiting for a lane's fetch if one is under way.</summary>
+    private byte[]? Received()
+    {
+        if (Volatile.Read(ref _fetching) is null) return _received;
+        lock (_gate)
+        {
+            if (_fetching is { } fetching)
+            {
+                try
+                {
+                    if (!fetching.Wait(Distributed.Lanes.TensorLanes.FetchTimeout))
+                        throw new TimeoutException($"Tensor {_source} did not arrive within {Distributed.Lanes.TensorLanes.FetchTimeout.TotalSeconds:F0} s.");
+                }
+                catch (AggregateException e) when (e.InnerException is { } inner)
+                {
+                    throw new IOException($"Payload {this}: {inner.Message}", inner);
+                }
+                _received = fetching.Result;
+                _lentBytes = true;
+                _fetching = null;
+            }
+            return _received;
+        }
+    }
+
     /// <summary>Whether the values are in a pooled array not yet given back (for the tests of the handoff).</summary>
     internal bool IsLent
     {
-        get { lock (_gate) return _lent; }
+        get { lock (_gate) return _lent || _lentBytes; }
     }
 
     /// <summary>Whether the values are still only on the device (for the tests of the handoff).</summary>
@@ -139,17 +177,29 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
                 _handedOver = true;
                 return;
             }
-            if (_lent)
+        }
+        var values = Values; // waits for a lane's fetch
+        lock (_gate)
+        {
+            if (_lent || _lentBytes)
             {
-                backend.Upload(Values, destination);
-                ArrayPool<float>.Shared.Return(_floats!);
-                _floats = null;
-                _lent = false;
-                _handedOver = true;
+                backend.Upload(values, destination);
+                GiveBack();
                 return;
             }
         }
-        backend.Upload(Values, destination);
+        backend.Upload(values, destination);
+    }
+
+    /// <summary>Returns a lent array or fetched bytes to their pool once the one receiver has copied them.</summary>
+    private void GiveBack()
+    {
+        if (_lent) ArrayPool<float>.Shared.Return(_floats!);
+        else ArrayPool<byte>.Shared.Return(_received!);
+        _floats = null;
+        _received = null;
+        _lent = _lentBytes = false;
+        _handedOver = true;
     }
 
     public bool Equals(TensorPayload? other) =>

@@ -3,6 +3,7 @@ using Plastic.Compute;
 using Plastic.Sim;
 using Plastic.Sim.Actors;
 using Plastic.Sim.Distributed;
+using Plastic.Sim.Distributed.Lanes;
 using Plastic.Tests.Support;
 using Plastic.Topology;
 
@@ -28,10 +29,13 @@ public sealed class ClusterRunTests
 
     private static IComputeBackend Backend() => BackendCatalog.Create("cpu", 1);
 
-    private static async Task<(ClusterMember Driver, ClusterMember Worker, ImmutableDictionary<string, Akka.Actor.IActorRef> Hosts)> TwoMembers(long frameBytes)
+    /// <summary>A driver and a worker; <paramref name="laneBytes"/>: tensors of at least this many bytes go on tensor lanes (null: lanes off).</summary>
+    internal static async Task<(ClusterMember Driver, ClusterMember Worker, ImmutableDictionary<string, Akka.Actor.IActorRef> Hosts)> TwoMembers(long frameBytes, long? laneBytes = null)
     {
-        var driver = await ClusterMember.JoinAsync(new ClusterSettings("127.0.0.1", 0, null, Placement.DriverRole, frameBytes), JoinTimeout);
-        var worker = await ClusterMember.JoinAsync(new ClusterSettings("127.0.0.1", 0, driver.HostAndPort, "worker1", frameBytes), JoinTimeout);
+        ClusterSettings Settings(string? seed, string role) =>
+            new("127.0.0.1", 0, seed, role, frameBytes) { Lanes = laneBytes is not null, LaneSmallestBytes = laneBytes ?? 0 };
+        var driver = await ClusterMember.JoinAsync(Settings(null, Placement.DriverRole), JoinTimeout);
+        var worker = await ClusterMember.JoinAsync(Settings(driver.HostAndPort, "worker1"), JoinTimeout);
         worker.StartHost("worker1");
         var hosts = await driver.HostsAsync(["worker1"], JoinTimeout);
         return (driver, worker, hosts);
@@ -47,14 +51,17 @@ public sealed class ClusterRunTests
         foreach (var (node, losses) in expected.Losses) Assert.Equal(losses.ToArray(), actual.Losses[node].ToArray());
     }
 
+    /// <summary>Lane bytes 0: every tensor between the processes goes on a tensor lane; -1: lanes off, every tensor in Akka's frames.</summary>
     [Theory]
-    [InlineData(GraphKind.Local, 3, "worker1=c2,c3")]
-    [InlineData(GraphKind.Backprop, 1, "worker1=c2,loss")]
-    public async Task Layers_on_another_actor_system_over_tcp_learn_the_same_weights_bit_for_bit(GraphKind graph, int inFlight, string placement)
+    [InlineData(GraphKind.Local, 3, "worker1=c2,c3", 0)]
+    [InlineData(GraphKind.Backprop, 1, "worker1=c2,loss", 0)]
+    [InlineData(GraphKind.Local, 3, "worker1=c2,c3", -1)]
+    [InlineData(GraphKind.Backprop, 1, "worker1=c2,loss", -1)]
+    public async Task Layers_on_another_actor_system_over_tcp_learn_the_same_weights_bit_for_bit(GraphKind graph, int inFlight, string placement, long laneBytes)
     {
         var options = new RunOptions(5, BatchSize: 4, Seed: 11, Graph: graph) { Schedule = new(MaxInFlight: inFlight), Optimizer = new(1e-3f) };
         var alone = await Simulation.RunAsync(Conv, options, Backend);
-        var (driver, worker, hosts) = await TwoMembers(1 << 20);
+        var (driver, worker, hosts) = await TwoMembers(1 << 20, laneBytes >= 0 ? laneBytes : null);
         await using (driver)
         await using (worker)
         {
@@ -91,7 +98,25 @@ public sealed class ClusterRunTests
         Assert.Contains("frame limit of 256,000 bytes", e.Message);
     }
 
-    /// <summary>A 2-step run on a driver and a worker whose frame limit is 256,000 bytes: the run's failure.</summary>
+    [Trait(TestCategories.Category, TestCategories.Slow)]
+    [Fact]
+    public async Task A_message_over_the_frame_limit_goes_through_when_its_tensor_goes_on_a_lane()
+    {
+        // The 2 MiB activations of the test above, on a lane: only the message's envelope is in the 256 kB frame.
+        var wide = new NetworkSpec("wide", new InputSpec(1, 16, 16),
+            [new LayerSpec("c1", LayerKind.Conv, 64), new LayerSpec("c2", LayerKind.Conv, 4, LossPool: 4)], [], "clapp++");
+        var options = new RunOptions(2, BatchSize: 16, Seed: 3);
+        var alone = await Simulation.RunAsync(wide, options, Backend);
+        var (driver, worker, hosts) = await TwoMembers(256_000, TensorLanes.DefaultSmallestBytes);
+        await using (driver)
+        await using (worker)
+        {
+            var cluster = new ClusterRun(driver.System, Placement.Parse("worker1=c2"), hosts, "cpu", 1);
+            AssertSameRun(alone, await Simulation.RunAsync(wide, options, Backend, cluster: cluster).WaitAsync(TimeSpan.FromSeconds(60)));
+        }
+    }
+
+    /// <summary>A 2-step run on a driver and a worker whose frame limit is 256,000 bytes, tensor lanes off: the run's failure.</summary>
     private static async Task<SimulationException> FailureUnderSmallFrames(NetworkSpec spec, string placement, int batch)
     {
         var (driver, worker, hosts) = await TwoMembers(256_000);
@@ -107,7 +132,7 @@ public sealed class ClusterRunTests
     [Fact]
     public async Task A_worker_that_goes_away_mid_run_stops_the_run_with_its_nodes_and_the_last_completed_step()
     {
-        var (driver, worker, hosts) = await TwoMembers(1 << 20);
+        var (driver, worker, hosts) = await TwoMembers(1 << 20, laneBytes: 0);
         await using (driver)
         {
             var cluster = new ClusterRun(driver.System, Placement.Parse("worker1=c2,c3"), hosts, "cpu", 1);

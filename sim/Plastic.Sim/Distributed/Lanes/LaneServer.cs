@@ -1,0 +1,111 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Plastic.Sim.Protocol;
+
+namespace Plastic.Sim.Distributed.Lanes;
+
+/// <summary>
+/// Holds the tensors this process sent to others until their receivers fetch them, and serves the fetches:
+/// one listening socket, one thread per connected receiving process. A tensor is written to the socket
+/// straight from the payload that was sent (no copy of our own) and forgotten once fetched; one never
+/// fetched (its message was lost with its receiver) is let go after <see cref="HoldFor"/>.
+/// </summary>
+internal sealed class LaneServer : IDisposable
+{
+    /// <summary>A message is read, and its tensors asked for, milliseconds after it is written: this is only the bound for lost ones.</summary>
+    public static readonly TimeSpan HoldFor = TimeSpan.FromMinutes(2);
+
+    private readonly Socket _listener;
+    private readonly ConcurrentDictionary<long, (TensorPayload Payload, long HeldSince)> _held = new();
+    private readonly ConcurrentBag<Socket> _connections = [];
+    private long _last;
+    private volatile bool _closed;
+
+    public LaneServer(string host)
+    {
+        var address = IPAddress.TryParse(host, out var ip) ? ip : Dns.GetHostAddresses(host).First();
+        _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        _listener.Bind(new IPEndPoint(address, 0));
+        _listener.Listen(64);
+        Endpoint = $"{host}:{((IPEndPoint)_listener.LocalEndPoint!).Port}";
+        new Thread(Accept) { IsBackground = true, Name = "plastic-lane-accept" }.Start();
+    }
+
+    /// <summary>"host:port" where receivers fetch: the host Akka.Remote gives this process, so whoever reaches one reaches the other.</summary>
+    public string Endpoint { get; }
+
+    /// <summary>How many tensors wait for their receivers (for the tests).</summary>
+    public int Held => _held.Count;
+
+    /// <summary>Keeps a payload until its receiver asks for it; returns the number it asks with.</summary>
+    public long Hold(TensorPayload payload)
+    {
+        long number = Interlocked.Increment(ref _last);
+        long now = Stopwatch.GetTimestamp();
+        _held[number] = (payload, now);
+        if (number % 256 == 0) LetGoOfLost(now);
+        return number;
+    }
+
+    private void LetGoOfLost(long now)
+    {
+        long limit = (long)(HoldFor.TotalSeconds * Stopwatch.Frequency);
+        foreach (var (number, held) in _held)
+            if (now - held.HeldSince > limit) _held.TryRemove(number, out _);
+    }
+
+    private void Accept()
+    {
+        while (!_closed)
+        {
+            Socket connection;
+            try
+            {
+                connection = _listener.Accept();
+            }
+            catch (Exception) when (_closed)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                continue; // a connection that failed while being accepted: the next one may not
+            }
+            connection.NoDelay = true;
+            _connections.Add(connection);
+            new Thread(() => Serve(connection)) { IsBackground = true, Name = "plastic-lane-out" }.Start();
+        }
+    }
+
+    private void Serve(Socket connection)
+    {
+        Span<byte> request = stackalloc byte[LaneWire.RequestBytes];
+        try
+        {
+            while (LaneWire.ReceiveAll(connection, request))
+            {
+                long number = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(request);
+                bool held = _held.TryRemove(number, out var entry);
+                LaneWire.WriteAnswer(connection, number, held ? entry.Payload.RawBytes : default, held);
+            }
+        }
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+        {
+            // The receiving process went away or closed its lane: its fetches fail on its side.
+        }
+        finally
+        {
+            connection.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        _closed = true;
+        _listener.Dispose();
+        foreach (var connection in _connections) connection.Dispose();
+        _held.Clear();
+    }
+}

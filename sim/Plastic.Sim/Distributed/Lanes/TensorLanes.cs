@@ -1,0 +1,112 @@
+using Akka.Actor;
+using Akka.Remote;
+using Plastic.Sim.Protocol;
+
+namespace Plastic.Sim.Distributed.Lanes;
+
+/// <summary>
+/// Tensor lanes: a tensor of a message to another process travels on a TCP connection of its own instead of
+/// inside Akka.Remote's frame. The message carries only the tensor's dimensions and where to fetch it; the
+/// receiving process asks for it as soon as the message is read, while Akka delivers it to the actor.
+/// Why: inside a frame, a tensor of a megabyte was copied about nine times between the two layers
+/// (Akka.Remote wraps the serializer's array in two protobuf envelopes and a DotNetty buffer on each side),
+/// each copy a new large-object array whose fresh pages the kernel had to clear: in a run over two workers
+/// on one host, a sixth of the CPU went to the kernel (perf, 2026-12-03). On a lane the bytes leave from the
+/// sent payload and arrive in a pooled array, one socket write and one read.
+/// One instance per actor system (an Akka extension); a system without remoting never offers lanes.
+/// </summary>
+public sealed class TensorLanes : IExtension, IDisposable
+{
+    /// <summary>Whether a process sends large tensors on lanes ("on", the default) or inside Akka's frames ("off").</summary>
+    public const string EnabledKey = "plastic.lanes.enabled";
+    /// <summary>Tensors smaller than this travel inside the message: a fetch's round trip costs more than copying them.</summary>
+    public const string SmallestKey = "plastic.lanes.smallest-tensor-bytes";
+    public const long DefaultSmallestBytes = 64 * 1024;
+    /// <summary>A fetch not answered in this time fails the receiving node (the failure detector has long since seen a dead sender).</summary>
+    public static readonly TimeSpan FetchTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly ExtendedActorSystem _system;
+    private readonly Dictionary<string, LaneFetcher> _fetchers = [];
+    private readonly Lock _gate = new();
+    private LaneServer? _server;
+    private bool _disposed;
+
+    internal TensorLanes(ExtendedActorSystem system)
+    {
+        _system = system;
+        var config = system.Settings.Config;
+        Offers = system.Provider is RemoteActorRefProvider && (!config.HasPath(EnabledKey) || config.GetBoolean(EnabledKey));
+        SmallestBytes = config.HasPath(SmallestKey) ? config.GetByteSize(SmallestKey) ?? DefaultSmallestBytes : DefaultSmallestBytes;
+        system.RegisterOnTermination(Dispose);
+    }
+
+    public static TensorLanes Of(ActorSystem system) => system.WithExtension<TensorLanes, TensorLanesId>();
+
+    /// <summary>Whether this process sends large tensors on lanes (a process always fetches what others offer).</summary>
+    public bool Offers { get; }
+    public long SmallestBytes { get; }
+
+    /// <summary>Whether <paramref name="payload"/> goes on a lane when its message leaves this process.</summary>
+    internal bool Carries(TensorPayload payload) => Offers && payload.Bytes >= SmallestBytes && payload.Bytes <= int.MaxValue;
+
+    /// <summary>Holds the payload for its receiver; returns where and by which number to fetch it.</summary>
+    internal LaneTicket Offer(TensorPayload payload)
+    {
+        var server = Server();
+        return new LaneTicket(server.Endpoint, server.Hold(payload));
+    }
+
+    /// <summary>Starts fetching tensor <paramref name="number"/> of <paramref name="bytes"/> bytes from the lane at <paramref name="endpoint"/>.</summary>
+    internal Task<byte[]> Fetch(string endpoint, long number, int bytes)
+    {
+        LaneFetcher fetcher;
+        lock (_gate)
+        {
+            if (_disposed) return Task.FromException<byte[]>(new ObjectDisposedException(nameof(TensorLanes), "this process closed its lanes"));
+            try
+            {
+                if (!_fetchers.TryGetValue(endpoint, out fetcher!) || fetcher.IsBroken)
+                {
+                    fetcher?.Dispose();
+                    _fetchers[endpoint] = fetcher = new LaneFetcher(endpoint); // a lane that broke is tried afresh
+                }
+            }
+            catch (Exception e) when (e is System.Net.Sockets.SocketException or FormatException or ArgumentException)
+            {
+                return Task.FromException<byte[]>(new IOException($"Tensor {number} could not be fetched: no lane at {endpoint} ({e.Message}).", e));
+            }
+        }
+        return fetcher.Get(number, bytes);
+    }
+
+    /// <summary>How many sent tensors wait for their receivers (for the tests).</summary>
+    internal int Held => _server?.Held ?? 0;
+
+    private LaneServer Server()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _server ??= new LaneServer(_system.Provider.DefaultAddress.Host ?? "127.0.0.1");
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _server?.Dispose();
+            foreach (var fetcher in _fetchers.Values) fetcher.Dispose();
+        }
+    }
+}
+
+/// <summary>Where a tensor sent on a lane waits, and its number there.</summary>
+internal readonly record struct LaneTicket(string Endpoint, long Number);
+
+public sealed class TensorLanesId : ExtensionIdProvider<TensorLanes>
+{
+    public override TensorLanes CreateExtension(ExtendedActorSystem system) => new(system);
+}
