@@ -55,6 +55,16 @@ public sealed class TensorLaneTests
     }
 
     [Fact]
+    public async Task A_lane_named_by_host_name_is_reached_through_it()
+    {
+        using var server = new LaneServer("localhost");
+        Assert.StartsWith("localhost:", server.Endpoint);
+        using var fetcher = new LaneFetcher(server.Endpoint);
+        var sent = Tensor(777, 8);
+        AssertSameBytes(sent, await fetcher.Get(server.Hold(sent), sent.Length * sizeof(float)).WaitAsync(Patience));
+    }
+
+    [Fact]
     public async Task Fetches_from_several_threads_each_get_their_own_tensor()
     {
         using var server = new LaneServer("127.0.0.1");

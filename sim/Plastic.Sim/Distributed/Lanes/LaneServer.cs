@@ -25,9 +25,10 @@ internal sealed class LaneServer : IDisposable
 
     public LaneServer(string host)
     {
-        var address = IPAddress.TryParse(host, out var ip) ? ip : Dns.GetHostAddresses(host).First();
-        _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        _listener.Bind(new IPEndPoint(address, 0));
+        // An address is listened on as given (127.0.0.1 stays private to the host); a host name on every
+        // interface, since what it resolves to here (127.0.1.1 on Debian) need not be what others reach.
+        _listener = IPAddress.TryParse(host, out var ip) ? new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp) : new Socket(SocketType.Stream, ProtocolType.Tcp);
+        _listener.Bind(new IPEndPoint(ip ?? (_listener.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any), 0));
         _listener.Listen(64);
         Endpoint = $"{host}:{((IPEndPoint)_listener.LocalEndPoint!).Port}";
         new Thread(Accept) { IsBackground = true, Name = "plastic-lane-accept" }.Start();
