@@ -39,6 +39,9 @@ public sealed class LocalLayerActor : ReceiveActor
     private readonly Dictionary<long, Forward> _forwards = [];
     private readonly Dictionary<long, Pairing> _pairings = [];
     private readonly SortedDictionary<long, TopDownReference> _references = [];
+    // The reference now in the _reference slot. Under a staleness bound one reference serves several steps,
+    // and its payload may be one its receiver can read only once (a pooled array, a lane's bytes, a device copy).
+    private TopDownReference? _loaded;
     private long _nextStep;
     private bool _awaitingUpdate;
 
@@ -150,7 +153,12 @@ public sealed class LocalLayerActor : ReceiveActor
         if (_faultSteps?.Contains(step) == true) throw new InvalidOperationException($"injected fault ({_name}@{step}): the layer fails as a crashed one would");
         int batch = _block.Output.Shape[0] / 2;
         ReadOnlyMemory<int> negatives = _pairings.Remove(step, out var pairing) ? pairing.Negatives.AsMemory() : default;
-        var topDown = reference is null ? null : _reference.Load(reference.Reference);
+        Tensor? topDown = null;
+        if (reference is not null)
+        {
+            topDown = ReferenceEquals(reference, _loaded) ? _reference.For(reference.Reference.Shape) : _reference.Load(reference.Reference);
+            _loaded = reference;
+        }
         if (_snapshotEvery > 0 && step % _snapshotEvery == 0) SendSnapshot(step);
         // Outside its learning window (greedy training) a layer only forwards: no loss, no update.
         double loss = double.NaN;
@@ -174,7 +182,12 @@ public sealed class LocalLayerActor : ReceiveActor
         {
             _block.ReleaseActivations();
             _input.Release();
-            _reference.Release();
+            // A reference that may serve a later step stays (it is small: the top layer's pooled activity).
+            if (_staleness == 0)
+            {
+                _reference.Release();
+                _loaded = null;
+            }
         }
         _driver.Tell(new StepDone(_name, step, loss, reference?.Step));
     }

@@ -37,11 +37,11 @@ public sealed record ClusterSettings(string Host, int Port, string? Seed, string
     public static bool LanesFromEnvironment() => LanesFrom(Environment.GetEnvironmentVariable(LanesVariable));
 
     /// <summary>What a value of $PLASTIC_LANES means: unset, empty or "on": lanes; "off": none; anything else is refused.</summary>
-    public static bool LanesFrom(string? value) => value switch
+    public static bool LanesFrom(string? value) => value?.ToLowerInvariant() switch
     {
         null or "" or "on" => true,
         "off" => false,
-        var other => throw new ArgumentException($"{LanesVariable}='{other}' must be on or off."),
+        _ => throw new ArgumentException($"{LanesVariable}='{value}' must be on or off."),
     };
 
     /// <summary>The name every process of a run's cluster gives its actor system (members must share it).</summary>

@@ -98,6 +98,29 @@ public sealed class ClusterRunTests
         Assert.Contains("frame limit of 256,000 bytes", e.Message);
     }
 
+    /// <summary>
+    /// Under a staleness bound a layer may use one top-down reference for several steps, and a reference from
+    /// another process on a lane can be read only once (found in review: the second step's load failed).
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public async Task A_reference_from_another_process_serves_several_steps_under_a_staleness_bound(long laneBytes)
+    {
+        var fed = Conv with { Rule = "clapp++dfb", Feedback = [new EdgeSpec("c3", "c1"), new EdgeSpec("c3", "c2")] };
+        // Which recent reference a step uses depends on timing, so the weights are not compared; the run must end.
+        var options = new RunOptions(8, BatchSize: 4, Seed: 11) { Schedule = new(MaxInFlight: 3, Staleness: 2), Optimizer = new(1e-3f) };
+        var (driver, worker, hosts) = await TwoMembers(1 << 20, laneBytes >= 0 ? laneBytes : null);
+        await using (driver)
+        await using (worker)
+        {
+            var cluster = new ClusterRun(driver.System, Placement.Parse("worker1=c3"), hosts, "cpu", 1);
+            var spread = await Simulation.RunAsync(fed, options, Backend, cluster: cluster).WaitAsync(TimeSpan.FromSeconds(90));
+            foreach (var layer in new[] { "c1", "c2" })
+                for (int step = 0; step < 8; step++) Assert.InRange(spread.ReferenceSteps[layer][step], step - 2, step);
+        }
+    }
+
     [Trait(TestCategories.Category, TestCategories.Slow)]
     [Fact]
     public async Task A_message_over_the_frame_limit_goes_through_when_its_tensor_goes_on_a_lane()

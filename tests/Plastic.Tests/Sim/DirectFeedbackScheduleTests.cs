@@ -75,4 +75,24 @@ public sealed class DirectFeedbackScheduleTests
             for (int step = 0; step < 8; step++)
                 Assert.InRange(result.ReferenceSteps[layer][step], step - 2, step);
     }
+
+    [Fact]
+    public async Task A_reference_kept_for_several_steps_is_read_from_its_one_use_payload_once()
+    {
+        // One feedback edge: the reference goes to one receiver in this process, as a pooled array that its
+        // first copy gives back. Under a staleness bound a layer may use one reference for several steps.
+        var single = Presets.Mlp(10, [8, 8, 8, 6], "uses-reference") with { Feedback = [new EdgeSpec("fc4", "fc1")] };
+        static ILocalRule SingleRule(NetworkSpec spec, LayerShape shape, IComputeBackend backend, RandomStream init, AdamWSettings optimizer) =>
+            shape.Layer.Name == "fc1" ? new UsesReference() : Simulation.DefaultRule(spec with { Feedback = [] }, shape, backend, init, optimizer);
+        int reused = 0;
+        for (int attempt = 0; attempt < 5; attempt++)
+        {
+            var result = await Simulation.RunAsync(single with { Rule = "clapp++" }, new RunOptions(12, BatchSize: 4) { Schedule = new(MaxInFlight: 4, Staleness: 2), Optimizer = new(1e-2f) },
+                () => new CpuBackend(threads: 1), rules: SingleRule);
+            var used = result.ReferenceSteps["fc1"];
+            for (int step = 0; step < used.Length; step++) Assert.InRange(used[step], step - 2, step);
+            reused += used.Zip(used.Skip(1)).Count(p => p.First == p.Second);
+        }
+        Assert.True(reused > 0, "no reference served two steps in 5 runs: the case this test is about never happened");
+    }
 }

@@ -1,4 +1,7 @@
 using System.Buffers;
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Akka.Actor;
 using Plastic.Compute;
@@ -107,6 +110,29 @@ public sealed class TensorLaneTests
     }
 
     [Fact]
+    public async Task A_lane_that_closes_between_an_answer_and_its_bytes_fails_the_fetch_instead_of_handing_out_stale_bytes()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var halfAnswer = Task.Run(() =>
+        {
+            using var connection = listener.Accept();
+            var request = new byte[LaneWire.RequestBytes];
+            LaneWire.ReceiveAll(connection, request);
+            var header = new byte[LaneWire.AnswerHeaderBytes];
+            request.CopyTo(header, 0);
+            BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(8), 4096);
+            connection.Send(header);
+            connection.Shutdown(SocketShutdown.Both); // the sender dies after the header
+        });
+        using var fetcher = new LaneFetcher($"127.0.0.1:{((IPEndPoint)listener.LocalEndPoint!).Port}");
+        var e = await Assert.ThrowsAsync<IOException>(() => fetcher.Get(7, 4096).WaitAsync(Patience));
+        await halfAnswer;
+        Assert.Contains("closed its lane before tensor 7's 4096 bytes", e.Message);
+    }
+
+    [Fact]
     public async Task A_lane_nobody_listens_on_fails_the_fetch_naming_it()
     {
         using var server = new LaneServer("127.0.0.1");
@@ -178,6 +204,7 @@ public sealed class TensorLaneTests
     [InlineData("", true)]
     [InlineData("on", true)]
     [InlineData("off", false)]
+    [InlineData("OFF", false)]
     public void The_environment_turns_lanes_on_or_off(string? value, bool on)
     {
         Assert.Equal(on, ClusterSettings.LanesFrom(value));

@@ -17,14 +17,26 @@ internal sealed class LaneFetcher : IDisposable
     private readonly Queue<Fetch> _waiting = new();
     private Exception? _broken;
 
+    /// <summary>A lane that does not accept within this time is taken as absent (a firewall may drop the attempt silently).</summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Connects to the lane at "host:port" (blocking, at most <see cref="ConnectTimeout"/>).</summary>
     public LaneFetcher(string endpoint)
     {
         Endpoint = endpoint;
         int colon = endpoint.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(endpoint[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
+            throw new FormatException($"'{endpoint}' is not host:port");
         _socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            _socket.Connect(endpoint[..colon], int.Parse(endpoint[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+            using var timeout = new CancellationTokenSource(ConnectTimeout);
+            _socket.ConnectAsync(endpoint[..colon], port, timeout.Token).AsTask().GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            _socket.Dispose();
+            throw new TimeoutException($"no connection within {ConnectTimeout.TotalSeconds:F0} s");
         }
         catch
         {
@@ -86,7 +98,11 @@ internal sealed class LaneFetcher : IDisposable
                 if (length != fetch.Bytes)
                     throw new InvalidDataException($"tensor {number} came with {length} bytes where its message announced {fetch.Bytes}");
                 var array = ArrayPool<byte>.Shared.Rent(fetch.Bytes);
-                LaneWire.ReceiveAll(_socket, array.AsSpan(0, fetch.Bytes));
+                if (fetch.Bytes > 0 && !LaneWire.ReceiveAll(_socket, array.AsSpan(0, fetch.Bytes)))
+                {
+                    ArrayPool<byte>.Shared.Return(array);
+                    throw new IOException($"the sending process closed its lane before tensor {number}'s {fetch.Bytes} bytes");
+                }
                 fetch.Done.TrySetResult(array);
                 fetch = null;
             }
@@ -97,6 +113,7 @@ internal sealed class LaneFetcher : IDisposable
             fetch?.Done.TrySetException(Failure(fetch.Number, e));
             Break(e);
         }
+        _socket.Dispose(); // broken for good: a later fetch to this lane connects afresh
     }
 
     private void Break(Exception reason)

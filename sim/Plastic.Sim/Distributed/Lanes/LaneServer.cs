@@ -19,19 +19,24 @@ internal sealed class LaneServer : IDisposable
 
     private readonly Socket _listener;
     private readonly ConcurrentDictionary<long, (TensorPayload Payload, long HeldSince)> _held = new();
-    private readonly ConcurrentBag<Socket> _connections = [];
-    private long _last;
+    private readonly ConcurrentDictionary<Socket, bool> _connections = new();
+    private readonly Timer _sweep;
+    // Numbers start at random: a ticket of a process that is gone cannot name a tensor of a new one at the same port.
+    private long _last = Random.Shared.NextInt64(1L << 40, 1L << 61);
     private volatile bool _closed;
 
     public LaneServer(string host)
     {
         // An address is listened on as given (127.0.0.1 stays private to the host); a host name on every
         // interface, since what it resolves to here (127.0.1.1 on Debian) need not be what others reach.
-        _listener = IPAddress.TryParse(host, out var ip) ? new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp) : new Socket(SocketType.Stream, ProtocolType.Tcp);
+        _listener = IPAddress.TryParse(host, out var ip) ? new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
+            : Socket.OSSupportsIPv6 ? new Socket(SocketType.Stream, ProtocolType.Tcp) // both families
+            : new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         _listener.Bind(new IPEndPoint(ip ?? (_listener.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any), 0));
         _listener.Listen(64);
         Endpoint = $"{host}:{((IPEndPoint)_listener.LocalEndPoint!).Port}";
         new Thread(Accept) { IsBackground = true, Name = "plastic-lane-accept" }.Start();
+        _sweep = new Timer(_ => LetGoOfLost(Stopwatch.GetTimestamp()), null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
     }
 
     /// <summary>"host:port" where receivers fetch: the host Akka.Remote gives this process, so whoever reaches one reaches the other.</summary>
@@ -44,9 +49,7 @@ internal sealed class LaneServer : IDisposable
     public long Hold(TensorPayload payload)
     {
         long number = Interlocked.Increment(ref _last);
-        long now = Stopwatch.GetTimestamp();
-        _held[number] = (payload, now);
-        if (number % 256 == 0) LetGoOfLost(now);
+        _held[number] = (payload, Stopwatch.GetTimestamp());
         return number;
     }
 
@@ -75,7 +78,8 @@ internal sealed class LaneServer : IDisposable
                 continue; // a connection that failed while being accepted: the next one may not
             }
             connection.NoDelay = true;
-            _connections.Add(connection);
+            _connections[connection] = true;
+            if (_closed) connection.Dispose(); // accepted while closing
             new Thread(() => Serve(connection)) { IsBackground = true, Name = "plastic-lane-out" }.Start();
         }
     }
@@ -88,16 +92,30 @@ internal sealed class LaneServer : IDisposable
             while (LaneWire.ReceiveAll(connection, request))
             {
                 long number = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(request);
-                bool held = _held.TryRemove(number, out var entry);
-                LaneWire.WriteAnswer(connection, number, held ? entry.Payload.RawBytes : default, held);
+                bool answered = false;
+                if (_held.TryRemove(number, out var entry))
+                {
+                    try
+                    {
+                        LaneWire.WriteAnswer(connection, number, entry.Payload.RawBytes, held: true);
+                        answered = true;
+                    }
+                    catch (InvalidOperationException) when (connection.Connected)
+                    {
+                        // The payload had no values left to read (handed over): nothing was written yet.
+                    }
+                }
+                if (!answered) LaneWire.WriteAnswer(connection, number, default, held: false);
             }
         }
-        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+        catch (Exception)
         {
-            // The receiving process went away or closed its lane: its fetches fail on its side.
+            // The receiving process went away or closed its lane (its fetches fail on its side); nothing else
+            // can be thrown here, and a lane's thread must not take its process down.
         }
         finally
         {
+            _connections.TryRemove(connection, out _);
             connection.Dispose();
         }
     }
@@ -105,8 +123,9 @@ internal sealed class LaneServer : IDisposable
     public void Dispose()
     {
         _closed = true;
+        _sweep.Dispose();
         _listener.Dispose();
-        foreach (var connection in _connections) connection.Dispose();
+        foreach (var connection in _connections.Keys) connection.Dispose();
         _held.Clear();
     }
 }

@@ -26,7 +26,7 @@ public sealed class TensorLanes : IExtension, IDisposable
     public static readonly TimeSpan FetchTimeout = TimeSpan.FromSeconds(60);
 
     private readonly ExtendedActorSystem _system;
-    private readonly Dictionary<string, LaneFetcher> _fetchers = [];
+    private readonly Dictionary<string, Task<LaneFetcher>> _fetchers = [];
     private readonly Lock _gate = new();
     private LaneServer? _server;
     private bool _disposed;
@@ -56,27 +56,38 @@ public sealed class TensorLanes : IExtension, IDisposable
         return new LaneTicket(server.Endpoint, server.Hold(payload));
     }
 
-    /// <summary>Starts fetching tensor <paramref name="number"/> of <paramref name="bytes"/> bytes from the lane at <paramref name="endpoint"/>.</summary>
+    /// <summary>
+    /// Starts fetching tensor <paramref name="number"/> of <paramref name="bytes"/> bytes from the lane at
+    /// <paramref name="endpoint"/>. Never blocks: it is called where Akka.Remote reads messages, and a first
+    /// connection (at most <see cref="LaneFetcher.ConnectTimeout"/>) is made on the thread pool.
+    /// </summary>
     internal Task<byte[]> Fetch(string endpoint, long number, int bytes)
     {
-        LaneFetcher fetcher;
+        Task<LaneFetcher> connecting;
         lock (_gate)
         {
             if (_disposed) return Task.FromException<byte[]>(new ObjectDisposedException(nameof(TensorLanes), "this process closed its lanes"));
-            try
+            if (!_fetchers.TryGetValue(endpoint, out connecting!) || connecting.IsFaulted || connecting.IsCompletedSuccessfully && connecting.Result.IsBroken)
             {
-                if (!_fetchers.TryGetValue(endpoint, out fetcher!) || fetcher.IsBroken)
-                {
-                    fetcher?.Dispose();
-                    _fetchers[endpoint] = fetcher = new LaneFetcher(endpoint); // a lane that broke is tried afresh
-                }
-            }
-            catch (Exception e) when (e is System.Net.Sockets.SocketException or FormatException or ArgumentException)
-            {
-                return Task.FromException<byte[]>(new IOException($"Tensor {number} could not be fetched: no lane at {endpoint} ({e.Message}).", e));
+                if (connecting?.IsCompletedSuccessfully == true) connecting.Result.Dispose();
+                _fetchers[endpoint] = connecting = Task.Run(() => new LaneFetcher(endpoint)); // a lane that failed is tried afresh
             }
         }
-        return fetcher.Get(number, bytes);
+        return Get(connecting, endpoint, number, bytes);
+    }
+
+    private static async Task<byte[]> Get(Task<LaneFetcher> connecting, string endpoint, long number, int bytes)
+    {
+        LaneFetcher fetcher;
+        try
+        {
+            fetcher = await connecting.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            throw new IOException($"Tensor {number} could not be fetched: no lane at {endpoint} ({e.Message}).", e);
+        }
+        return await fetcher.Get(number, bytes).ConfigureAwait(false);
     }
 
     /// <summary>How many sent tensors wait for their receivers (for the tests).</summary>
@@ -98,7 +109,8 @@ public sealed class TensorLanes : IExtension, IDisposable
             if (_disposed) return;
             _disposed = true;
             _server?.Dispose();
-            foreach (var fetcher in _fetchers.Values) fetcher.Dispose();
+            foreach (var connecting in _fetchers.Values)
+                connecting.ContinueWith(c => c.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         }
     }
 }
