@@ -26,6 +26,7 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     private readonly int _offset;
     private Tensor? _onDevice;
     private Task<byte[]>? _fetching; // a lane's fetch of the received bytes, not yet waited for
+    private string? _source; // the lane and number of a fetched tensor, for the error if it never comes
     private bool _lent, _lentBytes, _handedOver; // handed over: its one receiver took the values (lent array, fetched bytes or device copy)
     private readonly Lock _gate = new();
 
@@ -82,8 +83,6 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     /// </summary>
     internal static TensorPayload Fetching(ImmutableArray<int> dims, int count, Task<byte[]> bytes, string source) =>
         new(dims, null, null, 0, count) { _fetching = bytes, _source = source };
-
-    private string? _source;
 
     /// <summary>The received bytes, after waiting for a lane's fetch if one is under way.</summary>
     private byte[]? Received()
