@@ -54,7 +54,7 @@ internal sealed class DriverCluster : Plastic.Experiments.Runs.IClusterSession
     }
 
     public static DriverCluster Start(NetworkSpec network, GraphKind graph, int batch, bool snapshots, Placement placement, string? seed, int? localWorkers, string? device, int? threads, string folder, string host,
-        TimeSpan recoverTimeout)
+        TimeSpan recoverTimeout, int lanePort = 0)
     {
         if (seed is not null && localWorkers is not null) throw new ArgumentException("Give --cluster <seed> or --local-cluster <N>, not both.");
         // Checked before any process starts (the run checks it again).
@@ -66,12 +66,13 @@ internal sealed class DriverCluster : Plastic.Experiments.Runs.IClusterSession
         long largest = RemoteFrames.LargestMessageBytes(network, batch, snapshots);
         long frame = Math.Max(largest, 4L << 20);
         if (localWorkers is not null && host != "127.0.0.1") throw new ArgumentException($"--local-cluster runs on 127.0.0.1; --cluster-host {host} is for --cluster.");
-        var member = ClusterMember.JoinAsync(new ClusterSettings(host, 0, seed, Placement.DriverRole, frame), TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
+        var member = ClusterMember.JoinAsync(new ClusterSettings(host, 0, seed, Placement.DriverRole, frame) { LanePort = lanePort }, TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
         LocalCluster? local = null;
         try
         {
             if (localWorkers is { } count) local = LocalCluster.Start(count, member.HostAndPort, frame);
-            Console.WriteLine($"cluster: driver at {member.HostAndPort}, frame limit {frame:N0} bytes (the spec's largest message: at most {largest:N0}), placement {placement}");
+            string lane = Plastic.Sim.Distributed.Lanes.TensorLanes.Of(member.System).Open() is { } endpoint ? $"tensor lane at {endpoint}" : "tensor lanes off";
+            Console.WriteLine($"cluster: driver at {member.HostAndPort} ({lane}), frame limit {frame:N0} bytes (the spec's largest message: at most {largest:N0}), placement {placement}");
             var hosts = member.HostsAsync(placement.WorkerRoles, TimeSpan.FromSeconds(90), Console.WriteLine).GetAwaiter().GetResult();
             return new DriverCluster(member, local, new ClusterRun(member.System, placement, hosts, device, threads, folder), recoverTimeout);
         }
@@ -112,10 +113,10 @@ internal sealed class DriverCluster : Plastic.Experiments.Runs.IClusterSession
 }
 
 /// <summary>The command line's --cluster / --local-cluster choices as the engine's way to reach a cluster.</summary>
-internal sealed class DriverClusterLauncher(string? seed, int? localWorkers, string host, TimeSpan recoverTimeout) : Plastic.Experiments.Runs.IClusterLauncher
+internal sealed class DriverClusterLauncher(string? seed, int? localWorkers, string host, TimeSpan recoverTimeout, int lanePort = 0) : Plastic.Experiments.Runs.IClusterLauncher
 {
     public Placement PlacementFor(string? given, NetworkSpec network, GraphKind graph) => DriverCluster.PlacementFor(given, network, graph, localWorkers, seed);
 
     public Plastic.Experiments.Runs.IClusterSession Start(NetworkSpec network, GraphKind graph, int batch, bool snapshots, Placement placement, string? device, int? threads, string folder) =>
-        DriverCluster.Start(network, graph, batch, snapshots, placement, seed, localWorkers, device, threads, folder, host, recoverTimeout);
+        DriverCluster.Start(network, graph, batch, snapshots, placement, seed, localWorkers, device, threads, folder, host, recoverTimeout, lanePort);
 }

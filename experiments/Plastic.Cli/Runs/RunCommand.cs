@@ -47,11 +47,12 @@ public static class RunCommand
             Description = "With --cluster: seconds to wait for a live worker of a lost one's role to take over its nodes (with --local-cluster: for the replacement process to join). Recovery needs --checkpoint-every.",
             DefaultValueFactory = _ => 60,
         };
+        var clusterLanePort = new Option<int>("--cluster-lane-port") { Description = "With --cluster: the port this driver serves its tensor lanes on, the connections large tensors take to the workers (0: any free port).", DefaultValueFactory = _ => 0 };
         var localCluster = new Option<int?>("--local-cluster") { Description = "Start N worker processes on 127.0.0.1 and run over them (the layers cut into N contiguous groups unless --placement says otherwise)." };
         var command = new Command("run", "Train a network as an actor graph (local or backprop), trace its message traffic, probe the encoder.")
         {
             spec, set, synthetic, dataset, dataRoot, steps, epochs, batch, schedule, seed, learningRate, graph, rule, negatives, alignEvery, checkpointEvery, resume, output, consoleTraces, device,
-            variant, placement, clusterSeed, clusterHost, localCluster, recoverTimeout, smoke, overwrite,
+            variant, placement, clusterSeed, clusterHost, clusterLanePort, localCluster, recoverTimeout, smoke, overwrite,
         };
         command.SetAction(parse =>
         {
@@ -114,6 +115,8 @@ public static class RunCommand
                 throw new ArgumentException($"--cluster {seedNode} and --local-cluster {workers}: give one, not both.");
             if (parse.GetValue(localCluster) is < 1) throw new ArgumentException($"--local-cluster {parse.GetValue(localCluster)}: at least 1 worker process.");
             if (clustered) ClusterSettings.LanesFromEnvironment(); // refuses a bad $PLASTIC_LANES before the run folder is made
+            if (parse.GetValue(clusterLanePort) is < 0 or > 65535)
+                throw new ArgumentException($"--cluster-lane-port {parse.GetValue(clusterLanePort)}: give a port from 1 to 65535, or 0 for any free port.");
             double recoverSeconds = parse.GetValue(recoverTimeout);
             if (!(recoverSeconds is >= 0 and <= 86_400)) throw new ArgumentException($"--recover-timeout {recoverSeconds}: give seconds from 0 to 86400.");
             RunExecution.Execute(new RunRequest(run, specDir, parse.GetValue(dataRoot), parse.GetValue(output), parse.GetValue(resume), parse.GetValue(consoleTraces))
@@ -121,7 +124,7 @@ public static class RunCommand
                 Overwrite = parse.GetValue(overwrite),
                 Progress = RunProgress.Factory,
                 Cluster = clustered ? new Cluster.DriverClusterLauncher(parse.GetValue(clusterSeed), parse.GetValue(localCluster), parse.GetValue(clusterHost)!,
-                    TimeSpan.FromSeconds(recoverSeconds)) : null,
+                    TimeSpan.FromSeconds(recoverSeconds), parse.GetValue(clusterLanePort)) : null,
             });
             return 0;
         });

@@ -23,6 +23,16 @@ public sealed class ClusterMember : IAsyncDisposable
     public static async Task<ClusterMember> JoinAsync(ClusterSettings settings, TimeSpan timeout)
     {
         var system = ActorSystem.Create(ClusterSettings.SystemName, settings.ToConfig());
+        try
+        {
+            Lanes.TensorLanes.Of(system).Open();
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            await system.Terminate().ConfigureAwait(false);
+            throw new InvalidOperationException($"Could not open this process's tensor lane on {settings.Host}:{settings.LanePort}: {e.Message}. " +
+                "Give another lane port (0: any free one), or turn lanes off with PLASTIC_LANES=off.", e);
+        }
         var cluster = Cluster.Get(system);
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         cluster.RegisterOnMemberUp(() => up.TrySetResult());

@@ -31,6 +31,9 @@ public sealed record ClusterSettings(string Host, int Port, string? Seed, string
     /// <summary>Whether large tensors to other processes go on tensor lanes; by default, what $PLASTIC_LANES says (on when unset).</summary>
     public bool Lanes { get; init; } = LanesFromEnvironment();
 
+    /// <summary>The port this process serves its tensor lanes on (0: any free port); a firewall between hosts needs it fixed.</summary>
+    public int LanePort { get; init; }
+
     /// <summary>Tensors of fewer bytes travel inside the message even with lanes on (tests set 0 to send every tensor on a lane).</summary>
     public long LaneSmallestBytes { get; init; } = TensorLanes.DefaultSmallestBytes;
 
@@ -59,6 +62,7 @@ public sealed record ClusterSettings(string Host, int Port, string? Seed, string
     public Config ToConfig()
     {
         Placement.CheckRoleName(Role, "Cluster settings");
+        if (LanePort is < 0 or > 65535) throw new ArgumentException($"Lane port {LanePort}: give a port from 1 to 65535, or 0 for any free port.");
         // Akka.Remote refuses limits below 32,000 bytes.
         long frame = Math.Max(FrameBytes, 32_000);
         // Socket buffers of up to 4 MiB: a frame larger than them streams through; larger buffers buy nothing on one host.
@@ -99,6 +103,7 @@ public sealed record ClusterSettings(string Host, int Port, string? Seed, string
             }
             {{TensorLanes.EnabledKey}} = {{(Lanes ? "on" : "off")}}
             {{TensorLanes.SmallestKey}} = {{Math.Max(0, LaneSmallestBytes)}}b
+            {{TensorLanes.PortKey}} = {{LanePort}}
             """;
         return ConfigurationFactory.ParseString(hocon + "\n" + SimMessageSerializer.Config + "\n" + ControlSerializer.Config);
     }

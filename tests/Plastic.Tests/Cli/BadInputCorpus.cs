@@ -95,6 +95,8 @@ public static partial class BadInputCorpus
         Flags("set of an unknown key", "--set stepz=3", "stepz"),
         Flags("no worker processes", "--local-cluster 0", "--local-cluster 0: at least 1 worker process"),
         Flags("cluster and local cluster", "--local-cluster 2 --cluster 127.0.0.1:1", "--cluster 127.0.0.1:1 and --local-cluster 2: give one, not both"),
+        Flags("driver's lane port out of range", "--cluster 127.0.0.1:1 --cluster-lane-port 70000", "--cluster-lane-port 70000: give a port from 1 to 65535, or 0 for any free port"),
+        new("node: lane port out of range", "node --role worker1 --seed 127.0.0.1:1 --lane-port 70000", "--lane-port 70000: give a port from 1 to 65535, or 0 for any free port"),
         Flags("negative recover timeout", "--local-cluster 2 --recover-timeout -1", "--recover-timeout -1: give seconds from 0 to 86400"),
         Flags("placement flag without a cluster", "--placement worker1=fc1", "placement: takes effect over a cluster"),
         Flags("variant of no comparison", "--variant A", "--variant picks a variant of a comparison spec"),

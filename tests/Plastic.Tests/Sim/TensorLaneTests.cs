@@ -199,6 +199,26 @@ public sealed class TensorLaneTests
         }
     }
 
+    [Fact]
+    public async Task A_member_serves_its_lane_on_the_port_it_is_given_and_refuses_to_start_when_the_port_is_taken()
+    {
+        int port;
+        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            port = ((IPEndPoint)probe.LocalEndPoint!).Port;
+        }
+        await using (var member = await ClusterMember.JoinAsync(new ClusterSettings("127.0.0.1", 0, null, Placement.DriverRole, 1 << 20) { LanePort = port }, Patience))
+        {
+            Assert.Equal($"127.0.0.1:{port}", TensorLanes.Of(member.System).Open());
+            // The port is taken now: a second member asking for it fails at start, naming the port.
+            var e = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+                ClusterMember.JoinAsync(new ClusterSettings("127.0.0.1", 0, member.HostAndPort, "worker1", 1 << 20) { LanePort = port }, Patience));
+            Assert.Contains($"Could not open this process's tensor lane on 127.0.0.1:{port}", e.Message);
+            Assert.Contains("PLASTIC_LANES=off", e.Message);
+        }
+    }
+
     [Theory]
     [InlineData(null, true)]
     [InlineData("", true)]

@@ -25,14 +25,23 @@ internal sealed class LaneServer : IDisposable
     private long _last = Random.Shared.NextInt64(1L << 40, 1L << 61);
     private volatile bool _closed;
 
-    public LaneServer(string host)
+    /// <param name="port">The port to listen on; 0: any free one.</param>
+    public LaneServer(string host, int port = 0)
     {
         // An address is listened on as given (127.0.0.1 stays private to the host); a host name on every
         // interface, since what it resolves to here (127.0.1.1 on Debian) need not be what others reach.
         _listener = IPAddress.TryParse(host, out var ip) ? new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
             : Socket.OSSupportsIPv6 ? new Socket(SocketType.Stream, ProtocolType.Tcp) // both families
             : new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        _listener.Bind(new IPEndPoint(ip ?? (_listener.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any), 0));
+        try
+        {
+            _listener.Bind(new IPEndPoint(ip ?? (_listener.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any), port));
+        }
+        catch
+        {
+            _listener.Dispose();
+            throw;
+        }
         _listener.Listen(64);
         Endpoint = $"{host}:{((IPEndPoint)_listener.LocalEndPoint!).Port}";
         new Thread(Accept) { IsBackground = true, Name = "plastic-lane-accept" }.Start();

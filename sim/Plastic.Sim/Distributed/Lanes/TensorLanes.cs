@@ -22,12 +22,15 @@ public sealed class TensorLanes : IExtension, IDisposable
     /// <summary>Tensors smaller than this travel inside the message: a fetch's round trip costs more than copying them.</summary>
     public const string SmallestKey = "plastic.lanes.smallest-tensor-bytes";
     public const long DefaultSmallestBytes = 64 * 1024;
+    /// <summary>The port of this process's lane (0: any free port).</summary>
+    public const string PortKey = "plastic.lanes.port";
     /// <summary>A fetch not answered in this time fails the receiving node (the failure detector has long since seen a dead sender).</summary>
     public static readonly TimeSpan FetchTimeout = TimeSpan.FromSeconds(60);
 
     private readonly ExtendedActorSystem _system;
     private readonly Dictionary<string, Task<LaneFetcher>> _fetchers = [];
     private readonly Lock _gate = new();
+    private readonly int _port;
     private LaneServer? _server;
     private bool _disposed;
 
@@ -37,6 +40,7 @@ public sealed class TensorLanes : IExtension, IDisposable
         var config = system.Settings.Config;
         Offers = system.Provider is RemoteActorRefProvider && (!config.HasPath(EnabledKey) || config.GetBoolean(EnabledKey));
         SmallestBytes = config.HasPath(SmallestKey) ? config.GetByteSize(SmallestKey) ?? DefaultSmallestBytes : DefaultSmallestBytes;
+        _port = config.HasPath(PortKey) ? config.GetInt(PortKey) : 0;
         system.RegisterOnTermination(Dispose);
     }
 
@@ -48,6 +52,13 @@ public sealed class TensorLanes : IExtension, IDisposable
 
     /// <summary>Whether <paramref name="payload"/> goes on a lane when its message leaves this process.</summary>
     internal bool Carries(TensorPayload payload) => Offers && payload.Bytes >= SmallestBytes && payload.Bytes <= int.MaxValue;
+
+    /// <summary>
+    /// Opens this process's lane now, so that a port in use is an error at start-up: opened at the first
+    /// message instead, a failure would be inside Akka.Remote's serialization, which drops the message and
+    /// only logs it. Returns where receivers fetch ("host:port"), or null when this process offers no lanes.
+    /// </summary>
+    public string? Open() => Offers ? Server().Endpoint : null;
 
     /// <summary>Holds the payload for its receiver; returns where and by which number to fetch it.</summary>
     internal LaneTicket Offer(TensorPayload payload)
@@ -98,7 +109,7 @@ public sealed class TensorLanes : IExtension, IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return _server ??= new LaneServer(_system.Provider.DefaultAddress.Host ?? "127.0.0.1");
+            return _server ??= new LaneServer(_system.Provider.DefaultAddress.Host ?? "127.0.0.1", _port);
         }
     }
 
