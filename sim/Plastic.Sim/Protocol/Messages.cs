@@ -90,7 +90,7 @@ public sealed record Backward(string From, long Step, TensorPayload Gradient, Tr
 public sealed record Snapshot(string From, long Step, TensorPayload Weight, TensorPayload? Bias, ImmutableArray<TensorPayload> RuleState, TraceContext Trace) : ISimMessage
 {
     public MessageKind Kind => MessageKind.Snapshot;
-    public long Bytes => Weight.Bytes + (Bias?.Bytes ?? 0) + RuleState.Sum(s => s.Bytes);
+    public long Bytes => Tensors.Sum(t => t.Bytes);
     public IEnumerable<TensorPayload> Tensors => [Weight, .. Bias is null ? [] : new[] { Bias }, .. RuleState];
 
     public bool Equals(Snapshot? other) =>
