@@ -36,7 +36,8 @@ public sealed class SyntheticBatches(InputSpec input, int batchSize, ulong seed,
             values[batchSize * size + i] = x + noise * key.Normal((ulong)(batchSize * size + i));
         }
         int[] dims = input.IsImage ? [2 * batchSize, input.Channels, input.Height, input.Width] : [2 * batchSize, size];
-        return new TrainingBatch(TensorPayload.Copy(values, dims), NegativeSampler.Draw(negatives, seed, step, batchSize));
+        // The array is made for this batch and held by nobody else: adopted, not copied again.
+        return new TrainingBatch(TensorPayload.Adopt([.. dims], values), NegativeSampler.Draw(negatives, seed, step, batchSize));
     }
 }
 

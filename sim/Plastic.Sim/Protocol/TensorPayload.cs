@@ -67,8 +67,10 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     internal static TensorPayload OnDevice(Tensor copy) => new([.. copy.Shape.Dims], null, null, 0, copy.Length) { _onDevice = copy };
 
     /// <summary>
-    /// A payload of a host tensor for exactly one receiver in this process, in an array rented from the shared
-    /// pool: the receiver's <see cref="CopyTo"/> returns it, after which the payload has no values left to read.
+    /// A payload of a tensor for exactly one receiver, in a host array rented from the shared pool. A receiver in
+    /// this process gives it back with its <see cref="CopyTo"/>; for one in another process, the tensor lane that
+    /// carries it gives it back once written (<see cref="WriteOut"/>), and one that travels inside Akka's frame
+    /// instead is left to the GC. After that the payload has no values left to read.
     /// </summary>
     internal static TensorPayload Lent(Tensor tensor)
     {
@@ -188,6 +190,23 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
             }
         }
         backend.Upload(values, destination);
+    }
+
+    /// <summary>Writes the values as the wire's bytes.</summary>
+    internal delegate void BytesWriter(ReadOnlySpan<byte> bytes);
+
+    /// <summary>
+    /// For the tensor lane that carries this payload to its one receiver: writes the values and gives a lent
+    /// array back once they are written, under the payload's lock so that they cannot be given back while being
+    /// written. A payload already handed over throws <see cref="InvalidOperationException"/> before writing anything.
+    /// </summary>
+    internal void WriteOut(BytesWriter write)
+    {
+        lock (_gate)
+        {
+            write(RawBytes);
+            if (_lent) GiveBack();
+        }
     }
 
     /// <summary>Returns a lent array or fetched bytes to their pool once the one receiver has copied them.</summary>

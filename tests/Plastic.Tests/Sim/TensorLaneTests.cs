@@ -58,6 +58,28 @@ public sealed class TensorLaneTests
     }
 
     [Fact]
+    public async Task A_lent_payload_is_given_back_once_its_lane_has_written_it_and_is_never_written_twice()
+    {
+        using var backend = new Plastic.Compute.Cpu.CpuBackend(threads: 1);
+        var values = Enumerable.Range(0, 70_000).Select(i => MathF.Sin(i) * 1e-3f).ToArray();
+        values[9] = BitConverter.Int32BitsToSingle(0x7fc0_4321); // a NaN with a payload
+        using var tensor = backend.Upload(values, new Shape(7, 10_000));
+        var sent = TensorPayload.Lent(tensor);
+        Assert.True(sent.IsLent);
+        using var server = new LaneServer("127.0.0.1");
+        using var fetcher = new LaneFetcher(server.Endpoint);
+        long first = server.Hold(sent);
+        long second = server.Hold(sent); // the same message offered twice (serialized again after a failed write)
+        var bytes = await fetcher.Get(first, values.Length * sizeof(float)).WaitAsync(Patience);
+        Assert.True(MemoryMarshal.AsBytes(values.AsSpan()).SequenceEqual(bytes.AsSpan(0, values.Length * sizeof(float))), "the fetched bytes differ from the tensor's");
+        ArrayPool<byte>.Shared.Return(bytes);
+        Assert.False(sent.IsLent); // written: back in the pool
+        // The array may be someone else's now: the second offer is answered "not held", never with its bytes.
+        var again = await Assert.ThrowsAsync<InvalidOperationException>(() => fetcher.Get(second, values.Length * sizeof(float)).WaitAsync(Patience));
+        Assert.Contains($"Tensor {second} is not held at lane {server.Endpoint}", again.Message);
+    }
+
+    [Fact]
     public async Task A_lane_named_by_host_name_is_reached_through_it()
     {
         using var server = new LaneServer("localhost");

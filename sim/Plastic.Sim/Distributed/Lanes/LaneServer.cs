@@ -9,8 +9,9 @@ namespace Plastic.Sim.Distributed.Lanes;
 /// <summary>
 /// Holds the tensors this process sent to others until their receivers fetch them, and serves the fetches:
 /// one listening socket, one thread per connected receiving process. A tensor is written to the socket
-/// straight from the payload that was sent (no copy of our own) and forgotten once fetched; one never
-/// fetched (its message was lost with its receiver) is let go after <see cref="HoldFor"/>.
+/// straight from the payload that was sent (no copy of our own) and forgotten once fetched, its pooled array
+/// given back; one never fetched (its message was lost with its receiver) is let go after <see cref="HoldFor"/>,
+/// its array left to the GC.
 /// </summary>
 internal sealed class LaneServer : IDisposable
 {
@@ -106,7 +107,7 @@ internal sealed class LaneServer : IDisposable
                 {
                     try
                     {
-                        LaneWire.WriteAnswer(connection, number, entry.Payload.RawBytes, held: true);
+                        entry.Payload.WriteOut(bytes => LaneWire.WriteAnswer(connection, number, bytes, held: true));
                         answered = true;
                     }
                     catch (InvalidOperationException) when (connection.Connected)
