@@ -6,6 +6,9 @@
 # step of all processes (user + sys; the workers are the driver's children and are counted) as the
 # difference of the two runs over `steps` (start-up, JIT and cluster joining cancel out), and from
 # `plastic trace` the tensor messages and bytes a step within and between processes. Then the medians.
+# Beside the run's own steps/s (its clock starts before the layers are placed on the workers), a steady
+# rate: from the input's step spans in traces.jsonl, the steps from 50 to the last over the time between
+# their starts, so that start-up, placing the layers and the JIT's first recompilations are left out.
 # Two workers run twice a round: with tensor lanes (the default: large tensors between processes on their
 # own connections) and with PLASTIC_LANES=off (every tensor inside Akka.Remote's frames), for the same-run
 # ratio of each to one process.
@@ -36,6 +39,20 @@ row = re.compile(r"^\S+\s+\S+\s+(Forward|Pairing|TopDownReference|Backward|Snaps
 def cpu(d):
     user, system = map(float, open(f"{d}.time").read().split()[-2:])
     return user + system, system
+def started(stamp):
+    # "2026-12-04T10:28:10.7569473Z": seconds of the day (runs do not cross midnight UTC here; checked below)
+    clock = stamp.rstrip("Z").split("T")[1]
+    h, m, sec = clock.split(":")
+    return int(h) * 3600 + int(m) * 60 + float(sec), stamp.split("T")[0]
+def steady(d, first=50):
+    starts = {}
+    for line in open(f"{d}/traces.jsonl"):
+        span = json.loads(line)
+        if span["name"] == "step" and span["tags"].get("plastic.node") == "input":
+            starts[span["tags"]["plastic.step"]] = started(span["start_utc"])
+    last = max(starts)
+    if starts[first][1] != starts[last][1]: return float("nan")
+    return (last - first) * 32 / (starts[last][0] - starts[first][0])
 def run(mode, r):
     long, short = f"{out}/{mode}-{r}-long", f"{out}/{mode}-{r}-short"
     sps = json.load(open(f"{long}/results.json"))["steps_per_second"]
@@ -47,18 +64,23 @@ def run(mode, r):
         side = between if "crosses processes" in line else within
         side[0] += int(m.group(2).replace(",", "")); side[1] += int(m.group(3).replace(",", ""))
     n = steps + 20
-    return dict(images=sps * 32, cpu=(cl - cs) / steps, sys=(sl - ss) / steps, within=[x / n for x in within], between=[x / n for x in between])
+    return dict(images=sps * 32, steady=steady(long), cpu=(cl - cs) / steps, sys=(sl - ss) / steps, within=[x / n for x in within], between=[x / n for x in between])
 names = {"one": "one process", "two": "two workers, lanes", "inline": "two workers, lanes off"}
 ratios, cpus = {"two": [], "inline": []}, {name: [] for name in names}
+steadies = {"two": [], "inline": []}
 for r in range(1, rounds + 1):
     x = {name: run(name, r) for name in names}
     for name, m in x.items():
         cpus[name].append(m["cpu"])
-        print(f"round {r} {names[name]}: {m['images']:6.1f} images/s, CPU {m['cpu'] * 1000:5.1f} ms/step (sys {m['sys'] * 1000:4.1f}); "
+        print(f"round {r} {names[name]}: {m['images']:6.1f} images/s (steady {m['steady']:6.1f}), CPU {m['cpu'] * 1000:5.1f} ms/step (sys {m['sys'] * 1000:4.1f}); "
               f"messages/step within processes {m['within'][0]:.0f} ({m['within'][1] / 1e6:.2f} MB), between {m['between'][0]:.0f} ({m['between'][1] / 1e6:.2f} MB)")
-    for name in ratios: ratios[name].append(x[name]["images"] / x["one"]["images"])
-    print(f"round {r} two workers / one process: lanes {ratios['two'][-1]:.2f}x, lanes off {ratios['inline'][-1]:.2f}x")
+    for name in ratios:
+        ratios[name].append(x[name]["images"] / x["one"]["images"])
+        steadies[name].append(x[name]["steady"] / x["one"]["steady"])
+    print(f"round {r} two workers / one process: lanes {ratios['two'][-1]:.2f}x, lanes off {ratios['inline'][-1]:.2f}x; "
+          f"steady: lanes {steadies['two'][-1]:.2f}x, lanes off {steadies['inline'][-1]:.2f}x")
 for name in ratios:
     print(f"median: {names[name]} / one process {statistics.median(ratios[name]):.2f}x over {rounds} rounds ({', '.join(f'{v:.2f}' for v in ratios[name])}); "
-          f"CPU a step {statistics.median(cpus['one']) * 1000:.1f} ms against {statistics.median(cpus[name]) * 1000:.1f} ms")
+          f"CPU a step {statistics.median(cpus['one']) * 1000:.1f} ms against {statistics.median(cpus[name]) * 1000:.1f} ms; "
+          f"steady {statistics.median(steadies[name]):.2f}x ({', '.join(f'{v:.2f}' for v in steadies[name])})")
 PY
