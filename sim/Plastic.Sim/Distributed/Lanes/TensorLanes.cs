@@ -84,6 +84,9 @@ public sealed class TensorLanes : IExtension, IDisposable
                 _fetchers[endpoint] = connecting = Task.Run(() => new LaneFetcher(endpoint)); // a lane that failed is tried afresh
             }
         }
+        // Connected (every fetch after a lane's first): the fetcher's own task, without an async hop whose
+        // continuation would wake a thread-pool thread between the lane's reader and the waiting layer.
+        if (connecting.IsCompletedSuccessfully) return connecting.Result.Get(number, bytes);
         return Get(connecting, endpoint, number, bytes);
     }
 
