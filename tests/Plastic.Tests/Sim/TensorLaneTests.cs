@@ -69,7 +69,7 @@ public sealed class TensorLaneTests
         using var server = new LaneServer("127.0.0.1");
         using var fetcher = new LaneFetcher(server.Endpoint);
         long first = server.Hold(sent);
-        long second = server.Hold(sent); // the same message offered twice (serialized again after a failed write)
+        long second = server.Hold(sent); // offered twice, as a message serialized a second time would be
         var bytes = await fetcher.Get(first, values.Length * sizeof(float)).WaitAsync(Patience);
         Assert.True(MemoryMarshal.AsBytes(values.AsSpan()).SequenceEqual(bytes.AsSpan(0, values.Length * sizeof(float))), "the fetched bytes differ from the tensor's");
         ArrayPool<byte>.Shared.Return(bytes);
