@@ -7,8 +7,9 @@
 # difference of the two runs over `steps` (start-up, JIT and cluster joining cancel out), and from
 # `plastic trace` the tensor messages and bytes a step within and between processes. Then the medians.
 # Beside the run's own steps/s (its clock starts before the layers are placed on the workers), a steady
-# rate: from the input's step spans in traces.jsonl, the steps from 50 to the last over the time between
-# their starts, so that start-up, placing the layers and the JIT's first recompilations are left out.
+# rate: from the input's step spans in traces.jsonl, the steps from 50 (a short run: its second half) to
+# the last over the time between their starts, so that start-up, placing the layers and the JIT's first
+# recompilations are left out.
 # Two workers run twice a round: with tensor lanes (the default: large tensors between processes on their
 # own connections) and with PLASTIC_LANES=off (every tensor inside Akka.Remote's frames), for the same-run
 # ratio of each to one process.
@@ -33,26 +34,26 @@ for round in $(seq 1 "$rounds"); do
   done
 done
 python3 - "$out" "$steps" "$rounds" <<'PY'
-import json, re, statistics, sys
+import datetime, json, re, statistics, sys
 out, steps, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 row = re.compile(r"^\S+\s+\S+\s+(Forward|Pairing|TopDownReference|Backward|Snapshot)\s+([\d,]+)\s+([\d,]+)\s")
 def cpu(d):
     user, system = map(float, open(f"{d}.time").read().split()[-2:])
     return user + system, system
 def started(stamp):
-    # "2026-12-04T10:28:10.7569473Z": seconds of the day (runs do not cross midnight UTC here; checked below)
-    clock = stamp.rstrip("Z").split("T")[1]
+    # "2026-12-04T10:28:10.7569473Z" in seconds (seven decimals, more than Python's ISO parser reads)
+    day, clock = stamp.rstrip("Z").split("T")
     h, m, sec = clock.split(":")
-    return int(h) * 3600 + int(m) * 60 + float(sec), stamp.split("T")[0]
-def steady(d, first=50):
+    return datetime.date.fromisoformat(day).toordinal() * 86400 + int(h) * 3600 + int(m) * 60 + float(sec)
+def steady(d):
     starts = {}
     for line in open(f"{d}/traces.jsonl"):
         span = json.loads(line)
         if span["name"] == "step" and span["tags"].get("plastic.node") == "input":
             starts[span["tags"]["plastic.step"]] = started(span["start_utc"])
     last = max(starts)
-    if starts[first][1] != starts[last][1]: return float("nan")
-    return (last - first) * 32 / (starts[last][0] - starts[first][0])
+    first = min(50, last // 2)  # a short run keeps its second half
+    return (last - first) * 32 / (starts[last] - starts[first])
 def run(mode, r):
     long, short = f"{out}/{mode}-{r}-long", f"{out}/{mode}-{r}-short"
     sps = json.load(open(f"{long}/results.json"))["steps_per_second"]

@@ -42,8 +42,7 @@ internal sealed class Outbox(string node, Wiring wiring, ISendPolicy? policy = n
         var backend = tensor.Backend;
         if (Targets(kind).Take(2).ToList() is not [var target] || !_nodes.TryGetValue(target, out var actor))
             return TensorPayload.From(tensor);
-        if (actor is not IInternalActorRef { IsLocal: true }) return TensorPayload.Lent(tensor);
-        if (!backend.FreesOnDispose) return TensorPayload.Lent(tensor);
+        if (actor is not IInternalActorRef { IsLocal: true } || !backend.FreesOnDispose) return TensorPayload.Lent(tensor);
         using var kept = TensorKinds.Use(TensorKind.Activations);
         var copy = backend.Allocate(tensor.Shape);
         backend.Copy(tensor, copy);

@@ -192,19 +192,16 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
         backend.Upload(values, destination);
     }
 
-    /// <summary>Writes the values as the wire's bytes.</summary>
-    internal delegate void BytesWriter(ReadOnlySpan<byte> bytes);
-
     /// <summary>
     /// For the tensor lane that carries this payload to its one receiver: writes the values and gives a lent
     /// array back once they are written, under the payload's lock so that they cannot be given back while being
     /// written. A payload already handed over throws <see cref="InvalidOperationException"/> before writing anything.
     /// </summary>
-    internal void WriteOut(BytesWriter write)
+    internal void WriteOut<TState>(ReadOnlySpanAction<byte, TState> write, TState state)
     {
         lock (_gate)
         {
-            write(RawBytes);
+            write(RawBytes, state);
             if (_lent) GiveBack();
         }
     }

@@ -107,7 +107,7 @@ internal sealed class LaneServer : IDisposable
                 {
                     try
                     {
-                        entry.Payload.WriteOut(bytes => LaneWire.WriteAnswer(connection, number, bytes, held: true));
+                        entry.Payload.WriteOut(static (bytes, to) => LaneWire.WriteAnswer(to.connection, to.number, bytes, held: true), (connection, number));
                         answered = true;
                     }
                     catch (InvalidOperationException) when (connection.Connected)
