@@ -15,14 +15,23 @@ public static class BackendCatalog
     public const string DeviceVariable = "PLASTIC_DEVICE";
     public static readonly string[] Requests = ["auto", "cpu", "cuda", "opencl", "ilgpu-cpu"];
 
-    public static IReadOnlyList<DeviceEntry> Discover()
+    /// <summary>
+    /// The backends of this machine, GPUs first. Looked for once per process: each look creates an ILGPU
+    /// context over every accelerator, and with auto every layer's backend asked (a worker placing three
+    /// layers made seven contexts before its first step); the devices do not change while a process runs.
+    /// </summary>
+    public static IReadOnlyList<DeviceEntry> Discover() => Found.Value;
+
+    private static readonly Lazy<IReadOnlyList<DeviceEntry>> Found = new(Look);
+
+    private static IReadOnlyList<DeviceEntry> Look()
     {
-        var found = new List<DeviceEntry>();
-        found.AddRange(Ilgpu.IlgpuDevices.Discover().Where(d => d.IsGpu));
+        var ilgpu = Ilgpu.IlgpuDevices.Discover();
+        var found = new List<DeviceEntry>(ilgpu.Where(d => d.IsGpu));
         using (var cpu = new CpuBackend())
             found.Add(new DeviceEntry("cpu", $"SIMD CPU backend: {cpu.DeviceDescription}", false));
-        found.AddRange(Ilgpu.IlgpuDevices.Discover().Where(d => !d.IsGpu));
-        return found;
+        found.AddRange(ilgpu.Where(d => !d.IsGpu));
+        return found.AsReadOnly();
     }
 
     /// <summary>The name auto resolves to among <paramref name="devices"/>.</summary>

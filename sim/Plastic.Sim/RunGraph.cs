@@ -50,8 +50,8 @@ internal sealed class RunGraph : IAsyncDisposable
     /// <summary>The worker role that was lost, if the run ended that way: it is not asked to stop its nodes.</summary>
     public string? LostRole { get; set; }
 
-    /// <summary>Starts every node and connects them; the input starts sending once connected.</summary>
-    public async Task StartAsync(NodeFactory factory, DriverLayers layers, IBatchSource source, StepRecorder recorder,
+    /// <summary>Starts every node, in this process and on the workers; nothing is sent until <see cref="Connect"/>.</summary>
+    public async Task StartNodesAsync(NodeFactory factory, DriverLayers layers, IBatchSource source, StepRecorder recorder,
         Func<IComputeBackend> backendFactory, IRunObserver? observer)
     {
         var input = StartInput(source, recorder);
@@ -69,11 +69,16 @@ internal sealed class RunGraph : IAsyncDisposable
         if (_cluster is not null && _plan.Placement.WorkerRoles.Count > 0)
             foreach (var (name, actor) in await HostOnWorkersAsync(_cluster, input).ConfigureAwait(false)) nodes[name] = actor;
         _nodes = nodes.ToImmutable();
+    }
+
+    /// <summary>Connects the started nodes; the input starts sending once connected.</summary>
+    public void Connect()
+    {
         var connect = new Connect(_nodes);
         // The input node last: it starts sending data as soon as it is connected, and every other node
         // must have its Connect in its mailbox before the first message reaches it.
         foreach (var node in _nodes.Where(n => n.Key != GraphWiring.InputNode).Select(n => n.Value)) node.Tell(connect);
-        input.Tell(connect);
+        _nodes[GraphWiring.InputNode].Tell(connect);
     }
 
     /// <summary>Waits for the last step to be reported by every node; returns the time since the clock was started.</summary>

@@ -48,8 +48,12 @@ public static class Simulation
         using var layers = DriverLayers.Make(plan, factory, backendFactory, rules ?? DefaultRule);
         try
         {
+            await graph.StartNodesAsync(factory, layers, source, recorder, backendFactory, observer).ConfigureAwait(false);
+            // The clock starts once every node exists, wherever it was built: this process builds its layers
+            // before this point, so a worker building its own must not count either (it did until 2026-12-04,
+            // and a run over workers was charged with making their layers while one process was not).
             var clock = Stopwatch.StartNew();
-            await graph.StartAsync(factory, layers, source, recorder, backendFactory, observer).ConfigureAwait(false);
+            graph.Connect();
             var elapsed = await graph.FinishedAsync(clock).ConfigureAwait(false);
             return await graph.CollectAsync(recorder, elapsed).ConfigureAwait(false);
         }

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Issue 19, item 4, on the quickstart run itself: `plastic run experiments/quickstart` (CIFAR-10 through the
+# augmentation pipeline, 1,000 steps, alignment every 200) in one process and over two worker processes
+# on 127.0.0.1 (--local-cluster 2), interleaved rounds. Per round and mode: images/s of the run (its own
+# clock, start-up and placing the layers included), the steady rate (the input's step spans from step 50
+# to the last, from traces.jsonl), CPU seconds a step of all processes (user + sys of the whole command,
+# the workers being the driver's children, over the steps: start-up included), then the two-worker /
+# one-process ratios and their medians. The probe after training is cut to a few images (it runs after
+# the run's clock stops and only costs wall time).
+# Usage: experiments/cluster/quickstart-ratio.sh [rounds]   (data: PLASTIC_DATA or ~/.cache/plastic/data;
+#        PLASTIC=path/to/plastic to measure another build; EXTRA="--set ..." adds flags to every run)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+rounds=${1:-5}
+if [ -z "${PLASTIC:-}" ]; then dotnet build -c Release experiments/Plastic.Cli >/dev/null; PLASTIC=experiments/Plastic.Cli/bin/Release/net10.0/plastic; fi
+"$PLASTIC" data fetch cifar10 >/dev/null
+out=$(mktemp -d)
+echo "== $(date -u +%FT%TZ), $(nproc) cores, commit $(git rev-parse --short HEAD), $PLASTIC, $rounds rounds of experiments/quickstart (1,000 steps)"
+for round in $(seq 1 "$rounds"); do
+  for mode in one two; do
+    flags=(); [ "$mode" = two ] && flags=(--local-cluster 2)
+    dir="$out/$mode-$round"
+    # shellcheck disable=SC2086
+    /usr/bin/time -f "%U %S" -o "$dir.time" "$PLASTIC" run experiments/quickstart "${flags[@]}" --set probe.trainImages=100 --set probe.testImages=100 --set probe.epochs=1 ${EXTRA:-} --out "$dir" >/dev/null
+  done
+done
+python3 - "$out" "$rounds" <<'PY'
+import datetime, json, statistics, sys
+out, rounds = sys.argv[1], int(sys.argv[2])
+def started(stamp):
+    day, clock = stamp.rstrip("Z").split("T")
+    h, m, sec = clock.split(":")
+    return datetime.date.fromisoformat(day).toordinal() * 86400 + int(h) * 3600 + int(m) * 60 + float(sec)
+def measure(d):
+    results = json.load(open(f"{d}/results.json"))
+    batch = 32
+    starts = {}
+    for line in open(f"{d}/traces.jsonl"):
+        span = json.loads(line)
+        if span["name"] == "step" and span["tags"].get("plastic.node") == "input":
+            starts[span["tags"]["plastic.step"]] = started(span["start_utc"])
+    last, first = max(starts), 50
+    user, system = map(float, open(f"{d}.time").read().split()[-2:])
+    steps = last + 1
+    return dict(run=results["steps_per_second"] * batch, steady=(last - first) * batch / (starts[last] - starts[first]), cpu=(user + system) / steps * 1000)
+runs, steady = [], []
+for r in range(1, rounds + 1):
+    one, two = measure(f"{out}/one-{r}"), measure(f"{out}/two-{r}")
+    runs.append(two["run"] / one["run"]); steady.append(two["steady"] / one["steady"])
+    print(f"round {r}: one process {one['run']:6.1f} images/s (steady {one['steady']:6.1f}), CPU {one['cpu']:5.1f} ms/step; "
+          f"two workers {two['run']:6.1f} (steady {two['steady']:6.1f}), CPU {two['cpu']:5.1f} ms/step; two / one {runs[-1]:.3f} (steady {steady[-1]:.3f})")
+print(f"two workers / one process, median of {rounds}: run {statistics.median(runs):.3f}x ({', '.join(f'{x:.2f}' for x in runs)}), "
+      f"steady {statistics.median(steady):.3f}x ({', '.join(f'{x:.2f}' for x in steady)})")
+PY
+rm -rf "$out"
