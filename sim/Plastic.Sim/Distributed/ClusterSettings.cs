@@ -100,6 +100,10 @@ public sealed record ClusterSettings(string Host, int Port, string? Seed, string
                 run-coordinated-shutdown-when-down = off
               }
               coordinated-shutdown.run-by-clr-shutdown-hook = off
+              # The scheduler's wheel turns every 50 ms instead of 10: each turn woke a timer thread and a
+              # thread-pool thread in every process, a quarter of a two-worker run's context switches, and
+              # nothing a run schedules (heartbeats every second, timeouts of seconds) needs finer than 50 ms.
+              scheduler.tick-duration = 50ms
             }
             {{TensorLanes.EnabledKey}} = {{(Lanes ? "on" : "off")}}
             {{TensorLanes.SmallestKey}} = {{Math.Max(0, LaneSmallestBytes)}}b
