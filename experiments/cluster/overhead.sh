@@ -6,9 +6,9 @@
 # step of all processes (user + sys; the workers are the driver's children and are counted) as the
 # difference of the two runs over `steps` (start-up, JIT and cluster joining cancel out), and from
 # `plastic trace` the tensor messages and bytes a step within and between processes. Then the medians.
-# Beside the run's own steps/s (its clock starts before the layers are placed on the workers), a steady
+# Beside the run's own steps/s (its clock runs from every node built to the last step reported), a steady
 # rate: from the input's step spans in traces.jsonl, the steps from 50 (a short run: its second half) to
-# the last over the time between their starts, so that start-up, placing the layers and the JIT's first
+# the last over the time between their starts, so that the pipeline's filling and the JIT's first
 # recompilations are left out.
 # Two workers run twice a round: with tensor lanes (the default: large tensors between processes on their
 # own connections) and with PLASTIC_LANES=off (every tensor inside Akka.Remote's frames), for the same-run

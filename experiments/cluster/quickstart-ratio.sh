@@ -2,7 +2,7 @@
 # Issue 19, item 4, on the quickstart run itself: `plastic run experiments/quickstart` (CIFAR-10 through the
 # augmentation pipeline, 1,000 steps, alignment every 200) in one process and over two worker processes
 # on 127.0.0.1 (--local-cluster 2), interleaved rounds. Per round and mode: images/s of the run (its own
-# clock, start-up and placing the layers included), the steady rate (the input's step spans from step 50
+# clock: from every node built, here and on the workers, to the last step reported), the steady rate (the input's step spans from step 50
 # to the last, from traces.jsonl), CPU seconds a step of all processes (user + sys of the whole command,
 # the workers being the driver's children, over the steps: start-up included), then the two-worker /
 # one-process ratios and their medians. The probe after training is cut to a few images (it runs after
@@ -33,7 +33,7 @@ def started(stamp):
     return datetime.date.fromisoformat(day).toordinal() * 86400 + int(h) * 3600 + int(m) * 60 + float(sec)
 def measure(d):
     results = json.load(open(f"{d}/results.json"))
-    batch = 32
+    batch = 32  # the quickstart spec's
     starts = {}
     for line in open(f"{d}/traces.jsonl"):
         span = json.loads(line)
