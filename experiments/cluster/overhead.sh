@@ -7,9 +7,9 @@
 # difference of the two runs over `steps` (start-up, JIT and cluster joining cancel out), and from
 # `plastic trace` the tensor messages and bytes a step within and between processes. Then the medians.
 # Beside the run's own steps/s (its clock runs from every node built to the last step reported), a steady
-# rate: from the input's step spans in traces.jsonl, the steps from 50 (a short run: its second half) to
-# the last over the time between their starts, so that the pipeline's filling and the JIT's first
-# recompilations are left out.
+# rate (steady_rate.py): from the input's step spans in traces.jsonl, the steps from 50 (a short run: its
+# second half) to the last over the time between their starts, so that the pipeline's filling and the
+# JIT's first recompilations are left out.
 # Two workers run twice a round: with tensor lanes (the default: large tensors between processes on their
 # own connections) and with PLASTIC_LANES=off (every tensor inside Akka.Remote's frames), for the same-run
 # ratio of each to one process.
@@ -34,26 +34,15 @@ for round in $(seq 1 "$rounds"); do
   done
 done
 python3 - "$out" "$steps" "$rounds" <<'PY'
-import datetime, json, re, statistics, sys
+import json, re, statistics, sys
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
+sys.path.insert(0, "experiments/cluster")
+from steady_rate import steady
 out, steps, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 row = re.compile(r"^\S+\s+\S+\s+(Forward|Pairing|TopDownReference|Backward|Snapshot)\s+([\d,]+)\s+([\d,]+)\s")
 def cpu(d):
     user, system = map(float, open(f"{d}.time").read().split()[-2:])
     return user + system, system
-def started(stamp):
-    # "2026-12-04T10:28:10.7569473Z" in seconds (seven decimals, more than Python's ISO parser reads)
-    day, clock = stamp.rstrip("Z").split("T")
-    h, m, sec = clock.split(":")
-    return datetime.date.fromisoformat(day).toordinal() * 86400 + int(h) * 3600 + int(m) * 60 + float(sec)
-def steady(d):
-    starts = {}
-    for line in open(f"{d}/traces.jsonl"):
-        span = json.loads(line)
-        if span["name"] == "step" and span["tags"].get("plastic.node") == "input":
-            starts[span["tags"]["plastic.step"]] = started(span["start_utc"])
-    last = max(starts)
-    first = min(50, last // 2)  # a short run keeps its second half
-    return (last - first) * 32 / (starts[last] - starts[first])
 def run(mode, r):
     long, short = f"{out}/{mode}-{r}-long", f"{out}/{mode}-{r}-short"
     sps = json.load(open(f"{long}/results.json"))["steps_per_second"]
@@ -65,7 +54,7 @@ def run(mode, r):
         side = between if "crosses processes" in line else within
         side[0] += int(m.group(2).replace(",", "")); side[1] += int(m.group(3).replace(",", ""))
     n = steps + 20
-    return dict(images=sps * 32, steady=steady(long), cpu=(cl - cs) / steps, sys=(sl - ss) / steps, within=[x / n for x in within], between=[x / n for x in between])
+    return dict(images=sps * 32, steady=steady(long, 32), cpu=(cl - cs) / steps, sys=(sl - ss) / steps, within=[x / n for x in within], between=[x / n for x in between])
 names = {"one": "one process", "two": "two workers, lanes", "inline": "two workers, lanes off"}
 ratios, cpus = {"two": [], "inline": []}, {name: [] for name in names}
 steadies = {"two": [], "inline": []}

@@ -2,10 +2,10 @@
 # Issue 19, item 4, on the quickstart run itself: `plastic run experiments/quickstart` (CIFAR-10 through the
 # augmentation pipeline, 1,000 steps, alignment every 200) in one process and over two worker processes
 # on 127.0.0.1 (--local-cluster 2), interleaved rounds. Per round and mode: images/s of the run (its own
-# clock: from every node built, here and on the workers, to the last step reported), the steady rate (the input's step spans from step 50
-# to the last, from traces.jsonl), CPU seconds a step of all processes (user + sys of the whole command,
-# the workers being the driver's children, over the steps: start-up included), then the two-worker /
-# one-process ratios and their medians. The probe after training is cut to a few images (it runs after
+# clock: from every node built, here and on the workers, to the last step reported), the steady rate
+# (steady_rate.py: the input's step spans from step 50 to the last), CPU seconds a step of all processes
+# (user + sys of the whole command, the workers being the driver's children, over the steps: start-up
+# included), then the two-worker / one-process ratios and their medians. The probe after training is cut to a few images (it runs after
 # the run's clock stops and only costs wall time).
 # Usage: experiments/cluster/quickstart-ratio.sh [rounds]   (data: PLASTIC_DATA or ~/.cache/plastic/data;
 #        PLASTIC=path/to/plastic to measure another build; EXTRA="--set ..." adds flags to every run)
@@ -25,24 +25,16 @@ for round in $(seq 1 "$rounds"); do
   done
 done
 python3 - "$out" "$rounds" <<'PY'
-import datetime, json, statistics, sys
+import json, statistics, sys
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
+sys.path.insert(0, "experiments/cluster")
+from steady_rate import step_starts, steady as steady_rate
 out, rounds = sys.argv[1], int(sys.argv[2])
-def started(stamp):
-    day, clock = stamp.rstrip("Z").split("T")
-    h, m, sec = clock.split(":")
-    return datetime.date.fromisoformat(day).toordinal() * 86400 + int(h) * 3600 + int(m) * 60 + float(sec)
+batch = 32  # the quickstart spec's
 def measure(d):
-    results = json.load(open(f"{d}/results.json"))
-    batch = 32  # the quickstart spec's
-    starts = {}
-    for line in open(f"{d}/traces.jsonl"):
-        span = json.loads(line)
-        if span["name"] == "step" and span["tags"].get("plastic.node") == "input":
-            starts[span["tags"]["plastic.step"]] = started(span["start_utc"])
-    last, first = max(starts), 50
+    steps = max(step_starts(d)) + 1
     user, system = map(float, open(f"{d}.time").read().split()[-2:])
-    steps = last + 1
-    return dict(run=results["steps_per_second"] * batch, steady=(last - first) * batch / (starts[last] - starts[first]), cpu=(user + system) / steps * 1000)
+    return dict(run=json.load(open(f"{d}/results.json"))["steps_per_second"] * batch, steady=steady_rate(d, batch), cpu=(user + system) / steps * 1000)
 runs, steady = [], []
 for r in range(1, rounds + 1):
     one, two = measure(f"{out}/one-{r}"), measure(f"{out}/two-{r}")
