@@ -25,7 +25,10 @@ public sealed record ClusterSettings(string Host, int Port, string? Seed, string
     /// </summary>
     public const long DefaultFrameBytes = 64L << 20;
 
-    /// <summary>Environment variable that turns tensor lanes off ("off") or on ("on", the default): see <see cref="TensorLanes"/>.</summary>
+    /// <summary>
+    /// Environment variable that turns tensor lanes off ("off"), on over TCP only ("tcp"), or on with shared
+    /// memory between processes of one host ("on", the default): see <see cref="TensorLanes"/>.
+    /// </summary>
     public const string LanesVariable = "PLASTIC_LANES";
 
     /// <summary>Whether large tensors to other processes go on tensor lanes; by default, what $PLASTIC_LANES says (on when unset).</summary>
@@ -37,15 +40,24 @@ public sealed record ClusterSettings(string Host, int Port, string? Seed, string
     /// <summary>Tensors of fewer bytes travel inside the message even with lanes on (tests set 0 to send every tensor on a lane).</summary>
     public long LaneSmallestBytes { get; init; } = TensorLanes.DefaultSmallestBytes;
 
+    /// <summary>
+    /// Bytes of shared memory this process places tensors in for receivers on its host (0: lanes over TCP only);
+    /// by default, what $PLASTIC_LANES says.
+    /// </summary>
+    public long LaneSharedBytes { get; init; } = LaneSharedBytesFrom(Environment.GetEnvironmentVariable(LanesVariable));
+
     public static bool LanesFromEnvironment() => LanesFrom(Environment.GetEnvironmentVariable(LanesVariable));
 
-    /// <summary>What a value of $PLASTIC_LANES means: unset, empty or "on": lanes; "off": none; anything else is refused.</summary>
+    /// <summary>What a value of $PLASTIC_LANES means: unset, empty, "on" or "tcp": lanes; "off": none; anything else is refused.</summary>
     public static bool LanesFrom(string? value) => value?.ToLowerInvariant() switch
     {
-        null or "" or "on" => true,
+        null or "" or "on" or "tcp" => true,
         "off" => false,
-        _ => throw new ArgumentException($"{LanesVariable}='{value}' must be on or off."),
+        _ => throw new ArgumentException($"{LanesVariable}='{value}' must be on, tcp or off."),
     };
+
+    /// <summary>The shared memory a value of $PLASTIC_LANES gives lanes: none for "tcp" and "off".</summary>
+    public static long LaneSharedBytesFrom(string? value) => LanesFrom(value) && value?.ToLowerInvariant() != "tcp" ? TensorLanes.DefaultSharedBytes : 0;
 
     /// <summary>The name every process of a run's cluster gives its actor system (members must share it).</summary>
     public const string SystemName = "plastic";
@@ -108,6 +120,7 @@ public sealed record ClusterSettings(string Host, int Port, string? Seed, string
             {{TensorLanes.EnabledKey}} = {{(Lanes ? "on" : "off")}}
             {{TensorLanes.SmallestKey}} = {{Math.Max(0, LaneSmallestBytes)}}b
             {{TensorLanes.PortKey}} = {{LanePort}}
+            {{TensorLanes.SharedBytesKey}} = {{Math.Max(0, LaneSharedBytes)}}b
             """;
         return ConfigurationFactory.ParseString(hocon + "\n" + SimMessageSerializer.Config + "\n" + ControlSerializer.Config);
     }

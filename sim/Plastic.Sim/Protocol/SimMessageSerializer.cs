@@ -141,6 +141,8 @@ public sealed class SimMessageSerializer(ExtendedActorSystem system) : Serialize
                 Bool(true);
                 String(ticket.Endpoint);
                 Long(ticket.Number);
+                String(ticket.SharedPath ?? "");
+                Long(ticket.SharedOffset);
                 return;
             }
             Bool(false);
@@ -192,7 +194,9 @@ public sealed class SimMessageSerializer(ExtendedActorSystem system) : Serialize
             {
                 string endpoint = String();
                 long number = Long();
-                return TensorPayload.Fetching(dims, (int)length, lanes.Fetch(endpoint, number, (int)length * sizeof(float)), $"{number} of lane {endpoint}");
+                string shared = String();
+                long sharedOffset = Long();
+                return lanes.Receive(dims, (int)length, new LaneTicket(endpoint, number, shared.Length == 0 ? null : shared, sharedOffset));
             }
             Take((4 - Position % 4) % 4);
             int offset = Position;

@@ -17,7 +17,8 @@ namespace Plastic.Sim.Protocol;
 /// back: megabytes a message, every step, that would otherwise be new large-object arrays for the GC.
 /// A large tensor from another process may come on a tensor lane (<see cref="Fetching"/>): its bytes arrive
 /// in a pooled array while the message is delivered; reading the values waits for them, and the one
-/// receiver's copy gives the array back.
+/// receiver's copy gives the array back. From a process on the same host it may instead wait in that
+/// process's shared memory (<see cref="Mapped"/>): the one receiver's copy reads it from there and frees it.
 /// </summary>
 public sealed class TensorPayload : IEquatable<TensorPayload>
 {
@@ -27,6 +28,7 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     private Tensor? _onDevice;
     private Task<byte[]>? _fetching; // a lane's fetch of the received bytes, not yet waited for
     private string? _source; // the lane and number of a fetched tensor, for the error if it never comes
+    private Distributed.Lanes.SharedBlock? _shared; // where the sender placed it in shared memory, not yet read
     private bool _lent, _lentBytes, _handedOver; // handed over: its one receiver took the values (lent array, fetched bytes or device copy)
     private readonly Lock _gate = new();
 
@@ -86,6 +88,20 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     internal static TensorPayload Fetching(ImmutableArray<int> dims, int count, Task<byte[]> bytes, string source) =>
         new(dims, null, null, 0, count) { _fetching = bytes, _source = source };
 
+    /// <summary>
+    /// For the deserializer: a tensor of <paramref name="count"/> floats that its sender, a process on this host,
+    /// holds in shared memory (<paramref name="source"/> names it, for the error if it is not held any more).
+    /// </summary>
+    internal static TensorPayload Mapped(ImmutableArray<int> dims, int count, Distributed.Lanes.SharedBlock block, string source) =>
+        new(dims, null, null, 0, count) { _shared = block, _source = source };
+
+    /// <summary>Claims a shared block for reading, or says why it cannot be read.</summary>
+    private static void Claim(Distributed.Lanes.SharedBlock block, string? source)
+    {
+        if (!block.TryClaim())
+            throw new IOException($"Tensor {source} is not held in its sender's shared memory: it was read already, or its sender let it go (it holds an unread tensor {Distributed.Lanes.LaneServer.HoldFor.TotalMinutes:F0} minutes).");
+    }
+
     /// <summary>The received bytes, after waiting for a lane's fetch if one is under way.</summary>
     private byte[]? Received()
     {
@@ -117,19 +133,41 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
         get { lock (_gate) return _lent || _lentBytes; }
     }
 
+    /// <summary>Whether the values wait in the sender's shared memory, not yet read (for the tests of shared lanes).</summary>
+    internal bool IsMapped
+    {
+        get { lock (_gate) return _shared is not null; }
+    }
+
     /// <summary>Whether the values are still only on the device (for the tests of the handoff).</summary>
     internal bool IsOnDevice
     {
         get { lock (_gate) return _onDevice is not null; }
     }
 
-    /// <summary>Brings an on-device payload's values to the host (once) and frees the device copy.</summary>
+    /// <summary>
+    /// Brings an on-device payload's values to the host (once) and frees the device copy; a shared block's the
+    /// same way (read once, then freed for its sender).
+    /// </summary>
     private float[] ToHost()
     {
         lock (_gate)
         {
             if (_handedOver) throw new InvalidOperationException($"Payload {this}: its values were handed to its one receiver, which copied them and let go of the payload's copy.");
             if (_floats is not null) return _floats;
+            if (_shared is { } block)
+            {
+                Claim(block, _source);
+                try
+                {
+                    return _floats = MemoryMarshal.Cast<byte, float>(block.Data).ToArray();
+                }
+                finally
+                {
+                    block.Release();
+                    _shared = null;
+                }
+            }
             var host = _onDevice!.ToArray();
             _onDevice.Dispose();
             _onDevice = null;
@@ -179,6 +217,24 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
                 return;
             }
         }
+        lock (_gate)
+        {
+            if (_shared is { } block)
+            {
+                Claim(block, _source);
+                try
+                {
+                    backend.Upload(MemoryMarshal.Cast<byte, float>(block.Data), destination);
+                }
+                finally
+                {
+                    block.Release();
+                    _shared = null;
+                    _handedOver = true;
+                }
+                return;
+            }
+        }
         var values = Values; // waits for a lane's fetch
         lock (_gate)
         {
@@ -197,14 +253,21 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     /// array back once they are written, under the payload's lock so that they cannot be given back while being
     /// written. A payload already handed over throws <see cref="InvalidOperationException"/> before writing anything.
     /// </summary>
-    internal void WriteOut<TState>(ReadOnlySpanAction<byte, TState> write, TState state)
+    internal void WriteOut<TState>(ReadOnlySpanAction<byte, TState> write, TState state) =>
+        TryWriteOut((bytes, s) => { s.write(bytes, s.state); return true; }, (write, state));
+
+    /// <summary>As <see cref="WriteOut"/>, for a writer that may decline (false): the values are then kept.</summary>
+    internal bool TryWriteOut<TState>(SpanWriter<TState> write, TState state)
     {
         lock (_gate)
         {
-            write(RawBytes, state);
+            if (!write(RawBytes, state)) return false;
             if (_lent) GiveBack();
+            return true;
         }
     }
+
+    internal delegate bool SpanWriter<in TState>(ReadOnlySpan<byte> bytes, TState state);
 
     /// <summary>Returns a lent array or fetched bytes to their pool once the one receiver has copied them.</summary>
     private void GiveBack()

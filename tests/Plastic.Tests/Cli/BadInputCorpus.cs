@@ -217,7 +217,7 @@ public static partial class BadInputCorpus
         Environment("fault of no layer from the environment", "PLASTIC_FAULTS", "nolayer@1", "faults 'nolayer@1' (the spec's 'faults' or $PLASTIC_FAULTS)"),
         Environment("fault after the last step", "PLASTIC_FAULTS", "fc1@99", "faults 'fc1@99'"),
         Environment("data root from the environment is a file", "PLASTIC_DATA", "/proc/self/status", "PLASTIC_DATA /proc/self/status: is a file", "run mlp-3 --dataset mnist --steps 2 --out {O}"),
-        Environment("tensor lanes neither on nor off", "PLASTIC_LANES", "yes", "PLASTIC_LANES='yes' must be on or off", "run mlp-3 --synthetic --steps 2 --local-cluster 2 --out {O}"),
+        Environment("tensor lanes neither on nor off", "PLASTIC_LANES", "yes", "PLASTIC_LANES='yes' must be on, tcp or off", "run mlp-3 --synthetic --steps 2 --local-cluster 2 --out {O}"),
         Environment("telemetry endpoint not an address", "OTEL_EXPORTER_OTLP_ENDPOINT", "notaurl", "OTEL_EXPORTER_OTLP_ENDPOINT 'notaurl': not an http(s) address"),
     ];
 

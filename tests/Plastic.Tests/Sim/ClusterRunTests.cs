@@ -30,10 +30,14 @@ public sealed class ClusterRunTests
     private static IComputeBackend Backend() => BackendCatalog.Create("cpu", 1);
 
     /// <summary>A driver and a worker; <paramref name="laneBytes"/>: tensors of at least this many bytes go on tensor lanes (null: lanes off).</summary>
-    internal static async Task<(ClusterMember Driver, ClusterMember Worker, ImmutableDictionary<string, Akka.Actor.IActorRef> Hosts)> TwoMembers(long frameBytes, long? laneBytes = null)
+    internal static async Task<(ClusterMember Driver, ClusterMember Worker, ImmutableDictionary<string, Akka.Actor.IActorRef> Hosts)> TwoMembers(long frameBytes, long? laneBytes = null, bool shared = true)
     {
-        ClusterSettings Settings(string? seed, string role) =>
-            new("127.0.0.1", 0, seed, role, frameBytes) { Lanes = laneBytes is not null, LaneSmallestBytes = laneBytes ?? 0 };
+        ClusterSettings Settings(string? seed, string role) => new("127.0.0.1", 0, seed, role, frameBytes)
+        {
+            Lanes = laneBytes is not null,
+            LaneSmallestBytes = laneBytes ?? 0,
+            LaneSharedBytes = shared ? TensorLanes.DefaultSharedBytes : 0,
+        };
         var driver = await ClusterMember.JoinAsync(Settings(null, Placement.DriverRole), JoinTimeout);
         var worker = await ClusterMember.JoinAsync(Settings(driver.HostAndPort, "worker1"), JoinTimeout);
         worker.StartHost("worker1");
@@ -51,17 +55,22 @@ public sealed class ClusterRunTests
         foreach (var (node, losses) in expected.Losses) Assert.Equal(losses.ToArray(), actual.Losses[node].ToArray());
     }
 
-    /// <summary>Lane bytes 0: every tensor between the processes goes on a tensor lane; -1: lanes off, every tensor in Akka's frames.</summary>
+    /// <summary>
+    /// Lane bytes 0: every tensor between the processes goes on a tensor lane (through shared memory, or over
+    /// TCP when <paramref name="shared"/> is false); -1: lanes off, every tensor in Akka's frames.
+    /// </summary>
     [Theory]
-    [InlineData(GraphKind.Local, 3, "worker1=c2,c3", 0)]
-    [InlineData(GraphKind.Backprop, 1, "worker1=c2,loss", 0)]
-    [InlineData(GraphKind.Local, 3, "worker1=c2,c3", -1)]
-    [InlineData(GraphKind.Backprop, 1, "worker1=c2,loss", -1)]
-    public async Task Layers_on_another_actor_system_over_tcp_learn_the_same_weights_bit_for_bit(GraphKind graph, int inFlight, string placement, long laneBytes)
+    [InlineData(GraphKind.Local, 3, "worker1=c2,c3", 0, true)]
+    [InlineData(GraphKind.Backprop, 1, "worker1=c2,loss", 0, true)]
+    [InlineData(GraphKind.Local, 3, "worker1=c2,c3", 0, false)]
+    [InlineData(GraphKind.Backprop, 1, "worker1=c2,loss", 0, false)]
+    [InlineData(GraphKind.Local, 3, "worker1=c2,c3", -1, false)]
+    [InlineData(GraphKind.Backprop, 1, "worker1=c2,loss", -1, false)]
+    public async Task Layers_on_another_actor_system_over_tcp_learn_the_same_weights_bit_for_bit(GraphKind graph, int inFlight, string placement, long laneBytes, bool shared)
     {
         var options = new RunOptions(5, BatchSize: 4, Seed: 11, Graph: graph) { Schedule = new(MaxInFlight: inFlight), Optimizer = new(1e-3f) };
         var alone = await Simulation.RunAsync(Conv, options, Backend);
-        var (driver, worker, hosts) = await TwoMembers(1 << 20, laneBytes >= 0 ? laneBytes : null);
+        var (driver, worker, hosts) = await TwoMembers(1 << 20, laneBytes >= 0 ? laneBytes : null, shared);
         await using (driver)
         await using (worker)
         {

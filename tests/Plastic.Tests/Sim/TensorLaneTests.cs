@@ -242,15 +242,18 @@ public sealed class TensorLaneTests
     }
 
     [Theory]
-    [InlineData(null, true)]
-    [InlineData("", true)]
-    [InlineData("on", true)]
-    [InlineData("off", false)]
-    [InlineData("OFF", false)]
-    public void The_environment_turns_lanes_on_or_off(string? value, bool on)
+    [InlineData(null, true, true)]
+    [InlineData("", true, true)]
+    [InlineData("on", true, true)]
+    [InlineData("tcp", true, false)]
+    [InlineData("TCP", true, false)]
+    [InlineData("off", false, false)]
+    [InlineData("OFF", false, false)]
+    public void The_environment_turns_lanes_and_their_shared_memory_on_or_off(string? value, bool on, bool shared)
     {
         Assert.Equal(on, ClusterSettings.LanesFrom(value));
+        Assert.Equal(shared ? TensorLanes.DefaultSharedBytes : 0, ClusterSettings.LaneSharedBytesFrom(value));
         var e = Assert.Throws<ArgumentException>(() => ClusterSettings.LanesFrom("yes"));
-        Assert.Equal("PLASTIC_LANES='yes' must be on or off.", e.Message);
+        Assert.Equal("PLASTIC_LANES='yes' must be on, tcp or off.", e.Message);
     }
 }

@@ -11,7 +11,8 @@ namespace Plastic.Sim.Distributed.Lanes;
 /// one listening socket, one thread per connected receiving process. A tensor is written to the socket
 /// straight from the payload that was sent (no copy of our own) and forgotten once fetched, its pooled array
 /// given back; one never fetched (its message was lost with its receiver) is let go after <see cref="HoldFor"/>,
-/// its array left to the GC.
+/// its array left to the GC. A tensor placed in this process's shared memory for a receiver on this host is
+/// served from there to one that cannot map it (<see cref="Arena"/>).
 /// </summary>
 internal sealed class LaneServer : IDisposable
 {
@@ -52,16 +53,22 @@ internal sealed class LaneServer : IDisposable
     /// <summary>"host:port" where receivers fetch: the host Akka.Remote gives this process, so whoever reaches one reaches the other.</summary>
     public string Endpoint { get; }
 
-    /// <summary>How many tensors wait for their receivers (for the tests).</summary>
-    public int Held => _held.Count;
+    /// <summary>How many tensors wait for their receivers, here or in shared memory (for the tests).</summary>
+    public int Held => _held.Count + (Arena?.Unread ?? 0);
 
     /// <summary>Keeps a payload until its receiver asks for it; returns the number it asks with.</summary>
     public long Hold(TensorPayload payload)
     {
-        long number = Interlocked.Increment(ref _last);
+        long number = NextNumber();
         _held[number] = (payload, Stopwatch.GetTimestamp());
         return number;
     }
+
+    /// <summary>A number no tensor of this lane had: for one placed in shared memory instead (<see cref="Arena"/>).</summary>
+    public long NextNumber() => Interlocked.Increment(ref _last);
+
+    /// <summary>Where this process places tensors for receivers on its host; this lane serves them to receivers elsewhere.</summary>
+    public SharedArena? Arena { get; init; }
 
     private void LetGoOfLost(long now)
     {
@@ -115,6 +122,10 @@ internal sealed class LaneServer : IDisposable
                         // The payload had no values left to read (handed over): nothing was written yet.
                     }
                 }
+                else if (Arena is { } arena)
+                {
+                    answered = arena.TryServe(number, static (bytes, to) => LaneWire.WriteAnswer(to.connection, to.number, bytes, held: true), (connection, number));
+                }
                 if (!answered) LaneWire.WriteAnswer(connection, number, default, held: false);
             }
         }
@@ -137,5 +148,6 @@ internal sealed class LaneServer : IDisposable
         _listener.Dispose();
         foreach (var connection in _connections.Keys) connection.Dispose();
         _held.Clear();
+        Arena?.Dispose();
     }
 }

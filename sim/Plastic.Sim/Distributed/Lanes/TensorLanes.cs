@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using Akka.Actor;
 using Akka.Remote;
 using Plastic.Sim.Protocol;
@@ -24,6 +26,9 @@ public sealed class TensorLanes : IExtension, IDisposable
     public const long DefaultSmallestBytes = 64 * 1024;
     /// <summary>The port of this process's lane (0: any free port).</summary>
     public const string PortKey = "plastic.lanes.port";
+    /// <summary>Bytes of shared memory this process places tensors in for receivers on its host (0: TCP only).</summary>
+    public const string SharedBytesKey = "plastic.lanes.shared-memory-bytes";
+    public const long DefaultSharedBytes = 64L << 20;
     /// <summary>A fetch not answered in this time fails the receiving node (the failure detector has long since seen a dead sender).</summary>
     public static readonly TimeSpan FetchTimeout = TimeSpan.FromSeconds(60);
 
@@ -31,6 +36,8 @@ public sealed class TensorLanes : IExtension, IDisposable
     private readonly Dictionary<string, Task<LaneFetcher>> _fetchers = [];
     private readonly Lock _gate = new();
     private readonly int _port;
+    private readonly long _sharedBytes;
+    private readonly Dictionary<string, SharedSegment?> _mapped = []; // other processes' segments, null: not mappable here
     private LaneServer? _server;
     private bool _disposed;
 
@@ -41,6 +48,7 @@ public sealed class TensorLanes : IExtension, IDisposable
         Offers = system.Provider is RemoteActorRefProvider && (!config.HasPath(EnabledKey) || config.GetBoolean(EnabledKey));
         SmallestBytes = config.HasPath(SmallestKey) ? config.GetByteSize(SmallestKey) ?? DefaultSmallestBytes : DefaultSmallestBytes;
         _port = config.HasPath(PortKey) ? config.GetInt(PortKey) : 0;
+        _sharedBytes = config.HasPath(SharedBytesKey) ? config.GetByteSize(SharedBytesKey) ?? DefaultSharedBytes : DefaultSharedBytes;
         system.RegisterOnTermination(Dispose);
     }
 
@@ -60,11 +68,53 @@ public sealed class TensorLanes : IExtension, IDisposable
     /// </summary>
     public string? Open() => Offers ? Server().Endpoint : null;
 
-    /// <summary>Holds the payload for its receiver; returns where and by which number to fetch it.</summary>
+    /// <summary>
+    /// Holds the payload for its receiver; returns where and by which number to fetch it. The bytes go into this
+    /// process's shared memory when it has room (a receiver on this host reads them there, one elsewhere over
+    /// TCP); else the lane holds the payload itself.
+    /// </summary>
     internal LaneTicket Offer(TensorPayload payload)
     {
         var server = Server();
-        return new LaneTicket(server.Endpoint, server.Hold(payload));
+        if (server.Arena is { } arena)
+        {
+            long number = server.NextNumber();
+            var placed = new StrongBox<SharedBlock>();
+            try
+            {
+                if (payload.TryWriteOut(static (bytes, to) => to.Arena.TryPlace(to.Number, bytes, out to.Placed.Value), (Arena: arena, Number: number, Placed: placed)))
+                    return new LaneTicket(server.Endpoint, number, arena.Segment.Path, placed.Value.Offset);
+            }
+            catch (InvalidOperationException)
+            {
+                // Handed over already (a message serialized a second time): the lane answers "not held" for it.
+            }
+        }
+        return new LaneTicket(server.Endpoint, server.Hold(payload), null, 0);
+    }
+
+    /// <summary>
+    /// The payload of a tensor a message names by its ticket: read from the sender's shared memory where this
+    /// process can map it (same host), else fetched over TCP (see <see cref="Fetch"/>).
+    /// </summary>
+    internal TensorPayload Receive(ImmutableArray<int> dims, int count, LaneTicket ticket)
+    {
+        int bytes = count * sizeof(float);
+        string source = $"{ticket.Number} of lane {ticket.Endpoint}";
+        if (ticket.SharedPath is { } path && Mapped(path) is { } segment && SharedBlock.Fits(segment, ticket.SharedOffset, bytes))
+            return TensorPayload.Mapped(dims, count, new SharedBlock(segment, ticket.SharedOffset, ticket.Number, bytes), source);
+        return TensorPayload.Fetching(dims, count, Fetch(ticket.Endpoint, ticket.Number, bytes), source);
+    }
+
+    /// <summary>Another process's shared memory, mapped once; null where it cannot be (another host, or gone).</summary>
+    private SharedSegment? Mapped(string path)
+    {
+        lock (_gate)
+        {
+            if (_disposed) return null;
+            if (!_mapped.TryGetValue(path, out var segment)) _mapped[path] = segment = SharedSegment.TryOpen(path);
+            return segment;
+        }
     }
 
     /// <summary>
@@ -112,7 +162,17 @@ public sealed class TensorLanes : IExtension, IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return _server ??= new LaneServer(_system.Provider.DefaultAddress.Host ?? "127.0.0.1", _port);
+            if (_server is not null) return _server;
+            var arena = _sharedBytes > 0 ? SharedArena.TryCreate(_sharedBytes) : null;
+            try
+            {
+                return _server = new LaneServer(_system.Provider.DefaultAddress.Host ?? "127.0.0.1", _port) { Arena = arena };
+            }
+            catch
+            {
+                arena?.Dispose();
+                throw;
+            }
         }
     }
 
@@ -123,14 +183,18 @@ public sealed class TensorLanes : IExtension, IDisposable
             if (_disposed) return;
             _disposed = true;
             _server?.Dispose();
+            foreach (var segment in _mapped.Values) segment?.Dispose();
             foreach (var connecting in _fetchers.Values)
                 connecting.ContinueWith(c => c.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         }
     }
 }
 
-/// <summary>Where a tensor sent on a lane waits, and its number there.</summary>
-internal readonly record struct LaneTicket(string Endpoint, long Number);
+/// <summary>
+/// Where a tensor sent on a lane waits, and its number there: at the sender's TCP lane, and, when it was
+/// placed in the sender's shared memory, that segment's path and the block's offset in it.
+/// </summary>
+internal readonly record struct LaneTicket(string Endpoint, long Number, string? SharedPath, long SharedOffset);
 
 public sealed class TensorLanesId : ExtensionIdProvider<TensorLanes>
 {
