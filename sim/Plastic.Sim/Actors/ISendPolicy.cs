@@ -12,6 +12,12 @@ public interface ISendPolicy
 {
     /// <summary>Throws if <paramref name="message"/> must not be sent to <paramref name="to"/> (at <paramref name="target"/>).</summary>
     void Check(ISimMessage message, string to, IActorRef target);
+
+    /// <summary>
+    /// A payload for a tensor to <paramref name="target"/> alone, placed where this transport carries it from
+    /// (a tensor lane's shared memory); null when the transport has no such place for it.
+    /// </summary>
+    TensorPayload? Place(Plastic.Compute.Tensor tensor, IActorRef target) => null;
 }
 
 /// <summary>The policy of a node whose messages never leave its process: every message may go.</summary>

@@ -33,16 +33,19 @@ internal sealed class Outbox(string node, Wiring wiring, ISendPolicy? policy = n
     /// The payload of a tensor this node sends as <paramref name="kind"/>. When the message has exactly one
     /// target, an actor of this process: a copy that stays on the device for a device backend (its layer shares
     /// the device: one process opens one device per kind), a pooled host array that the receiver gives back for
-    /// the CPU backend. One target in another process: a pooled host array that the tensor lane gives back once
-    /// it has written it (with a new large array every message, 2.5 % of a sending worker's time went to the
-    /// kernel clearing fresh pages for it: perf, 2026-12-04). A new host copy for several receivers.
+    /// the CPU backend. One target in another process: straight into the tensor lanes' shared memory where the
+    /// send policy has room there (the receiver, on this host, copies it from there into its tensor; elsewhere,
+    /// the lane sends it from there), else a pooled host array that the tensor lane gives back once it has
+    /// written it (with a new large array every message, 2.5 % of a sending worker's time went to the kernel
+    /// clearing fresh pages for it: perf, 2026-12-04). A new host copy for several receivers.
     /// </summary>
     public TensorPayload Payload(MessageKind kind, Tensor tensor)
     {
         var backend = tensor.Backend;
         if (Targets(kind).Take(2).ToList() is not [var target] || !_nodes.TryGetValue(target, out var actor))
             return TensorPayload.From(tensor);
-        if (actor is not IInternalActorRef { IsLocal: true } || !backend.FreesOnDispose) return TensorPayload.Lent(tensor);
+        if (actor is not IInternalActorRef { IsLocal: true }) return policy?.Place(tensor, actor) ?? TensorPayload.Lent(tensor);
+        if (!backend.FreesOnDispose) return TensorPayload.Lent(tensor);
         using var kept = TensorKinds.Use(TensorKind.Activations);
         var copy = backend.Allocate(tensor.Shape);
         backend.Copy(tensor, copy);

@@ -69,6 +69,10 @@ public sealed class RemoteFramePolicy(long limit, TensorLanes? lanes = null) : I
                 $"{message.Kind} of step {message.Step} from '{message.From}' to '{to}' ({target.Path.Address}) is about {size:N0} bytes, over the remote frame limit of {limit:N0} bytes " +
                 $"({RemoteFrames.FrameSizeKey}); Akka.Remote would drop it. Raise the limit (plastic node --frame-bytes, or the driver's cluster settings) or place '{message.From}' and '{to}' in one process.");
     }
+
+    /// <summary>A tensor to a node in another process goes off the backend straight into the lanes' shared memory.</summary>
+    public TensorPayload? Place(Plastic.Compute.Tensor tensor, IActorRef target) =>
+        target.Path.Address.HasLocalScope ? null : lanes?.Place(tensor);
 }
 
 /// <summary>A message too large for the remote transport's frame limit: refused before it is sent.</summary>

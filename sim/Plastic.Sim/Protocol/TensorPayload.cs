@@ -29,6 +29,7 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     private Task<byte[]>? _fetching; // a lane's fetch of the received bytes, not yet waited for
     private string? _source; // the lane and number of a fetched tensor, for the error if it never comes
     private Distributed.Lanes.SharedBlock? _shared; // where the sender placed it in shared memory, not yet read
+    private Distributed.Lanes.SharedBlock? _placed; // this process placed it there for a receiver elsewhere, ticket not yet written
     private bool _lent, _lentBytes, _handedOver; // handed over: its one receiver took the values (lent array, fetched bytes or device copy)
     private readonly Lock _gate = new();
 
@@ -95,6 +96,32 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     internal static TensorPayload Mapped(ImmutableArray<int> dims, int count, Distributed.Lanes.SharedBlock block, string source) =>
         new(dims, null, null, 0, count) { _shared = block, _source = source };
 
+    /// <summary>
+    /// A payload whose values this process wrote straight off the backend into its shared memory for one receiver
+    /// in another process (<see cref="Distributed.Lanes.TensorLanes.Place"/>); the serializer writes its ticket
+    /// (<see cref="TakePlaced"/>), after which the values are the receiver's alone.
+    /// </summary>
+    internal static TensorPayload Placed(ImmutableArray<int> dims, int count, Distributed.Lanes.SharedBlock block) =>
+        new(dims, null, null, 0, count) { _placed = block };
+
+    /// <summary>For the serializer: the block to name in the message, once (null when not placed, or named already).</summary>
+    internal Distributed.Lanes.SharedBlock? TakePlaced()
+    {
+        lock (_gate)
+        {
+            if (_placed is not { } block) return null;
+            _placed = null;
+            _handedOver = true;
+            return block;
+        }
+    }
+
+    /// <summary>Whether the values are in this process's shared memory, their ticket not yet written (for the tests).</summary>
+    internal bool IsPlaced
+    {
+        get { lock (_gate) return _placed is not null; }
+    }
+
     /// <summary>Claims a shared block for reading, or says why it cannot be read.</summary>
     private static void Claim(Distributed.Lanes.SharedBlock block, string? source)
     {
@@ -155,6 +182,7 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
         {
             if (_handedOver) throw new InvalidOperationException($"Payload {this}: its values were handed to its one receiver, which copied them and let go of the payload's copy.");
             if (_floats is not null) return _floats;
+            if (_placed is { } placed) return MemoryMarshal.Cast<byte, float>(placed.Data).ToArray(); // held for its receiver: read, not taken
             if (_shared is { } block)
             {
                 Claim(block, _source);

@@ -193,6 +193,38 @@ public sealed class SharedLaneTests
         }
     }
 
+    [SkippableFact]
+    public async Task A_tensor_placed_off_the_backend_is_named_once_in_its_message_and_read_from_shared_memory()
+    {
+        Skip.IfNot(SharedSegment.Available, NoSharedMemory);
+        var (driver, worker, _) = await ClusterRunTests.TwoMembers(1 << 20, laneBytes: TensorLanes.DefaultSmallestBytes);
+        await using (driver)
+        await using (worker)
+        {
+            using var backend = new Plastic.Compute.Cpu.CpuBackend(threads: 1);
+            var values = Enumerable.Range(0, 50_000).Select(i => MathF.Sin(i) * 3f).ToArray();
+            values[1] = BitConverter.Int32BitsToSingle(0x7f80_0001); // a signalling NaN
+            using var tensor = backend.Upload(values, new Shape(50, 1000));
+            var lanes = TensorLanes.Of(driver.System);
+            var placed = lanes.Place(tensor) ?? throw new InvalidOperationException("the tensor was not placed");
+            Assert.True(placed.IsPlaced);
+            Assert.True(MemoryMarshal.AsBytes(values.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(placed.Values)), "the placed values differ"); // read, not taken
+            Assert.Equal(1, lanes.Held);
+            var sent = new Forward("block1", 3, placed, TraceContext.None);
+            var outgoing = (SimMessageSerializer)driver.System.Serialization.FindSerializerFor(sent);
+            var frame = outgoing.ToBinary(sent);
+            Assert.InRange(frame.Length, 1, 1024);
+            Assert.False(placed.IsPlaced); // named in the message: the receiver's now
+            var received = (Forward)((SimMessageSerializer)worker.System.Serialization.FindSerializerFor(sent)).FromBinary(frame, outgoing.Manifest(sent));
+            Assert.True(received.Activations.IsMapped);
+            Assert.True(MemoryMarshal.AsBytes(values.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(received.Activations.Values)), "the received values differ");
+            Assert.Equal(0, lanes.Held);
+            // Below the smallest lane size nothing is placed: the tensor travels in the frame.
+            using var small = backend.Upload(new float[100], new Shape(100));
+            Assert.Null(lanes.Place(small));
+        }
+    }
+
     [Fact]
     public async Task With_shared_memory_off_a_large_tensor_is_fetched_over_tcp()
     {

@@ -52,7 +52,22 @@ internal sealed class SharedArena(SharedSegment segment) : IDisposable
     /// <summary>As <see cref="TryPlace(long, ReadOnlySpan{byte}, out SharedBlock)"/> at the time <paramref name="now"/> (Stopwatch ticks; for the tests of giving up).</summary>
     internal bool TryPlace(long number, ReadOnlySpan<byte> bytes, out SharedBlock block, long now)
     {
-        long size = SharedBlock.HeaderBytes + (bytes.Length + SharedBlock.HeaderBytes - 1L) / SharedBlock.HeaderBytes * SharedBlock.HeaderBytes;
+        if (!TryReserve(number, bytes.Length, out block, now)) return false;
+        bytes.CopyTo(block.Data);
+        block.Hold();
+        return true;
+    }
+
+    /// <summary>
+    /// Takes a free block of <paramref name="bytes"/> for tensor <paramref name="number"/>, for the caller to
+    /// write and then <see cref="SharedBlock.Hold"/> (or <see cref="SharedBlock.Release"/> if it cannot); false
+    /// when the ring has no room for it now.
+    /// </summary>
+    public bool TryReserve(long number, int bytes, out SharedBlock block) => TryReserve(number, bytes, out block, Stopwatch.GetTimestamp());
+
+    private bool TryReserve(long number, int bytes, out SharedBlock block, long now)
+    {
+        long size = SharedBlock.HeaderBytes + (bytes + SharedBlock.HeaderBytes - 1L) / SharedBlock.HeaderBytes * SharedBlock.HeaderBytes;
         lock (_gate)
         {
             GiveBackRead(now);
@@ -61,14 +76,13 @@ internal sealed class SharedArena(SharedSegment segment) : IDisposable
                 block = default;
                 return false;
             }
-            block = new SharedBlock(Segment, offset, number, bytes.Length);
+            block = new SharedBlock(Segment, offset, number, bytes);
+            block.Reserve(); // under the lock: a free tag here would let the next caller give the space back
             var placed = new Placement(block, size, now);
             _placed.Enqueue(placed);
             _newest = placed;
             _byNumber[number] = block;
         }
-        bytes.CopyTo(block.Data); // the block is ours until Hold: nobody else can name it yet
-        block.Hold();
         return true;
     }
 

@@ -3,8 +3,8 @@ namespace Plastic.Sim.Distributed.Lanes;
 /// <summary>
 /// One tensor's bytes in a <see cref="SharedSegment"/>, as its sender placed them for one receiver. The block
 /// starts with a 64-byte header whose first 8 bytes are its tag, the only word two processes both write:
-/// the tensor's number while it is held, minus the number while its receiver reads it, 0 once read (or
-/// given up by its sender); the bytes follow the header. Claiming swaps number for minus number atomically,
+/// the tensor's number while it is held, minus the number while its sender writes it or its receiver reads
+/// it, 0 once read (or given up by its sender); the bytes follow the header. Claiming swaps number for minus number atomically,
 /// so a tensor is read once, and never after its sender gave its space to another.
 /// </summary>
 internal readonly unsafe struct SharedBlock(SharedSegment segment, long offset, long number, int bytes)
@@ -24,6 +24,9 @@ internal readonly unsafe struct SharedBlock(SharedSegment segment, long offset, 
     /// <summary>Whether a block of <paramref name="bytes"/> at <paramref name="offset"/> lies inside the segment (a ticket is input).</summary>
     public static bool Fits(SharedSegment segment, long offset, int bytes) =>
         offset >= 0 && offset % HeaderBytes == 0 && bytes >= 0 && offset <= segment.Capacity - HeaderBytes - bytes;
+
+    /// <summary>For the sender, as it takes the space: neither free nor readable until <see cref="Hold"/>.</summary>
+    public void Reserve() => Volatile.Write(ref Tag, -Number);
 
     /// <summary>For the sender, once the bytes are written: the receiver may claim them from now on.</summary>
     public void Hold() => Volatile.Write(ref Tag, Number);

@@ -1,7 +1,9 @@
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Remote;
+using Plastic.Compute;
 using Plastic.Sim.Protocol;
 
 namespace Plastic.Sim.Distributed.Lanes;
@@ -76,6 +78,7 @@ public sealed class TensorLanes : IExtension, IDisposable
     internal LaneTicket Offer(TensorPayload payload)
     {
         var server = Server();
+        if (payload.TakePlaced() is { } block) return new LaneTicket(server.Endpoint, block.Number, block.Segment.Path, block.Offset);
         if (server.Arena is { } arena)
         {
             long number = server.NextNumber();
@@ -91,6 +94,29 @@ public sealed class TensorLanes : IExtension, IDisposable
             }
         }
         return new LaneTicket(server.Endpoint, server.Hold(payload), null, 0);
+    }
+
+    /// <summary>
+    /// A payload for a tensor to one receiver in another process, its values copied off the backend straight into
+    /// this process's shared memory (the one copy on this side); null when the lanes do not carry it or the ring
+    /// has no room now (the caller then copies it into a host array, which <see cref="Offer"/> places or holds).
+    /// </summary>
+    internal TensorPayload? Place(Tensor tensor)
+    {
+        long bytes = (long)tensor.Length * sizeof(float);
+        if (!Offers || bytes < SmallestBytes || bytes > int.MaxValue || Server() is not { Arena: { } arena } server) return null;
+        if (!arena.TryReserve(server.NextNumber(), (int)bytes, out var block)) return null;
+        try
+        {
+            tensor.Backend.Download(tensor, MemoryMarshal.Cast<byte, float>(block.Data));
+        }
+        catch
+        {
+            block.Release();
+            throw;
+        }
+        block.Hold();
+        return TensorPayload.Placed([.. tensor.Shape.Dims], tensor.Length, block);
     }
 
     /// <summary>
