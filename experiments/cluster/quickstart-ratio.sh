@@ -8,40 +8,49 @@
 # included), then the two-worker / one-process ratios and their medians. The probe after training is cut to a few images (it runs after
 # the run's clock stops and only costs wall time).
 # Usage: experiments/cluster/quickstart-ratio.sh [rounds]   (data: PLASTIC_DATA or ~/.cache/plastic/data;
-#        PLASTIC=path/to/plastic to measure another build; EXTRA="--set ..." adds flags to every run)
+#        PLASTIC=path/to/plastic to measure another build; EXTRA="--set ..." adds flags to every run;
+#        LANES="on tcp" runs two workers once per PLASTIC_LANES value in each round, for a same-round A/B)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-5}
+read -r -a lanes <<< "${LANES:-on}"
 if [ -z "${PLASTIC:-}" ]; then dotnet build -c Release experiments/Plastic.Cli >/dev/null; PLASTIC=experiments/Plastic.Cli/bin/Release/net10.0/plastic; fi
 "$PLASTIC" data fetch cifar10 >/dev/null
 out=$(mktemp -d)
-echo "== $(date -u +%FT%TZ), $(nproc) cores, commit $(git rev-parse --short HEAD), $PLASTIC, $rounds rounds of experiments/quickstart (1,000 steps)"
+echo "== $(date -u +%FT%TZ), $(nproc) cores, commit $(git rev-parse --short HEAD), $PLASTIC, $rounds rounds of experiments/quickstart (1,000 steps), two workers with PLASTIC_LANES=${lanes[*]}"
 for round in $(seq 1 "$rounds"); do
-  for mode in one two; do
-    flags=(); [ "$mode" = two ] && flags=(--local-cluster 2)
+  for mode in one "${lanes[@]/#/two-}"; do
+    flags=(); lane=on
+    if [ "$mode" != one ]; then flags=(--local-cluster 2); lane=${mode#two-}; fi
     dir="$out/$mode-$round"
     # shellcheck disable=SC2086
-    /usr/bin/time -f "%U %S" -o "$dir.time" "$PLASTIC" run experiments/quickstart "${flags[@]}" --set probe.trainImages=100 --set probe.testImages=100 --set probe.epochs=1 ${EXTRA:-} --out "$dir" >/dev/null
+    PLASTIC_LANES=$lane /usr/bin/time -f "%U %S" -o "$dir.time" "$PLASTIC" run experiments/quickstart "${flags[@]}" --set probe.trainImages=100 --set probe.testImages=100 --set probe.epochs=1 ${EXTRA:-} --out "$dir" >/dev/null
   done
 done
-python3 - "$out" "$rounds" <<'PY'
+python3 - "$out" "$rounds" "${lanes[@]}" <<'PY'
 import json, statistics, sys
 sys.dont_write_bytecode = True  # no __pycache__ in the tree
 sys.path.insert(0, "experiments/cluster")
 from steady_rate import step_starts, steady as steady_rate
-out, rounds = sys.argv[1], int(sys.argv[2])
+out, rounds, lanes = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 batch = 32  # the quickstart spec's
 def measure(d):
     steps = max(step_starts(d)) + 1
     user, system = map(float, open(f"{d}.time").read().split()[-2:])
     return dict(run=json.load(open(f"{d}/results.json"))["steps_per_second"] * batch, steady=steady_rate(d, batch), cpu=(user + system) / steps * 1000)
-runs, steady = [], []
+runs = {lane: [] for lane in lanes}
+steady = {lane: [] for lane in lanes}
 for r in range(1, rounds + 1):
-    one, two = measure(f"{out}/one-{r}"), measure(f"{out}/two-{r}")
-    runs.append(two["run"] / one["run"]); steady.append(two["steady"] / one["steady"])
-    print(f"round {r}: one process {one['run']:6.1f} images/s (steady {one['steady']:6.1f}), CPU {one['cpu']:5.1f} ms/step; "
-          f"two workers {two['run']:6.1f} (steady {two['steady']:6.1f}), CPU {two['cpu']:5.1f} ms/step; two / one {runs[-1]:.3f} (steady {steady[-1]:.3f})")
-print(f"two workers / one process, median of {rounds}: run {statistics.median(runs):.3f}x ({', '.join(f'{x:.2f}' for x in runs)}), "
-      f"steady {statistics.median(steady):.3f}x ({', '.join(f'{x:.2f}' for x in steady)})")
+    one = measure(f"{out}/one-{r}")
+    line = f"round {r}: one process {one['run']:6.1f} images/s (steady {one['steady']:6.1f}), CPU {one['cpu']:5.1f} ms/step"
+    for lane in lanes:
+        two = measure(f"{out}/two-{lane}-{r}")
+        runs[lane].append(two["run"] / one["run"]); steady[lane].append(two["steady"] / one["steady"])
+        line += (f"; two workers, lanes {lane}: {two['run']:6.1f} (steady {two['steady']:6.1f}), CPU {two['cpu']:5.1f} ms/step, "
+                 f"two / one {runs[lane][-1]:.3f} (steady {steady[lane][-1]:.3f})")
+    print(line)
+for lane in lanes:
+    print(f"two workers (lanes {lane}) / one process, median of {rounds}: run {statistics.median(runs[lane]):.3f}x ({', '.join(f'{x:.2f}' for x in runs[lane])}), "
+          f"steady {statistics.median(steady[lane]):.3f}x ({', '.join(f'{x:.2f}' for x in steady[lane])})")
 PY
 rm -rf "$out"

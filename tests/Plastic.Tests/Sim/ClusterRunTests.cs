@@ -77,6 +77,13 @@ public sealed class ClusterRunTests
             var cluster = new ClusterRun(driver.System, Placement.Parse(placement), hosts, "cpu", 1);
             var spread = await Simulation.RunAsync(Conv, options, Backend, cluster: cluster);
             AssertSameRun(alone, spread);
+            if (laneBytes >= 0)
+            {
+                // Every tensor the worker received came the way asked: through shared memory, or over TCP.
+                var (viaShared, viaTcp) = TensorLanes.Of(worker.System).Received;
+                Assert.True(shared == SharedSegment.Available ? viaShared > 0 && viaTcp == 0 : viaShared == 0 && viaTcp > 0,
+                    $"the worker received {viaShared} tensors through shared memory and {viaTcp} over TCP");
+            }
             // The same cluster runs again: a run's actors are named by its id and stopped at its end.
             AssertSameRun(alone, await Simulation.RunAsync(Conv, options, Backend, cluster: cluster));
         }

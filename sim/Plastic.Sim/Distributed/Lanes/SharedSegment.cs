@@ -68,10 +68,17 @@ internal sealed unsafe class SharedSegment : IDisposable
     /// </summary>
     public static SharedSegment Create(long capacity)
     {
-        if (!Available) throw new PlatformNotSupportedException("this host has no /dev/shm shared memory");
+        if (!Available || !OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("this host has no /dev/shm shared memory");
         RemoveOrphans();
         string path = System.IO.Path.Combine(Folder, $"plastic-lane-{HostBoot}-{Environment.ProcessId}-{Random.Shared.NextInt64():x16}");
-        var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        // Readable and writable by this user only: another user's process cannot map it and fetches over TCP.
+        var stream = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.ReadWrite,
+            Share = FileShare.ReadWrite | FileShare.Delete,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
         try
         {
             stream.SetLength(capacity);

@@ -16,7 +16,10 @@ namespace Plastic.Sim.Distributed.Lanes;
 /// (Akka.Remote wraps the serializer's array in two protobuf envelopes and a DotNetty buffer on each side),
 /// each copy a new large-object array whose fresh pages the kernel had to clear: in a run over two workers
 /// on one host, a sixth of the CPU went to the kernel (perf, 2026-12-03). On a lane the bytes leave from the
-/// sent payload and arrive in a pooled array, one socket write and one read.
+/// sent payload and arrive in a pooled array, one socket write and one read. Between processes of one host
+/// the bytes need no socket: the sender places them in its shared memory (<see cref="SharedArena"/>) and the
+/// receiver copies them from there into its tensor; TCP stays for receivers on other hosts and for tensors
+/// the shared ring has no room for.
 /// One instance per actor system (an Akka extension); a system without remoting never offers lanes.
 /// </summary>
 public sealed class TensorLanes : IExtension, IDisposable
@@ -128,9 +131,17 @@ public sealed class TensorLanes : IExtension, IDisposable
         int bytes = count * sizeof(float);
         string source = $"{ticket.Number} of lane {ticket.Endpoint}";
         if (ticket.SharedPath is { } path && Mapped(path) is { } segment && SharedBlock.Fits(segment, ticket.SharedOffset, bytes))
+        {
+            Interlocked.Increment(ref _receivedShared);
             return TensorPayload.Mapped(dims, count, new SharedBlock(segment, ticket.SharedOffset, ticket.Number, bytes), source);
+        }
+        Interlocked.Increment(ref _receivedTcp);
         return TensorPayload.Fetching(dims, count, Fetch(ticket.Endpoint, ticket.Number, bytes), source);
     }
+
+    /// <summary>How many tensors this process received through shared memory and over TCP (for the tests).</summary>
+    internal (long Shared, long Tcp) Received => (Interlocked.Read(ref _receivedShared), Interlocked.Read(ref _receivedTcp));
+    private long _receivedShared, _receivedTcp;
 
     /// <summary>Another process's shared memory, mapped once; null where it cannot be (another host, or gone).</summary>
     private SharedSegment? Mapped(string path)
