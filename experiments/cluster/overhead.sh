@@ -10,9 +10,9 @@
 # rate (steady_rate.py): from the input's step spans in traces.jsonl, the steps from 50 (a short run: its
 # second half) to the last over the time between their starts, so that the pipeline's filling and the
 # JIT's first recompilations are left out.
-# Two workers run twice a round: with tensor lanes (the default: large tensors between processes on their
-# own connections) and with PLASTIC_LANES=off (every tensor inside Akka.Remote's frames), for the same-run
-# ratio of each to one process.
+# Two workers run twice a round: with tensor lanes (the default: large tensors between processes beside
+# Akka's messages, through shared memory on one host) and with PLASTIC_LANES=off (every tensor inside
+# Akka.Remote's frames), for the same-run ratio of each to one process.
 # Usage: experiments/cluster/overhead.sh [steps] [rounds]     (PLASTIC=path/to/plastic to measure another build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -71,7 +71,7 @@ internal sealed class DriverCluster : Plastic.Experiments.Runs.IClusterSession
         try
         {
             if (localWorkers is { } count) local = LocalCluster.Start(count, member.HostAndPort, frame);
-            string lane = Plastic.Sim.Distributed.Lanes.TensorLanes.Of(member.System).Open() is { } endpoint ? $"tensor lane at {endpoint}" : "tensor lanes off";
+            string lane = Plastic.Sim.Distributed.Lanes.TensorLanes.Of(member.System).Describe();
             Console.WriteLine($"cluster: driver at {member.HostAndPort} ({lane}), frame limit {frame:N0} bytes (the spec's largest message: at most {largest:N0}), placement {placement}");
             var hosts = member.HostsAsync(placement.WorkerRoles, TimeSpan.FromSeconds(90), Console.WriteLine).GetAwaiter().GetResult();
             return new DriverCluster(member, local, new ClusterRun(member.System, placement, hosts, device, threads, folder), recoverTimeout);

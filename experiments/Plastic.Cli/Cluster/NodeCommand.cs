@@ -40,7 +40,7 @@ public static class NodeCommand
         using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult("terminated"); });
         Akka.Cluster.Cluster.Get(member.System).RegisterOnMemberRemoved(() => stop.TrySetResult("removed from the cluster"));
         if (exitWith is { } pid) WatchParent(pid, stop);
-        string lane = Plastic.Sim.Distributed.Lanes.TensorLanes.Of(member.System).Open() is { } endpoint ? $"tensor lane at {endpoint}" : "tensor lanes off";
+        string lane = Plastic.Sim.Distributed.Lanes.TensorLanes.Of(member.System).Describe();
         Console.WriteLine($"node {role} at {member.HostAndPort} (pid {Environment.ProcessId}) joined through {seed}; frame limit {Math.Max(frameBytes, 32_000).ToString("N0", CultureInfo.InvariantCulture)} bytes; {lane}");
         string why = stop.Task.GetAwaiter().GetResult();
         Console.WriteLine($"node {role}: {why}; leaving");

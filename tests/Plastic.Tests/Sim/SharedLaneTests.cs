@@ -206,6 +206,7 @@ public sealed class SharedLaneTests
             values[1] = BitConverter.Int32BitsToSingle(0x7f80_0001); // a signalling NaN
             using var tensor = backend.Upload(values, new Shape(50, 1000));
             var lanes = TensorLanes.Of(driver.System);
+            Assert.Matches(@"^tensor lane at 127\.0\.0\.1:\d+, shared memory of 64 MiB within this host$", lanes.Describe());
             var placed = lanes.Place(tensor) ?? throw new InvalidOperationException("the tensor was not placed");
             Assert.True(placed.IsPlaced);
             Assert.True(MemoryMarshal.AsBytes(values.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(placed.Values)), "the placed values differ"); // read, not taken
@@ -232,6 +233,7 @@ public sealed class SharedLaneTests
         await using (driver)
         await using (worker)
         {
+            Assert.Matches(@"^tensor lane at 127\.0\.0\.1:\d+, TCP only$", TensorLanes.Of(driver.System).Describe());
             var sent = new Forward("block1", 3, TensorPayload.Copy(Enumerable.Range(0, 100_000).Select(i => (float)i).ToArray(), 100, 1000), TraceContext.None);
             var outgoing = (SimMessageSerializer)driver.System.Serialization.FindSerializerFor(sent);
             var received = (Forward)((SimMessageSerializer)worker.System.Serialization.FindSerializerFor(sent)).FromBinary(outgoing.ToBinary(sent), outgoing.Manifest(sent));

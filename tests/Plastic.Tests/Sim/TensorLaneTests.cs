@@ -214,6 +214,7 @@ public sealed class TensorLaneTests
         await using (driver)
         await using (worker)
         {
+            Assert.Equal("tensor lanes off", TensorLanes.Of(driver.System).Describe());
             var large = new Forward("block1", 3, Tensor(300_000, 6), TraceContext.None);
             var serializer = driver.System.Serialization.FindSerializerFor(large);
             Assert.InRange(serializer.ToBinary(large).Length, 1_200_000, 1_200_100);

@@ -73,6 +73,11 @@ public sealed class TensorLanes : IExtension, IDisposable
     /// </summary>
     public string? Open() => Offers ? Server().Endpoint : null;
 
+    /// <summary>Opens the lane (<see cref="Open"/>) and says where it is and how tensors travel, for the start-up line.</summary>
+    public string Describe() => Open() is { } endpoint
+        ? $"tensor lane at {endpoint}, {(Server().Arena is { } arena ? $"shared memory of {arena.Segment.Capacity >> 20} MiB within this host" : "TCP only")}"
+        : "tensor lanes off";
+
     /// <summary>
     /// Holds the payload for its receiver; returns where and by which number to fetch it. The bytes go into this
     /// process's shared memory when it has room (a receiver on this host reads them there, one elsewhere over
