@@ -36,13 +36,17 @@ public static class TraceCommand
             foreach (var r in rows)
                 Console.WriteLine($"{r.From,-10} {r.To,-10} {r.Kind,-17} {r.Messages,9} {r.Bytes,14:N0} {(double.IsNaN(r.MeanLatencyMicros) ? "-" : $"{r.MeanLatencyMicros / 1000:F3} ms"),13}"
                     + (TrafficMatrix.IsInstrument(r) ? "  (instrument: not judged)" : "")
-                    + (placement is not null && placement.Of(r.From) != placement.Of(r.To) ? $"  crosses processes: {placement.Of(r.From)} -> {placement.Of(r.To)}" : ""));
+                    + (placement is not null && placement.Of(r.From) != placement.Of(r.To) ? $"  crosses processes: {placement.Of(r.From)} -> {placement.Of(r.To)}{Arrivals(r)}" : ""));
             Console.WriteLine();
             if (placement is not null)
             {
                 var crossing = rows.Where(r => placement.Of(r.From) != placement.Of(r.To)).ToList();
                 Console.WriteLine($"between processes: {crossing.Sum(r => r.Messages):N0} messages, {crossing.Sum(r => r.Bytes):N0} bytes on {crossing.Count} edge-kinds; " +
                     $"within processes: {rows.Except(crossing).Sum(r => r.Messages):N0} messages, {rows.Except(crossing).Sum(r => r.Bytes):N0} bytes");
+                var ways = crossing.SelectMany(r => r.Arrivals).GroupBy(a => a.Key, a => a.Value).Select(g => $"{g.Sum():N0} {g.Key}").Order(StringComparer.Ordinal).ToList();
+                if (ways.Count > 0)
+                    Console.WriteLine($"tensors between processes, by the way they came: {string.Join(", ", ways)} (copies of each tensor's bytes: " +
+                        "2 by Plastic through shared memory; 2 by Plastic and 2 by the kernel on a TCP lane; about 9 in a frame)");
                 Console.WriteLine();
             }
             var violations = TrafficMatrix.LocalityViolations(rows, GraphWiring.Local(spec));
@@ -59,4 +63,12 @@ public static class TraceCommand
         });
         return command;
     }
+
+    /// <summary>How an edge's tensors came from the other process: one way, or each way with its count.</summary>
+    private static string Arrivals(TrafficRow row) => row.Arrivals.Count switch
+    {
+        0 => "",
+        1 => $", {row.Arrivals.Keys.Single()}",
+        _ => ", " + string.Join(", ", row.Arrivals.OrderByDescending(a => a.Value).Select(a => $"{a.Value:N0} {a.Key}")),
+    };
 }

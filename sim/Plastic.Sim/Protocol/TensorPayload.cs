@@ -43,6 +43,9 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     }
 
     public ImmutableArray<int> Dims { get; }
+
+    /// <summary>How the values reached this process (for the traces: each way copies the bytes a different number of times).</summary>
+    public TensorArrival Arrival { get; private init; }
     public ReadOnlySpan<float> Values
     {
         get
@@ -87,14 +90,14 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     /// pooled array (<paramref name="source"/> names the lane and the number, for the error if it never comes).
     /// </summary>
     internal static TensorPayload Fetching(ImmutableArray<int> dims, int count, Task<byte[]> bytes, string source) =>
-        new(dims, null, null, 0, count) { _fetching = bytes, _source = source };
+        new(dims, null, null, 0, count) { _fetching = bytes, _source = source, Arrival = TensorArrival.TcpLane };
 
     /// <summary>
     /// For the deserializer: a tensor of <paramref name="count"/> floats that its sender, a process on this host,
     /// holds in shared memory (<paramref name="source"/> names it, for the error if it is not held any more).
     /// </summary>
     internal static TensorPayload Mapped(ImmutableArray<int> dims, int count, Distributed.Lanes.SharedBlock block, string source) =>
-        new(dims, null, null, 0, count) { _shared = block, _source = source };
+        new(dims, null, null, 0, count) { _shared = block, _source = source, Arrival = TensorArrival.SharedMemory };
 
     /// <summary>
     /// A payload whose values this process wrote straight off the backend into its shared memory for one receiver
@@ -222,7 +225,7 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     internal static TensorPayload Adopt(ImmutableArray<int> dims, byte[] received, int offset, int count)
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Tensor payloads are little-endian float32.");
-        return new(dims, null, received, offset, count);
+        return new(dims, null, received, offset, count) { Arrival = TensorArrival.Frame };
     }
 
     /// <summary>Whether the values are read in place from <paramref name="buffer"/> (for the tests of the zero-copy receive).</summary>
@@ -315,3 +318,10 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     public override int GetHashCode() => HashCode.Combine(Dims.Length, Length);
     public override string ToString() => $"[{string.Join("x", Dims)}]";
 }
+
+/// <summary>
+/// How a tensor payload reached the process that reads it: made there; inside Akka.Remote's frame (about nine
+/// copies of its bytes between the two layers); on a tensor lane over TCP (two by Plastic, two in the kernel);
+/// through a lane's shared memory (two by Plastic, none in the kernel).
+/// </summary>
+public enum TensorArrival { InProcess, Frame, TcpLane, SharedMemory }

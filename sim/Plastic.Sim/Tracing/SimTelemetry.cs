@@ -19,7 +19,16 @@ public static class SimTelemetry
 
     // Span tag names, read back by TrafficMatrix.
     public const string NodeTag = "plastic.node", FromTag = "plastic.from", KindTag = "plastic.kind", StepTag = "plastic.step",
-        BytesTag = "plastic.bytes", LatencyTag = "plastic.latency_us";
+        BytesTag = "plastic.bytes", LatencyTag = "plastic.latency_us", ArrivalTag = "plastic.arrival";
+
+    /// <summary>The name an arrival has in the traces (<see cref="ArrivalTag"/>) and in `plastic trace`.</summary>
+    public static string ArrivalName(TensorArrival arrival) => arrival switch
+    {
+        TensorArrival.Frame => "in frames",
+        TensorArrival.TcpLane => "on TCP lanes",
+        TensorArrival.SharedMemory => "through shared memory",
+        _ => "within the process",
+    };
 
     public static long NowMicros() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
 
@@ -48,6 +57,8 @@ public static class SimTelemetry
         span.SetTag(StepTag, message.Step);
         span.SetTag(BytesTag, message.Bytes);
         if (message.Trace.SentAtMicros > 0) span.SetTag(LatencyTag, Math.Max(0, NowMicros() - message.Trace.SentAtMicros));
+        // How the message's largest tensor came (the bytes that cost): only messages from another process have one.
+        if (message.Tensors.MaxBy(t => t.Length) is { Arrival: not TensorArrival.InProcess } largest) span.SetTag(ArrivalTag, ArrivalName(largest.Arrival));
         return span;
     }
 

@@ -3,8 +3,20 @@ using Plastic.Sim.Protocol;
 
 namespace Plastic.Sim.Tracing;
 
-/// <summary>Traffic on one edge of one kind: how many messages, how many payload bytes, the mean send-to-handle latency.</summary>
-public sealed record TrafficRow(string From, string To, MessageKind Kind, long Messages, long Bytes, double MeanLatencyMicros);
+/// <summary>
+/// Traffic on one edge of one kind: how many messages, how many payload bytes, the mean send-to-handle latency,
+/// and, for messages from another process, how many tensors came which way (<see cref="SimTelemetry.ArrivalName"/>).
+/// </summary>
+public sealed record TrafficRow(string From, string To, MessageKind Kind, long Messages, long Bytes, double MeanLatencyMicros)
+{
+    public IReadOnlyDictionary<string, long> Arrivals { get; init; } = new Dictionary<string, long>();
+
+    public bool Equals(TrafficRow? other) =>
+        other is not null && (From, To, Kind, Messages, Bytes) == (other.From, other.To, other.Kind, other.Messages, other.Bytes)
+        && MeanLatencyMicros.Equals(other.MeanLatencyMicros) && Arrivals.Count == other.Arrivals.Count && !Arrivals.Except(other.Arrivals).Any();
+
+    public override int GetHashCode() => HashCode.Combine(From, To, Kind, Messages, Bytes);
+}
 
 /// <summary>
 /// The traffic matrix of a run, rebuilt from its span file (one span per handled message), and the
@@ -27,14 +39,21 @@ public static class TrafficMatrix
     /// <summary>One matrix from the spans of several processes: each message is handled, and its span written, in one of them.</summary>
     public static IReadOnlyList<TrafficRow> Read(IReadOnlyList<string> spanFiles)
     {
-        var cells = new Dictionary<(string, string, MessageKind), (long Count, long Bytes, double Latency, long Timed)>();
+        var cells = new Dictionary<(string, string, MessageKind), Cell>();
         foreach (var spansPath in spanFiles) Add(spansPath, cells);
         return cells.Select(c => new TrafficRow(c.Key.Item1, c.Key.Item2, c.Key.Item3, c.Value.Count, c.Value.Bytes,
-                c.Value.Timed == 0 ? double.NaN : c.Value.Latency / c.Value.Timed))
+                c.Value.Timed == 0 ? double.NaN : c.Value.Latency / c.Value.Timed) { Arrivals = c.Value.Arrivals })
             .OrderBy(r => r.Kind).ThenBy(r => r.From, StringComparer.Ordinal).ThenBy(r => r.To, StringComparer.Ordinal).ToList();
     }
 
-    private static void Add(string spansPath, Dictionary<(string, string, MessageKind), (long Count, long Bytes, double Latency, long Timed)> cells)
+    private sealed class Cell
+    {
+        public long Count, Bytes, Timed;
+        public double Latency;
+        public Dictionary<string, long> Arrivals { get; } = [];
+    }
+
+    private static void Add(string spansPath, Dictionary<(string, string, MessageKind), Cell> cells)
     {
         if (!File.Exists(spansPath)) throw new FileNotFoundException($"No span file at {spansPath}.", spansPath);
         int lineNumber = 0;
@@ -58,11 +77,11 @@ public static class TrafficMatrix
             if (!tags.TryGetProperty(SimTelemetry.KindTag, out var kindTag) || !tags.TryGetProperty(SimTelemetry.FromTag, out var from)) continue;
             var kind = Enum.Parse<MessageKind>(kindTag.GetString()!);
             var key = (from.GetString()!, tags.GetProperty(SimTelemetry.NodeTag).GetString()!, kind);
-            var cell = cells.GetValueOrDefault(key);
+            if (!cells.TryGetValue(key, out var cell)) cells[key] = cell = new Cell();
             cell.Count++;
             cell.Bytes += tags.TryGetProperty(SimTelemetry.BytesTag, out var b) ? b.GetInt64() : 0;
             if (tags.TryGetProperty(SimTelemetry.LatencyTag, out var l)) { cell.Latency += l.GetDouble(); cell.Timed++; }
-            cells[key] = cell;
+            if (tags.TryGetProperty(SimTelemetry.ArrivalTag, out var a) && a.GetString() is { } arrival) cell.Arrivals[arrival] = cell.Arrivals.GetValueOrDefault(arrival) + 1;
         }
     }
 

@@ -35,6 +35,12 @@ public sealed class LocalClusterTests : IDisposable
         Assert.Contains(lines, l => l.StartsWith("block3     block4     Forward                  12", StringComparison.Ordinal) && l.Contains("crosses processes: worker1 -> worker2"));
         Assert.Contains(lines, l => l.StartsWith("input      block1     Forward                  12", StringComparison.Ordinal) && l.Contains("crosses processes: driver -> worker1"));
         Assert.Contains(lines, l => l.StartsWith("block1     block2     Forward                  12", StringComparison.Ordinal) && !l.Contains("crosses"));
+        if (Plastic.Sim.Distributed.Lanes.SharedSegment.Available)
+        {
+            // The input's batch (98 KB) is over the lanes' smallest size: each came through the workers' shared memory.
+            Assert.Contains(lines, l => l.StartsWith("input      block1     Forward                  12", StringComparison.Ordinal) && l.EndsWith("driver -> worker1, through shared memory", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.StartsWith("tensors between processes, by the way they came: ", StringComparison.Ordinal) && l.Contains("through shared memory"));
+        }
         Assert.Contains("verdict: local", trace.output);
     }
 

@@ -61,6 +61,29 @@ public sealed class TracingTests
     }
 
     [Fact]
+    public void The_matrix_counts_how_the_tensors_of_each_edge_came_from_another_process()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"plastic-spans-{Guid.NewGuid():N}.jsonl");
+        string Span(string from, string to, string? arrival) =>
+            $"{{\"tags\":{{\"plastic.node\":\"{to}\",\"plastic.from\":\"{from}\",\"plastic.kind\":\"Forward\",\"plastic.bytes\":400" +
+            (arrival is null ? "" : $",\"plastic.arrival\":\"{arrival}\"") + "}}";
+        var shared = SimTelemetry.ArrivalName(TensorArrival.SharedMemory);
+        var tcp = SimTelemetry.ArrivalName(TensorArrival.TcpLane);
+        File.WriteAllLines(path, [Span("input", "c1", shared), Span("input", "c1", shared), Span("input", "c1", tcp), Span("c1", "c2", null)]);
+        try
+        {
+            var rows = TrafficMatrix.Read(path);
+            Assert.Equal(new Dictionary<string, long> { [shared] = 2, [tcp] = 1 }, rows.Single(r => r.From == "input").Arrivals);
+            Assert.Empty(rows.Single(r => r.From == "c1").Arrivals);
+            Assert.Equal("through shared memory", shared);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void A_damaged_span_file_names_the_line()
     {
         string path = Path.Combine(Path.GetTempPath(), $"plastic-spans-{Guid.NewGuid():N}.jsonl");
