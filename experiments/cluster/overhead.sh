@@ -5,7 +5,9 @@
 # steps and one of 20: steps/s from the long run's results.json (training only, no start-up), CPU seconds a
 # step of all processes (user + sys; the workers are the driver's children and are counted) as the
 # difference of the two runs over `steps` (start-up, JIT and cluster joining cancel out), and from
-# `plastic trace` the tensor messages and bytes a step within and between processes. Then the medians.
+# `plastic trace` the tensor messages and bytes a step within and between processes, and how the tensors
+# between processes came (through shared memory, on TCP lanes, in frames: `plastic trace` says the copies
+# each way makes). Then the medians.
 # Beside the run's own steps/s (its clock runs from every node built to the last step reported), a steady
 # rate (steady_rate.py): from the input's step spans in traces.jsonl, the steps from 50 (a short run: its
 # second half) to the last over the time between their starts, so that the pipeline's filling and the
@@ -47,14 +49,17 @@ def run(mode, r):
     long, short = f"{out}/{mode}-{r}-long", f"{out}/{mode}-{r}-short"
     sps = json.load(open(f"{long}/results.json"))["steps_per_second"]
     (cl, sl), (cs, ss) = cpu(long), cpu(short)
-    within = [0, 0]; between = [0, 0]
+    within = [0, 0]; between = [0, 0]; ways = {}
     for line in open(f"{long}.trace"):
+        if line.startswith("tensors between processes, by the way they came: "):
+            ways = {way: int(count.replace(",", "")) for count, way in re.findall(r"([\d,]+) (through shared memory|on TCP lanes|in frames)", line)}
         m = row.match(line)
         if not m: continue
         side = between if "crosses processes" in line else within
         side[0] += int(m.group(2).replace(",", "")); side[1] += int(m.group(3).replace(",", ""))
     n = steps + 20
-    return dict(images=sps * 32, steady=steady(long, 32), cpu=(cl - cs) / steps, sys=(sl - ss) / steps, within=[x / n for x in within], between=[x / n for x in between])
+    return dict(images=sps * 32, steady=steady(long, 32), cpu=(cl - cs) / steps, sys=(sl - ss) / steps, within=[x / n for x in within], between=[x / n for x in between],
+                ways=", ".join(f"{count / n:.1f} {way}" for way, count in ways.items()))
 names = {"one": "one process", "two": "two workers, lanes", "inline": "two workers, lanes off"}
 ratios, cpus = {"two": [], "inline": []}, {name: [] for name in names}
 steadies = {"two": [], "inline": []}
@@ -63,7 +68,8 @@ for r in range(1, rounds + 1):
     for name, m in x.items():
         cpus[name].append(m["cpu"])
         print(f"round {r} {names[name]}: {m['images']:6.1f} images/s (steady {m['steady']:6.1f}), CPU {m['cpu'] * 1000:5.1f} ms/step (sys {m['sys'] * 1000:4.1f}); "
-              f"messages/step within processes {m['within'][0]:.0f} ({m['within'][1] / 1e6:.2f} MB), between {m['between'][0]:.0f} ({m['between'][1] / 1e6:.2f} MB)")
+              f"messages/step within processes {m['within'][0]:.0f} ({m['within'][1] / 1e6:.2f} MB), between {m['between'][0]:.0f} ({m['between'][1] / 1e6:.2f} MB)"
+              + (f"; tensors/step between processes {m['ways']}" if m["ways"] else ""))
     for name in ratios:
         ratios[name].append(x[name]["images"] / x["one"]["images"])
         steadies[name].append(x[name]["steady"] / x["one"]["steady"])
