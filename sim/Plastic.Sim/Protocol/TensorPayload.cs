@@ -284,21 +284,14 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     /// array back once they are written, under the payload's lock so that they cannot be given back while being
     /// written. A payload already handed over throws <see cref="InvalidOperationException"/> before writing anything.
     /// </summary>
-    internal void WriteOut<TState>(ReadOnlySpanAction<byte, TState> write, TState state) =>
-        TryWriteOut((bytes, s) => { s.write(bytes, s.state); return true; }, (write, state));
-
-    /// <summary>As <see cref="WriteOut"/>, for a writer that may decline (false): the values are then kept.</summary>
-    internal bool TryWriteOut<TState>(SpanWriter<TState> write, TState state)
+    internal void WriteOut<TState>(ReadOnlySpanAction<byte, TState> write, TState state)
     {
         lock (_gate)
         {
-            if (!write(RawBytes, state)) return false;
+            write(RawBytes, state);
             if (_lent) GiveBack();
-            return true;
         }
     }
-
-    internal delegate bool SpanWriter<in TState>(ReadOnlySpan<byte> bytes, TState state);
 
     /// <summary>Returns a lent array or fetched bytes to their pool once the one receiver has copied them.</summary>
     private void GiveBack()

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Plastic.Compute;
+using Plastic.Sim.Distributed;
 using Plastic.Sim.Distributed.Lanes;
 using Plastic.Sim.Protocol;
 
@@ -102,6 +103,17 @@ public sealed class SharedLaneTests
     }
 
     [SkippableFact]
+    public void A_writer_that_throws_leaves_its_block_free_for_the_next_tensor()
+    {
+        using var arena = Arena(2048);
+        var e = Assert.Throws<InvalidOperationException>(() => arena.TryPlace(5, 1900, static (_, _) => throw new InvalidOperationException("no values left"), 0, out _));
+        Assert.Equal("no values left", e.Message);
+        Assert.Equal(0, arena.Unread);
+        Assert.True(arena.TryPlace(6, Bytes(1900, 1), out var next)); // the ring is not stuck behind it
+        Assert.Equal(0, next.Offset);
+    }
+
+    [SkippableFact]
     public void A_tensor_being_read_is_not_given_up()
     {
         using var arena = Arena(2048);
@@ -159,6 +171,15 @@ public sealed class SharedLaneTests
         using (Arena(4096)) Assert.False(File.Exists(orphan), "the orphan segment is still there");
     }
 
+    /// <summary>What the transport does to a message between two members: the sender's serializer writes its frame, the receiver's reads it.</summary>
+    private static (Func<Forward, byte[]> Write, Func<byte[], Forward> Read) Wire(ClusterMember driver, ClusterMember worker)
+    {
+        var sample = new Forward("x", 0, TensorPayload.Copy([0f], 1), TraceContext.None);
+        var outgoing = (SimMessageSerializer)driver.System.Serialization.FindSerializerFor(sample);
+        var incoming = (SimMessageSerializer)worker.System.Serialization.FindSerializerFor(sample);
+        return (message => outgoing.ToBinary(message), frame => (Forward)incoming.FromBinary(frame, outgoing.Manifest(sample)));
+    }
+
     [SkippableFact]
     public async Task Between_two_members_a_large_tensor_arrives_through_shared_memory_and_is_read_once()
     {
@@ -173,13 +194,12 @@ public sealed class SharedLaneTests
             values[6] = -0f;
             using var tensor = backend.Upload(values, new Shape(300, 1000));
             var sent = new Forward("block1", 3, TensorPayload.Lent(tensor), TraceContext.None);
-            var outgoing = (SimMessageSerializer)driver.System.Serialization.FindSerializerFor(sent);
-            var incoming = (SimMessageSerializer)worker.System.Serialization.FindSerializerFor(sent);
-            var frame = outgoing.ToBinary(sent);
+            var (write, read) = Wire(driver, worker);
+            var frame = write(sent);
             Assert.InRange(frame.Length, 1, 1024); // the 1.2 MB tensor is not in the frame
             Assert.False(sent.Activations.IsLent); // placed in shared memory: the lent array is back in the pool
             Assert.Equal(1, TensorLanes.Of(driver.System).Held);
-            var received = (Forward)incoming.FromBinary(frame, outgoing.Manifest(sent));
+            var received = read(frame);
             Assert.True(received.Activations.IsMapped);
             using var into = backend.Allocate(new Shape(300, 1000));
             received.Activations.CopyTo(backend, into);
@@ -187,7 +207,7 @@ public sealed class SharedLaneTests
             Assert.False(received.Activations.IsMapped);
             Assert.Equal(0, TensorLanes.Of(driver.System).Held);
             // The same frame read again (a duplicate) names a tensor already read: an error that says so, never stale bytes.
-            var duplicate = (Forward)incoming.FromBinary(frame, outgoing.Manifest(sent));
+            var duplicate = read(frame);
             var e = Assert.Throws<IOException>(() => duplicate.Activations.Values.ToArray());
             Assert.Contains("is not held in its sender's shared memory", e.Message);
         }
@@ -212,11 +232,11 @@ public sealed class SharedLaneTests
             Assert.True(MemoryMarshal.AsBytes(values.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(placed.Values)), "the placed values differ"); // read, not taken
             Assert.Equal(1, lanes.Held);
             var sent = new Forward("block1", 3, placed, TraceContext.None);
-            var outgoing = (SimMessageSerializer)driver.System.Serialization.FindSerializerFor(sent);
-            var frame = outgoing.ToBinary(sent);
+            var (write, read) = Wire(driver, worker);
+            var frame = write(sent);
             Assert.InRange(frame.Length, 1, 1024);
             Assert.False(placed.IsPlaced); // named in the message: the receiver's now
-            var received = (Forward)((SimMessageSerializer)worker.System.Serialization.FindSerializerFor(sent)).FromBinary(frame, outgoing.Manifest(sent));
+            var received = read(frame);
             Assert.True(received.Activations.IsMapped);
             Assert.True(MemoryMarshal.AsBytes(values.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(received.Activations.Values)), "the received values differ");
             Assert.Equal(0, lanes.Held);
@@ -235,8 +255,8 @@ public sealed class SharedLaneTests
         {
             Assert.Matches(@"^tensor lane at 127\.0\.0\.1:\d+, TCP only$", TensorLanes.Of(driver.System).Describe());
             var sent = new Forward("block1", 3, TensorPayload.Copy(Enumerable.Range(0, 100_000).Select(i => (float)i).ToArray(), 100, 1000), TraceContext.None);
-            var outgoing = (SimMessageSerializer)driver.System.Serialization.FindSerializerFor(sent);
-            var received = (Forward)((SimMessageSerializer)worker.System.Serialization.FindSerializerFor(sent)).FromBinary(outgoing.ToBinary(sent), outgoing.Manifest(sent));
+            var (write, read) = Wire(driver, worker);
+            var received = read(write(sent));
             Assert.False(received.Activations.IsMapped);
             Assert.Equal(sent, received);
         }

@@ -9,7 +9,7 @@ namespace Plastic.Sim.Distributed.Lanes;
 /// ours woken and no copy in the kernel. Blocks are given back in the order they were placed, so space is
 /// one moving window; a block read out of order waits for the older ones, and one never read (its message was
 /// lost with its receiver) is given up after <see cref="LaneServer.HoldFor"/>. When the ring has no room, the
-/// caller sends the tensor over TCP as before (<see cref="TryPlace"/> returns false).
+/// caller sends the tensor over TCP as before (TryPlace returns false).
 /// </summary>
 internal sealed class SharedArena(SharedSegment segment) : IDisposable
 {
@@ -44,26 +44,33 @@ internal sealed class SharedArena(SharedSegment segment) : IDisposable
     }
 
     /// <summary>
-    /// Writes <paramref name="bytes"/> as tensor <paramref name="number"/> into a free block and holds it for its
-    /// receiver; false when the ring has no room for it now.
+    /// Takes a free block of <paramref name="bytes"/> bytes for tensor <paramref name="number"/>, has
+    /// <paramref name="write"/> fill it and holds it for its receiver; false when the ring has no room for it now.
+    /// A writer that throws leaves the block free again.
     /// </summary>
-    public bool TryPlace(long number, ReadOnlySpan<byte> bytes, out SharedBlock block) => TryPlace(number, bytes, out block, Stopwatch.GetTimestamp());
+    public bool TryPlace<TState>(long number, int bytes, Action<SharedBlock, TState> write, TState state, out SharedBlock block) =>
+        TryPlace(number, bytes, write, state, out block, Stopwatch.GetTimestamp());
 
-    /// <summary>As <see cref="TryPlace(long, ReadOnlySpan{byte}, out SharedBlock)"/> at the time <paramref name="now"/> (Stopwatch ticks; for the tests of giving up).</summary>
-    internal bool TryPlace(long number, ReadOnlySpan<byte> bytes, out SharedBlock block, long now)
+    /// <summary>As <see cref="TryPlace{TState}(long, int, Action{SharedBlock, TState}, TState, out SharedBlock)"/> at the time <paramref name="now"/> (Stopwatch ticks).</summary>
+    internal bool TryPlace<TState>(long number, int bytes, Action<SharedBlock, TState> write, TState state, out SharedBlock block, long now)
     {
-        if (!TryReserve(number, bytes.Length, out block, now)) return false;
-        bytes.CopyTo(block.Data);
+        if (!TryReserve(number, bytes, out block, now)) return false;
+        try
+        {
+            write(block, state);
+        }
+        catch
+        {
+            block.Release();
+            throw;
+        }
         block.Hold();
         return true;
     }
 
-    /// <summary>
-    /// Takes a free block of <paramref name="bytes"/> for tensor <paramref name="number"/>, for the caller to
-    /// write and then <see cref="SharedBlock.Hold"/> (or <see cref="SharedBlock.Release"/> if it cannot); false
-    /// when the ring has no room for it now.
-    /// </summary>
-    public bool TryReserve(long number, int bytes, out SharedBlock block) => TryReserve(number, bytes, out block, Stopwatch.GetTimestamp());
+    /// <summary>For the tests: places a copy of <paramref name="bytes"/>, at <paramref name="now"/> when given (for the tests of giving up).</summary>
+    internal bool TryPlace(long number, byte[] bytes, out SharedBlock block, long? now = null) =>
+        TryPlace(number, bytes.Length, static (to, from) => from.CopyTo(to.Data), bytes, out block, now ?? Stopwatch.GetTimestamp());
 
     private bool TryReserve(long number, int bytes, out SharedBlock block, long now)
     {

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Remote;
@@ -87,14 +86,12 @@ public sealed class TensorLanes : IExtension, IDisposable
     {
         var server = Server();
         if (payload.TakePlaced() is { } block) return new LaneTicket(server.Endpoint, block.Number, block.Segment.Path, block.Offset);
-        if (server.Arena is { } arena)
+        if (server.Arena is { } arena && payload.Bytes <= int.MaxValue)
         {
-            long number = server.NextNumber();
-            var placed = new StrongBox<SharedBlock>();
             try
             {
-                if (payload.TryWriteOut(static (bytes, to) => to.Arena.TryPlace(to.Number, bytes, out to.Placed.Value), (Arena: arena, Number: number, Placed: placed)))
-                    return new LaneTicket(server.Endpoint, number, arena.Segment.Path, placed.Value.Offset);
+                if (arena.TryPlace(server.NextNumber(), (int)payload.Bytes, static (block, sent) => sent.WriteOut(static (bytes, to) => bytes.CopyTo(to.Data), block), payload, out var placed))
+                    return new LaneTicket(server.Endpoint, placed.Number, arena.Segment.Path, placed.Offset);
             }
             catch (InvalidOperationException)
             {
@@ -113,17 +110,8 @@ public sealed class TensorLanes : IExtension, IDisposable
     {
         long bytes = (long)tensor.Length * sizeof(float);
         if (!Offers || bytes < SmallestBytes || bytes > int.MaxValue || Server() is not { Arena: { } arena } server) return null;
-        if (!arena.TryReserve(server.NextNumber(), (int)bytes, out var block)) return null;
-        try
-        {
-            tensor.Backend.Download(tensor, MemoryMarshal.Cast<byte, float>(block.Data));
-        }
-        catch
-        {
-            block.Release();
-            throw;
-        }
-        block.Hold();
+        if (!arena.TryPlace(server.NextNumber(), (int)bytes, static (block, t) => t.Backend.Download(t, MemoryMarshal.Cast<byte, float>(block.Data)), tensor, out var block))
+            return null;
         return TensorPayload.Placed([.. tensor.Shape.Dims], tensor.Length, block);
     }
 
