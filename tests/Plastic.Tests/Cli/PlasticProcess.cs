@@ -45,11 +45,15 @@ internal sealed class PlasticProcess : IDisposable
         lock (lines) lines.AppendLine(line);
     }
 
-    /// <summary>Kills it (SIGKILL, with its children) if it still runs, and reaps it.</summary>
+    /// <summary>
+    /// Kills it (SIGKILL, with its children) if it still runs, and reaps it; then removes the tensor-lane rings
+    /// that killed processes (this one, its workers, a victim of the test) could not remove themselves.
+    /// </summary>
     public async Task StopAsync()
     {
         if (!Process.HasExited) Process.Kill(entireProcessTree: true);
         await Process.WaitForExitAsync();
+        Plastic.Sim.Distributed.Lanes.SharedSegment.RemoveOrphans();
     }
 
     public void Dispose() => Process.Dispose();

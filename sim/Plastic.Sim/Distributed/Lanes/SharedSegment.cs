@@ -20,6 +20,9 @@ internal sealed unsafe class SharedSegment : IDisposable
         Path = path;
         _file = file;
         _owned = owned;
+        // A process that exits before its actor system ends (a worker whose driver is gone gives its system
+        // 10 s) still removes its file; only the name goes, so a thread still writing to the ring is safe.
+        if (owned) AppDomain.CurrentDomain.ProcessExit += RemoveFile;
         try
         {
             _view = file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.ReadWrite);
@@ -96,8 +99,9 @@ internal sealed unsafe class SharedSegment : IDisposable
     /// Removes the segments of processes of this boot that are gone (killed before they could remove their own):
     /// each holds up to its capacity of the host's memory until removed.
     /// </summary>
-    private static void RemoveOrphans()
+    internal static void RemoveOrphans()
     {
+        if (!Available) return;
         string prefix = $"plastic-lane-{HostBoot}-";
         foreach (var path in Directory.EnumerateFiles(Folder, prefix + "*"))
         {
@@ -145,14 +149,20 @@ internal sealed unsafe class SharedSegment : IDisposable
         _file.Dispose();
         if (_owned)
         {
-            try
-            {
-                File.Delete(Path);
-            }
-            catch (IOException)
-            {
-                // Gone already (a tidy-up of /dev/shm): nothing left to remove.
-            }
+            AppDomain.CurrentDomain.ProcessExit -= RemoveFile;
+            RemoveFile(null, EventArgs.Empty);
+        }
+    }
+
+    private void RemoveFile(object? sender, EventArgs e)
+    {
+        try
+        {
+            File.Delete(Path);
+        }
+        catch (IOException)
+        {
+            // Gone already (a tidy-up of /dev/shm): nothing left to remove.
         }
     }
 }
