@@ -9,5 +9,7 @@ stage=$(mktemp -d)
 dotnet publish experiments/Plastic.Cli -c Release -r linux-x64 --self-contained -o "$stage" >/dev/null
 mkdir -p .gpu
 tar cJf .gpu/plastic.tar.xz -C "$stage" .
+# The device machine gets the working tree without .git: the bundle says which commit it was built from.
+echo "$(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ' with uncommitted changes')" > .gpu/commit
 rm -rf "$stage"
 echo ".gpu/plastic.tar.xz: $(du -h .gpu/plastic.tar.xz | cut -f1)"

@@ -3,10 +3,12 @@
 # 8 minutes (each step has its own timeout, so a hang costs that step, not the session):
 #   1. CUDA against the CPU on small nets: every step's losses within 1e-4 (mlp-3 and the 1/8-width VGG-6), with
 #      ILGPU's GEMM kernel and with cuBLAS (PLASTIC_CUBLAS=1, off by default until this check has passed);
-#   2. images/s and tensor memory of the 1/8- and full-width VGG-6 and the STL-10 shape for CLAPP++ (local,
-#      pipelined) and BP-InfoNCE (backprop);
+#      if no CUDA run works, the script stops there (the rest would only time out);
+#   2. images/s and tensor memory of the 1/8- and full-width VGG-6 for CLAPP++ (local, pipelined) and
+#      BP-InfoNCE (backprop);
 #   3. the time per epoch of experiments/paper-table1-cifar10 (50,000 images over its CLAPP++ variant's images/s);
-#   4. the PyTorch peer on the same GPU, same shapes, where torch sees CUDA, and its peak memory at the STL-10 shape.
+#   4. the PyTorch peer on the same GPU, same shapes, where torch sees CUDA;
+#   5. with the time left: the STL-10 shape (Plastic and the peer's peak memory) and the full width with cuBLAS.
 # Results go to stdout and to $OUT (default: a temporary folder) as JSON. Usage: experiments/bench/gpu.sh
 # The GPU machine has no .NET SDK: experiments/bench/gpu-bundle.sh (run here first) publishes a self-contained
 # plastic into .gpu/plastic.tar.xz, which the device call carries (carry: [".gpu"]) and this script unpacks.
@@ -35,10 +37,19 @@ else
   limited 240 dotnet build -c Release experiments/Plastic.Cli >/dev/null || { echo "build failed (no .NET SDK? run experiments/bench/gpu-bundle.sh and carry .gpu)"; exit 1; }
   plastic=experiments/Plastic.Cli/bin/Release/net10.0/plastic
 fi
-echo "== $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD), results in $OUT"
+# A GPU image need not carry ICU; Plastic formats nothing by culture.
+export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=${DOTNET_SYSTEM_GLOBALIZATION_INVARIANT:-1}
+# cuBLAS may sit in a Python package's folder (nvidia-cublas) rather than on the loader's path.
+if ! ldconfig -p 2>/dev/null | grep -q 'libcublas\.so\.1[0-9]'; then
+  cublas_dir=$(timeout 20 find /usr/local /opt /usr/lib -name 'libcublas.so.1[0-9]*' 2>/dev/null | head -1 | xargs -r dirname)
+  [ -n "$cublas_dir" ] && export LD_LIBRARY_PATH="$cublas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
+echo "== $(date -u +%FT%TZ), commit $(cat .gpu/commit 2>/dev/null || git rev-parse --short HEAD 2>/dev/null || echo unknown), results in $OUT"
+echo "CUDA libraries the loader sees: $(ldconfig -p 2>/dev/null | grep -oE 'lib(cuda|cublas)\.so[.0-9]*' | sort -u | tr '\n' ' ')${cublas_dir:+; cuBLAS from $cublas_dir}"
 limited 30 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || echo "nvidia-smi: not available"
 limited 60 "$plastic" devices
 
+cuda_ok=0
 echo "== 1. CUDA against the CPU (losses of every step, to 1e-4), with ILGPU's GEMM kernel and with cuBLAS (PLASTIC_CUBLAS=1)"
 for net in mlp-3 vgg6-cifar-small; do
   for dev in cpu "$dev_gpu" "$dev_gpu+cublas"; do
@@ -46,6 +57,7 @@ for net in mlp-3 vgg6-cifar-small; do
     PLASTIC_CUBLAS=$cublas limited 90 "$plastic" run "$net" --synthetic --steps 5 --batch 8 --schedule sequential --device "$device" --out "$OUT/check-$net-$dev" >/dev/null 2>"$OUT/check-$net-$dev.err" \
       || { code=$?; echo "$net on $dev: failed ($(why "$OUT/check-$net-$dev.err" $code))"; continue; }
     [ "$dev" = cpu ] && continue
+    cuda_ok=$((cuda_ok + 1))
     "$PYTHON" - "$OUT/check-$net-cpu/metrics.csv" "$OUT/check-$net-$dev/metrics.csv" "$net on $dev" <<'PY'
 import csv, sys
 a, b = ({(r["step"], r["node"]): float(r["loss"]) for r in csv.DictReader(open(p))} for p in sys.argv[1:3])
@@ -56,26 +68,26 @@ PY
   done
 done
 
-echo "== 2. images/s on $dev_gpu (synthetic batches of 32 per view)"
-for net in vgg6-cifar-small vgg6-cifar vgg6-stl10; do
-  for config in "clapp++ local" "bp-infonce backprop"; do
-    set -- $config
-    if limited 90 "$plastic" bench train "$net" --rule "$1" --graph "$2" --device "$dev_gpu" --steps 20 --warmup 5 --json > "$OUT/train-$net-$1.json" 2>"$OUT/train-$net-$1.err"; then
-      "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"{r['network']} {r['rule']}: {r['images_per_s']:.1f} images/s, tensors {r['tensor_peak_mb']:.0f} MB (at one moment {r['tensor_simultaneous_peak_mb']:.0f} MB)\")" "$OUT/train-$net-$1.json"
-    else
-      code=$?; echo "$net $1 on $dev_gpu: failed ($(why "$OUT/train-$net-$1.err" $code))"
-    fi
-  done
-done
+if [ "$cuda_ok" = 0 ]; then
+  echo "no run on $dev_gpu worked: the measurements are skipped (see $OUT/check-*.err)"
+  for f in "$OUT"/check-*-"$dev_gpu"*.err; do [ -s "$f" ] && { echo "--- $f"; head -20 "$f"; }; done
+  exit 1
+fi
 
-echo "== 2b. the full-width VGG-6 on $dev_gpu with cuBLAS (PLASTIC_CUBLAS=1: GEMMs and convolutions as im2col + GEMM)"
-for config in "clapp++ local" "bp-infonce backprop"; do
-  set -- $config
-  if PLASTIC_CUBLAS=1 limited 90 "$plastic" bench train vgg6-cifar --rule "$1" --graph "$2" --device "$dev_gpu" --steps 20 --warmup 5 --json > "$OUT/train-cublas-$1.json" 2>"$OUT/train-cublas-$1.err"; then
-    "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"{r['network']} {r['rule']} with cuBLAS: {r['images_per_s']:.1f} images/s\")" "$OUT/train-cublas-$1.json"
+# train NET RULE GRAPH LABEL [ENV=VALUE]: one `plastic bench train` on the GPU, its JSON kept, one line printed.
+train() {
+  local net=$1 rule=$2 graph=$3 label=$4; shift 4
+  if limited 90 env "$@" "$plastic" bench train "$net" --rule "$rule" --graph "$graph" --device "$dev_gpu" --steps 20 --warmup 5 --json > "$OUT/train-$label.json" 2>"$OUT/train-$label.err"; then
+    "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"{r['network']} {r['rule']}{sys.argv[2]}: {r['images_per_s']:.1f} images/s, tensors {r['tensor_peak_mb']:.0f} MB (at one moment {r['tensor_simultaneous_peak_mb']:.0f} MB)\")" "$OUT/train-$label.json" "$([ $# -gt 0 ] && echo " ($*)")"
   else
-    code=$?; echo "vgg6-cifar $1 with cuBLAS: failed ($(why "$OUT/train-cublas-$1.err" $code))"
+    local code=$?; echo "$net $rule on $dev_gpu${*:+ ($*)}: failed ($(why "$OUT/train-$label.err" $code))"
   fi
+}
+
+echo "== 2. images/s on $dev_gpu (synthetic batches of 32 per view), 1/8 and full width"
+for net in vgg6-cifar-small vgg6-cifar; do
+  train "$net" clapp++ local "$net-clapp++"
+  train "$net" bp-infonce backprop "$net-bp-infonce"
 done
 
 echo "== 3. time per epoch of experiments/paper-table1-cifar10 (its CLAPP++ variant, synthetic batches of its shape)"
@@ -87,18 +99,29 @@ else
   echo "paper-table1-cifar10 on $dev_gpu: failed ($(why "$OUT/table1.err" $code))"
 fi
 
-echo "== 4. PyTorch on the same GPU"
-if limited 60 "$PYTHON" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then
+echo "== 4. PyTorch on the same GPU, same shapes"
+peer_cuda=0
+limited 60 "$PYTHON" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null && peer_cuda=1
+if [ "$peer_cuda" = 1 ]; then
   for width in 0.125 1.0; do
     for loss in clapp++ bp-infonce; do
       limited 90 "$PYTHON" tests/peers/train_peer.py --loss "$loss" --width "$width" --device cuda --steps 20 --warmup 5 | tee "$OUT/peer-$width-$loss.json"
     done
   done
-  # The paper's memory comparison (PAPER.md 5.3: CLAPP++ about 38 % below backprop on STL-10): PyTorch's peak at
-  # the STL-10 shape, full width, batch 32 per view, beside Plastic's tensor peaks of step 2.
-  for loss in clapp++ bp-infonce; do
-    limited 90 "$PYTHON" tests/peers/train_peer.py --loss "$loss" --width 1.0 --size 96 --device cuda --steps 3 --warmup 1 | tee "$OUT/peer-stl10-$loss.json"
-  done
 else
   echo "torch does not see CUDA here: no peer figures"
 fi
+
+echo "== 5. with the time left: the STL-10 shape (memory at the paper's setting) and the full width with cuBLAS"
+train vgg6-stl10 clapp++ local vgg6-stl10-clapp++
+train vgg6-stl10 bp-infonce backprop vgg6-stl10-bp-infonce
+# The paper's memory comparison (PAPER.md 5.3: CLAPP++ about 38 % below backprop on STL-10): PyTorch's peak at
+# the STL-10 shape, full width, batch 32 per view, beside Plastic's tensor peaks above.
+if [ "$peer_cuda" = 1 ]; then
+  for loss in clapp++ bp-infonce; do
+    limited 90 "$PYTHON" tests/peers/train_peer.py --loss "$loss" --width 1.0 --size 96 --device cuda --steps 3 --warmup 1 | tee "$OUT/peer-stl10-$loss.json"
+  done
+fi
+train vgg6-cifar clapp++ local cublas-clapp++ PLASTIC_CUBLAS=1
+train vgg6-cifar bp-infonce backprop cublas-bp-infonce PLASTIC_CUBLAS=1
+echo "== done in $SECONDS s"

@@ -72,6 +72,7 @@ internal sealed class IlgpuDevice
 
     private static IlgpuDevice OpenDevice(string name)
     {
+        CudaLibraries.Install();
         // The CPU emulator is set up like an NVIDIA device (warps of 32, large groups) so that the
         // explicitly grouped kernels run there with the group sizes they use on a GPU.
         var context = name == "ilgpu-cpu"

@@ -10,6 +10,7 @@ internal static class IlgpuDevices
     public static IReadOnlyList<DeviceEntry> Discover()
     {
         var found = new List<DeviceEntry>();
+        CudaLibraries.Install();
         try
         {
             using var context = Context.Create(b => b.AllAccelerators());
