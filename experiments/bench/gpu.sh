@@ -2,13 +2,14 @@
 # Issue 19, item 5: the checks and figures to take when a GPU machine is lent, in one script of at most
 # 8 minutes (each step has its own timeout, so a hang costs that step, not the session):
 #   1. CUDA against the CPU on small nets: every step's losses within 1e-4 (mlp-3 and the 1/8-width VGG-6), with
-#      ILGPU's GEMM kernel and with cuBLAS (PLASTIC_CUBLAS=1, off by default until this check has passed);
+#      cuBLAS (the default on CUDA) and with ILGPU's own GEMM kernel (PLASTIC_CUBLAS=0);
 #      if no CUDA run works, the script stops there (the rest would only time out);
 #   2. images/s and tensor memory of the 1/8- and full-width VGG-6 for CLAPP++ (local, pipelined) and
 #      BP-InfoNCE (backprop);
 #   3. the time per epoch of experiments/paper-table1-cifar10 (50,000 images over its CLAPP++ variant's images/s);
-#   4. the PyTorch peer on the same GPU, same shapes, where torch sees CUDA;
-#   5. with the time left: the STL-10 shape (Plastic and the peer's peak memory) and the full width with cuBLAS.
+#   4. the PyTorch peer on the same GPU, same shapes, in fp32 as Plastic computes, where torch sees CUDA (and at
+#      full width with TF32 too, PyTorch's default for convolutions, for reference);
+#   5. with the time left: the STL-10 shape (Plastic and the peer's peak memory) and the full width with ILGPU's GEMM.
 # Results go to stdout and to $OUT (default: a temporary folder) as JSON. Usage: experiments/bench/gpu.sh
 # The GPU machine has no .NET SDK: experiments/bench/gpu-bundle.sh (run here first) publishes a self-contained
 # plastic into .gpu/plastic.tar.xz, which the device call carries (carry: [".gpu"]) and this script unpacks.
@@ -50,10 +51,10 @@ limited 30 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,
 limited 60 "$plastic" devices
 
 cuda_ok=0
-echo "== 1. CUDA against the CPU (losses of every step, to 1e-4), with ILGPU's GEMM kernel and with cuBLAS (PLASTIC_CUBLAS=1)"
+echo "== 1. CUDA against the CPU (losses of every step, to 1e-4), with cuBLAS (the default) and with ILGPU's GEMM kernel (PLASTIC_CUBLAS=0)"
 for net in mlp-3 vgg6-cifar-small; do
-  for dev in cpu "$dev_gpu" "$dev_gpu+cublas"; do
-    device=${dev%+cublas}; cublas=0; [ "$dev" != "$device" ] && cublas=1
+  for dev in cpu "$dev_gpu" "$dev_gpu+ilgpu-gemm"; do
+    device=${dev%+ilgpu-gemm}; cublas=; [ "$dev" != "$device" ] && cublas=0
     PLASTIC_CUBLAS=$cublas limited 90 "$plastic" run "$net" --synthetic --steps 5 --batch 8 --schedule sequential --device "$device" --out "$OUT/check-$net-$dev" >/dev/null 2>"$OUT/check-$net-$dev.err" \
       || { code=$?; echo "$net on $dev: failed ($(why "$OUT/check-$net-$dev.err" $code))"; continue; }
     [ "$dev" = cpu ] && continue
@@ -108,11 +109,14 @@ if [ "$peer_cuda" = 1 ]; then
       limited 90 "$PYTHON" tests/peers/train_peer.py --loss "$loss" --width "$width" --device cuda --steps 20 --warmup 5 | tee "$OUT/peer-$width-$loss.json"
     done
   done
+  for loss in clapp++ bp-infonce; do
+    limited 90 "$PYTHON" tests/peers/train_peer.py --loss "$loss" --width 1.0 --device cuda --steps 20 --warmup 5 --tf32 | tee "$OUT/peer-1.0-$loss-tf32.json"
+  done
 else
   echo "torch does not see CUDA here: no peer figures"
 fi
 
-echo "== 5. with the time left: the STL-10 shape (memory at the paper's setting) and the full width with cuBLAS"
+echo "== 5. with the time left: the STL-10 shape (memory at the paper's setting) and the full width with ILGPU's GEMM kernel"
 train vgg6-stl10 clapp++ local vgg6-stl10-clapp++
 train vgg6-stl10 bp-infonce backprop vgg6-stl10-bp-infonce
 # The paper's memory comparison (PAPER.md 5.3: CLAPP++ about 38 % below backprop on STL-10): PyTorch's peak at
@@ -122,6 +126,6 @@ if [ "$peer_cuda" = 1 ]; then
     limited 90 "$PYTHON" tests/peers/train_peer.py --loss "$loss" --width 1.0 --size 96 --device cuda --steps 3 --warmup 1 | tee "$OUT/peer-stl10-$loss.json"
   done
 fi
-train vgg6-cifar clapp++ local cublas-clapp++ PLASTIC_CUBLAS=1
-train vgg6-cifar bp-infonce backprop cublas-bp-infonce PLASTIC_CUBLAS=1
+train vgg6-cifar clapp++ local ilgpu-gemm-clapp++ PLASTIC_CUBLAS=0
+train vgg6-cifar bp-infonce backprop ilgpu-gemm-bp-infonce PLASTIC_CUBLAS=0
 echo "== done in $SECONDS s"

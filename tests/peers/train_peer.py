@@ -65,7 +65,12 @@ def main():
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--device", default="cpu", help="cpu or cuda (experiments/bench/gpu.sh)")
+    p.add_argument("--tf32", action="store_true",
+                   help="let CUDA convolutions and matrix products round their inputs to TF32 (tensor cores); by default they "
+                        "stay in fp32, as Plastic computes (PyTorch's own default rounds convolutions to TF32)")
     a = p.parse_args()
+    torch.backends.cudnn.allow_tf32 = a.tf32
+    torch.backends.cuda.matmul.allow_tf32 = a.tf32
     torch.manual_seed(2)
     torch.set_num_threads(a.threads)
     device = torch.device(a.device)
@@ -102,7 +107,7 @@ def main():
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        return float(loss)
+        return float(loss.detach())
 
     for _ in range(a.warmup):
         step()
@@ -112,6 +117,7 @@ def main():
     elapsed = time.perf_counter() - start
     print(json.dumps({
         "peer": "pytorch " + torch.__version__, "device": str(device), "loss": a.loss, "threads": torch.get_num_threads(), "batch": a.batch,
+        "precision": "tf32" if a.tf32 and device.type == "cuda" else "fp32",
         "steps": a.steps, "seconds": elapsed, "images_per_s": a.steps * a.batch / elapsed,
         "parameters": sum(t.numel() for t in blocks.parameters()), "last_loss": last,
         # On CUDA, the most memory PyTorch's tensors held (its caching allocator's count), for the paper's memory comparison.

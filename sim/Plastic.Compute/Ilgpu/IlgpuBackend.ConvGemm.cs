@@ -4,7 +4,7 @@ using ILGPU.Runtime;
 namespace Plastic.Compute.Ilgpu;
 
 /// <summary>
-/// Convolutions as GEMMs (on with cuBLAS, PLASTIC_CUBLAS=1, where a GEMM is what the device does best):
+/// Convolutions as GEMMs (on with cuBLAS, the default on CUDA, where a GEMM is what the device does best):
 /// the batch's patches unfolded into columns once (im2col), then
 /// forward:       Y' (Cout x N.pix) = W (Cout x Cin.K.K) col (Cin.K.K x N.pix), laid back out as images (+ bias);
 /// input grad:    col' = W^T dY', folded back onto the images (col2im);
@@ -30,8 +30,8 @@ public sealed partial class IlgpuBackend
     {
         var args = new ConvArgs(d);
         int patch = d.Cin * d.K * d.K, columns = d.N * d.Ho * d.Wo;
-        using var col = Accelerator.Allocate1D<float>((long)patch * columns);
-        using var rows = Accelerator.Allocate1D<float>((long)d.Cout * columns);
+        using var col = _device.Pool.Scratch<float>((long)patch * columns);
+        using var rows = _device.Pool.Scratch<float>((long)d.Cout * columns);
         Kernels.Im2Col((int)col.Length, V(input), col.View, args);
         GemmViews(V(weight), false, patch, col.View, false, columns, rows.View, d.Cout, columns, patch, 1f, 0f);
         Kernels.RowsToImages(output.Length, rows.View, bias is null ? V(weight) : V(bias), V(output), args, bias is null ? 0 : 1);
@@ -41,8 +41,8 @@ public sealed partial class IlgpuBackend
     {
         var args = new ConvArgs(d);
         int patch = d.Cin * d.K * d.K, columns = d.N * d.Ho * d.Wo;
-        using var rows = Accelerator.Allocate1D<float>((long)d.Cout * columns);
-        using var colGrad = Accelerator.Allocate1D<float>((long)patch * columns);
+        using var rows = _device.Pool.Scratch<float>((long)d.Cout * columns);
+        using var colGrad = _device.Pool.Scratch<float>((long)patch * columns);
         Kernels.ImagesToRows((int)rows.Length, V(gradOutput), rows.View, args);
         GemmViews(V(weight), true, patch, rows.View, false, columns, colGrad.View, patch, columns, d.Cout, 1f, 0f);
         Kernels.Col2Im(gradInput.Length, colGrad.View, V(gradInput), args);
@@ -52,8 +52,8 @@ public sealed partial class IlgpuBackend
     {
         var args = new ConvArgs(d);
         int patch = d.Cin * d.K * d.K, columns = d.N * d.Ho * d.Wo;
-        using var col = Accelerator.Allocate1D<float>((long)patch * columns);
-        using var rows = Accelerator.Allocate1D<float>((long)d.Cout * columns);
+        using var col = _device.Pool.Scratch<float>((long)patch * columns);
+        using var rows = _device.Pool.Scratch<float>((long)d.Cout * columns);
         Kernels.Im2Col((int)col.Length, V(input), col.View, args);
         Kernels.ImagesToRows((int)rows.Length, V(gradOutput), rows.View, args);
         GemmViews(rows.View, false, columns, col.View, true, columns, V(gradWeight), d.Cout, patch, columns, 1f, accumulate ? 1f : 0f);

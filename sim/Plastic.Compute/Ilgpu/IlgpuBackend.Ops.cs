@@ -76,7 +76,7 @@ public sealed partial class IlgpuBackend
         var partials = new double[blocks];
         Run(() =>
         {
-            using var buffer = Accelerator.Allocate1D<double>(blocks);
+            using var buffer = _device.Pool.Scratch<double>(blocks);
             Kernels.BlockSums(blocks, V(a), V(b), buffer.View, a.Length, ReductionBlock, dot ? 1 : 0);
             buffer.View.CopyToCPU(partials);
         });
@@ -94,7 +94,7 @@ public sealed partial class IlgpuBackend
         var losses = new double[rows];
         Run(() =>
         {
-            using var buffer = Accelerator.Allocate1D<double>(rows);
+            using var buffer = _device.Pool.Scratch<double>(rows);
             Kernels.CrossEntropy(rows, V(logits), I(labels).View, gradLogits is null ? V(logits) : V(gradLogits), buffer.View, classes, rows, gradLogits is null ? 0 : 1);
             buffer.View.CopyToCPU(losses);
         });

@@ -31,7 +31,7 @@ public sealed partial class IlgpuBackend : ComputeBackend
 
     /// <param name="convolutionsAsGemm">
     /// Convolutions as im2col and a GEMM (see IlgpuBackend.ConvGemm.cs) rather than the direct kernels; null:
-    /// where the device's GEMM is cuBLAS (PLASTIC_CUBLAS=1 on CUDA). The tests turn it on for the ILGPU CPU accelerator.
+    /// where the device's GEMM is cuBLAS (CUDA, unless PLASTIC_CUBLAS=0). The tests turn it on for the ILGPU CPU accelerator.
     /// </param>
     internal static IlgpuBackend Create(string name, bool? convolutionsAsGemm)
     {
@@ -45,7 +45,8 @@ public sealed partial class IlgpuBackend : ComputeBackend
     public override string Name { get; }
     // A disposed tensor's accelerator buffer is freed at once.
     public override bool FreesOnDispose => true;
-    public override string DeviceDescription => $"ILGPU {Accelerator.AcceleratorType}: {Accelerator.Name}";
+    public override string DeviceDescription =>
+        $"ILGPU {Accelerator.AcceleratorType}: {Accelerator.Name}{(_device.CudaGemm is null ? "" : ", GEMM through cuBLAS")}";
 
     private T Run<T>(Func<T> body)
     {
@@ -65,14 +66,14 @@ public sealed partial class IlgpuBackend : ComputeBackend
         }
     }
 
-    /// <summary>Frees a buffer of this backend's device, whichever thread releases its tensor.</summary>
-    internal void Free(IDisposable buffer)
+    /// <summary>Gives a tensor's buffer back to the device's pool, whichever thread releases the tensor.</summary>
+    internal void Free<T>(MemoryBuffer1D<T, Stride1D.Dense> buffer) where T : unmanaged
     {
         lock (_device.Gate)
         {
             // A tensor outliving its device: the accelerator freed every buffer when it closed.
-            if (_device.IsOpen) Accelerator.Bind();
-            buffer.Dispose();
+            if (_device.IsOpen) _device.Pool.Return(buffer);
+            else buffer.Dispose();
         }
     }
 
@@ -82,14 +83,14 @@ public sealed partial class IlgpuBackend : ComputeBackend
 
     protected override Tensor AllocateCore(Shape shape) => Run(() =>
     {
-        var buffer = Accelerator.Allocate1D<float>(shape.Length);
+        var buffer = _device.Pool.Rent<float>(shape.Length);
         buffer.MemSetToZero();
         return (Tensor)new IlgpuTensor(shape, this, buffer);
     });
 
     protected override IndexTensor AllocateIndicesCore(Shape shape) => Run(() =>
     {
-        var buffer = Accelerator.Allocate1D<int>(shape.Length);
+        var buffer = _device.Pool.Rent<int>(shape.Length);
         buffer.MemSetToZero();
         return (IndexTensor)new IlgpuIndexTensor(shape, this, buffer);
     });

@@ -24,6 +24,7 @@ internal sealed class IlgpuDevice
         Context = context;
         Accelerator = accelerator;
         Kernels = new IlgpuKernelSet(accelerator);
+        Pool = new IlgpuBufferPool(accelerator);
         CudaGemm = Ilgpu.CudaGemm.For(accelerator);
     }
 
@@ -31,7 +32,9 @@ internal sealed class IlgpuDevice
     public Context Context { get; }
     public Accelerator Accelerator { get; }
     public IlgpuKernelSet Kernels { get; }
-    /// <summary>cuBLAS for GEMM on a CUDA device with PLASTIC_CUBLAS=1; null: ILGPU's tiled kernel.</summary>
+    /// <summary>Buffers of released tensors and scratch, kept for reuse (used under <see cref="Gate"/>).</summary>
+    public IlgpuBufferPool Pool { get; }
+    /// <summary>cuBLAS for GEMM on a CUDA device (unless PLASTIC_CUBLAS=0); null: ILGPU's tiled kernel.</summary>
     public CudaGemm? CudaGemm { get; }
     /// <summary>False once the last lease has closed the accelerator (read under <see cref="Gate"/>).</summary>
     public bool IsOpen { get; private set; } = true;
@@ -63,6 +66,8 @@ internal sealed class IlgpuDevice
             lock (Gate)
             {
                 IsOpen = false;
+                Accelerator.Bind();
+                Pool.Drain();
                 CudaGemm?.Dispose();
                 Accelerator.Dispose();
                 Context.Dispose();
