@@ -2,7 +2,8 @@
 # Issue 19, item 5: the checks and figures to take when a GPU machine is lent, in one script of at most
 # 8 minutes (each step has its own timeout, so a hang costs that step, not the session):
 #   1. CUDA against the CPU on small nets: every step's losses within 1e-4 (mlp-3 and the 1/8-width VGG-6), with
-#      cuBLAS (the default on CUDA) and with ILGPU's own GEMM kernel (PLASTIC_CUBLAS=0);
+#      cuBLAS (PLASTIC_CUBLAS=1: an error, not a quiet fallback, if it does not load) and with ILGPU's own GEMM
+#      kernel (PLASTIC_CUBLAS=0);
 #      if no CUDA run works, the script stops there (the rest would only time out);
 #   2. images/s and tensor memory of the 1/8- and full-width VGG-6 for CLAPP++ (local, pipelined) and
 #      BP-InfoNCE (backprop);
@@ -51,10 +52,10 @@ limited 30 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,
 limited 60 "$plastic" devices
 
 cuda_ok=0
-echo "== 1. CUDA against the CPU (losses of every step, to 1e-4), with cuBLAS (the default) and with ILGPU's GEMM kernel (PLASTIC_CUBLAS=0)"
+echo "== 1. CUDA against the CPU (losses of every step, to 1e-4), with cuBLAS (PLASTIC_CUBLAS=1) and with ILGPU's GEMM kernel (PLASTIC_CUBLAS=0)"
 for net in mlp-3 vgg6-cifar-small; do
   for dev in cpu "$dev_gpu" "$dev_gpu+ilgpu-gemm"; do
-    device=${dev%+ilgpu-gemm}; cublas=; [ "$dev" != "$device" ] && cublas=0
+    device=${dev%+ilgpu-gemm}; cublas=1; [ "$dev" != "$device" ] && cublas=0; [ "$dev" = cpu ] && cublas=
     PLASTIC_CUBLAS=$cublas limited 90 "$plastic" run "$net" --synthetic --steps 5 --batch 8 --schedule sequential --device "$device" --out "$OUT/check-$net-$dev" >/dev/null 2>"$OUT/check-$net-$dev.err" \
       || { code=$?; echo "$net on $dev: failed ($(why "$OUT/check-$net-$dev.err" $code))"; continue; }
     [ "$dev" = cpu ] && continue
@@ -79,7 +80,7 @@ fi
 train() {
   local net=$1 rule=$2 graph=$3 label=$4; shift 4
   if limited 90 env "$@" "$plastic" bench train "$net" --rule "$rule" --graph "$graph" --device "$dev_gpu" --steps 20 --warmup 5 --json > "$OUT/train-$label.json" 2>"$OUT/train-$label.err"; then
-    "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"{r['network']} {r['rule']}{sys.argv[2]}: {r['images_per_s']:.1f} images/s, tensors {r['tensor_peak_mb']:.0f} MB (at one moment {r['tensor_simultaneous_peak_mb']:.0f} MB)\")" "$OUT/train-$label.json" "$([ $# -gt 0 ] && echo " ($*)")"
+    "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"{r['network']} {r['rule']}{sys.argv[2]}: {r['images_per_s']:.1f} images/s, tensors {r['tensor_peak_mb']:.0f} MB (at one moment {r['tensor_simultaneous_peak_mb']:.0f} MB), device buffers {r.get('device_pool_peak_mb') or 0:.0f} MB; {r.get('device', '')}\")" "$OUT/train-$label.json" "$([ $# -gt 0 ] && echo " ($*)")"
   else
     local code=$?; echo "$net $rule on $dev_gpu${*:+ ($*)}: failed ($(why "$OUT/train-$label.err" $code))"
   fi

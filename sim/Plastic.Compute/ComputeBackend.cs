@@ -9,6 +9,7 @@ public abstract class ComputeBackend : IComputeBackend
     public abstract string Name { get; }
     public abstract string DeviceDescription { get; }
     public abstract bool FreesOnDispose { get; }
+    public virtual long? DevicePoolPeakBytes => null;
 
     private readonly TensorTally _tally = new();
     private TensorTally[] _groups = [];

@@ -16,13 +16,20 @@ public interface IComputeBackend : IDisposable
     /// <summary>The most <see cref="LiveTensorBytes"/> has been since the backend was made.</summary>
     long PeakTensorBytes { get; }
 
+    /// <summary>
+    /// On a device that keeps freed buffers for reuse (ILGPU), the most memory those buffers took at once, lent
+    /// to tensors and scratch or kept, for every backend on the device together; null where memory is not pooled.
+    /// </summary>
+    long? DevicePoolPeakBytes { get; }
+
     /// <summary>The bytes of each <see cref="TensorKind"/> live when <see cref="PeakTensorBytes"/> was reached (they sum to it).</summary>
     IReadOnlyDictionary<TensorKind, long> PeakTensorBytesByKind { get; }
 
     /// <summary>
-    /// Whether disposing a tensor gives its memory back at once (device buffers), rather than to a garbage
-    /// collector that returns it later (the CPU backend's arrays): only then does freeing tensors between steps
-    /// lower what a run holds; on the CPU it would only make garbage faster than the collector returns it.
+    /// Whether disposing a tensor gives its memory back at once (device buffers, to the device's pool, where the
+    /// next tensor or scratch buffer of that length takes it), rather than to a garbage collector that returns it
+    /// later (the CPU backend's arrays): only then does freeing tensors between steps lower what a run holds; on
+    /// the CPU it would only make garbage faster than the collector returns it.
     /// </summary>
     bool FreesOnDispose { get; }
 

@@ -90,13 +90,14 @@ public static class BenchTrainCommand
                 ["parameters"] = NetworkValidator.Validate(network).Sum(s => s.Weights), // LayerShape.Weights counts biases too
                 ["rule"] = network.Rule, ["graph"] = graphName, ["schedule"] = scheduleName,
                 ["batch"] = batchSize, ["warmup_steps"] = warm, ["timed_steps"] = timed, ["seconds"] = seconds, ["images_per_s"] = imagesPerSecond,
-                ["data"] = source is null ? "synthetic-repeated" : "pipeline", ["backend"] = backend, ["threads_per_layer"] = threads?.ToString(CultureInfo.InvariantCulture) ?? "all",
+                ["data"] = source is null ? "synthetic-repeated" : "pipeline", ["backend"] = backend, ["device"] = backends.DeviceDescription, ["threads_per_layer"] = threads?.ToString(CultureInfo.InvariantCulture) ?? "all",
                 ["cores"] = Environment.ProcessorCount,
                 ["step_gflop_direct"] = flopsPerStep / 1e9, ["achieved_gflops"] = gflops, ["fma_peak_gflops"] = peak, ["share_of_peak"] = peak is > 0 ? gflops / peak : null,
                 ["tensor_peak_mb"] = backends.PeakMegabytes(nodes.Count), ["tensor_live_at_end_mb"] = backends.LiveMegabytes(nodes.Count),
                 ["tensor_peak_by_kind_mb"] = new JsonObject(byKind.Select(kv => KeyValuePair.Create(KindName(kv.Key), (JsonNode?)kv.Value))),
                 ["tensor_simultaneous_peak_mb"] = backends.SimultaneousPeakMegabytes,
                 ["tensor_simultaneous_peak_by_kind_mb"] = new JsonObject(together.Select(kv => KeyValuePair.Create(KindName(kv.Key), (JsonNode?)kv.Value))),
+                ["device_pool_peak_mb"] = backends.DevicePoolPeakMegabytes,
                 ["training_peak_managed_mb"] = trainingMegabytes, ["process_peak_working_set_mb"] = Process.GetCurrentProcess().PeakWorkingSet64 / 1e6,
                 ["run_seconds"] = result.Elapsed.TotalSeconds,
                 ["utilisation"] = new JsonObject(nodes.Where(busy.ContainsKey).Select(n => KeyValuePair.Create(n, (JsonNode?)new JsonObject
@@ -117,6 +118,8 @@ public static class BenchTrainCommand
             Console.WriteLine($"  by kind: {string.Join(", ", byKind.Where(kv => kv.Value > 0).Select(kv => $"{KindName(kv.Key)} {kv.Value:F1}"))} MB");
             Console.WriteLine($"  at one moment: {backends.SimultaneousPeakMegabytes:F1} MB (the nodes' tensors live together at their joint peak): "
                 + string.Join(", ", together.Where(kv => kv.Value > 0).Select(kv => $"{KindName(kv.Key)} {kv.Value:F1}")) + " MB");
+            if (backends.DevicePoolPeakMegabytes is { } pooled)
+                Console.WriteLine($"  device memory in Plastic's buffers at most {pooled:F1} MB (tensors and scratch, with freed buffers kept for reuse; {backends.DeviceDescription})");
             Console.WriteLine($"  training peak managed memory {trainingMegabytes:F0} MB above start (tensors, messages, garbage not yet collected); process peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB");
             Console.WriteLine($"  utilisation (busy time in handled messages / {result.Elapsed.TotalSeconds:F2} s of the whole run):");
             foreach (var n in nodes.Where(busy.ContainsKey))

@@ -39,6 +39,18 @@ public sealed class BackendTally(string? device, int? threads, int computeNodes 
         get { lock (_made) return _made.Count > 0 ? _made[0].Name : null; }
     }
 
+    /// <summary>What the backends run on, in words (the first one's: they all come from the same request); null before the first.</summary>
+    public string? DeviceDescription
+    {
+        get { lock (_made) return _made.Count > 0 ? _made[0].DeviceDescription : null; }
+    }
+
+    /// <summary>The most memory the device's pool of reused buffers held (ILGPU), in MB; null where the backends do not pool.</summary>
+    public double? DevicePoolPeakMegabytes
+    {
+        get { lock (_made) return _made.Select(b => b.DevicePoolPeakBytes).Max() / 1e6; }
+    }
+
     /// <summary>Sum over the first <paramref name="nodes"/> backends of each one's peak of live tensors, in MB.</summary>
     public double PeakMegabytes(int nodes) => Sum(nodes, b => b.PeakTensorBytes);
 

@@ -21,20 +21,34 @@ internal sealed class CudaGemm : IDisposable
     private CudaGemm(CudaAccelerator accelerator)
     {
         _blas = new CuBlas(accelerator);
-        _blas.PointerMode = CuBlasPointerMode.Host; // alpha and beta are host floats
+        try
+        {
+            _blas.PointerMode = CuBlasPointerMode.Host; // alpha and beta are host floats
+        }
+        catch
+        {
+            _blas.Dispose();
+            throw;
+        }
     }
 
-    /// <summary>A cuBLAS handle for a CUDA accelerator unless PLASTIC_CUBLAS=0 (or cuBLAS is missing and was not asked for); else null.</summary>
-    public static CudaGemm? For(Accelerator accelerator)
+    /// <summary>
+    /// PLASTIC_CUBLAS as given: null when unset (cuBLAS where it loads), true for 1 (cuBLAS, or an error), false
+    /// for 0 (ILGPU's kernel). Read before a device is opened, so that a wrong value costs no accelerator start.
+    /// </summary>
+    public static bool? Setting(string? value) => value?.Trim() switch
     {
-        var setting = Environment.GetEnvironmentVariable(Variable)?.Trim();
-        bool? asked = setting switch
-        {
-            null or "" => null,
-            "1" => true,
-            "0" => false,
-            _ => throw new ArgumentException($"{Variable} must be 0 (ILGPU's GEMM kernel) or 1 (cuBLAS), not '{setting}'."),
-        };
+        null or "" => null,
+        "1" => true,
+        "0" => false,
+        var other => throw new ArgumentException($"{Variable} must be 0 (ILGPU's GEMM kernel) or 1 (cuBLAS), not '{other}'."),
+    };
+
+    public static bool? Setting() => Setting(Environment.GetEnvironmentVariable(Variable));
+
+    /// <summary>A cuBLAS handle for a CUDA accelerator unless PLASTIC_CUBLAS=0 (or cuBLAS is missing and was not asked for); else null.</summary>
+    public static CudaGemm? For(Accelerator accelerator, bool? asked)
+    {
         if (accelerator is not CudaAccelerator cuda || asked == false) return null;
         try
         {

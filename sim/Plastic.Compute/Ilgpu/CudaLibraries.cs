@@ -32,11 +32,19 @@ internal static class CudaLibraries
         _ => [],
     };
 
-    private static IntPtr Resolve(Assembly assembly, string requested)
+    private static IntPtr Resolve(Assembly assembly, string requested) => Resolve(requested, TryLoad);
+
+    /// <summary>The first fallback of <paramref name="requested"/> that <paramref name="load"/> opens, else zero (the load fails as before).</summary>
+    internal static IntPtr Resolve(string requested, Func<string, IntPtr> load)
     {
         foreach (var name in FallbacksFor(requested))
-            if (NativeLibrary.TryLoad(name, out var handle))
-                return handle;
+        {
+            var handle = load(name);
+            if (handle != IntPtr.Zero) return handle;
+        }
         return IntPtr.Zero;
     }
+
+    // The plain TryLoad does not raise ResolvingUnmanagedDll again, so a missing fallback cannot recurse.
+    private static IntPtr TryLoad(string name) => NativeLibrary.TryLoad(name, out var handle) ? handle : IntPtr.Zero;
 }

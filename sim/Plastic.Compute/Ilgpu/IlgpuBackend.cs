@@ -42,8 +42,13 @@ public sealed partial class IlgpuBackend : ComputeBackend
     /// <summary>The device this backend runs on: the same object for every backend of one device kind in a process.</summary>
     internal IlgpuDevice Device => _device;
 
+    public override long? DevicePoolPeakBytes
+    {
+        get { lock (_device.Gate) return _device.Pool.PeakBytes; }
+    }
+
     public override string Name { get; }
-    // A disposed tensor's accelerator buffer is freed at once.
+    // A disposed tensor's accelerator buffer goes back at once to the device's pool, where the next tensor of its length takes it.
     public override bool FreesOnDispose => true;
     public override string DeviceDescription =>
         $"ILGPU {Accelerator.AcceleratorType}: {Accelerator.Name}{(_device.CudaGemm is null ? "" : ", GEMM through cuBLAS")}";

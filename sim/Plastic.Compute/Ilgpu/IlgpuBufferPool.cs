@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
 
 namespace Plastic.Compute.Ilgpu;
 
@@ -11,8 +12,11 @@ namespace Plastic.Compute.Ilgpu;
 /// 2026-12-04: 46 ms a step for the 1/8-width VGG-6). The shapes repeat from step to step, so a buffer of
 /// the same length is almost always there to reuse. Reuse is safe without waiting: every kernel, copy and
 /// cuBLAS call of the device is queued on its one stream, so the work that used a buffer before it came
-/// back runs before the work of its next owner. Used only under the device's gate. When the device is out
-/// of memory, the kept buffers go back to it and the allocation is tried again.
+/// back runs before the work of its next owner. Used only under the device's gate. The pool never shrinks
+/// by itself: when an allocation of its own finds the device out of memory, the kept buffers go back to the
+/// device and the allocation is tried again (an allocation outside it, in cuBLAS or another process, does
+/// not drain it). The device thus holds the tensors' peak plus the buffers kept; <see cref="PeakBytes"/>
+/// says how much the pool's buffers (lent and kept) came to at most.
 /// </summary>
 internal sealed class IlgpuBufferPool(Accelerator accelerator)
 {
@@ -20,6 +24,12 @@ internal sealed class IlgpuBufferPool(Accelerator accelerator)
 
     /// <summary>Bytes held for reuse (not in any tensor).</summary>
     public long KeptBytes { get; private set; }
+
+    /// <summary>Bytes of the pool's buffers, lent or kept, now.</summary>
+    public long HeldBytes { get; private set; }
+
+    /// <summary>The most <see cref="HeldBytes"/> has been: the device memory the pool's buffers took at most.</summary>
+    public long PeakBytes { get; private set; }
 
     /// <summary>A buffer of <paramref name="length"/> elements: a kept one if there is one, else a new one. Its contents are undefined.</summary>
     public MemoryBuffer1D<T, Stride1D.Dense> Rent<T>(long length) where T : unmanaged
@@ -29,16 +39,24 @@ internal sealed class IlgpuBufferPool(Accelerator accelerator)
             KeptBytes -= kept.LengthInBytes;
             return (MemoryBuffer1D<T, Stride1D.Dense>)kept;
         }
+        MemoryBuffer1D<T, Stride1D.Dense> fresh;
         try
         {
-            return accelerator.Allocate1D<T>(length);
+            fresh = accelerator.Allocate1D<T>(length);
         }
-        catch (Exception e) when (e is AcceleratorException or OutOfMemoryException && KeptBytes > 0)
+        catch (Exception e) when (IsOutOfMemory(e) && KeptBytes > 0)
         {
             Drain();
-            return accelerator.Allocate1D<T>(length);
+            fresh = accelerator.Allocate1D<T>(length);
         }
+        HeldBytes += fresh.LengthInBytes;
+        PeakBytes = Math.Max(PeakBytes, HeldBytes);
+        return fresh;
     }
+
+    // Only a real shortage: any other CUDA error (a fault from an earlier kernel, reported here) must surface as it is.
+    private static bool IsOutOfMemory(Exception e) =>
+        e is OutOfMemoryException || e is CudaException { Error: nameof(CudaError.CUDA_ERROR_OUT_OF_MEMORY) }; // ILGPU keeps the error's enum name
 
     /// <summary>Scratch for one call under the gate; disposing it gives the buffer back.</summary>
     public Scratch<T> Scratch<T>(long length) where T : unmanaged => new(this, Rent<T>(length));
@@ -56,9 +74,12 @@ internal sealed class IlgpuBufferPool(Accelerator accelerator)
     public void Drain()
     {
         foreach (var stack in _kept.Values)
-            while (stack.TryPop(out var buffer)) buffer.Dispose();
-        _kept.Clear();
-        KeptBytes = 0;
+            while (stack.TryPop(out var buffer))
+            {
+                KeptBytes -= buffer.LengthInBytes;
+                HeldBytes -= buffer.LengthInBytes;
+                buffer.Dispose();
+            }
     }
 }
 

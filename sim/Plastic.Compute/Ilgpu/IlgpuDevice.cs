@@ -18,14 +18,14 @@ internal sealed class IlgpuDevice
     private static readonly Dictionary<string, IlgpuDevice> Open = [];
     private int _leases;
 
-    private IlgpuDevice(string name, Context context, Accelerator accelerator)
+    private IlgpuDevice(string name, Context context, Accelerator accelerator, bool? cublas)
     {
         Name = name;
         Context = context;
         Accelerator = accelerator;
         Kernels = new IlgpuKernelSet(accelerator);
         Pool = new IlgpuBufferPool(accelerator);
-        CudaGemm = Ilgpu.CudaGemm.For(accelerator);
+        CudaGemm = Ilgpu.CudaGemm.For(accelerator, cublas);
     }
 
     public string Name { get; }
@@ -78,6 +78,7 @@ internal sealed class IlgpuDevice
     private static IlgpuDevice OpenDevice(string name)
     {
         CudaLibraries.Install();
+        var cublas = Ilgpu.CudaGemm.Setting();
         // The CPU emulator is set up like an NVIDIA device (warps of 32, large groups) so that the
         // explicitly grouped kernels run there with the group sizes they use on a GPU.
         var context = name == "ilgpu-cpu"
@@ -86,7 +87,7 @@ internal sealed class IlgpuDevice
         try
         {
             var device = IlgpuDevices.Find(context, name);
-            return new IlgpuDevice(name, context, device.CreateAccelerator(context));
+            return new IlgpuDevice(name, context, device.CreateAccelerator(context), cublas);
         }
         catch
         {

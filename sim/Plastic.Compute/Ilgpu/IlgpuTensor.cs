@@ -7,6 +7,7 @@ namespace Plastic.Compute.Ilgpu;
 internal sealed class IlgpuTensor : Tensor
 {
     private readonly MemoryBuffer1D<float, Stride1D.Dense>? _owned;
+    private int _released;
 
     public IlgpuTensor(Shape shape, IlgpuBackend backend, MemoryBuffer1D<float, Stride1D.Dense> buffer) : base(shape, backend)
     {
@@ -21,16 +22,21 @@ internal sealed class IlgpuTensor : Tensor
     protected override Tensor View(int offset, Shape shape) =>
         new IlgpuTensor(shape, (IlgpuBackend)Backend, Elements.SubView(offset, shape.Length));
 
-    // Freed under the device's gate with its context bound: a tensor may be released on another layer's thread
-    // (a payload's device copy is freed by its receiver).
+    // Given back to the device's pool under its gate: a tensor may be released on another layer's thread (a
+    // payload's device copy is freed by its receiver). Once only: a buffer returned twice would be lent to two tensors.
     protected override void Release()
     {
-        if (_owned is { } buffer) ((IlgpuBackend)Backend).Free(buffer);
+        if (_owned is { } buffer && Interlocked.Exchange(ref _released, 1) == 0) ((IlgpuBackend)Backend).Free(buffer);
     }
 }
 
 internal sealed class IlgpuIndexTensor(Shape shape, IlgpuBackend backend, MemoryBuffer1D<int, Stride1D.Dense> buffer) : IndexTensor(shape, backend)
 {
+    private int _released;
     public ArrayView1D<int, Stride1D.Dense> View => buffer.View;
-    protected override void Release() => ((IlgpuBackend)Backend).Free(buffer);
+
+    protected override void Release()
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 0) ((IlgpuBackend)Backend).Free(buffer);
+    }
 }

@@ -23,10 +23,25 @@ public sealed class CudaLibrariesTests
     public void Other_libraries_get_no_fallback(string requested) => Assert.Empty(CudaLibraries.FallbacksFor(requested));
 
     [Fact]
-    public void Installing_the_fallbacks_leaves_a_missing_library_missing()
+    public void The_resolver_returns_the_first_fallback_that_loads_and_nothing_when_none_does()
+    {
+        var tried = new List<string>();
+        IntPtr Loads(string name) { tried.Add(name); return name == "libcuda.so.1" ? 42 : IntPtr.Zero; }
+        Assert.Equal(42, CudaLibraries.Resolve("cuda", Loads));
+        Assert.Equal(["libcuda.so.1"], tried);
+
+        Assert.Equal(IntPtr.Zero, CudaLibraries.Resolve("libcublas.so.12", _ => IntPtr.Zero));
+        tried.Clear();
+        Assert.Equal(IntPtr.Zero, CudaLibraries.Resolve("libplastic-no-such-library.so", Loads));
+        Assert.Empty(tried); // a library that is not CUDA's is left to fail as it would have
+    }
+
+    [Fact]
+    public void With_the_fallbacks_installed_a_missing_library_still_fails_to_load()
     {
         CudaLibraries.Install();
         CudaLibraries.Install(); // once per process, whoever calls first
-        Assert.False(NativeLibrary.TryLoad("libplastic-no-such-library.so", out _));
+        // The overload with an assembly raises ResolvingUnmanagedDll, so this goes through the installed handler.
+        Assert.False(NativeLibrary.TryLoad("libplastic-no-such-library.so", typeof(CudaLibraries).Assembly, null, out _));
     }
 }

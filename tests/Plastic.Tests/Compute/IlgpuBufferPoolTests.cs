@@ -55,6 +55,28 @@ public sealed class IlgpuBufferPoolTests
     }
 
     [Fact]
+    public void The_peak_counts_every_buffer_the_pool_made_whether_lent_or_kept()
+    {
+        using var backend = IlgpuBackend.Create("ilgpu-cpu");
+        lock (backend.Device.Gate)
+        {
+            var pool = new IlgpuBufferPool(backend.Device.Accelerator);
+            var a = pool.Rent<float>(100);
+            pool.Return(a);
+            var again = pool.Rent<float>(100); // the same buffer: nothing new on the device
+            var b = pool.Rent<float>(50);
+            Assert.Equal(600, pool.HeldBytes);
+            Assert.Equal(600, pool.PeakBytes);
+
+            pool.Return(b);
+            pool.Drain(); // frees the kept 50 floats; the lent 100 are still held
+            Assert.Equal(400, pool.HeldBytes);
+            Assert.Equal(600, pool.PeakBytes);
+            again.Dispose();
+        }
+    }
+
+    [Fact]
     public void A_tensor_allocated_on_a_reused_buffer_starts_at_zero()
     {
         using var backend = IlgpuBackend.Create("ilgpu-cpu");
