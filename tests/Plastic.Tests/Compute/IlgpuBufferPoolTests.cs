@@ -11,13 +11,17 @@ namespace Plastic.Tests.Compute;
 /// </summary>
 public sealed class IlgpuBufferPoolTests
 {
+    private static void WithPrivatePool(Action<IlgpuBufferPool> test)
+    {
+        using var backend = IlgpuBackend.Create("ilgpu-cpu");
+        lock (backend.Device.Gate) test(new IlgpuBufferPool(backend.Device.Accelerator));
+    }
+
     [Fact]
     public void A_returned_buffer_is_lent_again_for_the_same_element_type_and_length_only()
     {
-        using var backend = IlgpuBackend.Create("ilgpu-cpu");
-        lock (backend.Device.Gate)
+        WithPrivatePool(pool =>
         {
-            var pool = new IlgpuBufferPool(backend.Device.Accelerator);
             var first = pool.Rent<float>(777);
             pool.Return(first);
             Assert.Equal(777 * sizeof(float), pool.KeptBytes);
@@ -31,16 +35,14 @@ public sealed class IlgpuBufferPoolTests
             Assert.Same(first, pool.Rent<float>(777));
             Assert.Equal(0, pool.KeptBytes);
             foreach (var b in new MemoryBuffer[] { first, longer, ints }) b.Dispose();
-        }
+        });
     }
 
     [Fact]
     public void Scratch_goes_back_to_the_pool_when_disposed_and_drain_frees_what_is_kept()
     {
-        using var backend = IlgpuBackend.Create("ilgpu-cpu");
-        lock (backend.Device.Gate)
+        WithPrivatePool(pool =>
         {
-            var pool = new IlgpuBufferPool(backend.Device.Accelerator);
             using (var scratch = pool.Scratch<double>(64)) Assert.Equal(64, scratch.Length);
             Assert.Equal(64 * sizeof(double), pool.KeptBytes);
 
@@ -51,16 +53,14 @@ public sealed class IlgpuBufferPoolTests
             Assert.True(kept.IsDisposed);
             using var fresh = pool.Rent<double>(64);
             Assert.NotSame(kept, fresh);
-        }
+        });
     }
 
     [Fact]
     public void The_peak_counts_every_buffer_the_pool_made_whether_lent_or_kept()
     {
-        using var backend = IlgpuBackend.Create("ilgpu-cpu");
-        lock (backend.Device.Gate)
+        WithPrivatePool(pool =>
         {
-            var pool = new IlgpuBufferPool(backend.Device.Accelerator);
             var a = pool.Rent<float>(100);
             pool.Return(a);
             var again = pool.Rent<float>(100); // the same buffer: nothing new on the device
@@ -73,7 +73,7 @@ public sealed class IlgpuBufferPoolTests
             Assert.Equal(400, pool.HeldBytes);
             Assert.Equal(600, pool.PeakBytes);
             again.Dispose();
-        }
+        });
     }
 
     [Fact]
