@@ -15,6 +15,12 @@ if ! "$PYTHON" -c "import torch" 2>/dev/null; then
   exit 0
 fi
 threads=$(nproc)
+# The peer in its best configuration on this machine kind (measured 2026-12-04, 2 cores, 3 runs each): torch
+# spreads each operation over the cores with its own OpenMP threads, so OpenBLAS's own threads on top of them
+# only oversubscribe the cores (CLAPP++ 350-410 against 736-787 images/s, BP-InfoNCE 585-747 against
+# 870-915 with OPENBLAS_NUM_THREADS=1); and this machine's environment sets OPENBLAS_CORETYPE=Haswell and
+# OPENBLAS_L2_SIZE, which pin OpenBLAS to its AVX2 kernels. PEER_BLAS_THREADS changes the first.
+peer_env=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="${PEER_BLAS_THREADS:-1}")
 plastic=experiments/Plastic.Cli/bin/Release/net10.0/plastic
 [ -x "$plastic" ] || dotnet build -c Release experiments/Plastic.Cli >/dev/null
 field() { "$PYTHON" -c "import json,sys; print(json.loads(sys.stdin.read())['$1'])"; }
@@ -25,8 +31,13 @@ for loss in clapp++ bp-infonce; do
   ours=(); theirs=()
   for r in $(seq 1 "$rounds"); do
     p=$(PLASTIC_THREADS=$threads "$plastic" bench train vgg6-cifar-small --rule "$loss" --graph "$graph" --batch 32 --steps "$steps" --warmup 10 --json)
-    t=$("$PYTHON" tests/peers/train_peer.py --loss "$loss" --threads "$threads" --batch 32 --steps "$steps" --warmup 10)
+    t=$("${peer_env[@]}" "$PYTHON" tests/peers/train_peer.py --loss "$loss" --threads "$threads" --batch 32 --steps "$steps" --warmup 10)
     ours+=("$(echo "$p" | field images_per_s)"); theirs+=("$(echo "$t" | field images_per_s)")
+    if [ "$r" = 1 ] && [ "$loss" = clapp++ ]; then
+      blas=$(echo "$t" | field blas)
+      echo "peer BLAS: $blas"
+      case "$blas" in OpenBLAS*) ;; *) echo "warning: the peer's GEMMs do not run on OpenBLAS; install libopenblas0-pthread (Debian) before quoting a ratio" ;; esac
+    fi
     printf '%-10s round %d: plastic %7.1f images/s (%s params), pytorch %7.1f images/s (%s params)\n' "$loss" "$r" \
       "${ours[-1]}" "$(echo "$p" | field parameters)" "${theirs[-1]}" "$(echo "$t" | field parameters)"
   done

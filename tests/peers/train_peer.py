@@ -12,7 +12,9 @@ BP-InfoNCE is end-to-end backprop of the SimCLR-like loss at the top, pooled to 
 Not a dependency of Plastic's build or tests: tests/peers/run.sh calls it where torch is installed.
 """
 import argparse
+import ctypes
 import json
+import os
 import time
 
 import torch
@@ -20,6 +22,22 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 BLOCKS = [(128, False), (256, True), (256, False), (512, True), (1024, True), (1024, True)]
+
+
+def blas_in_use():
+    """The BLAS library this process loaded, with OpenBLAS's kernel family and thread setting where it is OpenBLAS."""
+    with open("/proc/self/maps") as maps:
+        libs = sorted({line.split()[-1] for line in maps if "blas" in line.split()[-1].rsplit("/", 1)[-1]})
+    for lib in libs:
+        try:
+            handle = ctypes.CDLL(lib)
+        except OSError:
+            continue
+        if hasattr(handle, "openblas_get_corename"):
+            handle.openblas_get_corename.restype = ctypes.c_char_p
+            threads = handle.openblas_get_num_threads() if hasattr(handle, "openblas_get_num_threads") else None
+            return f"OpenBLAS {handle.openblas_get_corename().decode()}, {threads} thread(s), {lib}"
+    return ", ".join(libs) or "none loaded"
 
 
 def vgg6(width, size):
@@ -117,7 +135,7 @@ def main():
     elapsed = time.perf_counter() - start
     print(json.dumps({
         "peer": "pytorch " + torch.__version__, "device": str(device), "loss": a.loss, "threads": torch.get_num_threads(), "batch": a.batch,
-        "precision": "tf32" if a.tf32 and device.type == "cuda" else "fp32",
+        "precision": "tf32" if a.tf32 and device.type == "cuda" else "fp32", "blas": blas_in_use(),
         "steps": a.steps, "seconds": elapsed, "images_per_s": a.steps * a.batch / elapsed,
         "parameters": sum(t.numel() for t in blocks.parameters()), "last_loss": last,
         # On CUDA, the most memory PyTorch's tensors held (its caching allocator's count), for the paper's memory comparison.
