@@ -10,7 +10,9 @@
 #   3. the time per epoch of experiments/paper-table1-cifar10 (50,000 images over its CLAPP++ variant's images/s);
 #   4. the PyTorch peer on the same GPU, same shapes, in fp32 as Plastic computes, where torch sees CUDA (and at
 #      full width with TF32 too, PyTorch's default for convolutions, for reference);
-#   5. with the time left: the STL-10 shape (Plastic and the peer's peak memory) and the full width with ILGPU's GEMM.
+#   5. with the time left: the STL-10 shape (Plastic and the peer's peak memory), the full width with ILGPU's GEMM,
+#      and where a full-width step's device time goes, node by node (PLASTIC_SYNC_PHASES=1: every phase waits for
+#      the device, so each node's busy time holds the device work it queued; one step in flight).
 # Results go to stdout and to $OUT (default: a temporary folder) as JSON. Usage: experiments/bench/gpu.sh
 # The GPU machine has no .NET SDK: experiments/bench/gpu-bundle.sh (run here first) publishes a self-contained
 # plastic into .gpu/plastic.tar.xz, which the device call carries (carry: [".gpu"]) and this script unpacks.
@@ -129,4 +131,13 @@ if [ "$peer_cuda" = 1 ]; then
 fi
 train vgg6-cifar clapp++ local ilgpu-gemm-clapp++ PLASTIC_CUBLAS=0
 train vgg6-cifar bp-infonce backprop ilgpu-gemm-bp-infonce PLASTIC_CUBLAS=0
+echo "== 5b. device time by node, full width, one step in flight (PLASTIC_SYNC_PHASES=1; the waits slow the run)"
+for config in "clapp++ local" "bp-infonce backprop"; do
+  set -- $config
+  if PLASTIC_SYNC_PHASES=1 limited 90 "$plastic" bench train vgg6-cifar --rule "$1" --graph "$2" --schedule sequential --device "$dev_gpu" --steps 20 --warmup 5 --json > "$OUT/nodes-$1.json" 2>"$OUT/nodes-$1.err"; then
+    "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); steps=r['timed_steps']+r['warmup_steps']; print(f\"{r['rule']} ({r['images_per_s']:.0f} images/s with the waits), ms a step by node: \" + ', '.join(f\"{n} {1000 * u['busy_seconds'] / steps:.1f}\" for n, u in r['utilisation'].items()))" "$OUT/nodes-$1.json"
+  else
+    code=$?; echo "device time by node, $1: failed ($(why "$OUT/nodes-$1.err" $code))"
+  fi
+done
 echo "== done in $SECONDS s"

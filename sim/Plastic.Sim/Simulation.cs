@@ -40,6 +40,7 @@ public static class Simulation
     public static async Task<RunResult> RunAsync(NetworkSpec spec, RunOptions options, Func<IComputeBackend> backendFactory,
         IBatchSource? source = null, RuleFactory? rules = null, IRunObserver? observer = null, ClusterRun? cluster = null)
     {
+        _ = Tracing.DeviceTiming.Enabled; // a wrong PLASTIC_SYNC_PHASES is refused before any actor starts, not by the first phase
         var plan = RunPlan.Make(spec, options, cluster?.Placement, customRules: rules is not null, hasObserver: observer is not null);
         source ??= new SyntheticBatches(spec.Input, options.BatchSize, options.Seed, negatives: options.Negatives);
         var recorder = new StepRecorder(plan, observer);

@@ -79,7 +79,7 @@ public sealed class BackpropLayerActor : ReceiveActor
 
     private void OnForward(Forward f)
     {
-        using var phase = SimTelemetry.StartPhase(_name, StepSchedule.Forward, f.Step);
+        using var phase = SimTelemetry.StartPhase(_name, StepSchedule.Forward, f.Step, _backend);
         var input = _input.Load(f.Activations);
         var output = _block.Forward(input);
         _forwardStep = f.Step;
@@ -88,7 +88,7 @@ public sealed class BackpropLayerActor : ReceiveActor
 
     private void OnBackward(Backward b)
     {
-        using var phase = SimTelemetry.StartPhase(_name, StepSchedule.Backward, b.Step);
+        using var phase = SimTelemetry.StartPhase(_name, StepSchedule.Backward, b.Step, _backend);
         if (b.Step != _forwardStep)
             throw new InvalidOperationException($"Layer '{_name}' got the gradient of step {b.Step} but holds the activations of step {_forwardStep}.");
         if (_faultSteps?.Contains(b.Step) == true) throw new InvalidOperationException($"injected fault ({_name}@{b.Step}): the layer fails as a crashed one would");

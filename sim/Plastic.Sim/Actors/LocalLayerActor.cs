@@ -137,7 +137,7 @@ public sealed class LocalLayerActor : ReceiveActor
 
     private void ForwardPhase(Forward forward)
     {
-        using var phase = SimTelemetry.StartPhase(_name, StepSchedule.Forward, forward.Step);
+        using var phase = SimTelemetry.StartPhase(_name, StepSchedule.Forward, forward.Step, _backend);
         var output = _block.Forward(_input.Load(forward.Activations));
         _outbox.SendToAll(new Forward(_name, forward.Step, _outbox.Payload(MessageKind.Forward, output), SimTelemetry.Outgoing()));
         if (_topDownSource is not null)
@@ -149,7 +149,7 @@ public sealed class LocalLayerActor : ReceiveActor
 
     private void UpdatePhase(long step, TopDownReference? reference)
     {
-        using var phase = SimTelemetry.StartPhase(_name, StepSchedule.Update, step);
+        using var phase = SimTelemetry.StartPhase(_name, StepSchedule.Update, step, _backend);
         if (_faultSteps?.Contains(step) == true) throw new InvalidOperationException($"injected fault ({_name}@{step}): the layer fails as a crashed one would");
         int batch = _block.Output.Shape[0] / 2;
         ReadOnlyMemory<int> negatives = _pairings.Remove(step, out var pairing) ? pairing.Negatives.AsMemory() : default;

@@ -22,12 +22,14 @@ public sealed class LossActor : ReceiveActor
     private readonly Outbox _outbox;
     private readonly TensorSlot _output;
     private readonly CheckpointPlan? _checkpoints;
+    private readonly IComputeBackend _backend;
 
     /// <param name="checkpoints">Where the loss writes its trained parameters (B or the projection, with their AdamW moments) at checkpoint steps.</param>
     /// <param name="resumeFile">The checkpoint file to start from, when the run resumes.</param>
     public LossActor(IComputeBackend backend, ITopLoss loss, Wiring wiring, IActorRef driver, ISendPolicy? sends = null, CheckpointPlan? checkpoints = null, string? resumeFile = null)
     {
         _loss = loss;
+        _backend = backend;
         _checkpoints = checkpoints;
         string? startFailure = resumeFile is not null ? NodeStart.Try(() => Checkpoints.LayerCheckpoint.Load(resumeFile, backend, [], loss.CheckpointState)) : null;
         _driver = driver;
@@ -66,7 +68,7 @@ public sealed class LossActor : ReceiveActor
 
     private void Compute(Forward forward, Pairing pairing)
     {
-        using var phase = SimTelemetry.StartPhase(GraphWiring.LossNode, StepSchedule.Loss, forward.Step);
+        using var phase = SimTelemetry.StartPhase(GraphWiring.LossNode, StepSchedule.Loss, forward.Step, _backend);
         var output = _output.Load(forward.Activations);
         double loss = _loss.Compute(output, forward.Activations.Dims[0] / 2, pairing.Negatives.AsSpan(), out var gradOutput, forward.Step);
         if (!double.IsFinite(loss)) throw new DivergedException($"diverged: the {_loss.Name} loss is {loss}; lower the learning rate");

@@ -1,3 +1,4 @@
+using Plastic.Compute;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Plastic.Sim.Protocol;
@@ -85,6 +86,13 @@ public static class SimTelemetry
         span.SetTag(StepTag, step);
         return span;
     }
+
+    /// <summary>
+    /// <see cref="StartPhase(string, string, long)"/> for a phase that computes on <paramref name="backend"/>:
+    /// with PLASTIC_SYNC_PHASES=1 the phase ends only when the device has done its work (<see cref="DeviceTiming"/>).
+    /// </summary>
+    public static PhaseScope StartPhase(string node, string phase, long step, IComputeBackend backend) =>
+        new(StartPhase(node, phase, step), DeviceTiming.Enabled ? backend : null);
 
     /// <summary>The root span of one step, started by the input node.</summary>
     public static Activity? StartStep(long step)
