@@ -54,11 +54,11 @@ internal sealed class CudaGemm : IDisposable
         {
             return new CudaGemm(cuda);
         }
-        catch (Exception e) when (asked is null && e is DllNotFoundException or EntryPointNotFoundException or CuBlasException)
+        catch (Exception e) when (asked is null && e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException or CuBlasException)
         {
             return null;
         }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or CuBlasException)
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException or CuBlasException)
         {
             throw new InvalidOperationException($"{Variable}=1 asks for cuBLAS, but it could not be loaded ({e.Message}); " +
                 "install cuBLAS (libcublas.so.12 or .13 on the loader's path) or set PLASTIC_CUBLAS=0.", e);
