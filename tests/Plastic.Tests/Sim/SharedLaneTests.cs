@@ -172,6 +172,15 @@ public sealed class SharedLaneTests
     }
 
     /// <summary>What the transport does to a message between two members: the sender's serializer writes its frame, the receiver's reads it.</summary>
+    /// <summary>Runs <paramref name="test"/> between a driver and a worker whose lanes take tensors from the smallest lane size.</summary>
+    private static async Task BetweenTwoMembers(Action<ClusterMember, ClusterMember> test, bool shared = true)
+    {
+        var (driver, worker, _) = await ClusterRunTests.TwoMembers(1 << 20, laneBytes: TensorLanes.DefaultSmallestBytes, shared: shared);
+        await using (driver)
+        await using (worker)
+            test(driver, worker);
+    }
+
     private static (Func<Forward, byte[]> Write, Func<byte[], Forward> Read) Wire(ClusterMember driver, ClusterMember worker)
     {
         var sample = new Forward("x", 0, TensorPayload.Copy([0f], 1), TraceContext.None);
@@ -184,9 +193,7 @@ public sealed class SharedLaneTests
     public async Task Between_two_members_a_large_tensor_arrives_through_shared_memory_and_is_read_once()
     {
         Skip.IfNot(SharedSegment.Available, NoSharedMemory);
-        var (driver, worker, _) = await ClusterRunTests.TwoMembers(1 << 20, laneBytes: TensorLanes.DefaultSmallestBytes);
-        await using (driver)
-        await using (worker)
+        await BetweenTwoMembers((driver, worker) =>
         {
             using var backend = new Plastic.Compute.Cpu.CpuBackend(threads: 1);
             var values = Enumerable.Range(0, 300_000).Select(i => MathF.Cos(i) * 1e-2f).ToArray();
@@ -210,16 +217,14 @@ public sealed class SharedLaneTests
             var duplicate = read(frame);
             var e = Assert.Throws<IOException>(() => duplicate.Activations.Values.ToArray());
             Assert.Contains("is not held in its sender's shared memory", e.Message);
-        }
+        });
     }
 
     [SkippableFact]
     public async Task A_tensor_placed_off_the_backend_is_named_once_in_its_message_and_read_from_shared_memory()
     {
         Skip.IfNot(SharedSegment.Available, NoSharedMemory);
-        var (driver, worker, _) = await ClusterRunTests.TwoMembers(1 << 20, laneBytes: TensorLanes.DefaultSmallestBytes);
-        await using (driver)
-        await using (worker)
+        await BetweenTwoMembers((driver, worker) =>
         {
             using var backend = new Plastic.Compute.Cpu.CpuBackend(threads: 1);
             var values = Enumerable.Range(0, 50_000).Select(i => MathF.Sin(i) * 3f).ToArray();
@@ -243,15 +248,13 @@ public sealed class SharedLaneTests
             // Below the smallest lane size nothing is placed: the tensor travels in the frame.
             using var small = backend.Upload(new float[100], new Shape(100));
             Assert.Null(lanes.Place(small));
-        }
+        });
     }
 
     [Fact]
     public async Task With_shared_memory_off_a_large_tensor_is_fetched_over_tcp()
     {
-        var (driver, worker, _) = await ClusterRunTests.TwoMembers(1 << 20, laneBytes: TensorLanes.DefaultSmallestBytes, shared: false);
-        await using (driver)
-        await using (worker)
+        await BetweenTwoMembers((driver, worker) =>
         {
             Assert.Matches(@"^tensor lane at 127\.0\.0\.1:\d+, TCP only$", TensorLanes.Of(driver.System).Describe());
             var sent = new Forward("block1", 3, TensorPayload.Copy(Enumerable.Range(0, 100_000).Select(i => (float)i).ToArray(), 100, 1000), TraceContext.None);
@@ -259,6 +262,6 @@ public sealed class SharedLaneTests
             var received = read(write(sent));
             Assert.False(received.Activations.IsMapped);
             Assert.Equal(sent, received);
-        }
+        }, shared: false);
     }
 }
