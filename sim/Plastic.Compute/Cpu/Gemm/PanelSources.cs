@@ -65,9 +65,22 @@ internal readonly unsafe struct StridedMatrix(float* p, int rowStride, int colum
             }
             return;
         }
-        // Transposed B: each packed row gathers one value from each of NR source rows; walk the
-        // source rows contiguously (over k) instead, writing with stride NR.
-        for (int j = 0; j < cols; j++)
+        // Transposed B: each packed row gathers one value from each of NR source rows. Where the source
+        // rows are contiguous over k, 16 of them at a time are transposed in registers, 16 k at a time.
+        int first = 0;
+        if (rowStride == 1 && BlockTranspose.IsSupported)
+        {
+            for (; first + 16 <= cols; first += 16)
+            {
+                float* src = p + k0 + (long)(col0 + first) * columnStride;
+                int k = 0;
+                for (; k + 16 <= kc; k += 16) BlockTranspose.Transpose16(src + k, columnStride, dst + (long)k * nr + first, nr, scale);
+                for (; k < kc; k++)
+                    for (int j = 0; j < 16; j++) dst[k * nr + first + j] = src[k + (long)j * columnStride] * scale;
+            }
+        }
+        // The rest: walk each source row contiguously (over k), writing with stride NR.
+        for (int j = first; j < cols; j++)
         {
             float* src = p + (long)k0 * rowStride + (long)(col0 + j) * columnStride;
             float* d = dst + j;
