@@ -156,6 +156,8 @@ public abstract class BackendContract<TFixture>(TFixture fixture) : IClassFixtur
         { 3, 18, 7, 5, 16, 3, 1, 2 },
         { 2, 16, 9, 10, 20, 3, 1, 0 },
         { 4, 16, 1, 1, 16, 3, 1, 1 },
+        // Rows of 70 pixels: Winograd's row split takes several whole vectors from the row itself, then a tail.
+        { 2, 3, 5, 70, 4, 3, 1, 1 },
         // The deep layers of a VGG on 32x32 images: 16x16, 8x8 and 4x4 maps, where the im2col panels are
         // packed from a zero-bordered copy in runs of exactly one vector (16, 8, 4 floats).
         { 3, 8, 16, 16, 16, 3, 1, 1 },

@@ -14,10 +14,10 @@ namespace Plastic.Compute.Cpu.Winograd;
 internal static unsafe class TileTransforms
 {
     /// <summary>
-    /// A row buffer (2p) and, per input channel, the even (E) and odd (O) columns of the four image rows of
-    /// the current tile row (8p), kept from one tile row to the next: p = tiles + 1 padded for whole vectors.
+    /// Per input channel, the even (E) and odd (O) columns of the four image rows of the current tile row
+    /// (8p), kept from one tile row to the next: p = tiles + 1 padded for whole vectors.
     /// </summary>
-    public static int ScratchFloats(TileRows t) => (2 + 8 * Math.Max(t.Dims.Cin, 1)) * Padded(t.TilesW);
+    public static int ScratchFloats(TileRows t) => 8 * Math.Max(t.Dims.Cin, 1) * Padded(t.TilesW);
 
     private static int Padded(int tilesW) => (tilesW + 1 + 15) / 16 * 16;
 
@@ -26,7 +26,6 @@ internal static unsafe class TileTransforms
     {
         var d = t.Dims;
         int tw = t.TilesW, p = Padded(tw);
-        float* padded = scratch;              // 2p floats: one image row placed at its padded position
         long positionStride = (long)d.Cin * ld;
         for (int g = g0; g < g1; g++)
         {
@@ -37,7 +36,7 @@ internal static unsafe class TileTransforms
             for (int ci = 0; ci < d.Cin; ci++)
             {
                 float* plane = x + ((long)n * d.Cin + ci) * d.H * d.W;
-                float* even = scratch + (2 + 8L * ci) * p;   // 4 rows x p
+                float* even = scratch + 8L * ci * p;   // 4 rows x p
                 float* odd = even + 4 * p;                    // 4 rows x p
                 if (reuse)
                 {
@@ -49,7 +48,7 @@ internal static unsafe class TileTransforms
                     int ih = 2 * th - d.Pad + r;
                     float* row = (uint)ih < (uint)d.H ? plane + (long)ih * d.W : null;
                     // Tile tw reads columns tw and tw + 1 of each half.
-                    SplitColumns(row, d.W, d.Pad, padded, even + r * p, odd + r * p, tw + 1, wide);
+                    SplitColumns(row, d.W, d.Pad, even + r * p, odd + r * p, tw + 1, wide);
                 }
                 float* dst = v + (long)ci * ld + (long)(g - g0) * tw;
                 int i = 0;
@@ -112,8 +111,7 @@ internal static unsafe class TileTransforms
     {
         var d = t.Dims;
         int tw = t.TilesW, p = Padded(tw);
-        float* padded = scratch;
-        float* even = scratch + 2 * p;   // 2 rows x p
+        float* even = scratch;           // 2 rows x p
         float* odd = even + 2 * p;       // 2 rows x p
         long positionStride = (long)d.Cout * ld;
         for (int g = g0; g < g1; g++)
@@ -126,7 +124,7 @@ internal static unsafe class TileTransforms
                 {
                     int oh = 2 * th + r;
                     // Output tiles do not overlap: tile tw reads column tw of each half.
-                    SplitColumns(oh < d.Ho ? plane + (long)oh * d.Wo : null, d.Wo, 0, padded, even + r * p, odd + r * p, tw, wide);
+                    SplitColumns(oh < d.Ho ? plane + (long)oh * d.Wo : null, d.Wo, 0, even + r * p, odd + r * p, tw, wide);
                 }
                 float* dst = mg + (long)co * ld + (long)(g - g0) * tw;
                 int i = 0;
@@ -138,12 +136,13 @@ internal static unsafe class TileTransforms
     }
 
     /// <summary>
-    /// Places an image row (null: a padding row) at offset <paramref name="pad"/> of a buffer zeroed around
-    /// it and splits it: even[k] = padded[2k], odd[k] = padded[2k + 1] for the <paramref name="needed"/> values
-    /// of k the tiles read (whole vectors of 16 while they fit, then one at a time: the vector loop used to
-    /// split up to the buffer's padded length, twice the work for a 32-pixel row).
+    /// Splits an image row (null: a padding row) as if placed at offset <paramref name="pad"/> of a row of
+    /// zeros: even[k] = padded[2k] = row[2k - pad], odd[k] = row[2k + 1 - pad], for the <paramref name="needed"/>
+    /// values of k the tiles read. Vectors of 16 are permuted straight from the row in registers: copying the
+    /// row into a padded buffer first and loading it back one float off its stores cost a failed store-to-load
+    /// forward per load (this split was 7-10 % of a 1/8-width training step's samples, 2026-12-04).
     /// </summary>
-    private static void SplitColumns(float* row, int width, int pad, float* padded, float* even, float* odd, int needed, bool wide)
+    private static void SplitColumns(float* row, int width, int pad, float* even, float* odd, int needed, bool wide)
     {
         if (row == null)
         {
@@ -151,30 +150,42 @@ internal static unsafe class TileTransforms
             new Span<float>(odd, needed).Clear();
             return;
         }
-        // Only the border is zeroed, a float or two on each side (a call to memset costs more): the row
-        // itself overwrites the rest of what is read (2 * needed floats).
-        for (int t = 0; t < pad; t++) padded[t] = 0f;
-        for (int t = pad + width; t < 2 * needed; t++) padded[t] = 0f;
-        Gemm.ShortCopy.Floats(row, padded + pad, width);
         int k = 0;
-        if (wide)
+        if (wide && needed >= 16 && width >= 32)
         {
             var evenIndex = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
             var oddIndex = evenIndex + Vector512<int>.One;
-            for (; k + 16 <= needed; k += 16)
+            if (pad == 1)
             {
-                var lo = Vector512.Load(padded + 2 * k);
-                var hi = Vector512.Load(padded + 2 * k + 16);
-                Avx512F.PermuteVar16x32x2(lo, evenIndex, hi).Store(even + k);
-                Avx512F.PermuteVar16x32x2(lo, oddIndex, hi).Store(odd + k);
+                // The first 16 pairs start one before the row: padded[2k] = row[2k - 1], with padded[0] = 0.
+                var lo = Vector512.Load(row);
+                var hi = Vector512.Load(row + 16);
+                var shifted = Avx512F.PermuteVar16x32x2(lo, oddIndex - Vector512.Create(2), hi); // row[2k - 1]; lane 0 reads row[31]
+                (shifted.AsInt32() & FirstLaneCleared).AsSingle().Store(even);
+                Avx512F.PermuteVar16x32x2(lo, evenIndex, hi).Store(odd);
+                k = 16;
+            }
+            if (pad is 0 or 1)
+            {
+                for (; k + 16 <= needed && 2 * k - pad + 32 <= width; k += 16)
+                {
+                    float* window = row + 2 * k - pad;
+                    var lo = Vector512.Load(window);
+                    var hi = Vector512.Load(window + 16);
+                    Avx512F.PermuteVar16x32x2(lo, evenIndex, hi).Store(even + k);
+                    Avx512F.PermuteVar16x32x2(lo, oddIndex, hi).Store(odd + k);
+                }
             }
         }
         for (; k < needed; k++)
         {
-            even[k] = padded[2 * k];
-            odd[k] = padded[2 * k + 1];
+            int e = 2 * k - pad, o = e + 1;
+            even[k] = (uint)e < (uint)width ? row[e] : 0f;
+            odd[k] = (uint)o < (uint)width ? row[o] : 0f;
         }
     }
+
+    private static readonly Vector512<int> FirstLaneCleared = Vector512.Create(0, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void InputScalar(float* e, float* o, int p, float* dst, long stride)
