@@ -26,6 +26,8 @@ public abstract class BackendContract<TFixture>(TFixture fixture) : IClassFixtur
         { 13, 65, 300, false, true, 2f, 1f },
         { 65, 13, 300, true, false, 1f, 0.5f },
         { 100, 70, 257, false, false, 1f, 0f },
+        // More than one block of C's columns (1,024 on the CPU) and of K (384): A packed once for all of them.
+        { 20, 1100, 400, false, true, 1f, 0.5f },
     };
 
     [SkippableFact]

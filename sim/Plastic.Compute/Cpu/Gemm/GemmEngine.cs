@@ -25,13 +25,26 @@ internal sealed unsafe class GemmEngine(MicroKernel kernel, int kc = 384, int mc
     {
         if (rows <= 0 || cols <= 0 || k <= 0) return;
         int mr = Kernel.MR, nr = Kernel.NR;
-        var scratch = Scratch.ForCurrentThread(MC * KC + NC * KC + mr * nr);
+        // Where C has several column blocks, A would be packed again for each: a convolution's kernel (A) over
+        // a batch's pixels (16 blocks of 1,024 columns for 64 16x16 images) packed its few thousand values 16
+        // times. A small A is packed once, whole, before the first block instead; the values are the same.
+        int paddedRows = RoundUp(rows, mr);
+        bool packAOnce = cols > NC && (long)paddedRows * k <= PackAOnceMaxFloats;
+        var scratch = Scratch.ForCurrentThread(MC * KC + NC * KC + mr * nr + (packAOnce ? paddedRows * k : 0));
         float* packedA = scratch;
         float* packedB = scratch + MC * KC;
         float* edgeTile = packedB + NC * KC;
+        float* wholeA = edgeTile + mr * nr;   // packAOnce: K block pc starts at wholeA + pc * paddedRows
         var run = Kernel.Run;
         // Equal K blocks: 288 = 144 + 144, not 256 + 32, so no block is too short to amortise its C traffic.
         int kBlocks = (k + KC - 1) / KC, kStep = (k + kBlocks - 1) / kBlocks;
+        if (packAOnce)
+            for (int pc = 0; pc < k; pc += kStep)
+            {
+                int kcur = Math.Min(kStep, k - pc);
+                for (int ip = 0; ip < rows; ip += mr)
+                    a.PackA(wholeA + (long)pc * paddedRows + ip * kcur, mr, row0 + ip, Math.Min(mr, rows - ip), pc, kcur);
+            }
 
         for (int jc = col0; jc < col0 + cols; jc += NC)
         {
@@ -45,13 +58,15 @@ internal sealed unsafe class GemmEngine(MicroKernel kernel, int kc = 384, int mc
                 for (int ic = row0; ic < row0 + rows; ic += MC)
                 {
                     int mcur = Math.Min(MC, row0 + rows - ic);
-                    for (int ip = 0; ip < mcur; ip += mr)
-                        a.PackA(packedA + ip * kcur, mr, ic + ip, Math.Min(mr, mcur - ip), pc, kcur);
+                    float* aBlock = packAOnce ? wholeA + (long)pc * paddedRows + (ic - row0) * kcur : packedA;
+                    if (!packAOnce)
+                        for (int ip = 0; ip < mcur; ip += mr)
+                            a.PackA(packedA + ip * kcur, mr, ic + ip, Math.Min(mr, mcur - ip), pc, kcur);
 
                     for (int ip = 0; ip < mcur; ip += mr)
                     {
                         int tileRows = Math.Min(mr, mcur - ip);
-                        float* aPanel = packedA + ip * kcur;
+                        float* aPanel = aBlock + ip * kcur;
                         for (int jp = 0; jp < ncur; jp += nr)
                         {
                             int tileCols = Math.Min(nr, ncur - jp);
@@ -74,6 +89,9 @@ internal sealed unsafe class GemmEngine(MicroKernel kernel, int kc = 384, int mc
             }
         }
     }
+
+    /// <summary>The largest A packed once for all column blocks (256 Ki floats, 1 MiB: the largest 1/8-width VGG-6 kernel is 147 Ki).</summary>
+    private const long PackAOnceMaxFloats = 256 * 1024;
 
     /// <summary>The whole m x n product on up to <paramref name="parallel"/>.Threads threads (see <see cref="GemmSplit"/>).</summary>
     public void MultiplyParallel<TA, TB>(CpuParallel parallel, int m, int n, int k, TA a, TB b, float* c, int ldc, bool? splitColumns = null)
