@@ -45,6 +45,11 @@ internal sealed unsafe class DotGemmEngine(DotMicroKernel kernel, int kc = 1024,
         int ncMax = (nc + nr - 1) / nr * nr;
         int kBlocks = (k + kc - 1) / kc, kStep = (k + kBlocks - 1) / kBlocks;
         int kPadMax = (kStep + w - 1) / w * w;
+        if (rows <= MaxRowsWithBTilesStreamed)
+        {
+            MultiplyStreamingB(row0, rows, col0, cols, k, kStep, kPadMax, a, b, c, ldc);
+            return;
+        }
         using var scratch = new ScratchBlock(kPadMax * (ncMax + mr) + mr * nr);
         float* packedB = scratch.Pointer;
         float* packedA = packedB + kPadMax * ncMax;
@@ -72,6 +77,56 @@ internal sealed unsafe class DotGemmEngine(DotMicroKernel kernel, int kc = 1024,
                             continue;
                         }
                         MicroKernel.RunEdge(run, mr, nr, kPad, packedA, packedB + jp * kPad, cTile, ldc, tileRows, tileCols, edgeTile);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Up to this many rows of A (512 KiB packed at KC 1024, half of a Zen 4 core's L2) are packed whole for each
+    /// K block, and B is packed a few tiles at a time (<see cref="TilesPerBChunk"/>), each chunk run against every
+    /// row tile while it is in L2. The blocked order above packs a B block of NC x KC (1.2 MB, more than L2) and
+    /// sweeps it once per row tile: a convolution's weight gradient (32-128 output channels at 1/8 width) read
+    /// its im2col block from L3 as many times as it has row tiles. Tiles and the order of each C element's
+    /// sums are the same.
+    /// </summary>
+    private const int MaxRowsWithBTilesStreamed = 128;
+
+    /// <summary>B tiles packed together (48 rows, 192 KiB at KC 1024): few enough to stay in L2 beside A, enough that
+    /// each packing call (an im2col split into pixel runs) copies whole panels, not six rows.</summary>
+    private const int TilesPerBChunk = 8;
+
+    private void MultiplyStreamingB<TA, TB>(int row0, int rows, int col0, int cols, int k, int kStep, int kPadMax, in TA a, in TB b, float* c, int ldc)
+        where TA : struct, IRowSource
+        where TB : struct, IRowSource
+    {
+        int mr = Kernel.MR, nr = Kernel.NR, w = Kernel.Width, chunk = TilesPerBChunk * nr;
+        int paddedRows = (rows + mr - 1) / mr * mr;
+        using var scratch = new ScratchBlock(kPadMax * (paddedRows + chunk) + mr * nr);
+        float* packedA = scratch.Pointer;
+        float* packedB = packedA + (long)kPadMax * paddedRows;
+        float* edgeTile = packedB + (long)kPadMax * chunk;
+        var run = Kernel.Run;
+        for (int pc = 0; pc < k; pc += kStep)
+        {
+            int kcur = Math.Min(kStep, k - pc), kPad = (kcur + w - 1) / w * w;
+            PackPanels(a, packedA, kPad, row0, rows, mr, pc, kcur);
+            for (int jc = col0; jc < col0 + cols; jc += chunk)
+            {
+                int ncur = Math.Min(chunk, col0 + cols - jc);
+                PackPanels(b, packedB, kPad, jc, ncur, nr, pc, kcur);
+                for (int jp = 0; jp < ncur; jp += nr)
+                {
+                    int tileCols = Math.Min(nr, ncur - jp);
+                    float* bTile = packedB + (long)jp * kPad;
+                    for (int ip = 0; ip < rows; ip += mr)
+                    {
+                        int tileRows = Math.Min(mr, rows - ip);
+                        float* aTile = packedA + (long)ip * kPad;
+                        float* cTile = c + (long)(row0 + ip) * ldc + jc + jp;
+                        if (tileRows == mr && tileCols == nr) run(kPad, aTile, bTile, cTile, ldc);
+                        else MicroKernel.RunEdge(run, mr, nr, kPad, aTile, bTile, cTile, ldc, tileRows, tileCols, edgeTile);
                     }
                 }
             }
