@@ -54,7 +54,6 @@ internal sealed unsafe class DotGemmEngine(DotMicroKernel kernel, int kc = 1024,
         float* packedB = scratch.Pointer;
         float* packedA = packedB + kPadMax * ncMax;
         float* edgeTile = packedA + kPadMax * mr;
-        var run = Kernel.Run;
 
         for (int jc = col0; jc < col0 + cols; jc += ncMax)
         {
@@ -70,13 +69,7 @@ internal sealed unsafe class DotGemmEngine(DotMicroKernel kernel, int kc = 1024,
                     for (int jp = 0; jp < ncur; jp += nr)
                     {
                         int tileCols = Math.Min(nr, ncur - jp);
-                        float* cTile = c + (long)ip * ldc + jc + jp;
-                        if (tileRows == mr && tileCols == nr)
-                        {
-                            run(kPad, packedA, packedB + jp * kPad, cTile, ldc);
-                            continue;
-                        }
-                        MicroKernel.RunEdge(run, mr, nr, kPad, packedA, packedB + jp * kPad, cTile, ldc, tileRows, tileCols, edgeTile);
+                        RunTile(kPad, packedA, packedB + jp * kPad, c + (long)ip * ldc + jc + jp, ldc, tileRows, tileCols, edgeTile);
                     }
                 }
             }
@@ -107,7 +100,6 @@ internal sealed unsafe class DotGemmEngine(DotMicroKernel kernel, int kc = 1024,
         float* packedA = scratch.Pointer;
         float* packedB = packedA + (long)kPadMax * paddedRows;
         float* edgeTile = packedB + (long)kPadMax * chunk;
-        var run = Kernel.Run;
         for (int pc = 0; pc < k; pc += kStep)
         {
             int kcur = Math.Min(kStep, k - pc), kPad = (kcur + w - 1) / w * w;
@@ -123,14 +115,18 @@ internal sealed unsafe class DotGemmEngine(DotMicroKernel kernel, int kc = 1024,
                     for (int ip = 0; ip < rows; ip += mr)
                     {
                         int tileRows = Math.Min(mr, rows - ip);
-                        float* aTile = packedA + (long)ip * kPad;
-                        float* cTile = c + (long)(row0 + ip) * ldc + jc + jp;
-                        if (tileRows == mr && tileCols == nr) run(kPad, aTile, bTile, cTile, ldc);
-                        else MicroKernel.RunEdge(run, mr, nr, kPad, aTile, bTile, cTile, ldc, tileRows, tileCols, edgeTile);
+                        RunTile(kPad, packedA + (long)ip * kPad, bTile, c + (long)(row0 + ip) * ldc + jc + jp, ldc, tileRows, tileCols, edgeTile);
                     }
                 }
             }
         }
+    }
+
+    /// <summary>One C tile: the kernel itself where the tile is whole, else through a scratch tile cut to the edge.</summary>
+    private void RunTile(int kPad, float* aTile, float* bTile, float* cTile, int ldc, int tileRows, int tileCols, float* edgeTile)
+    {
+        if (tileRows == Kernel.MR && tileCols == Kernel.NR) Kernel.Run(kPad, aTile, bTile, cTile, ldc);
+        else MicroKernel.RunEdge(Kernel.Run, Kernel.MR, Kernel.NR, kPad, aTile, bTile, cTile, ldc, tileRows, tileCols, edgeTile);
     }
 
     /// <summary>Rows first .. first + count - 1, then zero rows up to a whole panel, each zero-padded to kPad.</summary>
