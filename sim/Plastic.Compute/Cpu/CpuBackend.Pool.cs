@@ -355,6 +355,7 @@ public sealed partial class CpuBackend
             float* outPlane = y + (long)p * d.Ho * d.Wo;
             for (int oh = 0; oh < d.Ho; oh++)
             {
+                if (AvgPoolRowVector(plane, outPlane + (long)oh * d.Wo, oh, d, inv)) continue;
                 for (int ow = 0; ow < d.Wo; ow++) sums[ow] = 0f;
                 for (int kh = 0; kh < d.K; kh++)
                 {
@@ -366,6 +367,32 @@ public sealed partial class CpuBackend
                 for (int ow = 0; ow < d.Wo; ow++) outRow[ow] = sums[ow] * inv;
             }
         }
+    }
+
+    /// <summary>
+    /// One output row of 16- or 32-pixel input rows (the 1/8-width VGG's loss pooling: K 4 or 2) with AVX-512:
+    /// each (kh, kw) adds, to every window's lane, the value at that place, gathered from the row's vectors
+    /// by a permute: the scalar loop's order per window, so the same sums bit for bit. False: not this case.
+    /// </summary>
+    private static unsafe bool AvgPoolRowVector(float* plane, float* outRow, int oh, PoolDims d, float inv)
+    {
+        if (!Avx512F.IsSupported || (d.W != 16 && d.W != 32) || d.Wo is not (4 or 8 or 16)) return false;
+        var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var windowStart = lane * Vector512.Create(d.K);   // lanes past Wo read some place; they are not stored
+        var sums = Vector512<float>.Zero;
+        for (int kh = 0; kh < d.K; kh++)
+        {
+            float* row = plane + (long)(oh * d.K + kh) * d.W;
+            var lo = Vector512.Load(row);
+            var hi = d.W == 32 ? Vector512.Load(row + 16) : lo;
+            for (int kw = 0; kw < d.K; kw++)
+                sums += Avx512F.PermuteVar16x32x2(lo, windowStart + Vector512.Create(kw), hi);
+        }
+        sums *= Vector512.Create(inv);
+        if (d.Wo == 16) sums.Store(outRow);
+        else if (d.Wo == 8) sums.GetLower().Store(outRow);
+        else sums.GetLower().GetLower().Store(outRow);
+        return true;
     }
 
     /// <summary>Each window's K x K inputs get its gradient / K^2: the first row of a window row is written, then copied to the other K - 1.</summary>
