@@ -28,18 +28,7 @@ public sealed class CpuAveragePoolingTests
         using var ty = backend.Allocate(new Shape(1, planes, ho, wo));
         backend.AvgPool2dForward(tx, ty, new PoolGeometry(k));
 
-        var expected = new float[planes * ho * wo];
-        float inv = 1f / (k * k);
-        for (int p = 0; p < planes; p++)
-            for (int oh = 0; oh < ho; oh++)
-                for (int ow = 0; ow < wo; ow++)
-                {
-                    float sum = 0f;
-                    for (int kh = 0; kh < k; kh++)
-                        for (int kw = 0; kw < k; kw++)
-                            sum += x[(p * h + oh * k + kh) * w + ow * k + kw];
-                    expected[(p * ho + oh) * wo + ow] = sum * inv;
-                }
+        var expected = Reference.AvgPool(x, planes, h, w, k, k, inFloat: true);
         Tolerance.AssertBitIdentical(expected, ty.ToArray(), $"AvgPool2dForward {h}x{w}, K {k}");
     }
 }

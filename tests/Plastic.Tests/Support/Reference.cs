@@ -128,7 +128,11 @@ public static class Reference
         return ToFloat(dx);
     }
 
-    public static float[] AvgPool(float[] x, int planes, int h, int w, int k, int stride)
+    /// <summary>
+    /// Each window's mean, summed in double; with <paramref name="inFloat"/> summed in float from 0, row by row and
+    /// left to right, then scaled by the float 1 / K^2 (the CPU backend's order, for bit-for-bit checks).
+    /// </summary>
+    public static float[] AvgPool(float[] x, int planes, int h, int w, int k, int stride, bool inFloat = false)
     {
         int ho = (h - k) / stride + 1, wo = (w - k) / stride + 1;
         var y = new float[planes * ho * wo];
@@ -137,10 +141,15 @@ public static class Reference
                 for (int ow = 0; ow < wo; ow++)
                 {
                     double sum = 0;
+                    float floatSum = 0f;
                     for (int kh = 0; kh < k; kh++)
                         for (int kw = 0; kw < k; kw++)
-                            sum += x[(p * h + oh * stride + kh) * w + ow * stride + kw];
-                    y[(p * ho + oh) * wo + ow] = (float)(sum / (k * k));
+                        {
+                            float v = x[(p * h + oh * stride + kh) * w + ow * stride + kw];
+                            sum += v;
+                            floatSum += v;
+                        }
+                    y[(p * ho + oh) * wo + ow] = inFloat ? floatSum * (1f / (k * k)) : (float)(sum / (k * k));
                 }
         return y;
     }
