@@ -51,4 +51,38 @@ public sealed unsafe class PanelPackingTests
                 Assert.True(packed[kk * nr + j] == expected, $"packed[{kk}][{j}] = {packed[kk * nr + j]}, expected {expected}");
             }
     }
+
+    /// <summary>A row-major A packed 8 rows at a time: whole panels (K blocks that start past 0, end between multiples of 16) and an edge of 5 rows.</summary>
+    [Theory]
+    [InlineData(0, 8, 0, 37, 1f)]
+    [InlineData(8, 8, 5, 32, -2f)]
+    [InlineData(16, 5, 3, 20, 1f)]
+    public void A_row_major_A_packs_each_value_at_its_panel_place(int row0, int rows, int k0, int kc, float scale)
+    {
+        const int mr = 8, m = 21, k = 80;
+        var a = Numbered(m * k);
+        var packed = new float[mr * kc];
+        Array.Fill(packed, float.NaN);
+        fixed (float* pa = a, dst = packed)
+            StridedMatrix.RowMajor(pa, m, k, transpose: false, scale).PackA(dst, mr, row0, rows, k0, kc);
+        for (int kk = 0; kk < kc; kk++)
+            for (int r = 0; r < mr; r++)
+            {
+                float expected = r < rows ? a[(row0 + r) * k + k0 + kk] * scale : 0f;
+                Assert.True(packed[kk * mr + r] == expected, $"packed[{kk}][{r}] = {packed[kk * mr + r]}, expected {expected}");
+            }
+    }
+
+    [SkippableFact]
+    public void An_8x16_block_transpose_interleaves_eight_rows_per_k()
+    {
+        Skip.IfNot(BlockTranspose.IsSupported, "this CPU has no AVX-512");
+        const int stride = 19;
+        var src = Numbered(8 * stride);
+        var dst = new float[128];
+        fixed (float* s = src, d = dst) BlockTranspose.Transpose8x16(s, stride, d, 1f);
+        for (int kk = 0; kk < 16; kk++)
+            for (int r = 0; r < 8; r++)
+                Assert.True(dst[kk * 8 + r] == src[r * stride + kk], $"dst[{kk}][{r}] = {dst[kk * 8 + r]}, expected src[{r}][{kk}]");
+    }
 }

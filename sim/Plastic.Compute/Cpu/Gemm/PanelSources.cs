@@ -36,14 +36,22 @@ internal readonly unsafe struct StridedMatrix(float* p, int rowStride, int colum
             }
             return;
         }
+        int first = 0;
+        if (columnStride == 1 && rows == 8 && mr == 8 && BlockTranspose.IsSupported)
+        {
+            // Rows contiguous along K, 8 at a time: 16 values of k per register transpose.
+            float* src = p + (long)row0 * rowStride + k0;
+            for (; first + 16 <= kc; first += 16) BlockTranspose.Transpose8x16(src + first, rowStride, dst + first * 8, scale);
+        }
+        int rest = kc - first;
         for (int r = 0; r < rows; r++)
         {
-            float* src = p + (long)(row0 + r) * rowStride + (long)k0 * columnStride;
-            float* d = dst + r;
+            float* src = p + (long)(row0 + r) * rowStride + (long)(k0 + first) * columnStride;
+            float* d = dst + first * mr + r;
             if (columnStride == 1)
-                for (int k = 0; k < kc; k++) d[k * mr] = src[k] * scale;
+                for (int k = 0; k < rest; k++) d[k * mr] = src[k] * scale;
             else
-                for (int k = 0; k < kc; k++) d[k * mr] = src[(long)k * columnStride] * scale;
+                for (int k = 0; k < rest; k++) d[k * mr] = src[(long)k * columnStride] * scale;
         }
     }
 
