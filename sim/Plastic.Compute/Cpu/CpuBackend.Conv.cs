@@ -82,7 +82,8 @@ public sealed partial class CpuBackend
             fixed (float* s = scratch)
             {
                 FillRowsWithBias(s, bias, d.Cout, columns);
-                _gemm.MultiplyParallel(_parallel, d.Cout, columns, d.Patch, w, new ImagePatches(input, d), s, columns);
+                if (IndirectConvolution.Applies(_gemm.Kernel, d)) IndirectConvolution.Multiply(_gemm, _parallel, w, input, s, d);
+                else _gemm.MultiplyParallel(_parallel, d.Cout, columns, d.Patch, w, new ImagePatches(input, d), s, columns);
                 nint src = (nint)s, dst = (nint)output;
                 _parallel.ForRanges(d.N, 1, (n0, n1) =>
                 {
