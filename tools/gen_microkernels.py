@@ -5,32 +5,46 @@ Each kernel keeps an MR x (V vectors) tile of C in registers. Shapes were chosen
 AVX-512 (Zen 4): 8x48, 12x32 and 14x32 all run at the FMA peak with panels in L1; 8x48 wastes the
 least on the power-of-two channel counts of the paper's convolutions (M = Cout, a multiple of 8).
 """
-def kernel(vt, w, mr, v, panel_vectors=None):
+def kernel(vt, w, mr, v, panel_vectors=None, indirect=False):
     """panel_vectors > v: a narrow kernel for the last tile of a row of C, reading the first v vectors
     of B panels packed panel_vectors wide; each C element gets the same operations in the same order
-    as in the full kernel, so results are bit-identical to running the full kernel on a padded tile."""
+    as in the full kernel, so results are bit-identical to running the full kernel on a padded tile.
+    indirect: B is not packed; vector j of row k is read at bj_base + offsets[k] (see IndirectConvolution)."""
     pv = panel_vectors or v
     nr = w*v
-    name = f"Kernel{mr}x{nr}" + (f"Of{w*pv}" if pv != v else "")
+    name = f"Kernel{mr}x{nr}" + (f"Of{w*pv}" if pv != v else "") + ("Indirect" if indirect else "")
     L = []
-    if pv == v:
+    if indirect:
+        L.append("    /// <summary>")
+        L.append(f"    /// <see cref=\"Kernel{mr}x{nr}\"/> with B read in place instead of from a packed panel: the panel's {v} column")
+        L.append(f"    /// groups of {w} start at b0Base, b1Base, ..., and its row k lies offsets[k] floats further on (a convolution's")
+        L.append("    /// output rows over a zero-bordered batch: the im2col panel is never written). The same products in the same order.")
+        L.append("    /// </summary>")
+    elif pv == v:
         L.append(f"    /// <summary>C[{mr}x{nr}] += A panel ({mr} per k) * B panel ({nr} per k), {vt} accumulators kept in registers.</summary>")
     else:
         L.append(f"    /// <summary>C[{mr}x{nr}] += A panel ({mr} per k) * the first {nr} columns of a B panel packed {w*pv} wide: a row of C's last tile.</summary>")
     L.append(f"    [MethodImpl(MethodImplOptions.AggressiveOptimization)]")
-    L.append(f"    public static void {name}(int kc, float* a, float* b, float* c, int ldc)")
+    if indirect:
+        bases = ", ".join(f"float* b{j}Base" for j in range(v))
+        L.append(f"    public static void {name}(int kc, float* a, int* offsets, {bases}, float* c, int ldc)")
+    else:
+        L.append(f"    public static void {name}(int kc, float* a, float* b, float* c, int ldc)")
     L.append("    {")
     for r in range(mr):
         L.append("        " + " ".join(f"{vt}<float> c{r}_{j} = default;" for j in range(v)))
     L.append("        for (int k = 0; k < kc; k++)")
     L.append("        {")
+    if indirect:
+        L.append("            int o = offsets[k];")
     for j in range(v):
-        L.append(f"            var b{j} = {vt}.Load(b + {j*w});")
+        L.append(f"            var b{j} = {vt}.Load(b{j}Base + o);" if indirect else f"            var b{j} = {vt}.Load(b + {j*w});")
     for r in range(mr):
         L.append(f"            var a{r} = {vt}.Create(a[{r}]);")
         L.append("            " + " ".join(f"c{r}_{j} = {vt}.FusedMultiplyAdd(a{r}, b{j}, c{r}_{j});" for j in range(v)))
     L.append(f"            a += {mr};")
-    L.append(f"            b += {w*pv};")
+    if not indirect:
+        L.append(f"            b += {w*pv};")
     L.append("        }")
     for r in range(mr):
         L.append(f"        float* c{r} = c + {r} * ldc;" if r else "        float* c0 = c;")
@@ -83,5 +97,6 @@ def dot_kernel(vt, w, mr, nr):
 specs = [("Vector512", 16, 8, 3), ("Vector256", 8, 6, 2), ("Vector128", 4, 6, 2)]
 dot_specs = [("Vector512", 16, 4, 6), ("Vector256", 8, 3, 3), ("Vector128", 4, 3, 3)]
 narrow = [kernel(vt, w, mr, u, v) for vt, w, mr, v in specs for u in range(1, v)]
-body = "\n\n".join([kernel(*s) for s in specs] + narrow + [dot_kernel(*s) for s in dot_specs])
+indirect = [kernel("Vector512", 16, 8, 3, indirect=True)]   # IndirectConvolution's 16-pixel runs
+body = "\n\n".join([kernel(*s) for s in specs] + narrow + indirect + [dot_kernel(*s) for s in dot_specs])
 print(hdr + body + "\n}")

@@ -80,81 +80,6 @@ internal static unsafe class MicroKernels
         Vector512.Store(Vector512.Load(c7 + 32) + c7_2, c7 + 32);
     }
 
-    /// <summary>
-    /// <see cref="Kernel8x48"/> with B read in place instead of from a packed panel: the panel's three 16-wide
-    /// column groups start at <paramref name="b0Base"/>, <paramref name="b1Base"/> and <paramref name="b2Base"/>, and
-    /// its row k lies <paramref name="offsets"/>[k] floats further on (a convolution's 16-pixel output rows over a
-    /// zero-bordered batch: the im2col panel is never written). The same products in the same order.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Kernel8x48Indirect(int kc, float* a, int* offsets, float* b0Base, float* b1Base, float* b2Base, float* c, int ldc)
-    {
-        Vector512<float> c0_0 = default; Vector512<float> c0_1 = default; Vector512<float> c0_2 = default;
-        Vector512<float> c1_0 = default; Vector512<float> c1_1 = default; Vector512<float> c1_2 = default;
-        Vector512<float> c2_0 = default; Vector512<float> c2_1 = default; Vector512<float> c2_2 = default;
-        Vector512<float> c3_0 = default; Vector512<float> c3_1 = default; Vector512<float> c3_2 = default;
-        Vector512<float> c4_0 = default; Vector512<float> c4_1 = default; Vector512<float> c4_2 = default;
-        Vector512<float> c5_0 = default; Vector512<float> c5_1 = default; Vector512<float> c5_2 = default;
-        Vector512<float> c6_0 = default; Vector512<float> c6_1 = default; Vector512<float> c6_2 = default;
-        Vector512<float> c7_0 = default; Vector512<float> c7_1 = default; Vector512<float> c7_2 = default;
-        for (int k = 0; k < kc; k++)
-        {
-            int o = offsets[k];
-            var b0 = Vector512.Load(b0Base + o);
-            var b1 = Vector512.Load(b1Base + o);
-            var b2 = Vector512.Load(b2Base + o);
-            var a0 = Vector512.Create(a[0]);
-            c0_0 = Vector512.FusedMultiplyAdd(a0, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(a0, b1, c0_1); c0_2 = Vector512.FusedMultiplyAdd(a0, b2, c0_2);
-            var a1 = Vector512.Create(a[1]);
-            c1_0 = Vector512.FusedMultiplyAdd(a1, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(a1, b1, c1_1); c1_2 = Vector512.FusedMultiplyAdd(a1, b2, c1_2);
-            var a2 = Vector512.Create(a[2]);
-            c2_0 = Vector512.FusedMultiplyAdd(a2, b0, c2_0); c2_1 = Vector512.FusedMultiplyAdd(a2, b1, c2_1); c2_2 = Vector512.FusedMultiplyAdd(a2, b2, c2_2);
-            var a3 = Vector512.Create(a[3]);
-            c3_0 = Vector512.FusedMultiplyAdd(a3, b0, c3_0); c3_1 = Vector512.FusedMultiplyAdd(a3, b1, c3_1); c3_2 = Vector512.FusedMultiplyAdd(a3, b2, c3_2);
-            var a4 = Vector512.Create(a[4]);
-            c4_0 = Vector512.FusedMultiplyAdd(a4, b0, c4_0); c4_1 = Vector512.FusedMultiplyAdd(a4, b1, c4_1); c4_2 = Vector512.FusedMultiplyAdd(a4, b2, c4_2);
-            var a5 = Vector512.Create(a[5]);
-            c5_0 = Vector512.FusedMultiplyAdd(a5, b0, c5_0); c5_1 = Vector512.FusedMultiplyAdd(a5, b1, c5_1); c5_2 = Vector512.FusedMultiplyAdd(a5, b2, c5_2);
-            var a6 = Vector512.Create(a[6]);
-            c6_0 = Vector512.FusedMultiplyAdd(a6, b0, c6_0); c6_1 = Vector512.FusedMultiplyAdd(a6, b1, c6_1); c6_2 = Vector512.FusedMultiplyAdd(a6, b2, c6_2);
-            var a7 = Vector512.Create(a[7]);
-            c7_0 = Vector512.FusedMultiplyAdd(a7, b0, c7_0); c7_1 = Vector512.FusedMultiplyAdd(a7, b1, c7_1); c7_2 = Vector512.FusedMultiplyAdd(a7, b2, c7_2);
-            a += 8;
-        }
-        float* c0 = c;
-        Vector512.Store(Vector512.Load(c0 + 0) + c0_0, c0 + 0);
-        Vector512.Store(Vector512.Load(c0 + 16) + c0_1, c0 + 16);
-        Vector512.Store(Vector512.Load(c0 + 32) + c0_2, c0 + 32);
-        float* c1 = c + 1 * ldc;
-        Vector512.Store(Vector512.Load(c1 + 0) + c1_0, c1 + 0);
-        Vector512.Store(Vector512.Load(c1 + 16) + c1_1, c1 + 16);
-        Vector512.Store(Vector512.Load(c1 + 32) + c1_2, c1 + 32);
-        float* c2 = c + 2 * ldc;
-        Vector512.Store(Vector512.Load(c2 + 0) + c2_0, c2 + 0);
-        Vector512.Store(Vector512.Load(c2 + 16) + c2_1, c2 + 16);
-        Vector512.Store(Vector512.Load(c2 + 32) + c2_2, c2 + 32);
-        float* c3 = c + 3 * ldc;
-        Vector512.Store(Vector512.Load(c3 + 0) + c3_0, c3 + 0);
-        Vector512.Store(Vector512.Load(c3 + 16) + c3_1, c3 + 16);
-        Vector512.Store(Vector512.Load(c3 + 32) + c3_2, c3 + 32);
-        float* c4 = c + 4 * ldc;
-        Vector512.Store(Vector512.Load(c4 + 0) + c4_0, c4 + 0);
-        Vector512.Store(Vector512.Load(c4 + 16) + c4_1, c4 + 16);
-        Vector512.Store(Vector512.Load(c4 + 32) + c4_2, c4 + 32);
-        float* c5 = c + 5 * ldc;
-        Vector512.Store(Vector512.Load(c5 + 0) + c5_0, c5 + 0);
-        Vector512.Store(Vector512.Load(c5 + 16) + c5_1, c5 + 16);
-        Vector512.Store(Vector512.Load(c5 + 32) + c5_2, c5 + 32);
-        float* c6 = c + 6 * ldc;
-        Vector512.Store(Vector512.Load(c6 + 0) + c6_0, c6 + 0);
-        Vector512.Store(Vector512.Load(c6 + 16) + c6_1, c6 + 16);
-        Vector512.Store(Vector512.Load(c6 + 32) + c6_2, c6 + 32);
-        float* c7 = c + 7 * ldc;
-        Vector512.Store(Vector512.Load(c7 + 0) + c7_0, c7 + 0);
-        Vector512.Store(Vector512.Load(c7 + 16) + c7_1, c7 + 16);
-        Vector512.Store(Vector512.Load(c7 + 32) + c7_2, c7 + 32);
-    }
-
     /// <summary>C[6x16] += A panel (6 per k) * B panel (16 per k), Vector256 accumulators kept in registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc)
@@ -448,6 +373,80 @@ internal static unsafe class MicroKernels
         Vector128.Store(Vector128.Load(c4 + 0) + c4_0, c4 + 0);
         float* c5 = c + 5 * ldc;
         Vector128.Store(Vector128.Load(c5 + 0) + c5_0, c5 + 0);
+    }
+
+    /// <summary>
+    /// <see cref="Kernel8x48"/> with B read in place instead of from a packed panel: the panel's 3 column
+    /// groups of 16 start at b0Base, b1Base, ..., and its row k lies offsets[k] floats further on (a convolution's
+    /// output rows over a zero-bordered batch: the im2col panel is never written). The same products in the same order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel8x48Indirect(int kc, float* a, int* offsets, float* b0Base, float* b1Base, float* b2Base, float* c, int ldc)
+    {
+        Vector512<float> c0_0 = default; Vector512<float> c0_1 = default; Vector512<float> c0_2 = default;
+        Vector512<float> c1_0 = default; Vector512<float> c1_1 = default; Vector512<float> c1_2 = default;
+        Vector512<float> c2_0 = default; Vector512<float> c2_1 = default; Vector512<float> c2_2 = default;
+        Vector512<float> c3_0 = default; Vector512<float> c3_1 = default; Vector512<float> c3_2 = default;
+        Vector512<float> c4_0 = default; Vector512<float> c4_1 = default; Vector512<float> c4_2 = default;
+        Vector512<float> c5_0 = default; Vector512<float> c5_1 = default; Vector512<float> c5_2 = default;
+        Vector512<float> c6_0 = default; Vector512<float> c6_1 = default; Vector512<float> c6_2 = default;
+        Vector512<float> c7_0 = default; Vector512<float> c7_1 = default; Vector512<float> c7_2 = default;
+        for (int k = 0; k < kc; k++)
+        {
+            int o = offsets[k];
+            var b0 = Vector512.Load(b0Base + o);
+            var b1 = Vector512.Load(b1Base + o);
+            var b2 = Vector512.Load(b2Base + o);
+            var a0 = Vector512.Create(a[0]);
+            c0_0 = Vector512.FusedMultiplyAdd(a0, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(a0, b1, c0_1); c0_2 = Vector512.FusedMultiplyAdd(a0, b2, c0_2);
+            var a1 = Vector512.Create(a[1]);
+            c1_0 = Vector512.FusedMultiplyAdd(a1, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(a1, b1, c1_1); c1_2 = Vector512.FusedMultiplyAdd(a1, b2, c1_2);
+            var a2 = Vector512.Create(a[2]);
+            c2_0 = Vector512.FusedMultiplyAdd(a2, b0, c2_0); c2_1 = Vector512.FusedMultiplyAdd(a2, b1, c2_1); c2_2 = Vector512.FusedMultiplyAdd(a2, b2, c2_2);
+            var a3 = Vector512.Create(a[3]);
+            c3_0 = Vector512.FusedMultiplyAdd(a3, b0, c3_0); c3_1 = Vector512.FusedMultiplyAdd(a3, b1, c3_1); c3_2 = Vector512.FusedMultiplyAdd(a3, b2, c3_2);
+            var a4 = Vector512.Create(a[4]);
+            c4_0 = Vector512.FusedMultiplyAdd(a4, b0, c4_0); c4_1 = Vector512.FusedMultiplyAdd(a4, b1, c4_1); c4_2 = Vector512.FusedMultiplyAdd(a4, b2, c4_2);
+            var a5 = Vector512.Create(a[5]);
+            c5_0 = Vector512.FusedMultiplyAdd(a5, b0, c5_0); c5_1 = Vector512.FusedMultiplyAdd(a5, b1, c5_1); c5_2 = Vector512.FusedMultiplyAdd(a5, b2, c5_2);
+            var a6 = Vector512.Create(a[6]);
+            c6_0 = Vector512.FusedMultiplyAdd(a6, b0, c6_0); c6_1 = Vector512.FusedMultiplyAdd(a6, b1, c6_1); c6_2 = Vector512.FusedMultiplyAdd(a6, b2, c6_2);
+            var a7 = Vector512.Create(a[7]);
+            c7_0 = Vector512.FusedMultiplyAdd(a7, b0, c7_0); c7_1 = Vector512.FusedMultiplyAdd(a7, b1, c7_1); c7_2 = Vector512.FusedMultiplyAdd(a7, b2, c7_2);
+            a += 8;
+        }
+        float* c0 = c;
+        Vector512.Store(Vector512.Load(c0 + 0) + c0_0, c0 + 0);
+        Vector512.Store(Vector512.Load(c0 + 16) + c0_1, c0 + 16);
+        Vector512.Store(Vector512.Load(c0 + 32) + c0_2, c0 + 32);
+        float* c1 = c + 1 * ldc;
+        Vector512.Store(Vector512.Load(c1 + 0) + c1_0, c1 + 0);
+        Vector512.Store(Vector512.Load(c1 + 16) + c1_1, c1 + 16);
+        Vector512.Store(Vector512.Load(c1 + 32) + c1_2, c1 + 32);
+        float* c2 = c + 2 * ldc;
+        Vector512.Store(Vector512.Load(c2 + 0) + c2_0, c2 + 0);
+        Vector512.Store(Vector512.Load(c2 + 16) + c2_1, c2 + 16);
+        Vector512.Store(Vector512.Load(c2 + 32) + c2_2, c2 + 32);
+        float* c3 = c + 3 * ldc;
+        Vector512.Store(Vector512.Load(c3 + 0) + c3_0, c3 + 0);
+        Vector512.Store(Vector512.Load(c3 + 16) + c3_1, c3 + 16);
+        Vector512.Store(Vector512.Load(c3 + 32) + c3_2, c3 + 32);
+        float* c4 = c + 4 * ldc;
+        Vector512.Store(Vector512.Load(c4 + 0) + c4_0, c4 + 0);
+        Vector512.Store(Vector512.Load(c4 + 16) + c4_1, c4 + 16);
+        Vector512.Store(Vector512.Load(c4 + 32) + c4_2, c4 + 32);
+        float* c5 = c + 5 * ldc;
+        Vector512.Store(Vector512.Load(c5 + 0) + c5_0, c5 + 0);
+        Vector512.Store(Vector512.Load(c5 + 16) + c5_1, c5 + 16);
+        Vector512.Store(Vector512.Load(c5 + 32) + c5_2, c5 + 32);
+        float* c6 = c + 6 * ldc;
+        Vector512.Store(Vector512.Load(c6 + 0) + c6_0, c6 + 0);
+        Vector512.Store(Vector512.Load(c6 + 16) + c6_1, c6 + 16);
+        Vector512.Store(Vector512.Load(c6 + 32) + c6_2, c6 + 32);
+        float* c7 = c + 7 * ldc;
+        Vector512.Store(Vector512.Load(c7 + 0) + c7_0, c7 + 0);
+        Vector512.Store(Vector512.Load(c7 + 16) + c7_1, c7 + 16);
+        Vector512.Store(Vector512.Load(c7 + 32) + c7_2, c7 + 32);
     }
 
     /// <summary>C[4x6] += A (4 rows of kc) * B (6 rows of kc)^T, one Vector512 accumulator per element, summed across lanes at the end; kc is a multiple of 16.</summary>
