@@ -66,26 +66,38 @@ namespace Plastic.Compute.Cpu.Gemm;
 internal static unsafe class MicroKernels
 {
 """
-def dot_kernel(vt, w, mr, nr):
-    """C[mr x nr] += A[mr rows of kc] * B[nr rows of kc]^T: both operands contiguous along k."""
-    name = f"Dot{mr}x{nr}{vt}"
+def dot_kernel(vt, w, mr, nr, indirect=False):
+    """C[mr x nr] += A[mr rows of kc] * B[nr rows of kc]^T: both operands contiguous along k.
+    indirect: B is not packed; its row j over the t-th vector of k is read at bj_base + runOffsets[t]."""
+    name = f"Dot{mr}x{nr}{vt}" + ("Indirect" if indirect else "")
     L = []
-    L.append(f"    /// <summary>C[{mr}x{nr}] += A ({mr} rows of kc) * B ({nr} rows of kc)^T, one {vt} accumulator per element, summed across lanes at the end; kc is a multiple of {w}.</summary>")
+    if indirect:
+        L.append(f"    /// <summary><see cref=\"Dot{mr}x{nr}{vt}\"/> with B read in place: row j's t-th vector of k at b0Base .. b5Base (row j) + runOffsets[t] (a weight gradient's")
+        L.append(f"    /// im2col rows over 16-pixel output rows of a zero-bordered batch: the panel is never written). The same sums in the same order.</summary>")
+    else:
+        L.append(f"    /// <summary>C[{mr}x{nr}] += A ({mr} rows of kc) * B ({nr} rows of kc)^T, one {vt} accumulator per element, summed across lanes at the end; kc is a multiple of {w}.</summary>")
     L.append("    [MethodImpl(MethodImplOptions.AggressiveOptimization)]")
-    L.append(f"    public static void {name}(int kc, float* a, float* b, float* c, int ldc)")
+    if indirect:
+        bases = ", ".join(f"float* b{j}Base" for j in range(nr))
+        L.append(f"    public static void {name}(int kc, float* a, int* runOffsets, {bases}, float* c, int ldc)")
+    else:
+        L.append(f"    public static void {name}(int kc, float* a, float* b, float* c, int ldc)")
     L.append("    {")
     for r in range(mr):
         L.append("        " + " ".join(f"{vt}<float> c{r}_{j} = default;" for j in range(nr)))
     for r in range(mr):
         L.append(f"        float* a{r} = a + {r} * kc;")
-    for j in range(nr):
-        L.append(f"        float* b{j} = b + {j} * kc;")
-    L.append(f"        for (int k = 0; k < kc; k += {w})")
+    if not indirect:
+        for j in range(nr):
+            L.append(f"        float* b{j} = b + {j} * kc;")
+    L.append(f"        for (int k = 0, t = 0; k < kc; k += {w}, t++)" if indirect else f"        for (int k = 0; k < kc; k += {w})")
     L.append("        {")
+    if indirect:
+        L.append("            int o = runOffsets[t];")
     for r in range(mr):
         L.append(f"            var x{r} = {vt}.Load(a{r} + k);")
     for j in range(nr):
-        L.append(f"            var y{j} = {vt}.Load(b{j} + k);")
+        L.append(f"            var y{j} = {vt}.Load(b{j}Base + o);" if indirect else f"            var y{j} = {vt}.Load(b{j} + k);")
         L.append("            " + " ".join(f"c{r}_{j} = {vt}.FusedMultiplyAdd(x{r}, y{j}, c{r}_{j});" for r in range(mr)))
     L.append("        }")
     for r in range(mr):
@@ -98,5 +110,6 @@ specs = [("Vector512", 16, 8, 3), ("Vector256", 8, 6, 2), ("Vector128", 4, 6, 2)
 dot_specs = [("Vector512", 16, 4, 6), ("Vector256", 8, 3, 3), ("Vector128", 4, 3, 3)]
 narrow = [kernel(vt, w, mr, u, v) for vt, w, mr, v in specs for u in range(1, v)]
 indirect = [kernel("Vector512", 16, 8, 3, indirect=True)]   # IndirectConvolution's 16-pixel runs
+indirect.append(dot_kernel("Vector512", 16, 4, 6, indirect=True))   # IndirectWeightGradient
 body = "\n\n".join([kernel(*s) for s in specs] + narrow + indirect + [dot_kernel(*s) for s in dot_specs])
 print(hdr + body + "\n}")

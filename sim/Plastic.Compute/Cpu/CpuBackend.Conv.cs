@@ -196,6 +196,11 @@ public sealed partial class CpuBackend
             x = PaddedImages.Copy(_parallel, x, d);
             patches = PaddedImages.Dims(d);
         }
+        if (IndirectWeightGradient.Applies(_dotGemm, patches))
+        {
+            IndirectWeightGradient.Multiply(_dotGemm, _parallel, T(gradOutput).Pointer, x, T(gradWeight).Pointer, patches);
+            return;
+        }
         _dotGemm.MultiplyParallel(_parallel, d.Cout, d.Patch, d.N * d.Pixels,
             new ChannelRows(T(gradOutput).Pointer, d.Cout, d.Pixels), new PatchRows(x, patches),
             T(gradWeight).Pointer, d.Patch, splitColumns: true);

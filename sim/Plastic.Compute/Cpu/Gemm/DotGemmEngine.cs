@@ -35,6 +35,8 @@ internal sealed unsafe class DotMicroKernel(string name, int mr, int nr, int wid
 internal sealed unsafe class DotGemmEngine(DotMicroKernel kernel, int kc = 1024, int nc = 288)
 {
     public DotMicroKernel Kernel { get; } = kernel;
+    /// <summary>How much of K one block sums before its tiles are added to C.</summary>
+    public int KC => kc;
 
     public void Multiply<TA, TB>(int row0, int rows, int col0, int cols, int k, in TA a, in TB b, float* c, int ldc)
         where TA : struct, IRowSource
@@ -130,7 +132,7 @@ internal sealed unsafe class DotGemmEngine(DotMicroKernel kernel, int kc = 1024,
     }
 
     /// <summary>Rows first .. first + count - 1, then zero rows up to a whole panel, each zero-padded to kPad.</summary>
-    private static void PackPanels<TS>(in TS source, float* dst, int kPad, int first, int count, int panel, int k0, int kc) where TS : struct, IRowSource
+    internal static void PackPanels<TS>(in TS source, float* dst, int kPad, int first, int count, int panel, int k0, int kc) where TS : struct, IRowSource
     {
         source.PackRows(dst, kPad, first, count, k0, kc);
         int padded = (count + panel - 1) / panel * panel;

@@ -449,6 +449,49 @@ internal static unsafe class MicroKernels
         Vector512.Store(Vector512.Load(c7 + 32) + c7_2, c7 + 32);
     }
 
+    /// <summary><see cref="Dot4x6Vector512"/> with B read in place: row j's t-th vector of k at b0Base .. b5Base (row j) + runOffsets[t] (a weight gradient's
+    /// im2col rows over 16-pixel output rows of a zero-bordered batch: the panel is never written). The same sums in the same order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Dot4x6Vector512Indirect(int kc, float* a, int* runOffsets, float* b0Base, float* b1Base, float* b2Base, float* b3Base, float* b4Base, float* b5Base, float* c, int ldc)
+    {
+        Vector512<float> c0_0 = default; Vector512<float> c0_1 = default; Vector512<float> c0_2 = default; Vector512<float> c0_3 = default; Vector512<float> c0_4 = default; Vector512<float> c0_5 = default;
+        Vector512<float> c1_0 = default; Vector512<float> c1_1 = default; Vector512<float> c1_2 = default; Vector512<float> c1_3 = default; Vector512<float> c1_4 = default; Vector512<float> c1_5 = default;
+        Vector512<float> c2_0 = default; Vector512<float> c2_1 = default; Vector512<float> c2_2 = default; Vector512<float> c2_3 = default; Vector512<float> c2_4 = default; Vector512<float> c2_5 = default;
+        Vector512<float> c3_0 = default; Vector512<float> c3_1 = default; Vector512<float> c3_2 = default; Vector512<float> c3_3 = default; Vector512<float> c3_4 = default; Vector512<float> c3_5 = default;
+        float* a0 = a + 0 * kc;
+        float* a1 = a + 1 * kc;
+        float* a2 = a + 2 * kc;
+        float* a3 = a + 3 * kc;
+        for (int k = 0, t = 0; k < kc; k += 16, t++)
+        {
+            int o = runOffsets[t];
+            var x0 = Vector512.Load(a0 + k);
+            var x1 = Vector512.Load(a1 + k);
+            var x2 = Vector512.Load(a2 + k);
+            var x3 = Vector512.Load(a3 + k);
+            var y0 = Vector512.Load(b0Base + o);
+            c0_0 = Vector512.FusedMultiplyAdd(x0, y0, c0_0); c1_0 = Vector512.FusedMultiplyAdd(x1, y0, c1_0); c2_0 = Vector512.FusedMultiplyAdd(x2, y0, c2_0); c3_0 = Vector512.FusedMultiplyAdd(x3, y0, c3_0);
+            var y1 = Vector512.Load(b1Base + o);
+            c0_1 = Vector512.FusedMultiplyAdd(x0, y1, c0_1); c1_1 = Vector512.FusedMultiplyAdd(x1, y1, c1_1); c2_1 = Vector512.FusedMultiplyAdd(x2, y1, c2_1); c3_1 = Vector512.FusedMultiplyAdd(x3, y1, c3_1);
+            var y2 = Vector512.Load(b2Base + o);
+            c0_2 = Vector512.FusedMultiplyAdd(x0, y2, c0_2); c1_2 = Vector512.FusedMultiplyAdd(x1, y2, c1_2); c2_2 = Vector512.FusedMultiplyAdd(x2, y2, c2_2); c3_2 = Vector512.FusedMultiplyAdd(x3, y2, c3_2);
+            var y3 = Vector512.Load(b3Base + o);
+            c0_3 = Vector512.FusedMultiplyAdd(x0, y3, c0_3); c1_3 = Vector512.FusedMultiplyAdd(x1, y3, c1_3); c2_3 = Vector512.FusedMultiplyAdd(x2, y3, c2_3); c3_3 = Vector512.FusedMultiplyAdd(x3, y3, c3_3);
+            var y4 = Vector512.Load(b4Base + o);
+            c0_4 = Vector512.FusedMultiplyAdd(x0, y4, c0_4); c1_4 = Vector512.FusedMultiplyAdd(x1, y4, c1_4); c2_4 = Vector512.FusedMultiplyAdd(x2, y4, c2_4); c3_4 = Vector512.FusedMultiplyAdd(x3, y4, c3_4);
+            var y5 = Vector512.Load(b5Base + o);
+            c0_5 = Vector512.FusedMultiplyAdd(x0, y5, c0_5); c1_5 = Vector512.FusedMultiplyAdd(x1, y5, c1_5); c2_5 = Vector512.FusedMultiplyAdd(x2, y5, c2_5); c3_5 = Vector512.FusedMultiplyAdd(x3, y5, c3_5);
+        }
+        float* r0 = c;
+        r0[0] += Vector512.Sum(c0_0); r0[1] += Vector512.Sum(c0_1); r0[2] += Vector512.Sum(c0_2); r0[3] += Vector512.Sum(c0_3); r0[4] += Vector512.Sum(c0_4); r0[5] += Vector512.Sum(c0_5);
+        float* r1 = c + 1 * ldc;
+        r1[0] += Vector512.Sum(c1_0); r1[1] += Vector512.Sum(c1_1); r1[2] += Vector512.Sum(c1_2); r1[3] += Vector512.Sum(c1_3); r1[4] += Vector512.Sum(c1_4); r1[5] += Vector512.Sum(c1_5);
+        float* r2 = c + 2 * ldc;
+        r2[0] += Vector512.Sum(c2_0); r2[1] += Vector512.Sum(c2_1); r2[2] += Vector512.Sum(c2_2); r2[3] += Vector512.Sum(c2_3); r2[4] += Vector512.Sum(c2_4); r2[5] += Vector512.Sum(c2_5);
+        float* r3 = c + 3 * ldc;
+        r3[0] += Vector512.Sum(c3_0); r3[1] += Vector512.Sum(c3_1); r3[2] += Vector512.Sum(c3_2); r3[3] += Vector512.Sum(c3_3); r3[4] += Vector512.Sum(c3_4); r3[5] += Vector512.Sum(c3_5);
+    }
+
     /// <summary>C[4x6] += A (4 rows of kc) * B (6 rows of kc)^T, one Vector512 accumulator per element, summed across lanes at the end; kc is a multiple of 16.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dot4x6Vector512(int kc, float* a, float* b, float* c, int ldc)
