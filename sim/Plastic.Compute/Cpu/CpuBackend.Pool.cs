@@ -408,7 +408,7 @@ public sealed partial class CpuBackend
                 float* g = gradPlane + (long)oh * d.Wo;
                 for (int ow = 0; ow < d.Wo; ow++)
                 {
-                    float v = g[ow] * inv;
+                    float v = 0f + g[ow] * inv;   // + 0: a -0 becomes +0, as adding onto a cleared plane gives
                     for (int kw = 0; kw < d.K; kw++) first[ow * d.K + kw] = v;
                 }
                 for (int kh = 1; kh < d.K; kh++) Plastic.Compute.Cpu.Gemm.ShortCopy.Floats(first, first + (long)kh * d.W, d.W);

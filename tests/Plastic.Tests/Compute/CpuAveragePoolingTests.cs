@@ -31,4 +31,21 @@ public sealed class CpuAveragePoolingTests
         var expected = Reference.AvgPool(x, planes, h, w, k, k, inFloat: true);
         Tolerance.AssertBitIdentical(expected, ty.ToArray(), $"AvgPool2dForward {h}x{w}, K {k}");
     }
+
+    [Theory]
+    [InlineData(16, 2)]   // rows written once, then copied
+    [InlineData(7, 2)]    // windows that do not tile the plane: adds onto a cleared plane
+    public void A_negative_zero_gradient_reaches_the_input_as_positive_zero(int size, int k)
+    {
+        // The general pass adds each share onto a cleared plane (0 + -0 = +0); every path must give those bits.
+        var backend = new CpuBackend(threads: 1);
+        int outSize = size / k;
+        var dy = new float[outSize * outSize];
+        Array.Fill(dy, -0f);
+        dy[0] = -1e-45f;   // times 1/K^2 it underflows to -0
+        using var tdy = backend.Upload(dy, new Shape(1, 1, outSize, outSize));
+        using var tdx = backend.Allocate(new Shape(1, 1, size, size));
+        backend.AvgPool2dBackward(tdy, tdx, new PoolGeometry(k));
+        Assert.All(tdx.ToArray(), v => Assert.Equal(0, BitConverter.SingleToInt32Bits(v)));
+    }
 }
