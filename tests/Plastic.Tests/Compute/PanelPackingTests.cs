@@ -44,12 +44,7 @@ public sealed unsafe class PanelPackingTests
         Array.Fill(packed, float.NaN);
         fixed (float* pb = b, dst = packed)
             StridedMatrix.RowMajor(pb, n, k, transpose: true, scale).PackB(dst, nr, k0, kc, col0, cols);
-        for (int kk = 0; kk < kc; kk++)
-            for (int j = 0; j < nr; j++)
-            {
-                float expected = j < cols ? b[(col0 + j) * k + k0 + kk] * scale : 0f;
-                Assert.True(packed[kk * nr + j] == expected, $"packed[{kk}][{j}] = {packed[kk * nr + j]}, expected {expected}");
-            }
+        AssertPanel(packed, nr, b, k, col0, cols, k0, kc, scale);
     }
 
     /// <summary>A row-major A packed 8 rows at a time: whole panels (K blocks that start past 0, end between multiples of 16) and an edge of 5 rows.</summary>
@@ -65,11 +60,20 @@ public sealed unsafe class PanelPackingTests
         Array.Fill(packed, float.NaN);
         fixed (float* pa = a, dst = packed)
             StridedMatrix.RowMajor(pa, m, k, transpose: false, scale).PackA(dst, mr, row0, rows, k0, kc);
+        AssertPanel(packed, mr, a, k, row0, rows, k0, kc, scale);
+    }
+
+    /// <summary>
+    /// packed[kk][i] (a panel <paramref name="width"/> wide) holds source line first + i at k0 + kk, times scale, for the
+    /// <paramref name="count"/> lines packed (each line contiguous along K, <paramref name="k"/> long), and 0 past them.
+    /// </summary>
+    private static void AssertPanel(float[] packed, int width, float[] source, int k, int first, int count, int k0, int kc, float scale)
+    {
         for (int kk = 0; kk < kc; kk++)
-            for (int r = 0; r < mr; r++)
+            for (int i = 0; i < width; i++)
             {
-                float expected = r < rows ? a[(row0 + r) * k + k0 + kk] * scale : 0f;
-                Assert.True(packed[kk * mr + r] == expected, $"packed[{kk}][{r}] = {packed[kk * mr + r]}, expected {expected}");
+                float expected = i < count ? source[(first + i) * k + k0 + kk] * scale : 0f;
+                Assert.True(packed[kk * width + i] == expected, $"packed[{kk}][{i}] = {packed[kk * width + i]}, expected {expected}");
             }
     }
 

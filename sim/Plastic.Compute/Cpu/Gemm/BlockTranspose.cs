@@ -17,35 +17,10 @@ internal static unsafe class BlockTranspose
     /// <summary>dst[k * dstStride + i] = src[i * srcStride + k] * scale for i, k in 0 .. 15 (scale 1 multiplies nothing).</summary>
     public static void Transpose16(float* src, long srcStride, float* dst, long dstStride, float scale)
     {
-        // Stage 1, rows in pairs: per 128-bit lane L, t[2m] = (r2m[4L], r2m+1[4L], r2m[4L+1], r2m+1[4L+1]), t[2m+1] the next two columns.
-        var t0 = Avx512F.UnpackLow(Row(src, srcStride, 0), Row(src, srcStride, 1));
-        var t1 = Avx512F.UnpackHigh(Row(src, srcStride, 0), Row(src, srcStride, 1));
-        var t2 = Avx512F.UnpackLow(Row(src, srcStride, 2), Row(src, srcStride, 3));
-        var t3 = Avx512F.UnpackHigh(Row(src, srcStride, 2), Row(src, srcStride, 3));
-        var t4 = Avx512F.UnpackLow(Row(src, srcStride, 4), Row(src, srcStride, 5));
-        var t5 = Avx512F.UnpackHigh(Row(src, srcStride, 4), Row(src, srcStride, 5));
-        var t6 = Avx512F.UnpackLow(Row(src, srcStride, 6), Row(src, srcStride, 7));
-        var t7 = Avx512F.UnpackHigh(Row(src, srcStride, 6), Row(src, srcStride, 7));
-        var t8 = Avx512F.UnpackLow(Row(src, srcStride, 8), Row(src, srcStride, 9));
-        var t9 = Avx512F.UnpackHigh(Row(src, srcStride, 8), Row(src, srcStride, 9));
-        var t10 = Avx512F.UnpackLow(Row(src, srcStride, 10), Row(src, srcStride, 11));
-        var t11 = Avx512F.UnpackHigh(Row(src, srcStride, 10), Row(src, srcStride, 11));
-        var t12 = Avx512F.UnpackLow(Row(src, srcStride, 12), Row(src, srcStride, 13));
-        var t13 = Avx512F.UnpackHigh(Row(src, srcStride, 12), Row(src, srcStride, 13));
-        var t14 = Avx512F.UnpackLow(Row(src, srcStride, 14), Row(src, srcStride, 15));
-        var t15 = Avx512F.UnpackHigh(Row(src, srcStride, 14), Row(src, srcStride, 15));
-
-        // Stage 2, rows in fours: u[4q + c] holds, in lane L, rows 4q .. 4q + 3 at column 4L + c.
-        const byte Low = 0x44, High = 0xEE;
-        var u0 = Avx512F.Shuffle(t0, t2, Low); var u1 = Avx512F.Shuffle(t0, t2, High);
-        var u2 = Avx512F.Shuffle(t1, t3, Low); var u3 = Avx512F.Shuffle(t1, t3, High);
-        var u4 = Avx512F.Shuffle(t4, t6, Low); var u5 = Avx512F.Shuffle(t4, t6, High);
-        var u6 = Avx512F.Shuffle(t5, t7, Low); var u7 = Avx512F.Shuffle(t5, t7, High);
-        var u8 = Avx512F.Shuffle(t8, t10, Low); var u9 = Avx512F.Shuffle(t8, t10, High);
-        var u10 = Avx512F.Shuffle(t9, t11, Low); var u11 = Avx512F.Shuffle(t9, t11, High);
-        var u12 = Avx512F.Shuffle(t12, t14, Low); var u13 = Avx512F.Shuffle(t12, t14, High);
-        var u14 = Avx512F.Shuffle(t13, t15, Low); var u15 = Avx512F.Shuffle(t13, t15, High);
-
+        FourRows(src, srcStride, 0, out var u0, out var u1, out var u2, out var u3);
+        FourRows(src, srcStride, 4, out var u4, out var u5, out var u6, out var u7);
+        FourRows(src, srcStride, 8, out var u8, out var u9, out var u10, out var u11);
+        FourRows(src, srcStride, 12, out var u12, out var u13, out var u14, out var u15);
         // Stages 3 and 4 move whole lanes: even lanes (0x88) and odd lanes (0xDD) of two vectors.
         Columns(u0, u4, u8, u12, dst, dstStride, 0, scale);
         Columns(u1, u5, u9, u13, dst, dstStride, 1, scale);
@@ -59,23 +34,28 @@ internal static unsafe class BlockTranspose
     /// </summary>
     public static void Transpose8x16(float* src, long srcStride, float* dst, float scale)
     {
-        const byte Low = 0x44, High = 0xEE;
-        var t0 = Avx512F.UnpackLow(Row(src, srcStride, 0), Row(src, srcStride, 1));
-        var t1 = Avx512F.UnpackHigh(Row(src, srcStride, 0), Row(src, srcStride, 1));
-        var t2 = Avx512F.UnpackLow(Row(src, srcStride, 2), Row(src, srcStride, 3));
-        var t3 = Avx512F.UnpackHigh(Row(src, srcStride, 2), Row(src, srcStride, 3));
-        var t4 = Avx512F.UnpackLow(Row(src, srcStride, 4), Row(src, srcStride, 5));
-        var t5 = Avx512F.UnpackHigh(Row(src, srcStride, 4), Row(src, srcStride, 5));
-        var t6 = Avx512F.UnpackLow(Row(src, srcStride, 6), Row(src, srcStride, 7));
-        var t7 = Avx512F.UnpackHigh(Row(src, srcStride, 6), Row(src, srcStride, 7));
-        // u[c] (rows 0-3) and u[4 + c] (rows 4-7) hold, in lane L, column 4L + c.
-        var u0 = Avx512F.Shuffle(t0, t2, Low); var u1 = Avx512F.Shuffle(t0, t2, High);
-        var u2 = Avx512F.Shuffle(t1, t3, Low); var u3 = Avx512F.Shuffle(t1, t3, High);
-        var u4 = Avx512F.Shuffle(t4, t6, Low); var u5 = Avx512F.Shuffle(t4, t6, High);
-        var u6 = Avx512F.Shuffle(t5, t7, Low); var u7 = Avx512F.Shuffle(t5, t7, High);
+        FourRows(src, srcStride, 0, out var u0, out var u1, out var u2, out var u3);
+        FourRows(src, srcStride, 4, out var u4, out var u5, out var u6, out var u7);
         // Columns 4L and 4L + 1 go to packed vector 2L, columns 4L + 2 and 4L + 3 to vector 2L + 1.
         ColumnPairs(u0, u4, u1, u5, dst, 0, scale);
         ColumnPairs(u2, u6, u3, u7, dst, 1, scale);
+    }
+
+    /// <summary>
+    /// Rows first .. first + 3 transposed within each 128-bit lane: c[j] holds, in lane L, the four rows' values at
+    /// column 4L + j (stage 1 interleaves the rows in pairs, stage 2 the pairs).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FourRows(float* src, long stride, int first,
+        out Vector512<float> c0, out Vector512<float> c1, out Vector512<float> c2, out Vector512<float> c3)
+    {
+        const byte Low = 0x44, High = 0xEE;
+        var r0 = Vector512.Load(src + first * stride); var r1 = Vector512.Load(src + (first + 1) * stride);
+        var r2 = Vector512.Load(src + (first + 2) * stride); var r3 = Vector512.Load(src + (first + 3) * stride);
+        var t0 = Avx512F.UnpackLow(r0, r1); var t1 = Avx512F.UnpackHigh(r0, r1);
+        var t2 = Avx512F.UnpackLow(r2, r3); var t3 = Avx512F.UnpackHigh(r2, r3);
+        c0 = Avx512F.Shuffle(t0, t2, Low); c1 = Avx512F.Shuffle(t0, t2, High);
+        c2 = Avx512F.Shuffle(t1, t3, Low); c3 = Avx512F.Shuffle(t1, t3, High);
     }
 
     /// <summary>From columns c (rows 0-3 in a, 4-7 in b) and c + 1 (c, d) of every lane L, writes packed vectors 2L + first.</summary>
@@ -92,9 +72,6 @@ internal static unsafe class BlockTranspose
         Store(Avx512F.Shuffle4x128(x23, y23, Even), dst + (4 + first) * 16, scale);
         Store(Avx512F.Shuffle4x128(x23, y23, Odd), dst + (6 + first) * 16, scale);
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Row(float* src, long stride, int i) => Vector512.Load(src + i * stride);
 
     /// <summary>From column c of rows 0-3, 4-7, 8-11 and 12-15 (each in its lanes), writes columns c, 4 + c, 8 + c and 12 + c.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
