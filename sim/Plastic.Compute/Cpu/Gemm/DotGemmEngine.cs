@@ -45,7 +45,7 @@ internal sealed unsafe class DotGemmEngine(DotMicroKernel kernel, int kc = 1024,
         if (rows <= 0 || cols <= 0 || k <= 0) return;
         int mr = Kernel.MR, nr = Kernel.NR, w = Kernel.Width;
         int ncMax = (nc + nr - 1) / nr * nr;
-        int kBlocks = (k + kc - 1) / kc, kStep = (k + kBlocks - 1) / kBlocks;
+        int kStep = GemmSplit.KStep(k, kc);
         int kPadMax = (kStep + w - 1) / w * w;
         if (rows <= MaxRowsWithBTilesStreamed)
         {

@@ -36,8 +36,7 @@ internal sealed unsafe class GemmEngine(MicroKernel kernel, int kc = 384, int mc
         float* edgeTile = packedB + NC * KC;
         float* wholeA = edgeTile + mr * nr;   // packAOnce: K block pc starts at wholeA + pc * paddedRows
         var run = Kernel.Run;
-        // Equal K blocks: 288 = 144 + 144, not 256 + 32, so no block is too short to amortise its C traffic.
-        int kBlocks = (k + KC - 1) / KC, kStep = (k + kBlocks - 1) / kBlocks;
+        int kStep = GemmSplit.KStep(k, KC);
         if (packAOnce)
             for (int pc = 0; pc < k; pc += kStep)
             {

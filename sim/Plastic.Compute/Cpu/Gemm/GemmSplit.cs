@@ -19,4 +19,15 @@ internal static class GemmSplit
         else
             parallel.ForRanges(m, mr, (i0, i1) => block(i0, i1 - i0, 0, n));
     }
+
+    /// <summary>
+    /// The length of each K block when K is summed in blocks of at most <paramref name="kc"/>: equal blocks (288 =
+    /// 144 + 144, not 256 + 32), so no block is too short to amortise its C traffic. Every path that must give the
+    /// same sums as an engine (the in-place convolutions) splits K with this.
+    /// </summary>
+    public static int KStep(int k, int kc)
+    {
+        int blocks = (k + kc - 1) / kc;
+        return (k + blocks - 1) / blocks;
+    }
 }

@@ -22,7 +22,7 @@ internal static unsafe class IndirectConvolution
     public static void Multiply<TW>(GemmEngine engine, CpuParallel parallel, TW w, float* input, float* c, ConvDims d) where TW : struct, IPanelSourceA
     {
         int columns = d.N * d.Pixels, panels = columns / PanelColumns, k = d.Patch, mr = engine.Kernel.MR;
-        int kBlocks = (k + engine.KC - 1) / engine.KC, kStep = (k + kBlocks - 1) / kBlocks;
+        int kStep = GemmSplit.KStep(k, engine.KC);
         using var packedA = new ScratchBlock(d.Cout * k);   // K block pc at pc * Cout, row tile ip at + ip * kcur
         var offsets = new int[k];
         for (int pc = 0; pc < k; pc += kStep)

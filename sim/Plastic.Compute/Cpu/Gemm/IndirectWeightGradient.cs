@@ -19,14 +19,13 @@ internal static unsafe class IndirectWeightGradient
         var kernel = engine.Kernel;
         if (kernel.Width != RunLength || kernel.MR != 4 || kernel.NR != 6 || d.Stride != 1 || d.Pad != 0 || d.Wo != RunLength) return false;
         if (d.Cout % kernel.MR != 0 || d.Patch % kernel.NR != 0 || d.Cout > 128) return false;
-        int k = d.N * d.Pixels, kBlocks = (k + engine.KC - 1) / engine.KC, kStep = (k + kBlocks - 1) / kBlocks;
-        return kStep % RunLength == 0;
+        return GemmSplit.KStep(d.N * d.Pixels, engine.KC) % RunLength == 0;
     }
 
     /// <summary>dW [Cout x Patch] += dY [N, Cout, pixels] * patches(input)^T, the patch columns split between the threads.</summary>
     public static void Multiply(DotGemmEngine engine, CpuParallel parallel, float* dy, float* input, float* dw, ConvDims d)
     {
-        int k = d.N * d.Pixels, kBlocks = (k + engine.KC - 1) / engine.KC, kStep = (k + kBlocks - 1) / kBlocks;
+        int k = d.N * d.Pixels, kStep = GemmSplit.KStep(k, engine.KC);
         int mr = engine.Kernel.MR, nr = engine.Kernel.NR;
         var runOffsets = new int[k / RunLength];
         for (int t = 0; t < runOffsets.Length; t++)
