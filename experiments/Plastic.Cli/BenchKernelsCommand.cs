@@ -18,9 +18,10 @@ public static class BenchKernelsCommand
         var quick = new Option<bool>("--quick") { Description = "Only GEMM and the 64x32x32x32 convolution, not the six VGG-6 layers." };
         var width = new Option<double>("--width") { Description = "Width multiplier of the VGG-6 layer cases (0.125 for vgg6-cifar-small).", DefaultValueFactory = _ => 1.0 };
         var batch = new Option<int>("--batch") { Description = "Images per VGG-6 layer case (64 = both views of a batch of 32).", DefaultValueFactory = _ => 32 };
+        var only = new Option<string?>("--only") { Description = "Only the cases whose name starts with this (e.g. vgg6-l6 or \"vgg6-l5 fwd\"), for a profile of one layer." };
         var command = new Command("kernels", "GFLOP/s of GEMM (1024^3, 256x1152x1024) and 3x3 convolutions, with the percentage of the measured FMA peak.")
         {
-            device, threads, repeats, json, quick, width, batch,
+            device, threads, repeats, json, quick, width, batch, only,
         };
         command.SetAction(parse =>
         {
@@ -33,7 +34,7 @@ public static class BenchKernelsCommand
             // busy neighbour during one measurement does not inflate "% peak".
             double? peakBefore = cpuThreads > 0 ? FmaPeak.MeasureGflops(cpuThreads, TimeSpan.FromSeconds(1)) : null;
             if (parse.GetValue(width) <= 0 || parse.GetValue(batch) < 1) throw new ArgumentException("--width must be above 0 and --batch at least 1.");
-            var timings = MeasureAll(backend, reps, !parse.GetValue(quick), parse.GetValue(width), parse.GetValue(batch));
+            var timings = MeasureAll(backend, reps, !parse.GetValue(quick), parse.GetValue(width), parse.GetValue(batch), parse.GetValue(only));
             double? peakAfter = cpuThreads > 0 ? FmaPeak.MeasureGflops(cpuThreads, TimeSpan.FromSeconds(1)) : null;
             double? peak = peakBefore is null || peakAfter is null ? null : Math.Max(peakBefore.Value, peakAfter.Value);
 
@@ -44,12 +45,15 @@ public static class BenchKernelsCommand
         return command;
     }
 
-    private static List<(KernelCase Case, KernelTiming Timing)> MeasureAll(IComputeBackend backend, int repeats, bool includePaperLayers, double width, int batch)
+    private static List<(KernelCase Case, KernelTiming Timing)> MeasureAll(IComputeBackend backend, int repeats, bool includePaperLayers, double width, int batch, string? only)
     {
         var owned = new List<IDisposable>();
         try
         {
-            var cases = KernelCases.Create(backend, includePaperLayers, owned, width, batch);
+            var all = KernelCases.Create(backend, includePaperLayers, owned, width, batch);
+            var cases = only is null ? all : all.Where(c => c.Name.StartsWith(only, StringComparison.Ordinal)).ToList();
+            if (cases.Count == 0)
+                throw new ArgumentException($"--only '{only}' names no case; the cases are: {string.Join(", ", all.Select(c => c.Name).Distinct())}.");
             var timings = new List<(KernelCase, KernelTiming)>();
             // Progress goes to a terminal only, so that logs and pipes get clean output.
             bool progress = !Console.IsErrorRedirected;

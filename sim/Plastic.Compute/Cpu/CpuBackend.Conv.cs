@@ -24,16 +24,21 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>
-    /// Winograd needs 3x3 and stride 1. Under Auto it also needs 16+ channels on both sides and output
-    /// rows of 32+ pixels with AVX-512, where its tile transforms run 16 tiles per vector: measured on
-    /// Zen 4 (2 threads, im2col / Winograd ms, forward, input and weight gradients): 64x32x32x32->64
-    /// 14.8/10.4, 17.9/12.4, 16.8/12.5; 32x128x32x32->256 102/80, 112/88, 118/99; but on 16x16 images
-    /// 32x256x16x16->256 52/72, 54/71, 62/80 and smaller images lose more (scalar transforms).
+    /// Winograd needs 3x3 and stride 1. Under Auto it also needs AVX-512, where its tile transforms run 16 tiles per
+    /// vector, and 16+ channels on both sides. With output rows of 32+ pixels it is used for all three passes:
+    /// measured on Zen 4 (2 threads, im2col / Winograd ms, forward, input and weight gradients): 64x32x32x32->64
+    /// 14.8/10.4, 17.9/12.4, 16.8/12.5; 32x128x32x32->256 102/80, 112/88, 118/99. On narrower rows (4 to 16 pixels)
+    /// a vector's tiles span several tile rows, and the transforms cost more against the products the fewer
+    /// channels there are: Winograd is used where Cin x Cout is 2048 or more, and for the forward pass and the input
+    /// gradient only. Measured at 1/8 width, batch 64 (direct / Winograd ms, forward, input and weight gradients):
+    /// 32x16x16->32 0.75/0.81, 0.77/0.89, 0.87/1.12; 32x16x16->64 1.42/1.24, 1.50/1.55, 1.67/1.64;
+    /// 64x8x8->128 1.54/1.16, 1.76/1.37, 1.69/2.04; 128x4x4->128 0.84/0.56, 0.99/0.57, 0.98/1.41.
     /// </summary>
-    private bool UsesWinograd(ConvDims d) => d.K == 3 && d.Stride == 1 && Convolution switch
+    private bool UsesWinograd(ConvDims d, bool weightGradient = false) => d.K == 3 && d.Stride == 1 && Convolution switch
     {
         ConvolutionAlgorithm.Winograd => true,
-        ConvolutionAlgorithm.Auto => d.Cin >= 16 && d.Cout >= 16 && d.Wo >= 32 && _gemm.Kernel == MicroKernel.Avx512,
+        ConvolutionAlgorithm.Auto => d.Cin >= 16 && d.Cout >= 16 && _gemm.Kernel == MicroKernel.Avx512
+            && (d.Wo >= 32 || (!weightGradient && d.Cin * d.Cout >= 2048 && NarrowTileTransforms.Applies(d, wide: true))),
         _ => false,
     };
 
@@ -44,8 +49,8 @@ public sealed partial class CpuBackend
         float* up = ThreadScratch.Shared((long)WinogradF2x3.Positions * d.Cout * d.Cin);
         // The kernel as stored is [Cout][Cin] of the convolution it belongs to; for the input
         // gradient d is the transposed convolution, whose Cout is the stored kernel's Cin.
-        if (flippedTransposed) WinogradConvolution.TransformWeights(weight, d.Cin, d.Cout, true, up);
-        else WinogradConvolution.TransformWeights(weight, d.Cout, d.Cin, false, up);
+        if (flippedTransposed) _winograd.TransformWeights(weight, d.Cin, d.Cout, true, up);
+        else _winograd.TransformWeights(weight, d.Cout, d.Cin, false, up);
         _winograd.Forward(up, input, bias, output, d);
     }
 
@@ -175,7 +180,7 @@ public sealed partial class CpuBackend
 
     protected override unsafe void Conv2dBackwardWeightCore(Tensor input, Tensor gradOutput, Tensor gradWeight, Tensor? gradBias, ConvDims d, bool accumulate)
     {
-        if (UsesWinograd(d))
+        if (UsesWinograd(d, weightGradient: true))
             _winograd.WeightGradient(T(input).Pointer, T(gradOutput).Pointer, T(gradWeight).Pointer, accumulate, d);
         else
             WeightGradientByColumns(input, gradOutput, gradWeight, d, accumulate);

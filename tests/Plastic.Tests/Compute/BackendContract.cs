@@ -167,6 +167,11 @@ public abstract class BackendContract<TFixture>(TFixture fixture) : IClassFixtur
         { 7, 16, 4, 4, 16, 3, 1, 1 },
         // 16-pixel output rows read in place by the AVX-512 kernel, 5 panels of 48 pixels and 16 left over.
         { 1, 16, 16, 16, 24, 3, 1, 1 },
+        // Cin x Cout of 2048 on 8x8 and 4x4 maps, with and without a border (Winograd under Auto on AVX-512, 16 tiles
+        // across several tile rows): whole groups of tile rows, then tile rows that fill no group.
+        { 3, 32, 8, 8, 64, 3, 1, 1 },
+        { 5, 64, 4, 4, 32, 3, 1, 1 },
+        { 2, 32, 10, 10, 64, 3, 1, 0 },
     };
 
     [SkippableTheory]

@@ -206,32 +206,31 @@ internal static unsafe class TileTransforms
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void InputVector(float* e, float* o, int p, float* dst, long stride)
+    private static void InputVector(float* e, float* o, int p, float* dst, long stride) =>
+        InputFromRows(TileColumns.Load(e, o), TileColumns.Load(e + p, o + p), TileColumns.Load(e + 2 * p, o + 2 * p),
+            TileColumns.Load(e + 3 * p, o + 3 * p), dst, stride);
+
+    /// <summary>
+    /// V = B^T d B for 16 tiles along the lanes, from the four image rows of their tile row: the rows of B^T
+    /// combine image rows, then each combined row's columns make four positions.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void InputFromRows(TileColumns r0, TileColumns r1, TileColumns r2, TileColumns r3, float* dst, long stride)
     {
-        for (int i = 0; i < 4; i++)
-        {
-            int a = i switch { 0 => 0, 1 => 1, 2 => 2, _ => 1 };
-            int b = i switch { 0 => 2, 1 => 2, 2 => 1, _ => 3 };
-            Vector512<float> e0, o0, e1, o1;
-            if (i == 1)
-            {
-                e0 = Vector512.Load(e + a * p) + Vector512.Load(e + b * p);
-                o0 = Vector512.Load(o + a * p) + Vector512.Load(o + b * p);
-                e1 = Vector512.Load(e + a * p + 1) + Vector512.Load(e + b * p + 1);
-                o1 = Vector512.Load(o + a * p + 1) + Vector512.Load(o + b * p + 1);
-            }
-            else
-            {
-                e0 = Vector512.Load(e + a * p) - Vector512.Load(e + b * p);
-                o0 = Vector512.Load(o + a * p) - Vector512.Load(o + b * p);
-                e1 = Vector512.Load(e + a * p + 1) - Vector512.Load(e + b * p + 1);
-                o1 = Vector512.Load(o + a * p + 1) - Vector512.Load(o + b * p + 1);
-            }
-            (e0 - e1).Store(dst + (4 * i) * stride);
-            (o0 + e1).Store(dst + (4 * i + 1) * stride);
-            (e1 - o0).Store(dst + (4 * i + 2) * stride);
-            (o0 - o1).Store(dst + (4 * i + 3) * stride);
-        }
+        StoreInputRow(r0 - r2, dst, stride);
+        StoreInputRow(r1 + r2, dst + 4 * stride, stride);
+        StoreInputRow(r2 - r1, dst + 8 * stride, stride);
+        StoreInputRow(r1 - r3, dst + 12 * stride, stride);
+    }
+
+    /// <summary>One row of B^T d times B: positions 4i .. 4i + 3 from the row's columns tw (E0, O0) and tw + 1 (E1, O1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreInputRow(TileColumns c, float* dst, long stride)
+    {
+        (c.E0 - c.E1).Store(dst);
+        (c.O0 + c.E1).Store(dst + stride);
+        (c.E1 - c.O0).Store(dst + 2 * stride);
+        (c.O0 - c.O1).Store(dst + 3 * stride);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -251,7 +250,7 @@ internal static unsafe class TileTransforms
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OutputVector(float* m, long stride, float bias,
+    public static void OutputVector(float* m, long stride, float bias,
         out Vector512<float> y00, out Vector512<float> y01, out Vector512<float> y10, out Vector512<float> y11)
     {
         Vector512<float> Row0(int j) => Vector512.Load(m + j * stride) + Vector512.Load(m + (4 + j) * stride) + Vector512.Load(m + (8 + j) * stride);
@@ -268,10 +267,18 @@ internal static unsafe class TileTransforms
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreInterleaved(Vector512<float> even, Vector512<float> odd, float* dst)
     {
-        var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-        var high = low + Vector512.Create(8);
-        Avx512F.PermuteVar16x32x2(even, low, odd).Store(dst);
-        Avx512F.PermuteVar16x32x2(even, high, odd).Store(dst + 16);
+        Interleave(even, odd, out var low, out var high);
+        low.Store(dst);
+        high.Store(dst + 16);
+    }
+
+    /// <summary>The pairs (even[k], odd[k]) in order: tiles 0-7 in <paramref name="low"/>, 8-15 in <paramref name="high"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Interleave(Vector512<float> even, Vector512<float> odd, out Vector512<float> low, out Vector512<float> high)
+    {
+        var first = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        low = Avx512F.PermuteVar16x32x2(even, first, odd);
+        high = Avx512F.PermuteVar16x32x2(even, first + Vector512.Create(8), odd);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -291,9 +298,15 @@ internal static unsafe class TileTransforms
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void GradientVector(float* e, float* o, int p, float* dst, long stride)
+    private static void GradientVector(float* e, float* o, int p, float* dst, long stride) =>
+        GradientFromColumns(Vector512.Load(e), Vector512.Load(o), Vector512.Load(e + p), Vector512.Load(o + p), dst, stride);
+
+    /// <summary>
+    /// Mg = A dY A^T for 16 output-gradient tiles along the lanes: (a0, b0) the top row's two columns, (a1, b1) below.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void GradientFromColumns(Vector512<float> a0, Vector512<float> b0, Vector512<float> a1, Vector512<float> b1, float* dst, long stride)
     {
-        Vector512<float> a0 = Vector512.Load(e), b0 = Vector512.Load(o), a1 = Vector512.Load(e + p), b1 = Vector512.Load(o + p);
         for (int i = 0; i < 4; i++)
         {
             var ra = i switch { 0 => a0, 1 => a0 + a1, 2 => a0 - a1, _ => -a1 };
@@ -304,4 +317,23 @@ internal static unsafe class TileTransforms
             (-rb).Store(dst + (4 * i + 3) * stride);
         }
     }
+}
+
+/// <summary>
+/// One image row (or a combination of rows) of 16 input tiles at the tiles' columns: E0 and O0 the first two
+/// (even and odd columns of the row at tw), E1 and O1 the next two (at tw + 1).
+/// </summary>
+internal readonly struct TileColumns(Vector512<float> e0, Vector512<float> o0, Vector512<float> e1, Vector512<float> o1)
+{
+    public Vector512<float> E0 => e0;
+    public Vector512<float> O0 => o0;
+    public Vector512<float> E1 => e1;
+    public Vector512<float> O1 => o1;
+
+    /// <summary>From split rows: tile tw reads columns tw and tw + 1 of each half.</summary>
+    public static unsafe TileColumns Load(float* even, float* odd) =>
+        new(Vector512.Load(even), Vector512.Load(odd), Vector512.Load(even + 1), Vector512.Load(odd + 1));
+
+    public static TileColumns operator +(TileColumns a, TileColumns b) => new(a.E0 + b.E0, a.O0 + b.O0, a.E1 + b.E1, a.O1 + b.O1);
+    public static TileColumns operator -(TileColumns a, TileColumns b) => new(a.E0 - b.E0, a.O0 - b.O0, a.E1 - b.E1, a.O1 - b.O1);
 }

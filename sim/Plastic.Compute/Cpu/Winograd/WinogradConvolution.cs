@@ -41,15 +41,64 @@ internal sealed unsafe class WinogradConvolution(GemmEngine gemm, DotMicroKernel
     /// <paramref name="flippedTransposed"/>, w is the kernel of the transposed convolution (the input
     /// gradient): U[xi][i][o] from w[o][i] flipped in space.
     /// </summary>
-    public static void TransformWeights(float* w, int outChannels, int inChannels, bool flippedTransposed, float* u)
+    public void TransformWeights(float* w, int outChannels, int inChannels, bool flippedTransposed, float* u)
     {
         long stride = (long)outChannels * inChannels;
-        for (int o = 0; o < outChannels; o++)
-            for (int i = 0; i < inChannels; i++)
+        // U's index along which 16 kernels become one vector: i in U[o][i], o in the transposed U[i][o].
+        int rows = flippedTransposed ? inChannels : outChannels, lanes = flippedTransposed ? outChannels : inChannels;
+        nint wAddress = (nint)w, uAddress = (nint)u;
+        parallel.ForRanges(rows, 1, (r0, r1) =>
+        {
+            float* taps = stackalloc float[9 * 16];
+            for (int r = r0; r < r1; r++)
             {
-                long at = flippedTransposed ? (long)i * outChannels + o : (long)o * inChannels + i;
-                WinogradF2x3.TransformKernel(w + ((long)o * inChannels + i) * 9, flippedTransposed, u + at, stride);
+                float* ur = (float*)uAddress + (long)r * lanes;
+                int l = 0;
+                if (wide)
+                    for (; l + 16 <= lanes; l += 16)
+                    {
+                        for (int lane = 0; lane < 16; lane++)
+                        {
+                            float* g = Kernel((float*)wAddress, inChannels, flippedTransposed, r, l + lane);
+                            for (int t = 0; t < 9; t++) taps[16 * t + lane] = flippedTransposed ? g[8 - t] : g[t];
+                        }
+                        WinogradF2x3.TransformKernels16(taps, ur + l, stride);
+                    }
+                for (; l < lanes; l++)
+                    WinogradF2x3.TransformKernel(Kernel((float*)wAddress, inChannels, flippedTransposed, r, l), flippedTransposed, ur + l, stride);
             }
+        });
+    }
+
+    /// <summary>The stored 3x3 kernel w[o][i] at row r and lane l of U's layout.</summary>
+    private static float* Kernel(float* w, int inChannels, bool flippedTransposed, int r, int l)
+    {
+        int o = flippedTransposed ? l : r, i = flippedTransposed ? r : l;
+        return w + ((long)o * inChannels + i) * 9;
+    }
+
+    /// <summary>gradWeight[oi] (+)= G^T dU[.][oi] G for every kernel oi, 16 at a time where vectors are wide.</summary>
+    private void TransformGradients(float* du, int kernels, float* gradWeight, bool accumulate)
+    {
+        nint duAddress = (nint)du, gw = (nint)gradWeight;
+        int groups = wide ? kernels / 16 : 0;
+        parallel.ForRanges(groups, 1, (k0, k1) =>
+        {
+            float* dg = stackalloc float[9 * 16];
+            for (int k = k0; k < k1; k++)
+            {
+                WinogradF2x3.TransformKernelGradients16((float*)duAddress + 16L * k, kernels, dg);
+                float* target = (float*)gw + 16L * 9 * k;
+                for (int lane = 0; lane < 16; lane++)
+                    for (int t = 0; t < 9; t++)
+                    {
+                        if (accumulate) target[9 * lane + t] += dg[16 * t + lane];
+                        else target[9 * lane + t] = dg[16 * t + lane];
+                    }
+            }
+        });
+        for (long oi = 16L * groups; oi < kernels; oi++)
+            WinogradF2x3.TransformKernelGradient(du + oi, kernels, gradWeight + oi * 9, accumulate);
     }
 
     /// <summary>
@@ -60,10 +109,15 @@ internal sealed unsafe class WinogradConvolution(GemmEngine gemm, DotMicroKernel
     public void Forward(float* u, float* input, float* bias, float* output, ConvDims d)
     {
         var tiles = new TileRows(d);
-        int rowsPerBlock = tiles.RowsFor(Math.Max(MinBlockTiles, L2BlockFloats / (Positions * (d.Cin + d.Cout))));
+        bool narrow = NarrowTileTransforms.Applies(d, wide);
+        // At most an equal share per thread: a batch of small images can be fewer tiles than one block. The
+        // blocks do not change what is computed (each GEMM's K is Cin).
+        int share = (tiles.Count + parallel.Threads - 1) / parallel.Threads;
+        int rowsPerBlock = BlockRows(tiles, narrow, Math.Min(share, tiles.RowsFor(Math.Max(MinBlockTiles, L2BlockFloats / (Positions * (d.Cin + d.Cout))))));
         int blocks = (tiles.Count + rowsPerBlock - 1) / rowsPerBlock;
         int ld = rowsPerBlock * tiles.TilesW;
-        nint uAddress = (nint)u, x = (nint)input, b = (nint)bias, y = (nint)output;
+        float* borderedInput = narrow ? Bordered(input, d) : input;
+        nint uAddress = (nint)u, x = (nint)input, bordered = (nint)borderedInput, b = (nint)bias, y = (nint)output;
         parallel.ForRanges(blocks, 1, (first, end) =>
         {
             long vFloats = (long)Positions * d.Cin * ld, mFloats = (long)Positions * d.Cout * ld;
@@ -73,17 +127,30 @@ internal sealed unsafe class WinogradConvolution(GemmEngine gemm, DotMicroKernel
             {
                 int g0 = block * rowsPerBlock, g1 = Math.Min(tiles.Count, g0 + rowsPerBlock);
                 int count = (g1 - g0) * tiles.TilesW;
-                TileTransforms.Input((float*)x, tiles, g0, g1, v, ld, wide, scratch);
+                if (narrow) NarrowTileTransforms.Input((float*)bordered, (float*)x, tiles, g0, g1, v, ld, scratch);
+                else TileTransforms.Input((float*)x, tiles, g0, g1, v, ld, wide, scratch);
                 new Span<float>(m, (int)mFloats).Clear();
                 for (int xi = 0; xi < Positions; xi++)
                     gemm.Multiply(0, d.Cout, 0, count, d.Cin,
                         new StridedMatrix((float*)uAddress + (long)xi * d.Cout * d.Cin, d.Cin, 1),
                         new StridedMatrix(v + (long)xi * d.Cin * ld, ld, 1),
                         m + (long)xi * d.Cout * ld, ld);
-                TileTransforms.Output(m, ld, tiles, g0, g1, (float*)b, (float*)y, wide);
+                if (narrow) NarrowTileTransforms.Output(m, ld, tiles, g0, g1, (float*)b, (float*)y);
+                else TileTransforms.Output(m, ld, tiles, g0, g1, (float*)b, (float*)y, wide);
             }
         });
     }
+
+    /// <summary>Tile rows per block: with the narrow transforms, whole groups of tile rows, which fill their vectors.</summary>
+    private static int BlockRows(TileRows tiles, bool narrow, int rows)
+    {
+        if (!narrow) return rows;
+        int group = NarrowTileTransforms.GroupRows(tiles);
+        return Math.Max(group, (rows + group - 1) / group * group);
+    }
+
+    /// <summary>The input with its zero border written out, which the narrow transforms read (the input itself without a border).</summary>
+    private float* Bordered(float* input, ConvDims d) => PaddedImages.Applies(d) ? PaddedImages.Copy(parallel, input, d) : input;
 
     /// <summary>
     /// gradWeight (+)= dL/dW: dU_xi = sum over tiles of (A dY A^T)_xi (B^T d B)_xi^T, then dW = G^T dU G.
@@ -92,11 +159,11 @@ internal sealed unsafe class WinogradConvolution(GemmEngine gemm, DotMicroKernel
     public void WeightGradient(float* input, float* gradOutput, float* gradWeight, bool accumulate, ConvDims d)
     {
         long uFloats = (long)Positions * d.Cout * d.Cin;
+        float* bordered = NarrowTileTransforms.Applies(d, wide) ? Bordered(input, d) : null;
         float* du = uFloats * parallel.Threads <= PartialSumFloats
-            ? SumPerThread(input, gradOutput, d)
-            : SumShared(input, gradOutput, d);
-        for (long oi = 0; oi < (long)d.Cout * d.Cin; oi++)
-            WinogradF2x3.TransformKernelGradient(du + oi, (long)d.Cout * d.Cin, gradWeight + oi * 9, accumulate);
+            ? SumPerThread(input, bordered, gradOutput, d)
+            : SumShared(input, bordered, gradOutput, d);
+        TransformGradients(du, d.Cout * d.Cin, gradWeight, accumulate);
     }
 
     /// <summary>
@@ -105,16 +172,16 @@ internal sealed unsafe class WinogradConvolution(GemmEngine gemm, DotMicroKernel
     /// along the tiles, the layout of the dot micro-kernel's panels, so its GEMMs run without packing
     /// (with a C of only Cout x Cin, packing would cost more than the multiplications).
     /// </summary>
-    private float* SumPerThread(float* input, float* gradOutput, ConvDims d)
+    private float* SumPerThread(float* input, float* bordered, float* gradOutput, ConvDims d)
     {
         var tiles = new TileRows(d);
-        int rowsPerBlock = tiles.RowsFor(GradientBlockTiles);
+        int rowsPerBlock = BlockRows(tiles, bordered != null, tiles.RowsFor(GradientBlockTiles));
         int width = dot.Width, ld = (rowsPerBlock * tiles.TilesW + width - 1) / width * width;
         long uFloats = (long)Positions * d.Cout * d.Cin;
         int parts = Math.Min(parallel.Threads, tiles.Count);
         float* sums = ThreadScratch.Shared(uFloats * parts);
         new Span<float>(sums, checked((int)(uFloats * parts))).Clear();
-        nint x = (nint)input, dy = (nint)gradOutput, sumsAddress = (nint)sums;
+        nint x = (nint)input, xb = (nint)bordered, dy = (nint)gradOutput, sumsAddress = (nint)sums;
         parallel.For(parts, part =>
         {
             int r0 = (int)((long)tiles.Count * part / parts), r1 = (int)((long)tiles.Count * (part + 1) / parts);
@@ -128,8 +195,7 @@ internal sealed unsafe class WinogradConvolution(GemmEngine gemm, DotMicroKernel
             for (int g0 = r0; g0 < r1; g0 += rowsPerBlock)
             {
                 int g1 = Math.Min(r1, g0 + rowsPerBlock), count = (g1 - g0) * tiles.TilesW;
-                TileTransforms.Input((float*)x, tiles, g0, g1, v, ld, wide, scratch);
-                TileTransforms.Gradient((float*)dy, tiles, g0, g1, mg, ld, wide, scratch);
+                Transform((float*)x, (float*)xb, (float*)dy, tiles, g0, g1, v, mg, ld, scratch);
                 if (count < ld)
                 {
                     // A short last block: the dot products run over all ld columns, so the ones past
@@ -144,6 +210,20 @@ internal sealed unsafe class WinogradConvolution(GemmEngine gemm, DotMicroKernel
             System.Numerics.Tensors.TensorPrimitives.Add(new ReadOnlySpan<float>(sums, (int)uFloats),
                 new ReadOnlySpan<float>(sums + part * uFloats, (int)uFloats), new Span<float>(sums, (int)uFloats));
         return sums;
+    }
+
+    /// <summary>The weight gradient's two transforms of tile rows g0 .. g1 - 1: the input's to v, dY's to mg (narrow ones where
+    /// <paramref name="bordered"/>, the input with its border, is given).</summary>
+    private void Transform(float* input, float* bordered, float* dy, TileRows tiles, int g0, int g1, float* v, float* mg, int ld, float* scratch)
+    {
+        if (bordered != null)
+        {
+            NarrowTileTransforms.Input(bordered, input, tiles, g0, g1, v, ld, scratch);
+            NarrowTileTransforms.Gradient(dy, tiles, g0, g1, mg, ld, scratch);
+            return;
+        }
+        TileTransforms.Input(input, tiles, g0, g1, v, ld, wide, scratch);
+        TileTransforms.Gradient(dy, tiles, g0, g1, mg, ld, wide, scratch);
     }
 
     /// <summary>Zeroes columns count .. ld - 1 of each row: tiles a short last block does not have.</summary>
@@ -178,7 +258,7 @@ internal sealed unsafe class WinogradConvolution(GemmEngine gemm, DotMicroKernel
     /// Wide layers: blocks of many tiles are transformed by all threads, then the 16 products are
     /// shared out by position, each summed by one thread in block order.
     /// </summary>
-    private float* SumShared(float* input, float* gradOutput, ConvDims d)
+    private float* SumShared(float* input, float* bordered, float* gradOutput, ConvDims d)
     {
         var tiles = new TileRows(d);
         int rowsPerBlock = tiles.RowsFor(Math.Max(MinBlockTiles, SharedBlockFloats / (Positions * (d.Cin + d.Cout))));
@@ -187,7 +267,7 @@ internal sealed unsafe class WinogradConvolution(GemmEngine gemm, DotMicroKernel
         float* v = ThreadScratch.Shared(vFloats + mFloats + uFloats);
         float* mg = v + vFloats, du = mg + mFloats;
         new Span<float>(du, checked((int)uFloats)).Clear();
-        nint x = (nint)input, dy = (nint)gradOutput, vAddress = (nint)v, mAddress = (nint)mg, duAddress = (nint)du;
+        nint x = (nint)input, xb = (nint)bordered, dy = (nint)gradOutput, vAddress = (nint)v, mAddress = (nint)mg, duAddress = (nint)du;
         for (int g0 = 0; g0 < tiles.Count; g0 += rowsPerBlock)
         {
             int g1 = Math.Min(tiles.Count, g0 + rowsPerBlock), count = (g1 - g0) * tiles.TilesW;
@@ -195,8 +275,7 @@ internal sealed unsafe class WinogradConvolution(GemmEngine gemm, DotMicroKernel
             {
                 float* scratch = ThreadScratch.Private(TileTransforms.ScratchFloats(tiles));
                 long shift = (long)r0 * tiles.TilesW;
-                TileTransforms.Input((float*)x, tiles, g0 + r0, g0 + r1, (float*)vAddress + shift, ld, wide, scratch);
-                TileTransforms.Gradient((float*)dy, tiles, g0 + r0, g0 + r1, (float*)mAddress + shift, ld, wide, scratch);
+                Transform((float*)x, (float*)xb, (float*)dy, tiles, g0 + r0, g0 + r1, (float*)vAddress + shift, (float*)mAddress + shift, ld, scratch);
             });
             parallel.ForRanges(Positions, 1, (xi0, xi1) => AddProducts((float*)mAddress, (float*)vAddress, ld, count, (float*)duAddress, xi0, xi1, d));
         }

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Plastic.Compute.Cpu.Winograd;
 
 /// <summary>
@@ -62,6 +64,62 @@ internal static unsafe class WinogradF2x3
             {
                 dg[3 * r] = g0; dg[3 * r + 1] = g1; dg[3 * r + 2] = g2;
             }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="TransformKernel"/> for 16 kernels along the lanes, with the same operations in the same order (the
+    /// same numbers): taps[t * 16 + lane] is tap t of kernel lane (already flipped where it is), and
+    /// u[xi * uStride + lane] gets its position xi.
+    /// </summary>
+    public static void TransformKernels16(float* taps, float* u, long uStride)
+    {
+        var half = Vector512.Create(0.5f);
+        Span<Vector512<float>> gg = stackalloc Vector512<float>[12];
+        for (int c = 0; c < 3; c++)
+        {
+            var a = Vector512.Load(taps + 16 * c);
+            var b = Vector512.Load(taps + 16 * (3 + c));
+            var e = Vector512.Load(taps + 16 * (6 + c));
+            gg[c] = a;
+            gg[3 + c] = half * (a + b + e);
+            gg[6 + c] = half * (a - b + e);
+            gg[9 + c] = e;
+        }
+        for (int r = 0; r < 4; r++)
+        {
+            Vector512<float> a = gg[3 * r], b = gg[3 * r + 1], e = gg[3 * r + 2];
+            a.Store(u + (4 * r) * uStride);
+            (half * (a + b + e)).Store(u + (4 * r + 1) * uStride);
+            (half * (a - b + e)).Store(u + (4 * r + 2) * uStride);
+            e.Store(u + (4 * r + 3) * uStride);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="TransformKernelGradient"/> for the 16 kernels du + 0 .. 15 along the lanes, with the same operations in
+    /// the same order: dg[t * 16 + lane] gets tap t of kernel lane's gradient (to be added or stored by the caller).
+    /// </summary>
+    public static void TransformKernelGradients16(float* du, long duStride, float* dg)
+    {
+        var half = Vector512.Create(0.5f);
+        Span<Vector512<float>> rows = stackalloc Vector512<float>[12];
+        for (int c = 0; c < 4; c++)
+        {
+            var u0 = Vector512.Load(du + c * duStride);
+            var u1 = Vector512.Load(du + (4 + c) * duStride);
+            var u2 = Vector512.Load(du + (8 + c) * duStride);
+            var u3 = Vector512.Load(du + (12 + c) * duStride);
+            rows[c] = u0 + half * (u1 + u2);
+            rows[4 + c] = half * (u1 - u2);
+            rows[8 + c] = half * (u1 + u2) + u3;
+        }
+        for (int r = 0; r < 3; r++)
+        {
+            Vector512<float> u0 = rows[4 * r], u1 = rows[4 * r + 1], u2 = rows[4 * r + 2], u3 = rows[4 * r + 3];
+            (u0 + half * (u1 + u2)).Store(dg + 16 * (3 * r));
+            (half * (u1 - u2)).Store(dg + 16 * (3 * r + 1));
+            (half * (u1 + u2) + u3).Store(dg + 16 * (3 * r + 2));
         }
     }
 }
