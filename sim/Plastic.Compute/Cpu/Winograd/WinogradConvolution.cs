@@ -33,6 +33,15 @@ internal sealed unsafe class WinogradConvolution(GemmEngine gemm, DotMicroKernel
     /// </summary>
     private const int PartialSumFloats = 1 << 20;
 
+    /// <summary>
+    /// Kernels (Cout x Cin) from which the weight gradient of narrow rows (<see cref="NarrowTileTransforms"/>) shares one
+    /// sum whatever the thread count: its 16 products are GEMMs along all the batch's tiles, large enough for the
+    /// 8x48 kernel, where a thread's own share of few tiles leaves the dot kernel short sums. Measured on Zen 4, batch 32,
+    /// 2 threads (direct / Winograd ms): 256x16x16->256 32.2/19.7, 256x16x16->512 65.3/31.9, 512x8x8->1024 65.1/31.4,
+    /// 1024x4x4->1024 31.4/24.2.
+    /// </summary>
+    public const int SharedSumKernels = 1 << 16;
+
     /// <summary>Floats of transformed tiles one shared weight-gradient block holds (64 MiB).</summary>
     private const int SharedBlockFloats = 1 << 24;
 
@@ -160,7 +169,8 @@ internal sealed unsafe class WinogradConvolution(GemmEngine gemm, DotMicroKernel
     {
         long uFloats = (long)Positions * d.Cout * d.Cin;
         float* bordered = NarrowTileTransforms.Applies(d, wide) ? Bordered(input, d) : null;
-        float* du = uFloats * parallel.Threads <= PartialSumFloats
+        bool shared = uFloats * parallel.Threads > PartialSumFloats || (bordered != null && d.Cout * d.Cin >= SharedSumKernels);
+        float* du = !shared
             ? SumPerThread(input, bordered, gradOutput, d)
             : SumShared(input, bordered, gradOutput, d);
         TransformGradients(du, d.Cout * d.Cin, gradWeight, accumulate);
