@@ -21,6 +21,12 @@ internal sealed unsafe class WinogradConvolution(GemmEngine gemm, DotMicroKernel
     /// 64x32x32x32 -> 64 runs in 12.9, 11.5, 10.7 and 10.4 ms with 48, 96, 192 and 384.</summary>
     private const int MinBlockTiles = 384;
 
+    /// <summary>The same with the narrow transforms. Measured at 1/8 width, batch 64, 2 threads, blocks balanced over the
+    /// threads (forward ms with 96, 128, 192 and 384 tiles, three alternated rounds, 2026-12-04): 32x16x16->64
+    /// 1.07-1.17, 1.19-1.22, 1.09-1.18, 1.10-1.17; 64x8x8->128 0.90-1.10, 0.97-0.99, 0.92-0.96, 0.93-0.95;
+    /// 128x4x4->128 0.57-0.78, 0.55-0.74, 0.55-0.56, 0.55-0.58.</summary>
+    private const int NarrowMinBlockTiles = 192;
+
     /// <summary>
     /// Tiles per weight-gradient block, the K of its dot products: measured on Zen 4 for
     /// 64x32x32x32 -> 64, 15.6, 13.4, 12.5, 12.7, 12.4 and 16.9 ms with 256, 384, 512, 768, 1024 and 2048.
@@ -119,10 +125,12 @@ internal sealed unsafe class WinogradConvolution(GemmEngine gemm, DotMicroKernel
     {
         var tiles = new TileRows(d);
         bool narrow = NarrowTileTransforms.Applies(d, wide);
-        // At most an equal share per thread: a batch of small images can be fewer tiles than one block. The
-        // blocks do not change what is computed (each GEMM's K is Cin).
-        int share = (tiles.Count + parallel.Threads - 1) / parallel.Threads;
-        int rowsPerBlock = BlockRows(tiles, narrow, Math.Min(share, tiles.RowsFor(Math.Max(MinBlockTiles, L2BlockFloats / (Positions * (d.Cin + d.Cout))))));
+        // Blocks in a multiple of the thread count, so that no thread is left with one more than the others (a
+        // batch of small images can be only a few blocks). The blocks do not change what is computed (each GEMM's K is Cin).
+        int minTiles = narrow ? NarrowMinBlockTiles : MinBlockTiles;
+        int rows = tiles.RowsFor(Math.Max(minTiles, L2BlockFloats / (Positions * (d.Cin + d.Cout))));
+        int threads = parallel.Threads, blockCount = ((tiles.Count + rows - 1) / rows + threads - 1) / threads * threads;
+        int rowsPerBlock = BlockRows(tiles, narrow, (tiles.Count + blockCount - 1) / blockCount);
         int blocks = (tiles.Count + rowsPerBlock - 1) / rowsPerBlock;
         int ld = rowsPerBlock * tiles.TilesW;
         float* borderedInput = narrow ? Bordered(input, d) : input;
