@@ -29,20 +29,18 @@ public sealed partial class CpuBackend
     /// measured on Zen 4 (2 threads, im2col / Winograd ms, forward, input and weight gradients): 64x32x32x32->64
     /// 14.8/10.4, 17.9/12.4, 16.8/12.5; 32x128x32x32->256 102/80, 112/88, 118/99. On narrower rows (4 to 16 pixels)
     /// a vector's tiles span several tile rows, and the transforms cost more against the products the fewer
-    /// channels there are: Winograd is used where Cin x Cout is 2048 or more for the forward pass and the input
-    /// gradient, and from <see cref="WinogradConvolution.SharedSumKernels"/> for the weight gradient. Measured at 1/8
-    /// width, batch 64 (direct / Winograd ms, forward, input and weight gradients): 32x16x16->32 0.75/0.81, 0.77/0.89,
-    /// 0.87/1.12; 32x16x16->64 1.42/1.24, 1.50/1.55, 1.67/1.64; 64x8x8->128 1.54/1.16, 1.76/1.37, 1.69/2.04;
-    /// 128x4x4->128 0.84/0.56, 0.99/0.57, 0.98/1.41; at full width, batch 32 (forward and input gradient):
+    /// channels there are: Winograd is used where Cin x Cout is 2048 or more (the weight gradient: see
+    /// WinogradConvolution's NarrowSmallSumFloats). Measured at 1/8 width, batch 64 (direct / Winograd ms, forward and
+    /// input gradient): 32x16x16->32 0.75/0.81, 0.77/0.89; 32x16x16->64 1.42/1.24, 1.50/1.55; 64x8x8->128 1.54/1.16,
+    /// 1.76/1.37; 128x4x4->128 0.84/0.56, 0.99/0.57; at full width, batch 32 (forward and input gradient):
     /// 256x16x16->256 22.9/15.5, 26.9/16.2; 256x16x16->512 44.6/31.6, 49.5/32.8; 512x8x8->1024 44.5/28.6, 50.7/31.6;
     /// 1024x4x4->1024 22.1/20.2, 28.1/24.5.
     /// </summary>
-    private bool UsesWinograd(ConvDims d, bool weightGradient = false) => d.K == 3 && d.Stride == 1 && Convolution switch
+    private bool UsesWinograd(ConvDims d) => d.K == 3 && d.Stride == 1 && Convolution switch
     {
         ConvolutionAlgorithm.Winograd => true,
         ConvolutionAlgorithm.Auto => d.Cin >= 16 && d.Cout >= 16 && _gemm.Kernel == MicroKernel.Avx512
-            && (d.Wo >= 32 || (NarrowTileTransforms.Applies(d, wide: true)
-                && d.Cin * d.Cout >= (weightGradient ? WinogradConvolution.SharedSumKernels : 2048))),
+            && (d.Wo >= 32 || (NarrowTileTransforms.Applies(d, wide: true) && d.Cin * d.Cout >= 2048)),
         _ => false,
     };
 
@@ -184,7 +182,7 @@ public sealed partial class CpuBackend
 
     protected override unsafe void Conv2dBackwardWeightCore(Tensor input, Tensor gradOutput, Tensor gradWeight, Tensor? gradBias, ConvDims d, bool accumulate)
     {
-        if (UsesWinograd(d, weightGradient: true))
+        if (UsesWinograd(d))
             _winograd.WeightGradient(T(input).Pointer, T(gradOutput).Pointer, T(gradWeight).Pointer, accumulate, d);
         else
             WeightGradientByColumns(input, gradOutput, gradWeight, d, accumulate);

@@ -40,13 +40,16 @@ internal sealed unsafe class WinogradConvolution(GemmEngine gemm, DotMicroKernel
     private const int PartialSumFloats = 1 << 20;
 
     /// <summary>
-    /// Kernels (Cout x Cin) from which the weight gradient of narrow rows (<see cref="NarrowTileTransforms"/>) shares one
-    /// sum whatever the thread count: its 16 products are GEMMs along all the batch's tiles, large enough for the
-    /// 8x48 kernel, where a thread's own share of few tiles leaves the dot kernel short sums. Measured on Zen 4, batch 32,
-    /// 2 threads (direct / Winograd ms): 256x16x16->256 32.2/19.7, 256x16x16->512 65.3/31.9, 512x8x8->1024 65.1/31.4,
+    /// The weight gradient of narrow rows (<see cref="NarrowTileTransforms"/>) always shares one sum between the threads:
+    /// its 16 products are GEMMs along the tiles of a block, where a thread's own share of a batch of small images left
+    /// the dot kernel short sums. While dU (16 Cout Cin floats) stays within about an L2 per thread, blocks are
+    /// <see cref="NarrowMinBlockTiles"/> tiles, so that V and Mg stay near the caches; past it, blocks as for wide layers
+    /// (few updates of a dU that lives in L3). Measured on Zen 4, 2 threads, ms direct / Winograd: at 1/8 width, batch 64,
+    /// blocks of 192 tiles, 32x16x16->64 1.60-1.98/1.47; 64x8x8->128 1.64-1.93/1.05; 128x4x4->128 0.96-0.98/0.54; at full
+    /// width, batch 32, one block, 256x16x16->256 32.2/19.7, 256x16x16->512 65.3/31.9, 512x8x8->1024 65.1/31.4,
     /// 1024x4x4->1024 31.4/24.2.
     /// </summary>
-    public const int SharedSumKernels = 1 << 16;
+    private const int NarrowSmallSumFloats = 2 * L2BlockFloats;
 
     /// <summary>Floats of transformed tiles one shared weight-gradient block holds (64 MiB).</summary>
     private const int SharedBlockFloats = 1 << 24;
@@ -177,29 +180,29 @@ internal sealed unsafe class WinogradConvolution(GemmEngine gemm, DotMicroKernel
     {
         long uFloats = (long)Positions * d.Cout * d.Cin;
         float* bordered = NarrowTileTransforms.Applies(d, wide) ? Bordered(input, d) : null;
-        bool shared = uFloats * parallel.Threads > PartialSumFloats || (bordered != null && d.Cout * d.Cin >= SharedSumKernels);
+        bool shared = bordered != null || uFloats * parallel.Threads > PartialSumFloats;
         float* du = !shared
-            ? SumPerThread(input, bordered, gradOutput, d)
+            ? SumPerThread(input, gradOutput, d)
             : SumShared(input, bordered, gradOutput, d);
         TransformGradients(du, d.Cout * d.Cin, gradWeight, accumulate);
     }
 
     /// <summary>
-    /// Narrow layers: each thread sums its own share of the tiles, block by block, into its own dU;
+    /// Few channels on rows of 32+ pixels: each thread sums its own share of the tiles, block by block, into its own dU;
     /// the sums are then added in thread order. The transformed blocks are already rows contiguous
     /// along the tiles, the layout of the dot micro-kernel's panels, so its GEMMs run without packing
     /// (with a C of only Cout x Cin, packing would cost more than the multiplications).
     /// </summary>
-    private float* SumPerThread(float* input, float* bordered, float* gradOutput, ConvDims d)
+    private float* SumPerThread(float* input, float* gradOutput, ConvDims d)
     {
         var tiles = new TileRows(d);
-        int rowsPerBlock = BlockRows(tiles, bordered != null, tiles.RowsFor(GradientBlockTiles));
+        int rowsPerBlock = tiles.RowsFor(GradientBlockTiles);
         int width = dot.Width, ld = (rowsPerBlock * tiles.TilesW + width - 1) / width * width;
         long uFloats = (long)Positions * d.Cout * d.Cin;
         int parts = Math.Min(parallel.Threads, tiles.Count);
         float* sums = ThreadScratch.Shared(uFloats * parts);
         new Span<float>(sums, checked((int)(uFloats * parts))).Clear();
-        nint x = (nint)input, xb = (nint)bordered, dy = (nint)gradOutput, sumsAddress = (nint)sums;
+        nint x = (nint)input, dy = (nint)gradOutput, sumsAddress = (nint)sums;
         parallel.For(parts, part =>
         {
             int r0 = (int)((long)tiles.Count * part / parts), r1 = (int)((long)tiles.Count * (part + 1) / parts);
@@ -213,7 +216,7 @@ internal sealed unsafe class WinogradConvolution(GemmEngine gemm, DotMicroKernel
             for (int g0 = r0; g0 < r1; g0 += rowsPerBlock)
             {
                 int g1 = Math.Min(r1, g0 + rowsPerBlock), count = (g1 - g0) * tiles.TilesW;
-                Transform((float*)x, (float*)xb, (float*)dy, tiles, g0, g1, v, mg, ld, scratch);
+                Transform((float*)x, null, (float*)dy, tiles, g0, g1, v, mg, ld, scratch);
                 if (count < ld)
                 {
                     // A short last block: the dot products run over all ld columns, so the ones past
@@ -273,15 +276,18 @@ internal sealed unsafe class WinogradConvolution(GemmEngine gemm, DotMicroKernel
     }
 
     /// <summary>
-    /// Wide layers: blocks of many tiles are transformed by all threads, then the 16 products are
-    /// shared out by position, each summed by one thread in block order.
+    /// Many channels, or rows of 4 to 16 pixels: blocks of tiles are transformed by all threads, then the 16 products
+    /// are shared out by position, each summed by one thread in block order (the result does not depend on the thread count).
     /// </summary>
     private float* SumShared(float* input, float* bordered, float* gradOutput, ConvDims d)
     {
         var tiles = new TileRows(d);
-        int rowsPerBlock = tiles.RowsFor(Math.Max(MinBlockTiles, SharedBlockFloats / (Positions * (d.Cin + d.Cout))));
+        long uFloats = (long)Positions * d.Cout * d.Cin;
+        int rowsPerBlock = bordered != null && uFloats <= NarrowSmallSumFloats
+            ? BlockRows(tiles, narrow: true, tiles.RowsFor(NarrowMinBlockTiles))
+            : tiles.RowsFor(Math.Max(MinBlockTiles, SharedBlockFloats / (Positions * (d.Cin + d.Cout))));
         int ld = rowsPerBlock * tiles.TilesW;
-        long vFloats = (long)Positions * d.Cin * ld, mFloats = (long)Positions * d.Cout * ld, uFloats = (long)Positions * d.Cout * d.Cin;
+        long vFloats = (long)Positions * d.Cin * ld, mFloats = (long)Positions * d.Cout * ld;
         float* v = ThreadScratch.Shared(vFloats + mFloats + uFloats);
         float* mg = v + vFloats, du = mg + mFloats;
         new Span<float>(du, checked((int)uFloats)).Clear();
