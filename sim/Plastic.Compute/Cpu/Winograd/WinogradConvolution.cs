@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Plastic.Compute.Cpu.Gemm;
 
 namespace Plastic.Compute.Cpu.Winograd;
@@ -68,6 +70,9 @@ internal sealed unsafe class WinogradConvolution(GemmEngine gemm, DotMicroKernel
         parallel.ForRanges(rows, 1, (r0, r1) =>
         {
             float* taps = stackalloc float[9 * 16];
+            // Along U's lanes the stored kernels lie 9 floats apart (w[o][i], i the lane) or 9 Cin apart (o the lane).
+            int apart = flippedTransposed ? 9 * inChannels : 9;
+            var first8 = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * apart;
             for (int r = r0; r < r1; r++)
             {
                 float* ur = (float*)uAddress + (long)r * lanes;
@@ -75,10 +80,12 @@ internal sealed unsafe class WinogradConvolution(GemmEngine gemm, DotMicroKernel
                 if (wide)
                     for (; l + 16 <= lanes; l += 16)
                     {
-                        for (int lane = 0; lane < 16; lane++)
+                        float* g = Kernel((float*)wAddress, inChannels, flippedTransposed, r, l);
+                        for (int t = 0; t < 9; t++)
                         {
-                            float* g = Kernel((float*)wAddress, inChannels, flippedTransposed, r, l + lane);
-                            for (int t = 0; t < 9; t++) taps[16 * t + lane] = flippedTransposed ? g[8 - t] : g[t];
+                            float* tap = g + (flippedTransposed ? 8 - t : t);
+                            Avx2.GatherVector256(tap, first8, 4).Store(taps + 16 * t);
+                            Avx2.GatherVector256(tap + 8L * apart, first8, 4).Store(taps + 16 * t + 8);
                         }
                         WinogradF2x3.TransformKernels16(taps, ur + l, stride);
                     }
