@@ -26,7 +26,6 @@ public sealed record LocalView
     public long Step { get; init; }
     public required Tensor Input { get; init; }
     public required Tensor PreActivation { get; init; }
-    public required Tensor PostActivation { get; init; }
     public required Tensor Output { get; init; }
     public required Tensor Weight { get; init; }
     public Tensor? Bias { get; init; }

@@ -40,10 +40,9 @@ public sealed class LayerBlock : IDisposable
     public Tensor Weight { get; }
     public Tensor? Bias { get; }
 
-    /// <summary>The last forward pass: its input (not owned), pre-activation, post-activation and output.</summary>
+    /// <summary>The last forward pass: its input (not owned), pre-activation and output.</summary>
     public Tensor Input => Buffers().Input ?? throw new InvalidOperationException($"Layer '{Spec.Name}': no forward pass yet.");
     public Tensor PreActivation => Buffers().Pre;
-    public Tensor PostActivation => Buffers().Post;
     public Tensor Output => Buffers().Output;
 
     /// <summary>Runs the block on a batch [N, ...input shape]; the result is <see cref="Output"/>, owned by the block.</summary>
@@ -63,8 +62,16 @@ public sealed class LayerBlock : IDisposable
             _b.Gemm(Flat(input, n), false, Weight, true, buf.Pre);
             if (Bias is not null) _b.AddBias(buf.Pre, Bias);
         }
-        if (Spec.Activation == Activation.Relu) _b.Relu(buf.Pre, buf.Post);
-        if (_pool is { } pool) _b.MaxPool2dForward(buf.Post, buf.Output, buf.Argmax!, pool);
+        bool relu = Spec.Activation == Activation.Relu;
+        if (_pool is { } pool)
+        {
+            // Pool first, then the ReLU on the pooled output: max is monotone, so relu(max(pre)) = max(relu(pre)) value
+            // for value, and where a window's maximum is positive its argmax is the same. One pass over the activation
+            // instead of two, and no post-activation kept; the backward masks by pre > 0, which is post > 0.
+            _b.MaxPool2dForward(buf.Pre, buf.Output, buf.Argmax!, pool);
+            if (relu) _b.Relu(buf.Output, buf.Output);
+        }
+        else if (relu) _b.Relu(buf.Pre, buf.Post);
         return buf.Output;
     }
 
@@ -172,7 +179,6 @@ public sealed class LayerBlock : IDisposable
         BatchSize = batchSize,
         Input = Input,
         PreActivation = PreActivation,
-        PostActivation = PostActivation,
         Output = Output,
         Weight = Weight,
         Bias = Bias,
@@ -190,7 +196,7 @@ public sealed class LayerBlock : IDisposable
         var gradPost = gradOutput;
         if (_pool is { } relupool && Spec.Activation == Activation.Relu)
         {
-            _b.MaxPool2dReluBackward(gradOutput, buf.Argmax!, buf.Post, buf.GradPre, relupool);
+            _b.MaxPool2dReluBackward(gradOutput, buf.Argmax!, buf.Pre, buf.GradPre, relupool);
             return buf.GradPre;
         }
         if (_pool is { } pool)
@@ -245,8 +251,9 @@ public sealed class LayerBlock : IDisposable
             GradPre = b.Allocate(act); // scratch: the gradient is used within the update
             using var kept = TensorKinds.Use(TensorKind.Activations);
             Pre = b.Allocate(act);
+            // A ReLU behind a pool is applied to the pooled output (see Forward): only an unpooled ReLU keeps its own.
             bool relu = block.Spec.Activation == Activation.Relu;
-            Post = relu ? b.Allocate(act) : Pre;
+            Post = relu && block._pool is null ? b.Allocate(act) : Pre;
             // The gradient at the post-activation shares GradPre's memory: behind a ReLU and a pool both are
             // computed in one pass (MaxPool2dReluBackward), and without a ReLU they are the same gradient.
             GradPost = GradPre;

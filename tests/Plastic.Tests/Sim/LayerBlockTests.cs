@@ -57,6 +57,45 @@ public sealed class LayerBlockTests
         if (b0 is not null) FiniteDifference.Check(b0, bv => Loss(x, w0, bv), db!.ToArray(), $"{name} dL/db", step: 1e-3);
     }
 
+    /// <summary>
+    /// A ReLU behind a max-pool is applied after the pool (one pass less over the activation): the output and the
+    /// pre-activation gradient must be what the ReLU, then the pool, then their fused backward give, bit for bit,
+    /// with windows whose maximum is negative and windows of ties (a blank image region: every pre-activation there
+    /// is the bias, positive for some channels and negative for others).
+    /// </summary>
+    [Fact]
+    public void A_pooled_relu_gives_what_relu_then_pool_gives_bit_for_bit()
+    {
+        var (spec, _) = Case("conv-relu-pool");
+        var shape = NetworkValidator.Validate(spec)[0];
+        using var block = new LayerBlock(_b, shape, new RandomStream(5, 1));
+        _b.Upload([0.3f, -0.2f, 0.1f, -0.4f], block.Bias!);
+        const int n = 3;
+        var x = TestData.Normal(n * shape.Input.Size, 4);
+        for (int i = 0; i < 2 * 36; i++) x[i] = 0f;   // the first image's first two channels blank
+        for (int i = 0; i < 36; i++) x[2 * 36 + i] = 0f;   // and its third: a blank image
+        var inputShape = new Shape(n, 3, 6, 6);
+        using var tx = _b.Upload(x, inputShape);
+        var output = block.Forward(tx).ToArray();
+        var dy = TestData.Normal(output.Length, 5);
+        using var tdy = _b.Upload(dy, block.Output.Shape);
+        var gradPre = block.GradientOfPreActivation(tdy).ToArray();
+
+        using var pre = _b.Allocate(block.PreActivation.Shape);
+        _b.Conv2dForward(tx, block.Weight, block.Bias, pre, new ConvGeometry(3, 1, 1));
+        using var post = _b.Allocate(pre.Shape);
+        _b.Relu(pre, post);
+        using var pooled = _b.Allocate(block.Output.Shape);
+        using var argmax = _b.AllocateIndices(pooled.Shape);
+        _b.MaxPool2dForward(post, pooled, argmax, new PoolGeometry(2));
+        using var expectedGrad = _b.Allocate(pre.Shape);
+        _b.MaxPool2dReluBackward(tdy, argmax, post, expectedGrad, new PoolGeometry(2));
+
+        Assert.Contains(pre.ToArray(), v => v < 0);
+        Tolerance.AssertBitIdentical(pooled.ToArray(), output, "output");
+        Tolerance.AssertBitIdentical(expectedGrad.ToArray(), gradPre, "dL/d(pre-activation)");
+    }
+
     [Fact]
     public void Initialisation_is_pytorchs_default_and_reproducible_from_the_seed()
     {
