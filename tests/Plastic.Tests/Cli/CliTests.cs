@@ -49,6 +49,21 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Bench_kernels_only_measures_the_cases_it_names_and_refuses_a_name_that_matches_none()
+    {
+        var (code, output, _) = Run("bench", "kernels", "--device", "cpu", "--width", "0.125", "--batch", "2", "--only", "vgg6-l6", "--repeats", "1", "--json");
+        Assert.Equal(0, code);
+        using var doc = System.Text.Json.JsonDocument.Parse(output);
+        var names = doc.RootElement.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("name").GetString()).ToList();
+        Assert.Equal(["vgg6-l6 fwd", "vgg6-l6 bwd-input", "vgg6-l6 bwd-weight"], names);
+
+        var (bad, badOutput, errors) = Run("bench", "kernels", "--device", "cpu", "--quick", "--only", "vgg6-l9");
+        Assert.Equal(2, bad);
+        Assert.Equal("", badOutput);
+        Assert.StartsWith("plastic: --only 'vgg6-l9' names no case; the cases are: gemm, conv3x3 fwd", errors);
+    }
+
+    [Fact]
     public void Describe_prints_layers_shapes_and_edges_of_a_preset_and_of_a_file()
     {
         var (code, output, _) = Run("describe", "vgg6-cifar-dfb");
