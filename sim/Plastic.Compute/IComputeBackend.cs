@@ -66,7 +66,8 @@ public interface IComputeBackend : IDisposable
     /// <summary>
     /// Back through a ReLU followed by a max-pool in one pass: gradOutput routed to the argmax positions
     /// and kept where the ReLU's output <paramref name="post"/> is positive, i.e. ReluBackward of
-    /// MaxPool2dBackward, the same numbers without the intermediate gradient.
+    /// MaxPool2dBackward, the same numbers without the intermediate gradient. The ReLU's input serves as well
+    /// (it is positive exactly where the output is): a layer that pools before its ReLU passes that.
     /// </summary>
     void MaxPool2dReluBackward(Tensor gradOutput, IndexTensor argmax, Tensor post, Tensor gradInput, PoolGeometry geometry);
     void AvgPool2dForward(Tensor input, Tensor output, PoolGeometry geometry);
