@@ -287,6 +287,21 @@ public abstract class ComputeBackend : IComputeBackend
     /// <summary>A backend whose device other backends share copies there; the default (a host backend) declines.</summary>
     protected virtual bool TryCopyFromSameDeviceCore(Tensor source, Tensor destination) => false;
 
+    public Tensor? Adopt(float[] hostArray, Shape shape)
+    {
+        Require.Length("Adopt", "hostArray", hostArray.Length, shape.Length);
+        if (!HostArrays.IsLent(hostArray))
+            throw new ArgumentException($"Adopt: the array of {hostArray.Length} floats is not one lent by HostArrays (a tensor's array must be pinned and its holder's to give).", nameof(hostArray));
+        var t = AdoptCore(hostArray, shape);
+        if (t is null) return null;
+        t.TrackedKind = TensorKinds.Current;
+        t.TrackedBytes = Track((long)shape.Length * sizeof(float), t.TrackedKind);
+        return t;
+    }
+
+    /// <summary>A tensor over the caller's pinned host array (which its disposal gives back to <see cref="HostArrays"/>), or null where tensors are not host memory.</summary>
+    protected virtual Tensor? AdoptCore(float[] hostArray, Shape shape) => null;
+
     // Reductions --------------------------------------------------------------------------------
     public double Sum(Tensor x) { Own("Sum", x); return SumCore(x); }
     public double Dot(Tensor a, Tensor b) { Same("Dot", a, b); return DotCore(a, b); }

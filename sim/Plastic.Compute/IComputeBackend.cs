@@ -100,6 +100,14 @@ public interface IComputeBackend : IDisposable
     /// </summary>
     bool TryCopyFromSameDevice(Tensor source, Tensor destination);
 
+    /// <summary>
+    /// Takes <paramref name="hostArray"/>, a pinned array from <see cref="HostArrays"/> that the caller gives up, as a
+    /// tensor of <paramref name="shape"/> on this backend without copying it, where this backend keeps its tensors in
+    /// host memory; disposing the tensor gives the array back to <see cref="HostArrays"/>. Null, with the array left to
+    /// the caller, on a backend whose tensors live elsewhere (a device).
+    /// </summary>
+    Tensor? Adopt(float[] hostArray, Shape shape);
+
     // Reductions (double results, a fixed summation order: the same bits every run) -------------
     double Sum(Tensor x);
     double Dot(Tensor a, Tensor b);

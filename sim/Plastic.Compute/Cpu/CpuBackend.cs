@@ -65,9 +65,10 @@ public sealed partial class CpuBackend : ComputeBackend
 
     protected override Tensor AllocateCore(Shape shape) => new CpuTensor(shape, this);
     protected override IndexTensor AllocateIndicesCore(Shape shape) => new CpuIndexTensor(shape, this);
-    protected override void UploadCore(ReadOnlySpan<float> source, Tensor destination) => source.CopyTo(T(destination).Span);
+    protected override Tensor? AdoptCore(float[] hostArray, Shape shape) => CpuTensor.OverLent(hostArray, shape, this);
+    protected override void UploadCore(ReadOnlySpan<float> source, Tensor destination) => CopyFloats(source, T(destination).Span);
     protected override void UploadCore(ReadOnlySpan<int> source, IndexTensor destination) => source.CopyTo(I(destination).Span);
-    protected override void DownloadCore(Tensor source, Span<float> destination) => T(source).Span.CopyTo(destination);
+    protected override void DownloadCore(Tensor source, Span<float> destination) => CopyFloats(T(source).Span, destination);
     protected override void DownloadCore(IndexTensor source, Span<int> destination) => I(source).Span.CopyTo(destination);
     public override void Synchronize() { }
     // Tensors are pinned managed arrays: a disposed one is garbage until a full collection.

@@ -72,9 +72,20 @@ internal sealed class TensorSlot(IComputeBackend backend, TensorKind kind = Tens
         return _tensor = backend.Allocate(shape);
     }
 
-    /// <summary>Uploads a payload into the slot, reshaping it as needed.</summary>
+    /// <summary>
+    /// Puts a payload into the slot: takes its array as the slot's tensor where the payload can hand it over (a lent
+    /// array, a host backend: no copy), else uploads it into the slot's tensor, reshaped as needed.
+    /// </summary>
     public Tensor Load(TensorPayload payload)
     {
+        using (TensorKinds.Use(kind))
+        {
+            if (payload.HandOver(backend) is { } taken)
+            {
+                _tensor?.Dispose();
+                return _tensor = taken;
+            }
+        }
         var tensor = For(payload.Shape);
         payload.CopyTo(backend, tensor);
         return tensor;

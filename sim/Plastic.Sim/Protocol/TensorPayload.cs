@@ -13,8 +13,10 @@ namespace Plastic.Sim.Protocol;
 /// Between two layers of one process on one device, the values may instead stay on the device
 /// (<see cref="OnDevice"/>): a copy there that the one receiver copies into its own tensor and frees, so
 /// activations do not travel through the host; reading <see cref="Values"/> first brings them to the host.
-/// On a host backend the same one receiver is handed a pooled array (<see cref="Lent"/>) that its copy gives
-/// back: megabytes a message, every step, that would otherwise be new large-object arrays for the GC.
+/// On a host backend the same one receiver is handed a pinned pooled array (<see cref="Lent"/>): a receiver on a host
+/// backend takes it as its tensor with no copy (<see cref="HandOver"/>) and gives it back when done with it, another
+/// copies it and gives it back at once: megabytes a message, every step, that would otherwise be copied once more and
+/// be new large-object arrays for the GC.
 /// A large tensor from another process may come on a tensor lane (<see cref="Fetching"/>): its bytes arrive
 /// in a pooled array while the message is delivered; reading the values waits for them, and the one
 /// receiver's copy gives the array back. From a process on the same host it may instead wait in that
@@ -80,8 +82,8 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     /// </summary>
     internal static TensorPayload Lent(Tensor tensor)
     {
-        var array = ArrayPool<float>.Shared.Rent(tensor.Length);
-        tensor.Backend.Download(tensor, array.AsSpan(0, tensor.Length));
+        var array = HostArrays.Rent(tensor.Length);
+        tensor.Backend.Download(tensor, array);
         return new([.. tensor.Shape.Dims], array, null, 0, tensor.Length) { _lent = true };
     }
 
@@ -280,6 +282,23 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     }
 
     /// <summary>
+    /// Gives a lent array to its one receiver as a tensor of <paramref name="backend"/>, without copying it, where that
+    /// backend keeps tensors in host memory (<see cref="IComputeBackend.Adopt"/>): the tensor's disposal gives the array
+    /// back. Null, with nothing done, for any other payload or backend: the receiver then copies (<see cref="CopyTo"/>).
+    /// </summary>
+    public Tensor? HandOver(IComputeBackend backend)
+    {
+        lock (_gate)
+        {
+            if (!_lent || backend.Adopt(_floats!, Shape) is not { } taken) return null;
+            _floats = null;
+            _lent = false;
+            _handedOver = true;
+            return taken;
+        }
+    }
+
+    /// <summary>
     /// For the tensor lane that carries this payload to its one receiver: writes the values and gives a lent
     /// array back once they are written, under the payload's lock so that they cannot be given back while being
     /// written. A payload already handed over throws <see cref="InvalidOperationException"/> before writing anything.
@@ -296,7 +315,7 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     /// <summary>Returns a lent array or fetched bytes to their pool once the one receiver has copied them.</summary>
     private void GiveBack()
     {
-        if (_lent) ArrayPool<float>.Shared.Return(_floats!);
+        if (_lent) HostArrays.Return(_floats!);
         else ArrayPool<byte>.Shared.Return(_received!);
         _floats = null;
         _received = null;

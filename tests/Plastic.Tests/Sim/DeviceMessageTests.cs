@@ -15,7 +15,8 @@ namespace Plastic.Tests.Sim;
 /// <summary>
 /// Activations between two layers of one process on one device stay on the device (issue 19, item 5),
 /// on ILGPU's CPU accelerator: the payload is a device copy that the receiver copies into its own tensor and
-/// frees; from the CPU backend the one receiver is lent a pooled array that its copy gives back; a message with
+/// frees; from the CPU backend the one receiver is lent a pinned pooled array, which a CPU receiver takes as its tensor
+/// (no copy) and gives back with that tensor, and another receiver copies and gives back at once; a message with
 /// several receivers gets a host copy of its own; and whole runs on
 /// the device learn as on the CPU backend. And a local layer keeps no activation past its update on a backend
 /// that gives freed memory back at once, while on the CPU backend (whose freed arrays would only wait for the
@@ -144,6 +145,65 @@ public sealed class DeviceMessageTests() : Akka.TestKit.Xunit2.TestKit(ActorTest
         // The array is back in the pool: reading the payload again is refused rather than reading a reused array.
         var error = Assert.Throws<InvalidOperationException>(() => payload.Values.Length);
         Assert.Contains("handed to its one receiver", error.Message);
+    }
+
+    [Fact]
+    public void A_cpu_receiver_takes_the_lent_array_as_its_tensor_without_a_copy()
+    {
+        using var backend = new CpuBackend(threads: 1);
+        using var tensor = backend.Upload(Enumerable.Range(0, 1_021).Select(i => i * 0.25f).ToArray(), new Shape(1, 1_021));
+        var payload = TensorPayload.Lent(tensor);
+        var values = payload.Values.ToArray();
+        using var receiver = new CpuBackend(threads: 1);
+        using var taken = payload.HandOver(receiver);
+        Assert.NotNull(taken);
+        Assert.Same(receiver, taken.Backend);
+        Assert.Equal(values, taken.ToArray());
+        Assert.False(payload.IsLent);
+        var error = Assert.Throws<InvalidOperationException>(() => payload.Values.Length);
+        Assert.Contains("handed to its one receiver", error.Message);
+        Assert.Null(payload.HandOver(receiver)); // once
+    }
+
+    [Fact]
+    public void A_device_receiver_or_a_payload_not_lent_is_not_handed_an_array_and_copies()
+    {
+        using var backend = new CpuBackend(threads: 1);
+        using var tensor = backend.Upload([1f, 2f, 3f, 4f, 5f, 6f], new Shape(2, 3));
+        using var device = IlgpuBackend.Create("ilgpu-cpu");
+        var lent = TensorPayload.Lent(tensor);
+        Assert.Null(lent.HandOver(device));
+        Assert.True(lent.IsLent);
+        using var copy = device.Allocate(tensor.Shape);
+        lent.CopyTo(device, copy);
+        Assert.Equal([1f, 2f, 3f, 4f, 5f, 6f], copy.ToArray());
+        Assert.False(lent.IsLent);
+        var own = TensorPayload.From(tensor);
+        Assert.Null(own.HandOver(backend));
+        Assert.Equal([1f, 2f, 3f, 4f, 5f, 6f], own.Values.ToArray()); // still readable
+    }
+
+    [Fact]
+    public void A_slot_takes_each_lent_payload_and_gives_the_last_one_back()
+    {
+        using var backend = new CpuBackend(threads: 1);
+        using var sender = new CpuBackend(threads: 1);
+        using var slot = new TensorSlot(backend, TensorKind.Activations);
+        using var first = sender.Upload(Enumerable.Repeat(1f, 1_031).ToArray(), new Shape(1_031));
+        using var second = sender.Upload(Enumerable.Repeat(2f, 1_031).ToArray(), new Shape(1_031));
+        long before = backend.LiveTensorBytes;
+        var one = slot.Load(TensorPayload.Lent(first));
+        Assert.All(one.ToArray(), v => Assert.Equal(1f, v));
+        Assert.Equal(before + 1_031 * sizeof(float), backend.LiveTensorBytes);
+        int kept = HostArrays.KeptCount(1_031);
+        var two = slot.Load(TensorPayload.Lent(second));
+        Assert.True(one.IsDisposed); // the first step's array went back to the pool when the next came
+        Assert.Equal(kept + 1, HostArrays.KeptCount(1_031));
+        Assert.All(two.ToArray(), v => Assert.Equal(2f, v));
+        Assert.Equal(before + 1_031 * sizeof(float), backend.LiveTensorBytes);
+        // A payload of the values' own copy still goes through an upload into the slot's tensor.
+        var three = slot.Load(TensorPayload.From(first));
+        Assert.All(three.ToArray(), v => Assert.Equal(1f, v));
     }
 
     [Fact]
