@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Plastic.Compute.Cpu.Winograd;
 
 namespace Plastic.Compute.Cpu.Gemm;
@@ -24,8 +26,14 @@ internal static unsafe class PaddedImages
         float* padded = ThreadScratch.Padded((long)d.N * p.InputImage);
         int planes = d.N * d.Cin, pad = d.Pad;
         nint src = (nint)batch, dst = (nint)padded;
+        bool rowsByVector = pad == 1 && Avx512F.IsSupported;
         parallel.ForRanges(planes, 1, (plane0, plane1) =>
         {
+            if (rowsByVector)
+            {
+                CopyPlanesWithBorderOfOne((float*)src, (float*)dst, plane0, plane1, d.H, d.W);
+                return;
+            }
             for (int plane = plane0; plane < plane1; plane++)
             {
                 float* from = (float*)src + (long)plane * d.H * d.W;
@@ -42,5 +50,31 @@ internal static unsafe class PaddedImages
             }
         });
         return padded;
+    }
+
+    /// <summary>
+    /// The copy with a border of one, a row at a time in vector stores: the three span calls a row took before cost more
+    /// than the copy on rows of 4 to 16 pixels (a third of a million rows a backprop step at 1/8 width). The same values.
+    /// </summary>
+    private static void CopyPlanesWithBorderOfOne(float* batch, float* padded, int plane0, int plane1, int h, int w)
+    {
+        int pw = w + 2;
+        var mask = Vector512.GreaterThan(Vector512.Create(w % 16), Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)).AsSingle();
+        for (int plane = plane0; plane < plane1; plane++)
+        {
+            float* from = batch + (long)plane * h * w;
+            float* to = padded + (long)plane * (h + 2) * pw;
+            new Span<float>(to, pw).Clear();
+            for (int y = 0; y < h; y++, from += w)
+            {
+                float* row = to + (long)(y + 1) * pw;
+                row[0] = 0f;
+                int x = 0;
+                for (; x + 16 <= w; x += 16) Vector512.Load(from + x).Store(row + 1 + x);
+                if (x < w) Avx512F.MaskStore(row + 1 + x, mask, Avx512F.MaskLoad(from + x, mask, Vector512<float>.Zero));
+                row[w + 1] = 0f;
+            }
+            new Span<float>(to + (long)(h + 1) * pw, pw).Clear();
+        }
     }
 }
