@@ -57,6 +57,7 @@ public sealed partial class CpuBackend
             fixed (int* ip0 = ids.Span)
             {
                 float* xs = (float*)xp; float* ys = (float*)yp; int* ip = ip0;
+                if (SmallWindowsByVectors(d)) p0 = MaxPool2x2Small(xs, ys, ip, p0, p1, d);
                 for (int p = p0; p < p1; p++)
                 {
                     int planeIn = p * d.H * d.W, planeOut = p * d.Ho * d.Wo;
@@ -130,6 +131,58 @@ public sealed partial class CpuBackend
         return ow;
     }
 
+    /// <summary>
+    /// 2x2 windows tiling planes of 8x8 or 4x4 (outputs of 4 or 2 a row, too short for a vector): planes lie one after
+    /// the other and their rows pair up within each plane, so a batch of such planes is one run of row pairs, and 32
+    /// input floats (2, or 4, whole row pairs) hold 8 whole windows.
+    /// </summary>
+    private static bool SmallWindowsByVectors(PoolDims d) =>
+        Avx512F.IsSupported && d.K == 2 && d.Stride == 2 && d.H == 2 * d.Ho && d.W == 2 * d.Wo && (d.W == 8 || d.W == 4);
+
+    /// <summary>Lanes of 8 windows in 32 input floats of rows <paramref name="w"/> wide (4 or 8): each window's top-left float.</summary>
+    private static Vector512<int> SmallWindowCorners(int w) => w == 4 ? CornersOf4 : CornersOf8;
+
+    private static readonly Vector512<int> CornersOf4 = MakeSmallWindowCorners(4), CornersOf8 = MakeSmallWindowCorners(8);
+
+    private static Vector512<int> MakeSmallWindowCorners(int w)
+    {
+        int wo = w / 2;
+        Span<int> corners = stackalloc int[16];
+        for (int l = 0; l < 16; l++) corners[l] = l < 8 ? l / wo * 2 * w + 2 * (l % wo) : 0;
+        return Vector512.Create<int>(corners);
+    }
+
+    /// <summary>
+    /// <see cref="MaxPool2x2"/> on 8x8 or 4x4 planes (<see cref="SmallWindowsByVectors"/>) eight windows at a time, in the scalar
+    /// loop's order of comparisons (the same values and indices). Returns the first plane left to the scalar loop (the last
+    /// one of an odd count of 4x4 planes).
+    /// </summary>
+    private static unsafe int MaxPool2x2Small(float* x, float* y, int* argmax, int p0, int p1, PoolDims d)
+    {
+        int w = d.W, planeIn = d.H * w, planeOut = d.Ho * d.Wo, planesPerStep = Math.Max(1, 8 / planeOut);
+        var corner = SmallWindowCorners(w);
+        var right = corner + Vector512<int>.One; var below = corner + Vector512.Create(w); var diagonal = below + Vector512<int>.One;
+        int p = p0;
+        for (; p + planesPerStep <= p1; p += planesPerStep)
+        {
+            for (int o = 0; o < planeOut * planesPerStep; o += 8)
+            {
+                // Output o of plane p is window o: its row pair starts at input (o / Wo) * 2W of the plane.
+                int start = p * planeIn + o / d.Wo * 2 * w;
+                var a = Vector512.Load(x + start); var b = Vector512.Load(x + start + 16);
+                var at = Vector512.Create(start);
+                var best = Avx512F.PermuteVar16x32x2(a, corner, b).GetLower();
+                var bestAt = (at + corner).GetLower();
+                TakeVector(Avx512F.PermuteVar16x32x2(a, right, b).GetLower(), (at + right).GetLower(), ref best, ref bestAt);
+                TakeVector(Avx512F.PermuteVar16x32x2(a, below, b).GetLower(), (at + below).GetLower(), ref best, ref bestAt);
+                TakeVector(Avx512F.PermuteVar16x32x2(a, diagonal, b).GetLower(), (at + diagonal).GetLower(), ref best, ref bestAt);
+                Vector256.Store(best, y + p * planeOut + o);
+                Vector256.Store(bestAt, argmax + p * planeOut + o);
+            }
+        }
+        return p;
+    }
+
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static void TakeVector(Vector256<float> candidate, Vector256<int> candidateAt, ref Vector256<float> best, ref Vector256<int> bestAt)
     {
@@ -180,7 +233,7 @@ public sealed partial class CpuBackend
     private unsafe void ScatterToArgmax(string op, Tensor gradOutput, IndexTensor argmax, Tensor? post, Tensor gradInput, PoolDims d)
     {
         var dyT = T(gradOutput); var idT = I(argmax); var postT = post is null ? null : T(post); var dxT = T(gradInput);
-        bool tiled = TilesByVectors(d);
+        bool tiled = TilesByVectors(d), small = SmallWindowsByVectors(d);
         _parallel.ForRanges(d.Planes, 1, (p0, p1) =>
         {
             var dy = dyT.Span; var ids = idT.Span; var dx = dxT.Span;
@@ -192,6 +245,11 @@ public sealed partial class CpuBackend
             for (int plane = p0; plane < p1; plane++)
             {
                 if (tiled && Scatter2x2Plane(dyp, ip, yp, dxp, plane, d)) continue;
+                if (small && plane + SmallPlanesPerStep(d) <= p1 && ScatterSmallPlanes(dyp, ip, yp, dxp, plane, d))
+                {
+                    plane += SmallPlanesPerStep(d) - 1;
+                    continue;
+                }
                 int first = plane * planeIn;
                 dx.Slice(first, planeIn).Clear();
                 for (int i = plane * planeOut, end = i + planeOut; i < end; i++)
@@ -255,6 +313,68 @@ public sealed partial class CpuBackend
             }
         }
         return true;
+    }
+
+    /// <summary>Planes of <see cref="SmallWindowsByVectors"/> that one step of 8 windows covers whole: two of 4x4, one of 8x8.</summary>
+    private static int SmallPlanesPerStep(PoolDims d) => Math.Max(1, 8 / (d.Ho * d.Wo));
+
+    /// <summary>
+    /// <see cref="Scatter2x2Plane"/> for planes of 8x8 or 4x4 (<see cref="SmallPlanesPerStep"/> of them from
+    /// <paramref name="plane"/>), 8 windows, 32 input floats, at a time: the same values bit for bit. Returns false when
+    /// an argmax lies outside its window (the scalar pass then clears and writes these planes again).
+    /// </summary>
+    private static unsafe bool ScatterSmallPlanes(float* dy, int* argmax, float* post, float* dx, int plane, PoolDims d)
+    {
+        int w = d.W, planeIn = d.H * w, planeOut = d.Ho * d.Wo, outputs = planeOut * SmallPlanesPerStep(d);
+        var corner = SmallWindowCorners(w).GetLower();
+        var right = Vector256<int>.One; var below = Vector256.Create(w); var diagonal = Vector256.Create(w + 1);
+        var (first, second) = SmallWindowSpread(w);
+        var zero = Vector256<float>.Zero;
+        for (int o = 0; o < outputs; o += 8)
+        {
+            long i = (long)plane * planeOut + o, start = (long)plane * planeIn + o / d.Wo * 2 * w;
+            var g = Vector256.Load(dy + i);
+            var offset = Vector256.Load(argmax + i) - (Vector256.Create((int)start) + corner);
+            var isCorner = Vector256.Equals(offset, Vector256<int>.Zero);
+            var isRight = Vector256.Equals(offset, right);
+            var isBelow = Vector256.Equals(offset, below);
+            var isDiagonal = Vector256.Equals(offset, diagonal);
+            if ((isCorner | isRight | isBelow | isDiagonal).ExtractMostSignificantBits() != 0xFF) return false;
+            var top = Vector512.Create(Vector256.ConditionalSelect(isCorner.AsSingle(), g, zero), Vector256.ConditionalSelect(isRight.AsSingle(), g, zero));
+            var bottom = Vector512.Create(Vector256.ConditionalSelect(isBelow.AsSingle(), g, zero), Vector256.ConditionalSelect(isDiagonal.AsSingle(), g, zero));
+            StoreSpread(Avx512F.PermuteVar16x32x2(top, first, bottom), post is null ? null : post + start, dx + start);
+            StoreSpread(Avx512F.PermuteVar16x32x2(top, second, bottom), post is null ? null : post + start + 16, dx + start + 16);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Where each of 32 input floats (rows <paramref name="w"/> wide, in pairs) takes its value from [top-left | top-right]
+    /// (0-15) and [bottom-left | bottom-right] (16-31) of 8 windows: the first 16 floats, then the next 16.
+    /// </summary>
+    private static (Vector512<int> First, Vector512<int> Second) SmallWindowSpread(int w) => w == 4 ? SpreadOf4 : SpreadOf8;
+
+    private static readonly (Vector512<int> First, Vector512<int> Second) SpreadOf4 = MakeSmallWindowSpread(4), SpreadOf8 = MakeSmallWindowSpread(8);
+
+    private static (Vector512<int> First, Vector512<int> Second) MakeSmallWindowSpread(int w)
+    {
+        int wo = w / 2;
+        Span<int> from = stackalloc int[32];
+        for (int q = 0; q < 32; q++)
+        {
+            int pair = q / (2 * w), inPair = q % (2 * w), column = inPair % w;
+            from[q] = (inPair < w ? 0 : 16) + pair * wo + column / 2 + 8 * (column % 2);
+        }
+        return (Vector512.Create<int>(from[..16]), Vector512.Create<int>(from[16..]));
+    }
+
+    /// <summary>Stores 16 floats, zero where post (when given) is not positive; + 0 turns a -0 into +0, as the scalar sum onto a cleared plane does.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static unsafe void StoreSpread(Vector512<float> values, float* post, float* row)
+    {
+        var zero = Vector512<float>.Zero;
+        if (post is not null) values = Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.Load(post), zero), values, zero);
+        Vector512.Store(zero + values, row);
     }
 
     /// <summary>Writes even[0], odd[0], even[1], odd[1], ... (2 x lanes floats), masked where post is not positive.</summary>

@@ -78,6 +78,45 @@ public abstract class BackendContract<TFixture>(TFixture fixture) : IClassFixtur
         }
     }
 
+    [SkippableTheory]
+    [InlineData(3, 4)] // 4x4 planes, two to a vector step on the CPU backend, an odd count: the last one scalar
+    [InlineData(2, 8)] // 8x8 planes
+    public void Max_pool_ties_and_nan_follow_the_same_rule_on_small_planes(int planes, int size)
+    {
+        // Each window gets one of four patterns (top-left, top-right, bottom-left, bottom-right), in turn: a maximum below
+        // a tie; two NaNs (the later wins) and a 5 that cannot beat a NaN; a tie of 7s (the first wins); a tie of 4s.
+        float nan = float.NaN;
+        float[][] patterns = [[1f, 1, 1, 2], [0f, nan, nan, 5], [7f, 3, 7, 6], [-1f, 4, 4, 4]];
+        int[] winner = [3, 2, 0, 1];
+        int half = size / 2, windows = planes * half * half;
+        var x = new float[planes * size * size];
+        var expectedAt = new int[windows];
+        int[] corner = [0, 1, size, size + 1];
+        for (int n = 0; n < windows; n++)
+        {
+            int plane = n / (half * half), oh = n % (half * half) / half, ow = n % half;
+            int topLeft = plane * size * size + 2 * oh * size + 2 * ow;
+            for (int k = 0; k < 4; k++) x[topLeft + corner[k]] = patterns[n % 4][k];
+            expectedAt[n] = topLeft + corner[winner[n % 4]];
+        }
+        using var tx = Up(x, 1, planes, size, size);
+        using var ty = B.Allocate(new Shape(1, planes, half, half));
+        using var idx = B.AllocateIndices(ty.Shape);
+        var pg = new PoolGeometry(2, 2);
+        B.MaxPool2dForward(tx, ty, idx, pg);
+        Assert.Equal(expectedAt, idx.ToArray());
+        var y = ty.ToArray();
+        for (int n = 0; n < windows; n++)
+            Assert.Equal(BitConverter.SingleToInt32Bits(x[expectedAt[n]]), BitConverter.SingleToInt32Bits(y[n]));
+        var dy = Enumerable.Range(1, windows).Select(v => (float)v).ToArray();
+        using var tdy = Up(dy, 1, planes, half, half);
+        using var tdx = B.Allocate(tx.Shape);
+        B.MaxPool2dBackward(tdy, idx, tdx, pg);
+        var expectedDx = new float[x.Length];
+        for (int n = 0; n < windows; n++) expectedDx[expectedAt[n]] = dy[n];
+        Assert.Equal(expectedDx, tdx.ToArray());
+    }
+
     [SkippableFact]
     public void Live_tensor_bytes_count_owned_tensors_until_they_are_disposed()
     {
@@ -237,6 +276,8 @@ public abstract class BackendContract<TFixture>(TFixture fixture) : IClassFixtur
     [InlineData(2, 4, 32, 2, 2)]
     [InlineData(3, 4, 16, 2, 2)]
     [InlineData(2, 6, 26, 2, 2)]
+    [InlineData(5, 4, 4, 2, 2)]
+    [InlineData(3, 8, 8, 2, 2)]
     public void Pooling_matches_reference(int planes, int h, int w, int k, int stride)
     {
         var pg = new PoolGeometry(k, stride);
@@ -262,6 +303,8 @@ public abstract class BackendContract<TFixture>(TFixture fixture) : IClassFixtur
     [InlineData(3, 7, 9, 2, 2)]
     [InlineData(2, 9, 9, 3, 2)]
     [InlineData(4, 6, 70, 2, 2)]
+    [InlineData(5, 4, 4, 2, 2)]
+    [InlineData(3, 8, 8, 2, 2)]
     public void Max_pool_backward_through_a_relu_in_one_pass_equals_the_two_steps(int planes, int h, int w, int k, int stride)
     {
         var pg = new PoolGeometry(k, stride);
@@ -285,6 +328,8 @@ public abstract class BackendContract<TFixture>(TFixture fixture) : IClassFixtur
     [InlineData(3, 8, 32)]  // rows of 16 windows: the vector scatter
     [InlineData(5, 16, 16)] // rows of 8 windows
     [InlineData(3, 6, 70)]  // rows of 35: the scalar scatter
+    [InlineData(5, 4, 4)]   // 4x4 planes, two to a vector step, the last of an odd count scalar
+    [InlineData(3, 8, 8)]   // 8x8 planes
     public void Max_pool_backward_puts_each_gradient_at_its_argmax_bit_for_bit(int planes, int h, int w)
     {
         Skip.IfNot(B is Plastic.Compute.Cpu.CpuBackend, "The CPU backend's scatter, checked bit for bit (GPU kernels trust MaxPool2dForward's argmax).");
