@@ -5,14 +5,16 @@ Each kernel keeps an MR x (V vectors) tile of C in registers. Shapes were chosen
 AVX-512 (Zen 4): 8x48, 12x32 and 14x32 all run at the FMA peak with panels in L1; 8x48 wastes the
 least on the power-of-two channel counts of the paper's convolutions (M = Cout, a multiple of 8).
 """
-def kernel(vt, w, mr, v, panel_vectors=None, indirect=False):
+def kernel(vt, w, mr, v, panel_vectors=None, indirect=False, store=False):
     """panel_vectors > v: a narrow kernel for the last tile of a row of C, reading the first v vectors
     of B panels packed panel_vectors wide; each C element gets the same operations in the same order
     as in the full kernel, so results are bit-identical to running the full kernel on a padded tile.
-    indirect: B is not packed; vector j of row k is read at bj_base + offsets[k] (see IndirectConvolution)."""
+    indirect: B is not packed; vector j of row k is read at bj_base + offsets[k] (see IndirectConvolution).
+    store: C = A * B, C's old values neither read nor kept (the first K block of a product into scratch: the
+    accumulators start at +0 and never become -0, so this writes the same bits as adding them to a zeroed C)."""
     pv = panel_vectors or v
     nr = w*v
-    name = f"Kernel{mr}x{nr}" + (f"Of{w*pv}" if pv != v else "") + ("Indirect" if indirect else "")
+    name = f"Kernel{mr}x{nr}" + (f"Of{w*pv}" if pv != v else "") + ("Indirect" if indirect else "") + ("Store" if store else "")
     L = []
     if indirect:
         L.append("    /// <summary>")
@@ -20,6 +22,8 @@ def kernel(vt, w, mr, v, panel_vectors=None, indirect=False):
         L.append(f"    /// groups of {w} start at b0Base, b1Base, ..., and its row k lies offsets[k] floats further on (a convolution's")
         L.append("    /// output rows over a zero-bordered batch: the im2col panel is never written). The same products in the same order.")
         L.append("    /// </summary>")
+    elif store:
+        L.append(f"    /// <summary>As <see cref=\"Kernel{mr}x{nr}" + (f"Of{w*pv}" if pv != v else "") + f"\"/>, but C = the product: C's old values are not read.</summary>")
     elif pv == v:
         L.append(f"    /// <summary>C[{mr}x{nr}] += A panel ({mr} per k) * B panel ({nr} per k), {vt} accumulators kept in registers.</summary>")
     else:
@@ -49,7 +53,7 @@ def kernel(vt, w, mr, v, panel_vectors=None, indirect=False):
     for r in range(mr):
         L.append(f"        float* c{r} = c + {r} * ldc;" if r else "        float* c0 = c;")
         for j in range(v):
-            L.append(f"        {vt}.Store({vt}.Load(c{r} + {j*w}) + c{r}_{j}, c{r} + {j*w});")
+            L.append(f"        {vt}.Store(c{r}_{j}, c{r} + {j*w});" if store else f"        {vt}.Store({vt}.Load(c{r} + {j*w}) + c{r}_{j}, c{r} + {j*w});")
     L.append("    }")
     return "\n".join(L)
 
@@ -109,7 +113,8 @@ def dot_kernel(vt, w, mr, nr, indirect=False):
 specs = [("Vector512", 16, 8, 3), ("Vector256", 8, 6, 2), ("Vector128", 4, 6, 2)]
 dot_specs = [("Vector512", 16, 4, 6), ("Vector256", 8, 3, 3), ("Vector128", 4, 3, 3)]
 narrow = [kernel(vt, w, mr, u, v) for vt, w, mr, v in specs for u in range(1, v)]
+stores = [kernel(vt, w, mr, v, store=True) for vt, w, mr, v in specs] + [kernel(vt, w, mr, u, v, store=True) for vt, w, mr, v in specs for u in range(1, v)]
 indirect = [kernel("Vector512", 16, 8, 3, indirect=True)]   # IndirectConvolution's 16-pixel runs
 indirect.append(dot_kernel("Vector512", 16, 4, 6, indirect=True))   # IndirectWeightGradient
-body = "\n\n".join([kernel(*s) for s in specs] + narrow + indirect + [dot_kernel(*s) for s in dot_specs])
+body = "\n\n".join([kernel(*s) for s in specs] + narrow + stores + indirect + [dot_kernel(*s) for s in dot_specs])
 print(hdr + body + "\n}")

@@ -18,8 +18,12 @@ internal sealed unsafe class GemmEngine(MicroKernel kernel, int kc = 384, int mc
     public int MC { get; } = RoundUp(mc, kernel.MR);
     public int NC { get; } = RoundUp(nc, kernel.NR);
 
-    /// <summary>C[i, j] += sum_p A[i, p] B[p, j] for i in [row0, row0 + rows), j in [col0, col0 + cols); c points at C[0, 0].</summary>
-    public void Multiply<TA, TB>(int row0, int rows, int col0, int cols, int k, in TA a, in TB b, float* c, int ldc)
+    /// <summary>
+    /// C[i, j] += sum_p A[i, p] B[p, j] for i in [row0, row0 + rows), j in [col0, col0 + cols); c points at C[0, 0].
+    /// With <paramref name="overwrite"/>, C[i, j] = the sum: the first K block stores its tiles, so C's old values
+    /// are never read (the same bits as clearing C first: the kernels' sums start at +0 and are never -0).
+    /// </summary>
+    public void Multiply<TA, TB>(int row0, int rows, int col0, int cols, int k, in TA a, in TB b, float* c, int ldc, bool overwrite = false)
         where TA : struct, IPanelSourceA
         where TB : struct, IPanelSourceB
     {
@@ -51,6 +55,8 @@ internal sealed unsafe class GemmEngine(MicroKernel kernel, int kc = 384, int mc
             for (int pc = 0; pc < k; pc += kStep)
             {
                 int kcur = Math.Min(kStep, k - pc);
+                bool store = overwrite && pc == 0;
+                var tileKernel = store ? Kernel.RunStore : run;
                 for (int jp = 0; jp < ncur; jp += nr)
                     b.PackB(packedB + jp * kcur, nr, pc, kcur, jc + jp, Math.Min(nr, ncur - jp));
 
@@ -72,16 +78,16 @@ internal sealed unsafe class GemmEngine(MicroKernel kernel, int kc = 384, int mc
                             float* cTile = c + (long)(ic + ip) * ldc + jc + jp;
                             if (tileRows == mr && tileCols == nr)
                             {
-                                run(kcur, aPanel, packedB + jp * kcur, cTile, ldc);
+                                tileKernel(kcur, aPanel, packedB + jp * kcur, cTile, ldc);
                                 continue;
                             }
-                            var narrow = tileRows == mr ? Kernel.NarrowFor(tileCols) : null;
+                            var narrow = tileRows == mr ? Kernel.NarrowFor(tileCols, store) : null;
                             if (narrow != null)
                             {
                                 narrow(kcur, aPanel, packedB + jp * kcur, cTile, ldc);
                                 continue;
                             }
-                            MicroKernel.RunEdge(run, mr, nr, kcur, aPanel, packedB + jp * kcur, cTile, ldc, tileRows, tileCols, edgeTile);
+                            MicroKernel.RunEdge(run, mr, nr, kcur, aPanel, packedB + jp * kcur, cTile, ldc, tileRows, tileCols, edgeTile, store);
                         }
                     }
                 }

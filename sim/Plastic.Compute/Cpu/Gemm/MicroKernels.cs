@@ -375,6 +375,371 @@ internal static unsafe class MicroKernels
         Vector128.Store(Vector128.Load(c5 + 0) + c5_0, c5 + 0);
     }
 
+    /// <summary>As <see cref="Kernel8x48"/>, but C = the product: C's old values are not read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel8x48Store(int kc, float* a, float* b, float* c, int ldc)
+    {
+        Vector512<float> c0_0 = default; Vector512<float> c0_1 = default; Vector512<float> c0_2 = default;
+        Vector512<float> c1_0 = default; Vector512<float> c1_1 = default; Vector512<float> c1_2 = default;
+        Vector512<float> c2_0 = default; Vector512<float> c2_1 = default; Vector512<float> c2_2 = default;
+        Vector512<float> c3_0 = default; Vector512<float> c3_1 = default; Vector512<float> c3_2 = default;
+        Vector512<float> c4_0 = default; Vector512<float> c4_1 = default; Vector512<float> c4_2 = default;
+        Vector512<float> c5_0 = default; Vector512<float> c5_1 = default; Vector512<float> c5_2 = default;
+        Vector512<float> c6_0 = default; Vector512<float> c6_1 = default; Vector512<float> c6_2 = default;
+        Vector512<float> c7_0 = default; Vector512<float> c7_1 = default; Vector512<float> c7_2 = default;
+        for (int k = 0; k < kc; k++)
+        {
+            var b0 = Vector512.Load(b + 0);
+            var b1 = Vector512.Load(b + 16);
+            var b2 = Vector512.Load(b + 32);
+            var a0 = Vector512.Create(a[0]);
+            c0_0 = Vector512.FusedMultiplyAdd(a0, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(a0, b1, c0_1); c0_2 = Vector512.FusedMultiplyAdd(a0, b2, c0_2);
+            var a1 = Vector512.Create(a[1]);
+            c1_0 = Vector512.FusedMultiplyAdd(a1, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(a1, b1, c1_1); c1_2 = Vector512.FusedMultiplyAdd(a1, b2, c1_2);
+            var a2 = Vector512.Create(a[2]);
+            c2_0 = Vector512.FusedMultiplyAdd(a2, b0, c2_0); c2_1 = Vector512.FusedMultiplyAdd(a2, b1, c2_1); c2_2 = Vector512.FusedMultiplyAdd(a2, b2, c2_2);
+            var a3 = Vector512.Create(a[3]);
+            c3_0 = Vector512.FusedMultiplyAdd(a3, b0, c3_0); c3_1 = Vector512.FusedMultiplyAdd(a3, b1, c3_1); c3_2 = Vector512.FusedMultiplyAdd(a3, b2, c3_2);
+            var a4 = Vector512.Create(a[4]);
+            c4_0 = Vector512.FusedMultiplyAdd(a4, b0, c4_0); c4_1 = Vector512.FusedMultiplyAdd(a4, b1, c4_1); c4_2 = Vector512.FusedMultiplyAdd(a4, b2, c4_2);
+            var a5 = Vector512.Create(a[5]);
+            c5_0 = Vector512.FusedMultiplyAdd(a5, b0, c5_0); c5_1 = Vector512.FusedMultiplyAdd(a5, b1, c5_1); c5_2 = Vector512.FusedMultiplyAdd(a5, b2, c5_2);
+            var a6 = Vector512.Create(a[6]);
+            c6_0 = Vector512.FusedMultiplyAdd(a6, b0, c6_0); c6_1 = Vector512.FusedMultiplyAdd(a6, b1, c6_1); c6_2 = Vector512.FusedMultiplyAdd(a6, b2, c6_2);
+            var a7 = Vector512.Create(a[7]);
+            c7_0 = Vector512.FusedMultiplyAdd(a7, b0, c7_0); c7_1 = Vector512.FusedMultiplyAdd(a7, b1, c7_1); c7_2 = Vector512.FusedMultiplyAdd(a7, b2, c7_2);
+            a += 8;
+            b += 48;
+        }
+        float* c0 = c;
+        Vector512.Store(c0_0, c0 + 0);
+        Vector512.Store(c0_1, c0 + 16);
+        Vector512.Store(c0_2, c0 + 32);
+        float* c1 = c + 1 * ldc;
+        Vector512.Store(c1_0, c1 + 0);
+        Vector512.Store(c1_1, c1 + 16);
+        Vector512.Store(c1_2, c1 + 32);
+        float* c2 = c + 2 * ldc;
+        Vector512.Store(c2_0, c2 + 0);
+        Vector512.Store(c2_1, c2 + 16);
+        Vector512.Store(c2_2, c2 + 32);
+        float* c3 = c + 3 * ldc;
+        Vector512.Store(c3_0, c3 + 0);
+        Vector512.Store(c3_1, c3 + 16);
+        Vector512.Store(c3_2, c3 + 32);
+        float* c4 = c + 4 * ldc;
+        Vector512.Store(c4_0, c4 + 0);
+        Vector512.Store(c4_1, c4 + 16);
+        Vector512.Store(c4_2, c4 + 32);
+        float* c5 = c + 5 * ldc;
+        Vector512.Store(c5_0, c5 + 0);
+        Vector512.Store(c5_1, c5 + 16);
+        Vector512.Store(c5_2, c5 + 32);
+        float* c6 = c + 6 * ldc;
+        Vector512.Store(c6_0, c6 + 0);
+        Vector512.Store(c6_1, c6 + 16);
+        Vector512.Store(c6_2, c6 + 32);
+        float* c7 = c + 7 * ldc;
+        Vector512.Store(c7_0, c7 + 0);
+        Vector512.Store(c7_1, c7 + 16);
+        Vector512.Store(c7_2, c7 + 32);
+    }
+
+    /// <summary>As <see cref="Kernel6x16"/>, but C = the product: C's old values are not read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel6x16Store(int kc, float* a, float* b, float* c, int ldc)
+    {
+        Vector256<float> c0_0 = default; Vector256<float> c0_1 = default;
+        Vector256<float> c1_0 = default; Vector256<float> c1_1 = default;
+        Vector256<float> c2_0 = default; Vector256<float> c2_1 = default;
+        Vector256<float> c3_0 = default; Vector256<float> c3_1 = default;
+        Vector256<float> c4_0 = default; Vector256<float> c4_1 = default;
+        Vector256<float> c5_0 = default; Vector256<float> c5_1 = default;
+        for (int k = 0; k < kc; k++)
+        {
+            var b0 = Vector256.Load(b + 0);
+            var b1 = Vector256.Load(b + 8);
+            var a0 = Vector256.Create(a[0]);
+            c0_0 = Vector256.FusedMultiplyAdd(a0, b0, c0_0); c0_1 = Vector256.FusedMultiplyAdd(a0, b1, c0_1);
+            var a1 = Vector256.Create(a[1]);
+            c1_0 = Vector256.FusedMultiplyAdd(a1, b0, c1_0); c1_1 = Vector256.FusedMultiplyAdd(a1, b1, c1_1);
+            var a2 = Vector256.Create(a[2]);
+            c2_0 = Vector256.FusedMultiplyAdd(a2, b0, c2_0); c2_1 = Vector256.FusedMultiplyAdd(a2, b1, c2_1);
+            var a3 = Vector256.Create(a[3]);
+            c3_0 = Vector256.FusedMultiplyAdd(a3, b0, c3_0); c3_1 = Vector256.FusedMultiplyAdd(a3, b1, c3_1);
+            var a4 = Vector256.Create(a[4]);
+            c4_0 = Vector256.FusedMultiplyAdd(a4, b0, c4_0); c4_1 = Vector256.FusedMultiplyAdd(a4, b1, c4_1);
+            var a5 = Vector256.Create(a[5]);
+            c5_0 = Vector256.FusedMultiplyAdd(a5, b0, c5_0); c5_1 = Vector256.FusedMultiplyAdd(a5, b1, c5_1);
+            a += 6;
+            b += 16;
+        }
+        float* c0 = c;
+        Vector256.Store(c0_0, c0 + 0);
+        Vector256.Store(c0_1, c0 + 8);
+        float* c1 = c + 1 * ldc;
+        Vector256.Store(c1_0, c1 + 0);
+        Vector256.Store(c1_1, c1 + 8);
+        float* c2 = c + 2 * ldc;
+        Vector256.Store(c2_0, c2 + 0);
+        Vector256.Store(c2_1, c2 + 8);
+        float* c3 = c + 3 * ldc;
+        Vector256.Store(c3_0, c3 + 0);
+        Vector256.Store(c3_1, c3 + 8);
+        float* c4 = c + 4 * ldc;
+        Vector256.Store(c4_0, c4 + 0);
+        Vector256.Store(c4_1, c4 + 8);
+        float* c5 = c + 5 * ldc;
+        Vector256.Store(c5_0, c5 + 0);
+        Vector256.Store(c5_1, c5 + 8);
+    }
+
+    /// <summary>As <see cref="Kernel6x8"/>, but C = the product: C's old values are not read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel6x8Store(int kc, float* a, float* b, float* c, int ldc)
+    {
+        Vector128<float> c0_0 = default; Vector128<float> c0_1 = default;
+        Vector128<float> c1_0 = default; Vector128<float> c1_1 = default;
+        Vector128<float> c2_0 = default; Vector128<float> c2_1 = default;
+        Vector128<float> c3_0 = default; Vector128<float> c3_1 = default;
+        Vector128<float> c4_0 = default; Vector128<float> c4_1 = default;
+        Vector128<float> c5_0 = default; Vector128<float> c5_1 = default;
+        for (int k = 0; k < kc; k++)
+        {
+            var b0 = Vector128.Load(b + 0);
+            var b1 = Vector128.Load(b + 4);
+            var a0 = Vector128.Create(a[0]);
+            c0_0 = Vector128.FusedMultiplyAdd(a0, b0, c0_0); c0_1 = Vector128.FusedMultiplyAdd(a0, b1, c0_1);
+            var a1 = Vector128.Create(a[1]);
+            c1_0 = Vector128.FusedMultiplyAdd(a1, b0, c1_0); c1_1 = Vector128.FusedMultiplyAdd(a1, b1, c1_1);
+            var a2 = Vector128.Create(a[2]);
+            c2_0 = Vector128.FusedMultiplyAdd(a2, b0, c2_0); c2_1 = Vector128.FusedMultiplyAdd(a2, b1, c2_1);
+            var a3 = Vector128.Create(a[3]);
+            c3_0 = Vector128.FusedMultiplyAdd(a3, b0, c3_0); c3_1 = Vector128.FusedMultiplyAdd(a3, b1, c3_1);
+            var a4 = Vector128.Create(a[4]);
+            c4_0 = Vector128.FusedMultiplyAdd(a4, b0, c4_0); c4_1 = Vector128.FusedMultiplyAdd(a4, b1, c4_1);
+            var a5 = Vector128.Create(a[5]);
+            c5_0 = Vector128.FusedMultiplyAdd(a5, b0, c5_0); c5_1 = Vector128.FusedMultiplyAdd(a5, b1, c5_1);
+            a += 6;
+            b += 8;
+        }
+        float* c0 = c;
+        Vector128.Store(c0_0, c0 + 0);
+        Vector128.Store(c0_1, c0 + 4);
+        float* c1 = c + 1 * ldc;
+        Vector128.Store(c1_0, c1 + 0);
+        Vector128.Store(c1_1, c1 + 4);
+        float* c2 = c + 2 * ldc;
+        Vector128.Store(c2_0, c2 + 0);
+        Vector128.Store(c2_1, c2 + 4);
+        float* c3 = c + 3 * ldc;
+        Vector128.Store(c3_0, c3 + 0);
+        Vector128.Store(c3_1, c3 + 4);
+        float* c4 = c + 4 * ldc;
+        Vector128.Store(c4_0, c4 + 0);
+        Vector128.Store(c4_1, c4 + 4);
+        float* c5 = c + 5 * ldc;
+        Vector128.Store(c5_0, c5 + 0);
+        Vector128.Store(c5_1, c5 + 4);
+    }
+
+    /// <summary>As <see cref="Kernel8x16Of48"/>, but C = the product: C's old values are not read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel8x16Of48Store(int kc, float* a, float* b, float* c, int ldc)
+    {
+        Vector512<float> c0_0 = default;
+        Vector512<float> c1_0 = default;
+        Vector512<float> c2_0 = default;
+        Vector512<float> c3_0 = default;
+        Vector512<float> c4_0 = default;
+        Vector512<float> c5_0 = default;
+        Vector512<float> c6_0 = default;
+        Vector512<float> c7_0 = default;
+        for (int k = 0; k < kc; k++)
+        {
+            var b0 = Vector512.Load(b + 0);
+            var a0 = Vector512.Create(a[0]);
+            c0_0 = Vector512.FusedMultiplyAdd(a0, b0, c0_0);
+            var a1 = Vector512.Create(a[1]);
+            c1_0 = Vector512.FusedMultiplyAdd(a1, b0, c1_0);
+            var a2 = Vector512.Create(a[2]);
+            c2_0 = Vector512.FusedMultiplyAdd(a2, b0, c2_0);
+            var a3 = Vector512.Create(a[3]);
+            c3_0 = Vector512.FusedMultiplyAdd(a3, b0, c3_0);
+            var a4 = Vector512.Create(a[4]);
+            c4_0 = Vector512.FusedMultiplyAdd(a4, b0, c4_0);
+            var a5 = Vector512.Create(a[5]);
+            c5_0 = Vector512.FusedMultiplyAdd(a5, b0, c5_0);
+            var a6 = Vector512.Create(a[6]);
+            c6_0 = Vector512.FusedMultiplyAdd(a6, b0, c6_0);
+            var a7 = Vector512.Create(a[7]);
+            c7_0 = Vector512.FusedMultiplyAdd(a7, b0, c7_0);
+            a += 8;
+            b += 48;
+        }
+        float* c0 = c;
+        Vector512.Store(c0_0, c0 + 0);
+        float* c1 = c + 1 * ldc;
+        Vector512.Store(c1_0, c1 + 0);
+        float* c2 = c + 2 * ldc;
+        Vector512.Store(c2_0, c2 + 0);
+        float* c3 = c + 3 * ldc;
+        Vector512.Store(c3_0, c3 + 0);
+        float* c4 = c + 4 * ldc;
+        Vector512.Store(c4_0, c4 + 0);
+        float* c5 = c + 5 * ldc;
+        Vector512.Store(c5_0, c5 + 0);
+        float* c6 = c + 6 * ldc;
+        Vector512.Store(c6_0, c6 + 0);
+        float* c7 = c + 7 * ldc;
+        Vector512.Store(c7_0, c7 + 0);
+    }
+
+    /// <summary>As <see cref="Kernel8x32Of48"/>, but C = the product: C's old values are not read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel8x32Of48Store(int kc, float* a, float* b, float* c, int ldc)
+    {
+        Vector512<float> c0_0 = default; Vector512<float> c0_1 = default;
+        Vector512<float> c1_0 = default; Vector512<float> c1_1 = default;
+        Vector512<float> c2_0 = default; Vector512<float> c2_1 = default;
+        Vector512<float> c3_0 = default; Vector512<float> c3_1 = default;
+        Vector512<float> c4_0 = default; Vector512<float> c4_1 = default;
+        Vector512<float> c5_0 = default; Vector512<float> c5_1 = default;
+        Vector512<float> c6_0 = default; Vector512<float> c6_1 = default;
+        Vector512<float> c7_0 = default; Vector512<float> c7_1 = default;
+        for (int k = 0; k < kc; k++)
+        {
+            var b0 = Vector512.Load(b + 0);
+            var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(a[0]);
+            c0_0 = Vector512.FusedMultiplyAdd(a0, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(a0, b1, c0_1);
+            var a1 = Vector512.Create(a[1]);
+            c1_0 = Vector512.FusedMultiplyAdd(a1, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(a1, b1, c1_1);
+            var a2 = Vector512.Create(a[2]);
+            c2_0 = Vector512.FusedMultiplyAdd(a2, b0, c2_0); c2_1 = Vector512.FusedMultiplyAdd(a2, b1, c2_1);
+            var a3 = Vector512.Create(a[3]);
+            c3_0 = Vector512.FusedMultiplyAdd(a3, b0, c3_0); c3_1 = Vector512.FusedMultiplyAdd(a3, b1, c3_1);
+            var a4 = Vector512.Create(a[4]);
+            c4_0 = Vector512.FusedMultiplyAdd(a4, b0, c4_0); c4_1 = Vector512.FusedMultiplyAdd(a4, b1, c4_1);
+            var a5 = Vector512.Create(a[5]);
+            c5_0 = Vector512.FusedMultiplyAdd(a5, b0, c5_0); c5_1 = Vector512.FusedMultiplyAdd(a5, b1, c5_1);
+            var a6 = Vector512.Create(a[6]);
+            c6_0 = Vector512.FusedMultiplyAdd(a6, b0, c6_0); c6_1 = Vector512.FusedMultiplyAdd(a6, b1, c6_1);
+            var a7 = Vector512.Create(a[7]);
+            c7_0 = Vector512.FusedMultiplyAdd(a7, b0, c7_0); c7_1 = Vector512.FusedMultiplyAdd(a7, b1, c7_1);
+            a += 8;
+            b += 48;
+        }
+        float* c0 = c;
+        Vector512.Store(c0_0, c0 + 0);
+        Vector512.Store(c0_1, c0 + 16);
+        float* c1 = c + 1 * ldc;
+        Vector512.Store(c1_0, c1 + 0);
+        Vector512.Store(c1_1, c1 + 16);
+        float* c2 = c + 2 * ldc;
+        Vector512.Store(c2_0, c2 + 0);
+        Vector512.Store(c2_1, c2 + 16);
+        float* c3 = c + 3 * ldc;
+        Vector512.Store(c3_0, c3 + 0);
+        Vector512.Store(c3_1, c3 + 16);
+        float* c4 = c + 4 * ldc;
+        Vector512.Store(c4_0, c4 + 0);
+        Vector512.Store(c4_1, c4 + 16);
+        float* c5 = c + 5 * ldc;
+        Vector512.Store(c5_0, c5 + 0);
+        Vector512.Store(c5_1, c5 + 16);
+        float* c6 = c + 6 * ldc;
+        Vector512.Store(c6_0, c6 + 0);
+        Vector512.Store(c6_1, c6 + 16);
+        float* c7 = c + 7 * ldc;
+        Vector512.Store(c7_0, c7 + 0);
+        Vector512.Store(c7_1, c7 + 16);
+    }
+
+    /// <summary>As <see cref="Kernel6x8Of16"/>, but C = the product: C's old values are not read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel6x8Of16Store(int kc, float* a, float* b, float* c, int ldc)
+    {
+        Vector256<float> c0_0 = default;
+        Vector256<float> c1_0 = default;
+        Vector256<float> c2_0 = default;
+        Vector256<float> c3_0 = default;
+        Vector256<float> c4_0 = default;
+        Vector256<float> c5_0 = default;
+        for (int k = 0; k < kc; k++)
+        {
+            var b0 = Vector256.Load(b + 0);
+            var a0 = Vector256.Create(a[0]);
+            c0_0 = Vector256.FusedMultiplyAdd(a0, b0, c0_0);
+            var a1 = Vector256.Create(a[1]);
+            c1_0 = Vector256.FusedMultiplyAdd(a1, b0, c1_0);
+            var a2 = Vector256.Create(a[2]);
+            c2_0 = Vector256.FusedMultiplyAdd(a2, b0, c2_0);
+            var a3 = Vector256.Create(a[3]);
+            c3_0 = Vector256.FusedMultiplyAdd(a3, b0, c3_0);
+            var a4 = Vector256.Create(a[4]);
+            c4_0 = Vector256.FusedMultiplyAdd(a4, b0, c4_0);
+            var a5 = Vector256.Create(a[5]);
+            c5_0 = Vector256.FusedMultiplyAdd(a5, b0, c5_0);
+            a += 6;
+            b += 16;
+        }
+        float* c0 = c;
+        Vector256.Store(c0_0, c0 + 0);
+        float* c1 = c + 1 * ldc;
+        Vector256.Store(c1_0, c1 + 0);
+        float* c2 = c + 2 * ldc;
+        Vector256.Store(c2_0, c2 + 0);
+        float* c3 = c + 3 * ldc;
+        Vector256.Store(c3_0, c3 + 0);
+        float* c4 = c + 4 * ldc;
+        Vector256.Store(c4_0, c4 + 0);
+        float* c5 = c + 5 * ldc;
+        Vector256.Store(c5_0, c5 + 0);
+    }
+
+    /// <summary>As <see cref="Kernel6x4Of8"/>, but C = the product: C's old values are not read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel6x4Of8Store(int kc, float* a, float* b, float* c, int ldc)
+    {
+        Vector128<float> c0_0 = default;
+        Vector128<float> c1_0 = default;
+        Vector128<float> c2_0 = default;
+        Vector128<float> c3_0 = default;
+        Vector128<float> c4_0 = default;
+        Vector128<float> c5_0 = default;
+        for (int k = 0; k < kc; k++)
+        {
+            var b0 = Vector128.Load(b + 0);
+            var a0 = Vector128.Create(a[0]);
+            c0_0 = Vector128.FusedMultiplyAdd(a0, b0, c0_0);
+            var a1 = Vector128.Create(a[1]);
+            c1_0 = Vector128.FusedMultiplyAdd(a1, b0, c1_0);
+            var a2 = Vector128.Create(a[2]);
+            c2_0 = Vector128.FusedMultiplyAdd(a2, b0, c2_0);
+            var a3 = Vector128.Create(a[3]);
+            c3_0 = Vector128.FusedMultiplyAdd(a3, b0, c3_0);
+            var a4 = Vector128.Create(a[4]);
+            c4_0 = Vector128.FusedMultiplyAdd(a4, b0, c4_0);
+            var a5 = Vector128.Create(a[5]);
+            c5_0 = Vector128.FusedMultiplyAdd(a5, b0, c5_0);
+            a += 6;
+            b += 8;
+        }
+        float* c0 = c;
+        Vector128.Store(c0_0, c0 + 0);
+        float* c1 = c + 1 * ldc;
+        Vector128.Store(c1_0, c1 + 0);
+        float* c2 = c + 2 * ldc;
+        Vector128.Store(c2_0, c2 + 0);
+        float* c3 = c + 3 * ldc;
+        Vector128.Store(c3_0, c3 + 0);
+        float* c4 = c + 4 * ldc;
+        Vector128.Store(c4_0, c4 + 0);
+        float* c5 = c + 5 * ldc;
+        Vector128.Store(c5_0, c5 + 0);
+    }
+
     /// <summary>
     /// <see cref="Kernel8x48"/> with B read in place instead of from a packed panel: the panel's 3 column
     /// groups of 16 start at b0Base, b1Base, ..., and its row k lies offsets[k] floats further on (a convolution's

@@ -156,12 +156,12 @@ internal sealed unsafe class WinogradConvolution(GemmEngine gemm, DotMicroKernel
                 int count = (g1 - g0) * tiles.TilesW;
                 if (narrow) NarrowTileTransforms.Input((float*)bordered, (float*)x, tiles, g0, g1, v, ld, scratch);
                 else TileTransforms.Input((float*)x, tiles, g0, g1, v, ld, wide, scratch);
-                new Span<float>(m, (int)mFloats).Clear();
+                // M is written, not added to: no clearing pass over it first (1.5 % of a backprop step, 2026-12-05).
                 for (int xi = 0; xi < Positions; xi++)
                     gemm.Multiply(0, d.Cout, 0, count, d.Cin,
                         new StridedMatrix((float*)uAddress + (long)xi * d.Cout * d.Cin, d.Cin, 1),
                         new StridedMatrix(v + (long)xi * d.Cin * ld, ld, 1),
-                        m + (long)xi * d.Cout * ld, ld);
+                        m + (long)xi * d.Cout * ld, ld, overwrite: true);
                 if (narrow) NarrowTileTransforms.Output(m, ld, tiles, g0, g1, (float*)b, (float*)y);
                 else TileTransforms.Output(m, ld, tiles, g0, g1, (float*)b, (float*)y, wide);
             }
