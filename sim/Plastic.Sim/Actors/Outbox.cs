@@ -79,13 +79,9 @@ internal sealed class TensorSlot(IComputeBackend backend, TensorKind kind = Tens
     public Tensor Load(TensorPayload payload)
     {
         using (TensorKinds.Use(kind))
-        {
-            if (payload.HandOver(backend) is { } taken)
-            {
-                _tensor?.Dispose();
+            if (payload.HandOver(backend, replacing: _tensor) is { } taken)
                 return _tensor = taken;
-            }
-        }
+        if (_tensor is { IsDisposed: true }) _tensor = null; // replaced, but the backend kept no host array: allocate
         var tensor = For(payload.Shape);
         payload.CopyTo(backend, tensor);
         return tensor;

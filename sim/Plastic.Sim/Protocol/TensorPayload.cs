@@ -284,13 +284,18 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     /// <summary>
     /// Gives a lent array to its one receiver as a tensor of <paramref name="backend"/>, without copying it, where that
     /// backend keeps tensors in host memory (<see cref="IComputeBackend.Adopt"/>): the tensor's disposal gives the array
-    /// back. Null, with nothing done, for any other payload or backend: the receiver then copies (<see cref="CopyTo"/>).
+    /// back. Null for any other payload or backend: the receiver then copies (<see cref="CopyTo"/>). A lent payload
+    /// disposes <paramref name="replacing"/>, the receiver's tensor that the new one replaces, before the backend takes
+    /// the array, so that the backend's tally never counts the two together (the array left for the receiver's copy was
+    /// never counted either); it does so even where the backend then declines.
     /// </summary>
-    public Tensor? HandOver(IComputeBackend backend)
+    public Tensor? HandOver(IComputeBackend backend, Tensor? replacing = null)
     {
         lock (_gate)
         {
-            if (!_lent || backend.Adopt(_floats!, Shape) is not { } taken) return null;
+            if (!_lent) return null;
+            replacing?.Dispose();
+            if (backend.Adopt(_floats!, Shape) is not { } taken) return null;
             _floats = null;
             _lent = false;
             _handedOver = true;

@@ -196,14 +196,32 @@ public sealed class DeviceMessageTests() : Akka.TestKit.Xunit2.TestKit(ActorTest
         Assert.All(one.ToArray(), v => Assert.Equal(1f, v));
         Assert.Equal(before + 1_031 * sizeof(float), backend.LiveTensorBytes);
         int kept = HostArrays.KeptCount(1_031);
+        long peak = backend.PeakTensorBytes;
         var two = slot.Load(TensorPayload.Lent(second));
         Assert.True(one.IsDisposed); // the first step's array went back to the pool when the next came
         Assert.Equal(kept + 1, HostArrays.KeptCount(1_031));
         Assert.All(two.ToArray(), v => Assert.Equal(2f, v));
         Assert.Equal(before + 1_031 * sizeof(float), backend.LiveTensorBytes);
+        Assert.Equal(peak, backend.PeakTensorBytes); // the old input went before the new one was counted: never two at once
         // A payload of the values' own copy still goes through an upload into the slot's tensor.
         var three = slot.Load(TensorPayload.From(first));
         Assert.All(three.ToArray(), v => Assert.Equal(1f, v));
+    }
+
+    [Fact]
+    public void A_device_slot_given_a_lent_payload_copies_it_into_a_tensor_of_its_own()
+    {
+        using var sender = new CpuBackend(threads: 1);
+        using var device = IlgpuBackend.Create("ilgpu-cpu");
+        using var slot = new TensorSlot(device, TensorKind.Activations);
+        using var first = sender.Upload([1f, 2f, 3f], new Shape(3));
+        using var second = sender.Upload([4f, 5f, 6f], new Shape(3));
+        var one = slot.Load(TensorPayload.Lent(first));
+        Assert.Equal([1f, 2f, 3f], one.ToArray());
+        var two = slot.Load(TensorPayload.Lent(second));
+        Assert.Equal([4f, 5f, 6f], two.ToArray());
+        Assert.False(two.IsDisposed);
+        Assert.Equal(3 * sizeof(float), device.LiveTensorBytes);
     }
 
     [Fact]
