@@ -121,7 +121,7 @@ public sealed partial class CpuBackend
     }
 
     protected override void FillCore(Tensor y, float value) => T(y).Span.Fill(value);
-    protected override void CopyCore(Tensor source, Tensor destination) => T(source).Span.CopyTo(T(destination).Span);
+    protected override void CopyCore(Tensor source, Tensor destination) => CopyFloats(T(source).Span, T(destination).Span);
 
     /// <summary>Partial sums over fixed 4096-element blocks, combined in order in double precision.</summary>
     private const int ReductionBlock = 4096;

@@ -159,7 +159,7 @@ public sealed partial class CpuBackend
     /// </summary>
     private static unsafe int MaxPool2x2Small(float* x, float* y, int* argmax, int p0, int p1, PoolDims d)
     {
-        int w = d.W, planeIn = d.H * w, planeOut = d.Ho * d.Wo, planesPerStep = Math.Max(1, 8 / planeOut);
+        int w = d.W, planeIn = d.H * w, planeOut = d.Ho * d.Wo, planesPerStep = SmallPlanesPerStep(d);
         var corner = SmallWindowCorners(w);
         var right = corner + Vector512<int>.One; var below = corner + Vector512.Create(w); var diagonal = below + Vector512<int>.One;
         int p = p0;
@@ -234,6 +234,7 @@ public sealed partial class CpuBackend
     {
         var dyT = T(gradOutput); var idT = I(argmax); var postT = post is null ? null : T(post); var dxT = T(gradInput);
         bool tiled = TilesByVectors(d), small = SmallWindowsByVectors(d);
+        int smallStep = small ? SmallPlanesPerStep(d) : 0;
         _parallel.ForRanges(d.Planes, 1, (p0, p1) =>
         {
             var dy = dyT.Span; var ids = idT.Span; var dx = dxT.Span;
@@ -245,9 +246,9 @@ public sealed partial class CpuBackend
             for (int plane = p0; plane < p1; plane++)
             {
                 if (tiled && Scatter2x2Plane(dyp, ip, yp, dxp, plane, d)) continue;
-                if (small && plane + SmallPlanesPerStep(d) <= p1 && ScatterSmallPlanes(dyp, ip, yp, dxp, plane, d))
+                if (small && plane + smallStep <= p1 && ScatterSmallPlanes(dyp, ip, yp, dxp, plane, d))
                 {
-                    plane += SmallPlanesPerStep(d) - 1;
+                    plane += smallStep - 1;
                     continue;
                 }
                 int first = plane * planeIn;

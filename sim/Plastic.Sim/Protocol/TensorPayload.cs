@@ -52,7 +52,7 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     {
         get
         {
-            if (_floats is { } floats) return floats.AsSpan(0, Length); // a lent array may be longer than the tensor
+            if (_floats is { } floats) return floats.AsSpan(0, Length);
             if (Received() is { } received) return MemoryMarshal.Cast<byte, float>(received.AsSpan(_offset, Length * sizeof(float)));
             return ToHost();
         }
@@ -75,8 +75,8 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     internal static TensorPayload OnDevice(Tensor copy) => new([.. copy.Shape.Dims], null, null, 0, copy.Length) { _onDevice = copy };
 
     /// <summary>
-    /// A payload of a tensor for exactly one receiver, in a host array rented from the shared pool. A receiver in
-    /// this process gives it back with its <see cref="CopyTo"/>; for one in another process, the tensor lane that
+    /// A payload of a tensor for exactly one receiver, in a pinned array of its exact length from <see cref="HostArrays"/>. A receiver in
+    /// this process takes it as its tensor (<see cref="HandOver"/>) or gives it back with its <see cref="CopyTo"/>; for one in another process, the tensor lane that
     /// carries it gives it back once written (<see cref="WriteOut"/>), and one that travels inside Akka's frame
     /// instead is left to the GC. After that the payload has no values left to read.
     /// </summary>

@@ -6,7 +6,8 @@ namespace Plastic.Tests.Compute;
 
 /// <summary>
 /// The pinned arrays that carry messages between the layers of one process (HostArrays), a host backend taking one as
-/// a tensor without a copy (Adopt), and the CPU backend's copies of a message's megabytes on every thread. Each test
+/// a tensor without a copy (Adopt), and the CPU backend's copies of a message's megabytes (and of one tensor into
+/// another) on every thread. Each test
 /// uses a length of its own: the pool is process-wide and other tests run beside these.
 /// </summary>
 public sealed class HostArraysTests
@@ -75,7 +76,7 @@ public sealed class HostArraysTests
     [InlineData(2, (1 << 18) + 5)]
     [InlineData(3, (1 << 19) + 16_383)]
     [InlineData(2, 1_000)]
-    public void Uploads_and_downloads_copy_every_value_on_any_thread_count(int threads, int length)
+    public void Uploads_downloads_and_copies_copy_every_value_on_any_thread_count(int threads, int length)
     {
         using var backend = new CpuBackend(threads);
         var values = new float[length];
@@ -85,5 +86,8 @@ public sealed class HostArraysTests
         var back = new float[length];
         backend.Download(tensor, back);
         Assert.Equal(values, back);
+        using var copy = backend.Allocate(new Shape(length));
+        backend.Copy(tensor, copy);
+        Assert.Equal(values, copy.ToArray());
     }
 }

@@ -137,7 +137,7 @@ public sealed class DeviceMessageTests() : Akka.TestKit.Xunit2.TestKit(ActorTest
         Assert.True(payload.IsLent);
         Assert.False(payload.IsOnDevice);
         var values = payload.Values.ToArray();
-        Assert.Equal(payload.Shape.Length, values.Length); // a rented array may be longer: only the tensor's values are read
+        Assert.Equal(payload.Shape.Length, values.Length); // only the tensor's values are read
         using var destination = backend.Allocate(payload.Shape);
         payload.CopyTo(backend, destination);
         Assert.False(payload.IsLent);
