@@ -8,7 +8,7 @@ namespace Plastic.Sim;
 /// Training batches from a data set through the two-view pipeline: step t is batch t mod B of epoch
 /// t div B (B batches per epoch). Steps asked for in order (the input node) stream from the pipeline's
 /// workers, which build ahead; any other step (the alignment monitor's) is built on demand, with the
-/// same values. Negatives follow the run's sampling, keyed by the step.
+/// same values. Negatives follow the run's sampling, keyed by the step. Each batch's views are for one reader.
 /// </summary>
 public sealed class DatasetBatches(TwoViewPipeline pipeline, ulong seed, NegativeSampling negatives = NegativeSampling.Next) : IBatchSource, IDisposable
 {
@@ -42,7 +42,8 @@ public sealed class DatasetBatches(TwoViewPipeline pipeline, ulong seed, Negativ
         using (batch)
         {
             int n = batch.Dims[0] / 2;
-            return new TrainingBatch(TensorPayload.Copy(batch.Views, batch.Dims), NegativeSampler.Draw(negatives, seed, step, n));
+            // For one receiver (the first layer, or the monitor), in a pooled array that receiver gives back.
+            return new TrainingBatch(TensorPayload.Lent(batch.Views, batch.Dims), NegativeSampler.Draw(negatives, seed, step, n));
         }
     }
 

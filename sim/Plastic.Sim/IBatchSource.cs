@@ -47,7 +47,12 @@ public sealed class SyntheticBatches(InputSpec input, int batchSize, ulong seed,
 /// </summary>
 public sealed class RepeatedBatch(IBatchSource source) : IBatchSource
 {
-    private readonly Lazy<TrainingBatch> _batch = new(() => source.Batch(0));
+    // A source's views may be for one reader (a pooled array): the values are kept in an array of their own.
+    private readonly Lazy<TrainingBatch> _batch = new(() =>
+    {
+        var batch = source.Batch(0);
+        return batch with { Views = TensorPayload.Copy(batch.Views.Values, [.. batch.Views.Dims]) };
+    });
 
     public TrainingBatch Batch(long step) => _batch.Value;
 }

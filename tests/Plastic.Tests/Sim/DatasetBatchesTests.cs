@@ -35,6 +35,32 @@ public sealed class DatasetBatchesTests
     }
 
     [Fact]
+    public void A_batch_comes_in_a_pooled_array_that_its_one_reader_gives_back_and_a_repeated_batch_keeps_its_own()
+    {
+        var pipeline = new TwoViewPipeline(Images(12), AugmentSettings.Cifar10, 4, seed: 5);
+        using var batches = new DatasetBatches(pipeline, 5);
+        using var reference = new DatasetBatches(pipeline, 5);
+        var batch = batches.Batch(1);
+        var expected = reference.Batch(1).Views.Values.ToArray();
+        Assert.True(batch.Views.IsLent);
+        using var backend = new CpuBackend(threads: 1);
+        using var tensor = backend.Allocate(batch.Views.Shape);
+        batch.Views.CopyTo(backend, tensor);
+        Assert.Equal(expected, tensor.ToArray());
+        Assert.False(batch.Views.IsLent); // given back to the pool (HostArraysTests count the pool itself)
+
+        // A benchmark's repeated batch is read every step: its values are its own, not a pooled array read once.
+        var repeated = new RepeatedBatch(new DatasetBatches(pipeline, 5));
+        for (int step = 0; step < 3; step++)
+        {
+            var views = repeated.Batch(step).Views;
+            Assert.False(views.IsLent);
+            views.CopyTo(backend, tensor);
+            Assert.Equal(reference.Batch(0).Views.Values.ToArray(), tensor.ToArray());
+        }
+    }
+
+    [Fact]
     public async Task A_local_run_on_data_set_batches_is_reproducible_and_can_be_measured_by_the_monitor()
     {
         var spec = Presets.Vgg6(32, 0.0625);
