@@ -34,6 +34,7 @@ internal sealed class RunGraph : IAsyncDisposable
     private readonly TaskCompletionSource _failedLate = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<AlignmentSample> _alignment = [];
     private ImmutableDictionary<string, IActorRef> _nodes = ImmutableDictionary<string, IActorRef>.Empty;
+    private ImmutableDictionary<string, IActorRef> _posts = ImmutableDictionary<string, IActorRef>.Empty;
 
     public RunGraph(RunPlan plan, ClusterRun? cluster)
     {
@@ -67,14 +68,18 @@ internal sealed class RunGraph : IAsyncDisposable
             nodes[GraphWiring.LossNode] = Start(factory.LossProps(backendFactory(), input), GraphWiring.LossNode);
         if (_plan.Monitored) nodes[GraphWiring.MonitorNode] = StartMonitor(source, backendFactory, observer, input);
         if (_cluster is not null && _plan.Placement.WorkerRoles.Count > 0)
-            foreach (var (name, actor) in await HostOnWorkersAsync(_cluster, input).ConfigureAwait(false)) nodes[name] = actor;
+        {
+            var (hosted, posts) = await HostOnWorkersAsync(_cluster, input).ConfigureAwait(false);
+            foreach (var (name, actor) in hosted) nodes[name] = actor;
+            _posts = posts;
+        }
         _nodes = nodes.ToImmutable();
     }
 
     /// <summary>Connects the started nodes; the input starts sending once connected.</summary>
     public void Connect()
     {
-        var connect = new Connect(_nodes);
+        var connect = new Connect(_nodes) { Posts = _posts };
         // The input node last: it starts sending data as soon as it is connected, and every other node
         // must have its Connect in its mailbox before the first message reaches it.
         foreach (var node in _nodes.Where(n => n.Key != GraphWiring.InputNode).Select(n => n.Value)) node.Tell(connect);
@@ -148,7 +153,7 @@ internal sealed class RunGraph : IAsyncDisposable
         return Start(Props.Create(() => new MonitorActor(monitor, wiring, input)), GraphWiring.MonitorNode);
     }
 
-    private async Task<ImmutableDictionary<string, IActorRef>> HostOnWorkersAsync(ClusterRun cluster, IActorRef input)
+    private async Task<(ImmutableDictionary<string, IActorRef> Nodes, ImmutableDictionary<string, IActorRef> Posts)> HostOnWorkersAsync(ClusterRun cluster, IActorRef input)
     {
         var options = _plan.Options;
         // Workers run elsewhere: they are given the checkpoint folder as an absolute path.

@@ -51,14 +51,9 @@ public sealed class InputActor : ReceiveActor
             if (_completed >= _steps) _finished.TrySetResult();
             Pump();
         });
-        Receive<StepDone>(d =>
-        {
-            _onStepDone(d);
-            _reports[d.Step] = _reports.GetValueOrDefault(d.Step) + 1;
-            while (_reports.GetValueOrDefault(_completed) == _layers) _reports.Remove(_completed++);
-            if (_completed == _steps) _finished.TrySetResult();
-            else Pump();
-        });
+        Receive<StepDone>(d => Reported([d]));
+        // A cluster worker's post sends the reports of a step from all the nodes it hosts at once.
+        Receive<StepsDone>(b => Reported(b.Reports));
         Receive<Distributed.WorkerLost>(w =>
         {
             // Steps below _completed are done by every node; the lost worker's nodes did none after.
@@ -90,6 +85,18 @@ public sealed class InputActor : ReceiveActor
     }
 
     private sealed record NodeGone(string Node);
+
+    private void Reported(IEnumerable<StepDone> reports)
+    {
+        foreach (var d in reports)
+        {
+            _onStepDone(d);
+            _reports[d.Step] = _reports.GetValueOrDefault(d.Step) + 1;
+        }
+        while (_reports.GetValueOrDefault(_completed) == _layers) _reports.Remove(_completed++);
+        if (_completed == _steps) _finished.TrySetResult();
+        else Pump();
+    }
 
     private void Pump()
     {

@@ -14,19 +14,27 @@ namespace Plastic.Sim.Actors;
 internal sealed class Outbox(string node, Wiring wiring, ISendPolicy? policy = null)
 {
     private ImmutableDictionary<string, IActorRef> _nodes = ImmutableDictionary<string, IActorRef>.Empty;
+    private ImmutableDictionary<string, IActorRef> _posts = ImmutableDictionary<string, IActorRef>.Empty;
 
-    public void Connect(Connect connect) => _nodes = connect.Nodes;
+    public void Connect(Connect connect)
+    {
+        _nodes = connect.Nodes;
+        _posts = connect.Posts;
+    }
 
     public IEnumerable<string> Targets(MessageKind kind) => wiring.Targets(node, kind);
 
-    public void Send(string target, ISimMessage message)
+    public void Send(string target, ISimMessage message) => Checked(target, message).Tell(message);
+
+    /// <summary>The target's actor, once the message passed the wiring and the send policy for it; counted as sent to it.</summary>
+    private IActorRef Checked(string target, ISimMessage message)
     {
         wiring.Check(node, target, message.Kind);
         if (!_nodes.TryGetValue(target, out var actor))
             throw new InvalidOperationException($"Node '{node}' has no actor for node '{target}'; was Connect sent?");
         (policy ?? InProcessSends.Instance).Check(message, target, actor);
         SimTelemetry.CountSend(node, target, message.Kind, message.Bytes);
-        actor.Tell(message);
+        return actor;
     }
 
     /// <summary>
@@ -52,10 +60,30 @@ internal sealed class Outbox(string node, Wiring wiring, ISendPolicy? policy = n
         return TensorPayload.OnDevice(copy);
     }
 
-    /// <summary>Sends to every node this one's edges declare for the message's kind.</summary>
+    /// <summary>
+    /// Sends to every node this one's edges declare for the message's kind. A message without tensors for several
+    /// nodes of one other process (the pairing, to a worker's layers) goes once, to their run's post there, which
+    /// hands it to each; every target is checked and counted as if sent to it alone.
+    /// </summary>
     public void SendToAll(ISimMessage message)
     {
-        foreach (var target in Targets(message.Kind)) Send(target, message);
+        var targets = Targets(message.Kind);
+        if (_posts.IsEmpty || message.Tensors.Any())
+        {
+            foreach (var target in targets) Send(target, message);
+            return;
+        }
+        foreach (var group in targets.GroupBy(t => _posts.GetValueOrDefault(t)))
+        {
+            var names = group.ToImmutableArray();
+            if (group.Key is not { } post || names.Length < 2)
+            {
+                foreach (var target in names) Send(target, message);
+                continue;
+            }
+            foreach (var target in names) Checked(target, message);
+            post.Tell(new Distributed.Fanout(names, message));
+        }
     }
 }
 

@@ -8,8 +8,8 @@ namespace Plastic.Sim.Distributed;
 
 /// <summary>
 /// Binary Akka serializer for the messages that set up, drive and take down a run across processes:
-/// Connect (actor references as paths), StepDone, NodeFailed, GetParameters, Parameters (raw float32)
-/// and the node hosts' messages. Learning traffic has its own, <see cref="Protocol.SimMessageSerializer"/>.
+/// Connect (actor references as paths), StepDone, StepsDone, NodeFailed, GetParameters, Parameters (raw
+/// float32), the node hosts' messages and a post's Fanout (its message through the message's own serializer). Learning traffic has its own, <see cref="Protocol.SimMessageSerializer"/>.
 /// </summary>
 public sealed class ControlSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
@@ -19,6 +19,8 @@ public sealed class ControlSerializer(ExtendedActorSystem system) : SerializerWi
     {
         Connect => "C",
         StepDone => "D",
+        StepsDone => "d",
+        Fanout => "F",
         NodeFailed => "X",
         GetParameters => "G",
         Parameters => "W",
@@ -36,11 +38,13 @@ public sealed class ControlSerializer(ExtendedActorSystem system) : SerializerWi
         using var w = new BinaryWriter(stream);
         switch (obj)
         {
-            case Connect c: WriteRefs(w, c.Nodes); break;
-            case StepDone d:
-                w.Write(d.Layer); w.Write(d.Step); w.Write(d.Loss);
-                w.Write(d.ReferenceStep.HasValue); w.Write(d.ReferenceStep ?? 0);
+            case Connect c: WriteRefs(w, c.Nodes); WriteRefs(w, c.Posts); break;
+            case StepDone d: WriteStepDone(w, d); break;
+            case StepsDone b:
+                w.Write(b.Reports.Length);
+                foreach (var d in b.Reports) WriteStepDone(w, d);
                 break;
+            case Fanout f: WriteFanout(w, f); break;
             case NodeFailed f: w.Write(f.Node); w.Write(f.Step); w.Write(f.Reason); break;
             case GetParameters: break;
             case Parameters p: w.Write(p.Layer); WriteFloats(w, p.Weight); WriteFloats(w, p.Bias); break;
@@ -49,7 +53,7 @@ public sealed class ControlSerializer(ExtendedActorSystem system) : SerializerWi
                 w.Write(h.Nodes.Length); foreach (var n in h.Nodes) w.Write(n);
                 w.Write(Serialization.SerializedActorPath(h.Driver)); w.Write(h.FrameBytes); WriteOptional(w, h.TracesPath);
                 break;
-            case NodesHosted n: w.Write(n.RunId); WriteRefs(w, n.Nodes); break;
+            case NodesHosted n: w.Write(n.RunId); WriteRefs(w, n.Nodes); w.Write(Serialization.SerializedActorPath(n.Post)); break;
             case HostingFailed e: w.Write(e.RunId); w.Write(e.Role); w.Write(e.Reason); break;
             case StopNodes s: w.Write(s.RunId); break;
             case NodesStopped s: w.Write(s.RunId); break;
@@ -64,18 +68,52 @@ public sealed class ControlSerializer(ExtendedActorSystem system) : SerializerWi
         using var r = new BinaryReader(new MemoryStream(bytes));
         return manifest switch
         {
-            "C" => new Connect(ReadRefs(r)),
+            "C" => new Connect(ReadRefs(r)) { Posts = ReadRefs(r) },
             "D" => ReadStepDone(r),
+            "d" => new StepsDone([.. Enumerable.Range(0, r.ReadInt32()).Select(_ => ReadStepDone(r))]),
+            "F" => ReadFanout(r),
             "X" => new NodeFailed(r.ReadString(), r.ReadInt64(), r.ReadString()),
             "G" => new GetParameters(),
             "W" => new Parameters(r.ReadString(), ReadFloats(r), ReadFloats(r)),
             "H" => ReadHostNodes(r),
-            "N" => new NodesHosted(r.ReadString(), ReadRefs(r)),
+            "N" => new NodesHosted(r.ReadString(), ReadRefs(r), Resolve(r.ReadString())),
             "E" => new HostingFailed(r.ReadString(), r.ReadString(), r.ReadString()),
             "S" => new StopNodes(r.ReadString()),
             "s" => new NodesStopped(r.ReadString()),
             _ => throw new ArgumentException($"ControlSerializer: unknown manifest '{manifest}'."),
         };
+    }
+
+    private static void WriteStepDone(BinaryWriter w, StepDone d)
+    {
+        w.Write(d.Layer); w.Write(d.Step); w.Write(d.Loss);
+        w.Write(d.ReferenceStep.HasValue); w.Write(d.ReferenceStep ?? 0);
+    }
+
+    /// <summary>The targets, then the message as its own serializer writes it (its id and manifest first).</summary>
+    private void WriteFanout(BinaryWriter w, Fanout f)
+    {
+        w.Write(f.Targets.Length);
+        foreach (var t in f.Targets) w.Write(t);
+        var serializer = system.Serialization.FindSerializerFor(f.Message);
+        byte[] bytes = serializer.ToBinary(f.Message);
+        w.Write(serializer.Identifier);
+        w.Write(Akka.Serialization.Serialization.ManifestFor(serializer, f.Message));
+        w.Write(bytes.Length);
+        w.Write(bytes);
+    }
+
+    private Fanout ReadFanout(BinaryReader r)
+    {
+        var targets = ImmutableArray.CreateRange(Enumerable.Range(0, r.ReadInt32()).Select(_ => r.ReadString()));
+        int serializer = r.ReadInt32();
+        string manifest = r.ReadString();
+        int length = r.ReadInt32();
+        byte[] bytes = r.ReadBytes(length);
+        if (bytes.Length != length) throw new InvalidDataException($"ControlSerializer: a fanout's message of {length} bytes truncated after {bytes.Length}.");
+        if (system.Serialization.Deserialize(bytes, serializer, manifest) is not Protocol.ISimMessage message)
+            throw new InvalidDataException($"ControlSerializer: a fanout carries a '{manifest}' that is not a simulator message.");
+        return new Fanout(targets, message);
     }
 
     private static StepDone ReadStepDone(BinaryReader r)
@@ -149,7 +187,7 @@ public sealed class ControlSerializer(ExtendedActorSystem system) : SerializerWi
         akka.actor {
           serializers.plastic-control = "{{typeof(ControlSerializer).AssemblyQualifiedName}}"
           serialization-bindings {
-            {{string.Join("\n    ", new[] { typeof(Connect), typeof(StepDone), typeof(NodeFailed), typeof(GetParameters), typeof(Parameters),
+            {{string.Join("\n    ", new[] { typeof(Connect), typeof(StepDone), typeof(StepsDone), typeof(Fanout), typeof(NodeFailed), typeof(GetParameters), typeof(Parameters),
                 typeof(HostNodes), typeof(NodesHosted), typeof(HostingFailed), typeof(StopNodes), typeof(NodesStopped) }.Select(t => $"\"{t.AssemblyQualifiedName}\" = plastic-control"))}}
           }
         }

@@ -13,8 +13,8 @@ namespace Plastic.Sim.Distributed;
 /// </summary>
 public sealed record HostNodes(string RunId, NodeRecipe Recipe, ImmutableArray<string> Nodes, IActorRef Driver, long FrameBytes, string? TracesPath);
 
-/// <summary>The nodes a host started for a run, by name.</summary>
-public sealed record NodesHosted(string RunId, ImmutableDictionary<string, IActorRef> Nodes);
+/// <summary>The nodes a host started for a run, by name, and the run's post there (<see cref="RunPost"/>).</summary>
+public sealed record NodesHosted(string RunId, ImmutableDictionary<string, IActorRef> Nodes, IActorRef Post);
 
 /// <summary>A host could not build the nodes it was asked for: the role and the reason.</summary>
 public sealed record HostingFailed(string RunId, string Role, string Reason);

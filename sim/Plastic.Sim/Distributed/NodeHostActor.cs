@@ -70,6 +70,7 @@ public sealed class NodeHostActor : ReceiveActor
     private void Host(HostNodes request)
     {
         IDisposable? tracing = null;
+        IActorRef? post = null;
         try
         {
             if (_runs.ContainsKey(request.RunId)) throw new InvalidOperationException($"run {request.RunId} already has nodes here.");
@@ -82,18 +83,22 @@ public sealed class NodeHostActor : ReceiveActor
             var wiring = recipe.Options.Graph == GraphKind.Local ? GraphWiring.Local(spec, recipe.Monitored) : GraphWiring.Backprop(spec, recipe.Monitored);
             var factory = new NodeFactory(spec, shapes, recipe.Options, wiring, recipe.SnapshotEvery, recipe.FirstStep, recipe.ResumedStep, RemoteFrames.PolicyOf(Context.System));
             tracing = request.TracesPath is { } path ? _startTracing?.Invoke(path) : null;
-            var built = factory.Build(request.Nodes, () => BackendCatalog.Create(recipe.Device, recipe.Threads), request.Driver);
+            // The nodes report to the run's post here, which batches their reports of a step for the driver.
+            post = Context.ActorOf(Props.Create(() => new RunPost(request.Driver, request.Nodes.Length)), $"post-{request.RunId}");
+            var built = factory.Build(request.Nodes, () => BackendCatalog.Create(recipe.Device, recipe.Threads), post);
             var nodes = built.ToImmutableDictionary(b => b.Name, b => Context.ActorOf(b.Props, $"{b.Name}-{request.RunId}"));
+            post.Tell(new RunPost.Hosted(nodes));
             // A node that stops while its run goes on (its actor failed outside a step) would leave the driver
             // waiting for its reports: the host watches it and tells the driver.
             foreach (var node in nodes.Values) Context.Watch(node);
             Context.Watch(request.Driver);
-            _runs[request.RunId] = new HostedRun(request.Driver, nodes, tracing);
-            Sender.Tell(new NodesHosted(request.RunId, nodes));
+            _runs[request.RunId] = new HostedRun(request.Driver, nodes, post, tracing);
+            Sender.Tell(new NodesHosted(request.RunId, nodes, post));
         }
         catch (Exception e)
         {
             tracing?.Dispose();
+            if (post is not null) Context.Stop(post);
             Sender.Tell(new HostingFailed(request.RunId, _role, e.Message));
         }
     }
@@ -106,6 +111,7 @@ public sealed class NodeHostActor : ReceiveActor
             Context.Unwatch(node);
             Context.Stop(node);
         }
+        Context.Stop(run.Post);
         if (!_runs.Values.Any(r => r.Driver.Equals(run.Driver))) Context.Unwatch(run.Driver);
         run.Tracing?.Dispose();
     }
@@ -131,5 +137,5 @@ public sealed class NodeHostActor : ReceiveActor
         Context.System.Scheduler.ScheduleTellOnce(TimeSpan.FromSeconds(1), _runs[runId].Driver, report, Self);
     }
 
-    private sealed record HostedRun(IActorRef Driver, ImmutableDictionary<string, IActorRef> Nodes, IDisposable? Tracing);
+    private sealed record HostedRun(IActorRef Driver, ImmutableDictionary<string, IActorRef> Nodes, IActorRef Post, IDisposable? Tracing);
 }

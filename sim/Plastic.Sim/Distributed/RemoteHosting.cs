@@ -8,13 +8,14 @@ namespace Plastic.Sim.Distributed;
 internal static class RemoteHosting
 {
     /// <summary>
-    /// The placed nodes' actors, by name. Every host asked is added to <paramref name="asked"/> before it is
+    /// The placed nodes' actors, by name, and the post of each one's run on its worker (<see cref="RunPost"/>). Every host asked is added to <paramref name="asked"/> before it is
     /// asked, so that a run failing half-way still stops what the hosts before had started.
     /// </summary>
-    public static async Task<ImmutableDictionary<string, IActorRef>> HostAsync(ClusterRun cluster, NodeRecipe recipe, IReadOnlyCollection<string> runNodes,
+    public static async Task<(ImmutableDictionary<string, IActorRef> Nodes, ImmutableDictionary<string, IActorRef> Posts)> HostAsync(ClusterRun cluster, NodeRecipe recipe, IReadOnlyCollection<string> runNodes,
         string runId, IActorRef driver, List<(string Role, IActorRef Host)> asked)
     {
         var nodes = ImmutableDictionary.CreateBuilder<string, IActorRef>();
+        var posts = ImmutableDictionary.CreateBuilder<string, IActorRef>();
         long frame = RemoteFrames.LimitOf(cluster.System) ?? 0;
         foreach (var role in cluster.Placement.WorkerRoles)
         {
@@ -33,8 +34,13 @@ internal static class RemoteHosting
                 throw new TimeoutException($"Worker '{role}' ({host.Path.Address}) did not start {string.Join(", ", placed)} within {cluster.HostTimeout.TotalSeconds:F0} s.");
             }
             if (answer is HostingFailed failed) throw new SimulationException(role, recipe.FirstStep, $"worker '{role}' could not host {string.Join(", ", placed)}: {failed.Reason}");
-            foreach (var (name, actor) in ((NodesHosted)answer).Nodes) nodes[name] = actor;
+            var hosted = (NodesHosted)answer;
+            foreach (var (name, actor) in hosted.Nodes)
+            {
+                nodes[name] = actor;
+                posts[name] = hosted.Post;
+            }
         }
-        return nodes.ToImmutable();
+        return (nodes.ToImmutable(), posts.ToImmutable());
     }
 }

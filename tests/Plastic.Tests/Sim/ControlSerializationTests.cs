@@ -14,7 +14,7 @@ namespace Plastic.Tests.Sim;
 /// to an equal message (actor references by path, parameters as raw float32), and it is the serializer
 /// bound to them, so none of them falls back to JSON when it crosses processes.
 /// </summary>
-public sealed class ControlSerializationTests() : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString(ControlSerializer.Config).WithFallback(ActorTestConfig.Patient))
+public sealed class ControlSerializationTests() : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString(ControlSerializer.Config + "\n" + Plastic.Sim.Protocol.SimMessageSerializer.Config).WithFallback(ActorTestConfig.Patient))
 {
     /// <summary>Every field of the run's options set away from its default, so that a field the format forgets fails the round trip.</summary>
     private static readonly RunOptions Options = new(40, BatchSize: 8, Seed: 7, Graph: GraphKind.Backprop)
@@ -32,7 +32,11 @@ public sealed class ControlSerializationTests() : Akka.TestKit.Xunit2.TestKit(Co
     private object[] Messages() =>
     [
         new Connect(ImmutableDictionary<string, IActorRef>.Empty.Add("input", TestActor).Add("block1", TestActor)),
+        new Connect(ImmutableDictionary<string, IActorRef>.Empty.Add("input", TestActor).Add("block2", TestActor)) { Posts = ImmutableDictionary<string, IActorRef>.Empty.Add("block2", TestActor) },
         new StepDone("block1", 4, 0.25, 3),
+        new StepsDone([new StepDone("block2", 7, 1.5, 7), new StepDone("block3", 7, double.NaN), new StepDone("loss", 7, -0.0)]),
+        new Fanout(["block2", "block3"], new Plastic.Sim.Protocol.Pairing("input", 9, [3, 0, 1, 2], new Plastic.Sim.Protocol.TraceContext("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", 1234))),
+        new NodesHosted("run1", ImmutableDictionary<string, IActorRef>.Empty.Add("block2", TestActor).Add("block3", TestActor), TestActor),
         new StepDone("loss", 4, double.NaN),
         new NodeFailed("block2", 9, "Locality violation"),
         new GetParameters(),
@@ -57,6 +61,12 @@ public sealed class ControlSerializationTests() : Akka.TestKit.Xunit2.TestKit(Co
             {
                 case Connect c:
                     Assert.Equal(c.Nodes.OrderBy(kv => kv.Key), ((Connect)back).Nodes.OrderBy(kv => kv.Key));
+                    Assert.Equal(c.Posts.OrderBy(kv => kv.Key), ((Connect)back).Posts.OrderBy(kv => kv.Key));
+                    break;
+                case NodesHosted n:
+                    var hosted = (NodesHosted)back;
+                    Assert.Equal((n.RunId, n.Post), (hosted.RunId, hosted.Post));
+                    Assert.Equal(n.Nodes.OrderBy(kv => kv.Key), hosted.Nodes.OrderBy(kv => kv.Key));
                     break;
                 case HostNodes h:
                     var b = (HostNodes)back;
