@@ -8,7 +8,7 @@ namespace Plastic.Sim;
 /// Training batches from a data set through the two-view pipeline: step t is batch t mod B of epoch
 /// t div B (B batches per epoch). Steps asked for in order (the input node) stream from the pipeline's
 /// workers, which build ahead; any other step (the alignment monitor's) is built on demand, with the
-/// same values. Negatives follow the run's sampling, keyed by the step. Each batch's views are for one reader.
+/// same values. Negatives follow the run's sampling, keyed by the step. A streamed batch's views are for one reader.
 /// </summary>
 public sealed class DatasetBatches(TwoViewPipeline pipeline, ulong seed, NegativeSampling negatives = NegativeSampling.Next) : IBatchSource, IDisposable
 {
@@ -22,6 +22,7 @@ public sealed class DatasetBatches(TwoViewPipeline pipeline, ulong seed, Negativ
         int perEpoch = pipeline.BatchesPerEpoch;
         int epoch = (int)(step / perEpoch), index = (int)(step % perEpoch);
         TwoViewBatch? batch = null;
+        bool streamed = false;
         lock (_gate)
         {
             if (step == _nextStep)
@@ -34,6 +35,7 @@ public sealed class DatasetBatches(TwoViewPipeline pipeline, ulong seed, Negativ
                 }
                 if (!_stream!.MoveNext()) throw new InvalidOperationException($"The pipeline ended before batch {index} of epoch {epoch}.");
                 batch = _stream.Current;
+                streamed = true;
                 _nextStep++;
             }
         }
@@ -42,8 +44,10 @@ public sealed class DatasetBatches(TwoViewPipeline pipeline, ulong seed, Negativ
         using (batch)
         {
             int n = batch.Dims[0] / 2;
-            // For one receiver (the first layer, or the monitor), in a pooled array that receiver gives back.
-            return new TrainingBatch(TensorPayload.Lent(batch.Views, batch.Dims), NegativeSampler.Draw(negatives, seed, step, n));
+            // The input node's batch is for one receiver, its first layer: a pooled array that layer gives back. The
+            // monitor only reads its batch's values, and never gives an array back: it gets one of its own.
+            var views = streamed ? TensorPayload.Lent(batch.Views, batch.Dims) : TensorPayload.Copy(batch.Views, batch.Dims);
+            return new TrainingBatch(views, NegativeSampler.Draw(negatives, seed, step, n));
         }
     }
 

@@ -10,7 +10,8 @@ namespace Plastic.Experiments.Runs;
 
 /// <summary>
 /// A run's history as it happens: every node's loss appended to metrics.csv as its step completes, so a
-/// run that is killed keeps the losses of the steps it did. A resumed run keeps the history of the steps
+/// run that is killed keeps the losses of the steps it did (a cluster worker's layers report a step together,
+/// once the slowest of them has done it). A resumed run keeps the history of the steps
 /// before the checkpoint it resumed from (losses and spans) and drops what came after it, which the run
 /// computes again. Passes every call on to the run's other observer (progress, online probe).
 /// </summary>

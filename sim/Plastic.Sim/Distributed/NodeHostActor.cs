@@ -84,7 +84,8 @@ public sealed class NodeHostActor : ReceiveActor
             var factory = new NodeFactory(spec, shapes, recipe.Options, wiring, recipe.SnapshotEvery, recipe.FirstStep, recipe.ResumedStep, RemoteFrames.PolicyOf(Context.System));
             tracing = request.TracesPath is { } path ? _startTracing?.Invoke(path) : null;
             // The nodes report to the run's post here, which batches their reports of a step for the driver.
-            post = Context.ActorOf(Props.Create(() => new RunPost(request.Driver, request.Nodes.Length)), $"post-{request.RunId}");
+            // Named so that no node's actor ("{layer}-{run}") can have its name, whatever the layers are called.
+            post = Context.ActorOf(Props.Create(() => new RunPost(request.Driver, request.Nodes.Length, _role)), $"{request.RunId}-post");
             var built = factory.Build(request.Nodes, () => BackendCatalog.Create(recipe.Device, recipe.Threads), post);
             var nodes = built.ToImmutableDictionary(b => b.Name, b => Context.ActorOf(b.Props, $"{b.Name}-{request.RunId}"));
             post.Tell(new RunPost.Hosted(nodes));

@@ -11,7 +11,8 @@ namespace Plastic.Sim.Distributed;
 /// of them pairings and reports of a few bytes). Two things go through it:
 /// - the nodes hosted here report to it, not to the driver: it sends the driver one <see cref="StepsDone"/>
 ///   a step, once every one of them has finished that step (the driver needs all reports of a step before it
-///   counts it finished, so nothing waits longer); any other message for the driver (a failure) goes on at once;
+///   counts it finished, so the run's clock waits no longer; a layer's loss reaches the driver's progress and
+///   metrics with the slowest layer of its worker); any other message for the driver (a failure) goes on at once;
 /// - a message without tensors that the driver sends to several nodes here (the pairing) comes once, as a
 ///   <see cref="Fanout"/>, and is handed to each of them. It is the sender's message, checked against the
 ///   wiring at the sender and again by each receiving node: the post only carries it.
@@ -20,19 +21,24 @@ namespace Plastic.Sim.Distributed;
 public sealed class RunPost : ReceiveActor
 {
     private readonly Dictionary<long, List<StepDone>> _pending = [];
+    private readonly IActorRef _driver;
+    private readonly string _role;
     private ImmutableDictionary<string, IActorRef> _nodes = ImmutableDictionary<string, IActorRef>.Empty;
 
     /// <param name="driver">The run's input node, which counts the reports.</param>
     /// <param name="reporters">How many of the nodes hosted here report each step (all of them).</param>
-    public RunPost(IActorRef driver, int reporters)
+    /// <param name="role">The worker's role, for the error should the post fail.</param>
+    public RunPost(IActorRef driver, int reporters, string role)
     {
+        _driver = driver;
+        _role = role;
         Receive<Hosted>(h => _nodes = h.Nodes);
         Receive<Fanout>(f =>
         {
             foreach (var name in f.Targets)
             {
                 if (_nodes.TryGetValue(name, out var node)) node.Tell(f.Message);
-                else driver.Tell(new NodeFailed(name, f.Message.Step, $"a {f.Message.Kind} for it reached the run's post on a worker that does not host it (hosted: {string.Join(", ", _nodes.Keys.Order())})"));
+                else _driver.Tell(new NodeFailed(name, f.Message.Step, $"a {f.Message.Kind} for it reached the run's post on a worker that does not host it (hosted: {string.Join(", ", _nodes.Keys.Order())})"));
             }
         });
         Receive<StepDone>(d =>
@@ -41,10 +47,22 @@ public sealed class RunPost : ReceiveActor
             reports.Add(d);
             if (reports.Count < reporters) return;
             _pending.Remove(d.Step);
-            driver.Tell(new StepsDone([.. reports]));
+            _driver.Tell(new StepsDone([.. reports]));
         });
-        ReceiveAny(m => driver.Forward(m));
+        ReceiveAny(m => _driver.Forward(m));
     }
+
+    /// <summary>
+    /// A restarted post would have lost the reports it held and the nodes it hands fanouts to, and the driver would
+    /// wait for those reports forever: the run stops instead, naming the worker (a recoverable fault with checkpoints).
+    /// </summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        _driver.Tell(new NodeFailed(_role, -1, $"the run's post on worker '{_role}' failed ({reason.Message}); the reports it held are lost"));
+        base.PreRestart(reason, message);
+    }
+
+    protected override void PostRestart(Exception reason) => Context.Stop(Self);
 
     /// <summary>The nodes of the run hosted in this process, by name, told by the host once it started them.</summary>
     public sealed record Hosted(ImmutableDictionary<string, IActorRef> Nodes);

@@ -20,7 +20,7 @@ public sealed class RunPostTests() : Akka.TestKit.Xunit2.TestKit(ActorTestConfig
     public void A_step_is_reported_once_every_hosted_node_finished_it_in_any_order()
     {
         var driver = CreateTestProbe();
-        var post = Sys.ActorOf(Props.Create(() => new RunPost(driver.Ref, 3)));
+        var post = Sys.ActorOf(Props.Create(() => new RunPost(driver.Ref, 3, "worker1")));
         post.Tell(new StepDone("b2", 0, 0.5));
         post.Tell(new StepDone("b1", 0, 0.25, 0));
         post.Tell(new StepDone("b1", 1, 0.125, 1)); // pipelined: b1 is a step ahead
@@ -39,7 +39,7 @@ public sealed class RunPostTests() : Akka.TestKit.Xunit2.TestKit(ActorTestConfig
     public void A_failure_goes_to_the_driver_at_once_while_reports_wait()
     {
         var driver = CreateTestProbe();
-        var post = Sys.ActorOf(Props.Create(() => new RunPost(driver.Ref, 2)));
+        var post = Sys.ActorOf(Props.Create(() => new RunPost(driver.Ref, 2, "worker1")));
         post.Tell(new StepDone("b1", 4, 0.5));
         post.Tell(new NodeFailed("b2", 4, "Locality violation"));
         Assert.Equal(new NodeFailed("b2", 4, "Locality violation"), driver.ExpectMsg<NodeFailed>());
@@ -47,11 +47,47 @@ public sealed class RunPostTests() : Akka.TestKit.Xunit2.TestKit(ActorTestConfig
     }
 
     [Fact]
+    public void A_post_that_fails_stops_the_run_naming_its_worker_instead_of_restarting_without_its_reports()
+    {
+        var driver = CreateTestProbe();
+        var post = Sys.ActorOf(Props.Create(() => new RunPost(driver.Ref, 2, "worker2")));
+        Watch(post);
+        post.Tell(new StepDone("b1", 3, 0.5));
+        post.Tell(new Fanout(["b9"], null!)); // a message nobody sends: the post throws on it
+        var failed = driver.ExpectMsg<NodeFailed>();
+        Assert.Equal("worker2", failed.Node);
+        Assert.Contains("reports it held are lost", failed.Reason);
+        ExpectTerminated(post);
+    }
+
+    [Fact]
+    public async Task The_input_counts_a_batch_of_reports_as_each_of_its_reports()
+    {
+        var spec = new Plastic.Topology.NetworkSpec("fc", new Plastic.Topology.InputSpec(4), [new("a", Plastic.Topology.LayerKind.Linear, 3), new("b", Plastic.Topology.LayerKind.Linear, 3), new("c", Plastic.Topology.LayerKind.Linear, 3)], [], "clapp++");
+        var wiring = GraphWiring.Local(spec);
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<StepDone>();
+        var finished = new TaskCompletionSource();
+        var source = new Plastic.Sim.SyntheticBatches(spec.Input, 2, 1);
+        var input = Sys.ActorOf(Props.Create(() => new InputActor(source, wiring, 3, 2, 1, seen.Enqueue, finished, 0, null, null)));
+        var (a, b, c) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
+        input.Tell(new Connect(ImmutableDictionary<string, IActorRef>.Empty.Add("a", a.Ref).Add("b", b.Ref).Add("c", c.Ref).Add(GraphWiring.InputNode, input)));
+        Assert.Equal(0, a.ExpectMsg<Pairing>().Step);
+        Assert.Equal(0, a.ExpectMsg<Forward>().Step);
+        input.Tell(new StepsDone([new StepDone("a", 0, 1.0), new StepDone("b", 0, 2.0)]));
+        a.ExpectNoMsg(Quiet); // one step in flight: step 1 waits for c's report
+        input.Tell(new StepDone("c", 0, 3.0));
+        Assert.Equal(1, a.ExpectMsg<Pairing>().Step);
+        input.Tell(new StepsDone([new StepDone("c", 1, 4.0), new StepDone("a", 1, 5.0), new StepDone("b", 1, 6.0)]));
+        await finished.Task.WaitAsync(TimeSpan.FromSeconds(10)); // the run finishes once every report of its last step is in
+        Assert.Equal([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], seen.Select(d => d.Loss).ToArray());
+    }
+
+    [Fact]
     public void A_fanout_reaches_each_named_node_once_and_an_unknown_name_fails_the_run()
     {
         var driver = CreateTestProbe();
         var (b1, b2, b3) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
-        var post = Sys.ActorOf(Props.Create(() => new RunPost(driver.Ref, 3)));
+        var post = Sys.ActorOf(Props.Create(() => new RunPost(driver.Ref, 3, "worker1")));
         post.Tell(new RunPost.Hosted(ImmutableDictionary<string, IActorRef>.Empty.Add("b1", b1.Ref).Add("b2", b2.Ref).Add("b3", b3.Ref)));
         var pairing = new Pairing("input", 5, [1, 0], TraceContext.None);
         post.Tell(new Fanout(["b1", "b3"], pairing));
