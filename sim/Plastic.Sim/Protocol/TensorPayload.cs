@@ -94,9 +94,7 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     /// </summary>
     internal static TensorPayload Lent(ReadOnlySpan<float> values, int[] dims)
     {
-        var shape = new Shape(dims);
-        if (shape.Length != values.Length)
-            throw new ShapeMismatchException($"TensorPayload: {values.Length} values do not fill shape {shape}.");
+        RequireFilled(values.Length, dims);
         var array = HostArrays.Rent(values.Length);
         values.CopyTo(array);
         return new([.. dims], array, null, 0, values.Length) { _lent = true };
@@ -226,10 +224,15 @@ public sealed class TensorPayload : IEquatable<TensorPayload>
     /// <summary>A payload from values the caller gives up: the array is copied, so the caller may keep using it.</summary>
     public static TensorPayload Copy(ReadOnlySpan<float> values, params int[] dims)
     {
-        var shape = new Shape(dims);
-        if (shape.Length != values.Length)
-            throw new ShapeMismatchException($"TensorPayload: {values.Length} values do not fill shape {shape}.");
+        RequireFilled(values.Length, dims);
         return new([.. dims], values.ToArray(), null, 0, values.Length);
+    }
+
+    private static void RequireFilled(int count, int[] dims)
+    {
+        var shape = new Shape(dims);
+        if (shape.Length != count)
+            throw new ShapeMismatchException($"TensorPayload: {count} values do not fill shape {shape}.");
     }
 
     /// <summary>For readers that made the array: takes ownership of an array nobody else holds.</summary>
