@@ -2,6 +2,8 @@ using System.Collections.Immutable;
 using Plastic.Sim.Actors;
 using Plastic.Sim;
 using Plastic.Sim.Distributed;
+using Plastic.Sim.Steps;
+using Plastic.Compute.Cpu;
 using Plastic.Topology;
 
 namespace Plastic.Cli.Cluster;
@@ -47,7 +49,7 @@ internal sealed class DriverCluster : Plastic.Experiments.Runs.IClusterSession
 
     /// <summary>
     /// The placement a run uses: the one given, else (local cluster) the layers shared out so that each worker's cost
-    /// about the same a step (measured first, <see cref="LayerCosts"/>; the backprop graph: contiguous groups).
+    /// about the same a step (each layer timed first, <see cref="LayerCosts"/>; the backprop graph: contiguous groups).
     /// </summary>
     public static Placement PlacementFor(string? given, NetworkSpec network, GraphKind graph, int batch, int? localWorkers, string? seed)
     {
@@ -57,9 +59,9 @@ internal sealed class DriverCluster : Plastic.Experiments.Runs.IClusterSession
         {
             if (workers > network.Layers.Count) return Placement.Split(network, graph, workers); // refused there, with the reason
             if (workers == 1) return Placement.Split(network, graph, workers);
-            Console.WriteLine($"local cluster: measuring each layer's step on one thread ({LayerCosts.WarmupSteps} + {LayerCosts.TimedSteps} steps of synthetic batches) to share the layers out among {workers} workers");
-            var costs = LayerCosts.Measure(network, batch);
-            Console.WriteLine($"local cluster: a step of {LayerCosts.Describe(costs)}");
+            Console.WriteLine($"local cluster: timing each layer's step alone on one thread ({LayerCosts.WarmupSteps} + {LayerCosts.TimedSteps} steps of synthetic batches) to share the layers out among {workers} workers");
+            var costs = LayerCosts.Measure(network, batch, seed: 0, () => new CpuBackend(threads: 1));
+            Console.WriteLine($"local cluster: a step of {string.Join(", ", costs.Select(kv => $"{kv.Key} {kv.Value * 1000:F1} ms"))}");
             return BalancedPlacement.Of(network, graph, workers, costs);
         }
         throw new ArgumentException($"--cluster {seed}: say which role hosts which layers, with --placement (e.g. worker1=block1,block2;worker2=block3) or the run spec's 'placement'.");
