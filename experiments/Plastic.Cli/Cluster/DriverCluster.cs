@@ -2,8 +2,6 @@ using System.Collections.Immutable;
 using Plastic.Sim.Actors;
 using Plastic.Sim;
 using Plastic.Sim.Distributed;
-using Plastic.Sim.Steps;
-using Plastic.Compute.Cpu;
 using Plastic.Topology;
 
 namespace Plastic.Cli.Cluster;
@@ -47,23 +45,11 @@ internal sealed class DriverCluster : Plastic.Experiments.Runs.IClusterSession
 
     public IReadOnlyList<(string Role, System.Diagnostics.Process Process)> LocalWorkers => _local?.Workers ?? [];
 
-    /// <summary>
-    /// The placement a run uses: the one given, else (local cluster) the layers shared out so that each worker's cost
-    /// about the same a step (each layer timed first, <see cref="LayerCosts"/>; the backprop graph: contiguous groups).
-    /// </summary>
-    public static Placement PlacementFor(string? given, NetworkSpec network, GraphKind graph, int batch, int? localWorkers, string? seed)
+    /// <summary>The placement a run uses: the one given, else (local cluster) the layers cut into one contiguous group per worker.</summary>
+    public static Placement PlacementFor(string? given, NetworkSpec network, GraphKind graph, int? localWorkers, string? seed)
     {
         if (given is not null) return Placement.Parse(given);
-        if (localWorkers is { } n && graph == GraphKind.Backprop) return Placement.Split(network, graph, n);
-        if (localWorkers is { } workers)
-        {
-            if (workers > network.Layers.Count) return Placement.Split(network, graph, workers); // refused there, with the reason
-            if (workers == 1) return Placement.Split(network, graph, workers);
-            Console.WriteLine($"local cluster: timing each layer's step alone on one thread ({LayerCosts.WarmupSteps} + {LayerCosts.TimedSteps} steps of synthetic batches) to share the layers out among {workers} workers");
-            var costs = LayerCosts.Measure(network, batch, seed: 0, () => new CpuBackend(threads: 1));
-            Console.WriteLine($"local cluster: a step of {string.Join(", ", costs.Select(kv => $"{kv.Key} {kv.Value * 1000:F1} ms"))}");
-            return BalancedPlacement.Of(network, graph, workers, costs);
-        }
+        if (localWorkers is { } n) return Placement.Split(network, graph, n);
         throw new ArgumentException($"--cluster {seed}: say which role hosts which layers, with --placement (e.g. worker1=block1,block2;worker2=block3) or the run spec's 'placement'.");
     }
 
@@ -129,7 +115,7 @@ internal sealed class DriverCluster : Plastic.Experiments.Runs.IClusterSession
 /// <summary>The command line's --cluster / --local-cluster choices as the engine's way to reach a cluster.</summary>
 internal sealed class DriverClusterLauncher(string? seed, int? localWorkers, string host, TimeSpan recoverTimeout, int lanePort = 0) : Plastic.Experiments.Runs.IClusterLauncher
 {
-    public Placement PlacementFor(string? given, NetworkSpec network, GraphKind graph, int batch) => DriverCluster.PlacementFor(given, network, graph, batch, localWorkers, seed);
+    public Placement PlacementFor(string? given, NetworkSpec network, GraphKind graph) => DriverCluster.PlacementFor(given, network, graph, localWorkers, seed);
 
     public Plastic.Experiments.Runs.IClusterSession Start(NetworkSpec network, GraphKind graph, int batch, bool snapshots, Placement placement, string? device, int? threads, string folder) =>
         DriverCluster.Start(network, graph, batch, snapshots, placement, seed, localWorkers, device, threads, folder, host, recoverTimeout, lanePort);

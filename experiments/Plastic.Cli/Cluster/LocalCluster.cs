@@ -14,15 +14,14 @@ internal sealed class LocalCluster : IDisposable
     private readonly List<(string Role, Process Process)> _workers = [];
     private readonly string _seed;
     private readonly long _frameBytes;
-    private readonly int _actorThreads;
 
-    private LocalCluster(string seed, long frameBytes, int actorThreads) => (_seed, _frameBytes, _actorThreads) = (seed, frameBytes, actorThreads);
+    private LocalCluster(string seed, long frameBytes) => (_seed, _frameBytes) = (seed, frameBytes);
 
     public IReadOnlyList<(string Role, Process Process)> Workers => _workers;
 
     public static LocalCluster Start(int workers, string seed, long frameBytes)
     {
-        var cluster = new LocalCluster(seed, frameBytes, ActorThreadsOfEach(workers, Environment.ProcessorCount));
+        var cluster = new LocalCluster(seed, frameBytes);
         try
         {
             for (int i = 1; i <= workers; i++) cluster.StartWorker(Placement.WorkerRole(i));
@@ -34,12 +33,6 @@ internal sealed class LocalCluster : IDisposable
             throw;
         }
     }
-
-    /// <summary>
-    /// Each worker's share of the host's cores, at least one, as threads of its own for its actors: on 2 cores
-    /// with two workers one thread each, so that a worker's layers take turns on one core (TRAINING.md, 2026-12-05).
-    /// </summary>
-    public static int ActorThreadsOfEach(int workers, int cores) => Math.Max(1, cores / Math.Max(1, workers));
 
     /// <summary>A new worker process for a lost one's role; the old process is killed if it still runs (hung, or cut off).</summary>
     public void Replace(string role)
@@ -55,8 +48,7 @@ internal sealed class LocalCluster : IDisposable
     private void StartWorker(string role)
     {
         var start = SelfStart("node", "--role", role, "--seed", _seed, "--host", "127.0.0.1", "--port", "0",
-            "--frame-bytes", _frameBytes.ToString(CultureInfo.InvariantCulture), "--exit-with", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), "--quiet",
-            "--actor-threads", _actorThreads.ToString(CultureInfo.InvariantCulture));
+            "--frame-bytes", _frameBytes.ToString(CultureInfo.InvariantCulture), "--exit-with", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), "--quiet");
         var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start the worker process for {role}.");
         // Its lines go to this console, prefixed, so a worker's error is seen where the run is watched.
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.WriteLine($"  [{role}] {e.Data}"); };

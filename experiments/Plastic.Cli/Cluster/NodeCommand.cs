@@ -21,20 +21,18 @@ public static class NodeCommand
         var lanePort = new Option<int>("--lane-port") { Description = "Port this worker serves its tensor lanes on, the connections large tensors take between processes (0: any free port; fix it where a firewall must let it through).", DefaultValueFactory = _ => 0 };
         var frame = new Option<long>("--frame-bytes") { Description = "Largest remote message in bytes; must be at least the driver's (it tells you if not).", DefaultValueFactory = _ => ClusterSettings.DefaultFrameBytes };
         var exitWith = new Option<int?>("--exit-with") { Description = "Exit when the process with this id exits (plastic run --local-cluster passes its own)." };
-        var actorThreads = new Option<int?>("--actor-threads") { Description = "Threads of its own that run this worker's layers (default: the .NET thread pool); plastic run --local-cluster N gives each worker its share of the cores." };
         var quiet = new Option<bool>("--quiet") { Description = "Log Akka errors only (plastic run --local-cluster passes it: the workers' warnings are about sockets closing at shutdown)." };
-        var command = new Command("node", "Start a cluster worker that hosts the layers drivers place on its role.") { role, seed, host, port, lanePort, frame, actorThreads, exitWith, quiet };
-        command.SetAction(parse => Run(parse.GetValue(role)!, parse.GetValue(seed)!, parse.GetValue(host)!, parse.GetValue(port), parse.GetValue(lanePort), parse.GetValue(frame), parse.GetValue(actorThreads), parse.GetValue(exitWith), parse.GetValue(quiet)));
+        var command = new Command("node", "Start a cluster worker that hosts the layers drivers place on its role.") { role, seed, host, port, lanePort, frame, exitWith, quiet };
+        command.SetAction(parse => Run(parse.GetValue(role)!, parse.GetValue(seed)!, parse.GetValue(host)!, parse.GetValue(port), parse.GetValue(lanePort), parse.GetValue(frame), parse.GetValue(exitWith), parse.GetValue(quiet)));
         return command;
     }
 
-    private static int Run(string role, string seed, string host, int port, int lanePort, long frameBytes, int? actorThreads, int? exitWith, bool quiet)
+    private static int Run(string role, string seed, string host, int port, int lanePort, long frameBytes, int? exitWith, bool quiet)
     {
         Placement.CheckRoleName(role, "plastic node --role");
         ClusterSettings.SeedAddress(seed);
         if (lanePort is < 0 or > 65535) throw new ArgumentException($"--lane-port {lanePort}: give a port from 1 to 65535, or 0 for any free port.");
-        if (actorThreads is < 1) throw new ArgumentException($"--actor-threads {actorThreads}: at least 1 (leave it out for the .NET thread pool).");
-        var settings = new ClusterSettings(host, port, seed, role, frameBytes) { LogLevel = quiet ? "ERROR" : "WARNING", LanePort = lanePort, ActorThreads = actorThreads };
+        var settings = new ClusterSettings(host, port, seed, role, frameBytes) { LogLevel = quiet ? "ERROR" : "WARNING", LanePort = lanePort };
         var member = ClusterMember.JoinAsync(settings, TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
         var stop = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         member.StartHost(role, path => Tracing.ToFile(path));
@@ -43,7 +41,7 @@ public static class NodeCommand
         Akka.Cluster.Cluster.Get(member.System).RegisterOnMemberRemoved(() => stop.TrySetResult("removed from the cluster"));
         if (exitWith is { } pid) WatchParent(pid, stop);
         string lane = Plastic.Sim.Distributed.Lanes.TensorLanes.Of(member.System).Describe();
-        Console.WriteLine($"node {role} at {member.HostAndPort} (pid {Environment.ProcessId}) joined through {seed}; frame limit {Math.Max(frameBytes, 32_000).ToString("N0", CultureInfo.InvariantCulture)} bytes; {(actorThreads is { } t ? $"actors on {t} thread(s) of its own" : "actors on the .NET thread pool")}; {lane}");
+        Console.WriteLine($"node {role} at {member.HostAndPort} (pid {Environment.ProcessId}) joined through {seed}; frame limit {Math.Max(frameBytes, 32_000).ToString("N0", CultureInfo.InvariantCulture)} bytes; {lane}");
         string why = stop.Task.GetAwaiter().GetResult();
         Console.WriteLine($"node {role}: {why}; leaving");
         member.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));

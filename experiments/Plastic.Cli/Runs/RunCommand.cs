@@ -48,7 +48,7 @@ public static class RunCommand
             DefaultValueFactory = _ => 60,
         };
         var clusterLanePort = new Option<int>("--cluster-lane-port") { Description = "With --cluster: the port this driver serves its tensor lanes on, the connections large tensors take to the workers (0: any free port).", DefaultValueFactory = _ => 0 };
-        var localCluster = new Option<int?>("--local-cluster") { Description = "Start N worker processes on 127.0.0.1 and run over them (the layers shared out so that each worker's cost about the same a step, measured first, unless --placement says otherwise)." };
+        var localCluster = new Option<int?>("--local-cluster") { Description = "Start N worker processes on 127.0.0.1 and run over them (the layers cut into N contiguous groups unless --placement says otherwise)." };
         var command = new Command("run", "Train a network as an actor graph (local or backprop), trace its message traffic, probe the encoder.")
         {
             spec, set, synthetic, dataset, dataRoot, steps, epochs, batch, schedule, seed, learningRate, graph, rule, negatives, alignEvery, checkpointEvery, resume, output, consoleTraces, device,

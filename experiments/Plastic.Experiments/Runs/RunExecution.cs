@@ -58,7 +58,7 @@ public static class RunExecution
         var probe = run.Probe;
         if (request.Cluster is null && run.Placement is not null) throw new ArgumentException("placement: takes effect over a cluster; add --cluster <seed> or --local-cluster <N>.");
         if (request.Cluster is not null && request.Rules is not null) throw new ArgumentException("A rule of the caller's runs in this process only: cluster workers build their rules by name.");
-        var placement = request.Cluster?.PlacementFor(run.Placement, network, graphKind, run.Batch);
+        var placement = request.Cluster?.PlacementFor(run.Placement, network, graphKind);
         if (placement is not null) run = run with { Placement = placement.ToString() };
         var config = RunFolderFiles.Config(network, options, run, scheduleName);
         if (setup.Data?.FolderRecord() is { } folders) config["data_sets"] = folders;

@@ -40,7 +40,7 @@ public sealed class RunFolder : IDisposable
     /// <summary>Training begins: from now on the folder is the run's record, kept whatever happens.</summary>
     public void TrainingStarts() => _training = true;
 
-    /// <summary>A short hash of a resolved config (the commit and the placement left out): what checkpoints are tagged with, so a resume takes only its own run's.</summary>
+    /// <summary>A short hash of a resolved config (the commit left out): what checkpoints are tagged with, so a resume takes only its own run's.</summary>
     public static string ConfigTag(JsonObject config)
     {
         var copy = Comparable(config);
@@ -123,9 +123,6 @@ public sealed class RunFolder : IDisposable
     {
         var copy = (JsonObject)config.DeepClone();
         copy.Remove("commit");
-        // Where a node runs never changes its numbers (bit-identical, ClusterRunTests), so a resume may place the
-        // layers elsewhere: a local cluster measures the layers again and may share them out differently.
-        (copy["run"] as JsonObject)?.Remove("placement");
         return copy;
     }
 

@@ -28,7 +28,7 @@ public interface IClusterSession : IDisposable
 /// <summary>How a run reaches a cluster (the command line's --cluster / --local-cluster): its placement and the session that hosts it.</summary>
 public interface IClusterLauncher
 {
-    Placement PlacementFor(string? given, NetworkSpec network, GraphKind graph, int batch);
+    Placement PlacementFor(string? given, NetworkSpec network, GraphKind graph);
 
     IClusterSession Start(NetworkSpec network, GraphKind graph, int batch, bool snapshots, Placement placement, string? device, int? threads, string folder);
 }

@@ -31,15 +31,6 @@ public sealed record ClusterSettings(string Host, int Port, string? Seed, string
     /// </summary>
     public const string LanesVariable = "PLASTIC_LANES";
 
-    /// <summary>
-    /// Threads of their own that run this process's actors (its nodes' messages), instead of the .NET thread
-    /// pool; null: the pool. A worker of a local cluster gets its share of the host's cores: on 2 cores with
-    /// two workers, one thread each, so that a worker's layers take turns on one core instead of being
-    /// time-sliced against each other and the other worker's layers in the middle of their kernels
-    /// (`experiments/bench/TRAINING.md`, 2026-12-05).
-    /// </summary>
-    public int? ActorThreads { get; init; }
-
     /// <summary>Whether large tensors to other processes go on tensor lanes; by default, what $PLASTIC_LANES says (on when unset).</summary>
     public bool Lanes { get; init; } = LanesFromEnvironment();
 
@@ -88,10 +79,6 @@ public sealed record ClusterSettings(string Host, int Port, string? Seed, string
         long frame = Math.Max(FrameBytes, 32_000);
         // Socket buffers of up to 4 MiB: a frame larger than them streams through; larger buffers buy nothing on one host.
         long buffers = Math.Min(frame, 4L << 20);
-        if (ActorThreads is < 1) throw new ArgumentException($"Actor threads {ActorThreads}: at least 1 (or none given: the .NET thread pool).");
-        string dispatcher = ActorThreads is { } threads
-            ? $"actor.default-dispatcher {{ type = ForkJoinDispatcher, throughput = 100, dedicated-thread-pool {{ thread-count = {threads}, threadtype = background }} }}"
-            : "";
         string hocon = $$"""
             akka {
               loglevel = {{LogLevel}}
@@ -102,7 +89,6 @@ public sealed record ClusterSettings(string Host, int Port, string? Seed, string
               log-dead-letters-during-shutdown = off
               loggers = ["{{typeof(ClusterLogger).FullName}}, {{typeof(ClusterLogger).Assembly.GetName().Name}}"]
               actor.provider = cluster
-              {{dispatcher}}
               remote {
                 log-remote-lifecycle-events = off
                 dot-netty.tcp {

@@ -16,38 +16,15 @@ public sealed class LocalClusterTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    /// <summary>The placement the tests below name their layers by (the default is measured, so it may differ from run to run).</summary>
-    private const string Contiguous = "worker1=block1,block2,block3;worker2=block4,block5,block6";
-
-    [Fact]
-    public void By_default_a_local_cluster_measures_the_layers_and_shares_them_out_and_learns_the_one_process_weights()
-    {
-        string[] common = ["run", "vgg6-cifar-small", "--synthetic", "--steps", "6", "--batch", "4", "--seed", "4"];
-        string alone = Path.Combine(_root, "alone"), shared = Path.Combine(_root, "shared");
-        Assert.Equal(0, CliTests.Run([.. common, "--out", alone]).code);
-        var run = CliTests.Run([.. common, "--local-cluster", "2", "--out", shared]);
-        Assert.True(run.code == 0, run.errors + run.output);
-        var costs = System.Text.RegularExpressions.Regex.Match(run.output, @"local cluster: a step of block1 [0-9.]+ ms, block2 [0-9.]+ ms, block3 [0-9.]+ ms, block4 [0-9.]+ ms, block5 [0-9.]+ ms, block6 [0-9.]+ ms");
-        Assert.True(costs.Success, run.output);
-        var placed = System.Text.RegularExpressions.Regex.Match(run.output, @"placement (worker1=[a-z0-9,]+); (worker2=[a-z0-9,]+)\r?\n");
-        Assert.True(placed.Success, run.output);
-        var layers = placed.Groups[1].Value[8..].Split(',').Concat(placed.Groups[2].Value[8..].Split(',')).Order().ToList();
-        Assert.Equal(["block1", "block2", "block3", "block4", "block5", "block6"], layers);
-        Assert.StartsWith("worker1=block1,", placed.Groups[1].Value); // workers numbered by their first layer
-        Assert.Equal(File.ReadAllBytes(Path.Combine(alone, "weights.safetensors")), File.ReadAllBytes(Path.Combine(shared, "weights.safetensors")));
-    }
-
     [Fact]
     public void A_run_over_two_worker_processes_learns_the_one_process_weights_and_traces_the_crossings()
     {
         string[] common = ["run", "vgg6-cifar-small", "--synthetic", "--steps", "12", "--batch", "4", "--lr", "1e-3", "--seed", "3"];
         string alone = Path.Combine(_root, "alone"), spread = Path.Combine(_root, "spread");
         Assert.Equal(0, CliTests.Run([.. common, "--out", alone]).code);
-        var run = CliTests.Run([.. common, "--local-cluster", "2", "--placement", Contiguous, "--out", spread]);
+        var run = CliTests.Run([.. common, "--local-cluster", "2", "--out", spread]);
         Assert.True(run.code == 0, run.errors + run.output);
         Assert.Contains("placement worker1=block1,block2,block3; worker2=block4,block5,block6", run.output);
-        // Each worker's share of the cores as threads of its own: one each on 2 or 3 cores.
-        Assert.Contains($"actors on {Math.Max(1, Environment.ProcessorCount / 2)} thread(s) of its own", run.output);
         Assert.Equal(File.ReadAllBytes(Path.Combine(alone, "weights.safetensors")), File.ReadAllBytes(Path.Combine(spread, "weights.safetensors")));
         Assert.True(File.Exists(Path.Combine(spread, "traces.worker1.jsonl")) && File.Exists(Path.Combine(spread, "traces.worker2.jsonl")));
 
@@ -70,7 +47,7 @@ public sealed class LocalClusterTests : IDisposable
     [Fact]
     public async Task A_worker_killed_mid_run_stops_the_run_with_its_layers_and_the_last_step_and_leaves_no_process()
     {
-        using var plastic = PlasticProcess.Start("run", "vgg6-cifar-small", "--synthetic", "--steps", "600", "--batch", "4", "--local-cluster", "2", "--placement", Contiguous, "--out", Path.Combine(_root, "killed"));
+        using var plastic = PlasticProcess.Start("run", "vgg6-cifar-small", "--synthetic", "--steps", "600", "--batch", "4", "--local-cluster", "2", "--out", Path.Combine(_root, "killed"));
         var driver = plastic.Process;
         var workers = new Dictionary<string, int>();
         try
@@ -108,7 +85,7 @@ public sealed class LocalClusterTests : IDisposable
         string[] common = ["run", "vgg6-cifar-small", "--synthetic", "--steps", "300", "--batch", "4", "--seed", "5"];
         string whole = Path.Combine(_root, "whole"), recovered = Path.Combine(_root, "recovered");
         Assert.Equal(0, CliTests.Run([.. common, "--out", whole]).code);
-        using var plastic = PlasticProcess.Start([.. common, "--checkpoint-every", "25", "--local-cluster", "2", "--placement", Contiguous, "--out", recovered]);
+        using var plastic = PlasticProcess.Start([.. common, "--checkpoint-every", "25", "--local-cluster", "2", "--out", recovered]);
         var driver = plastic.Process;
         int victimPid = 0;
         try
