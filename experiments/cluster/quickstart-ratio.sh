@@ -9,7 +9,9 @@
 # the run's clock stops and only costs wall time).
 # Usage: experiments/cluster/quickstart-ratio.sh [rounds]   (data: PLASTIC_DATA or ~/.cache/plastic/data;
 #        PLASTIC=path/to/plastic to measure another build; EXTRA="--set ..." adds flags to every run;
-#        LANES="on tcp" runs two workers once per PLASTIC_LANES value in each round, for a same-round A/B)
+#        LANES="on tcp" runs two workers once per PLASTIC_LANES value in each round, for a same-round A/B;
+#        BASELINE=path/to/another/plastic also runs two workers of that build in each round (lanes on) and prints
+#        the same-round ratio of this build's two workers to it: a change to the cluster measured against the build before)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-5}
@@ -17,14 +19,16 @@ read -r -a lanes <<< "${LANES:-on}"
 if [ -z "${PLASTIC:-}" ]; then dotnet build -c Release experiments/Plastic.Cli >/dev/null; PLASTIC=experiments/Plastic.Cli/bin/Release/net10.0/plastic; fi
 "$PLASTIC" data fetch cifar10 >/dev/null
 out=$(mktemp -d)
-echo "== $(date -u +%FT%TZ), $(nproc) cores, commit $(git rev-parse --short HEAD), $PLASTIC, $rounds rounds of experiments/quickstart (1,000 steps), two workers with PLASTIC_LANES=${lanes[*]}"
+echo "== $(date -u +%FT%TZ), $(nproc) cores, commit $(git rev-parse --short HEAD), $PLASTIC, $rounds rounds of experiments/quickstart (1,000 steps), two workers with PLASTIC_LANES=${lanes[*]}${BASELINE:+, and two workers of $BASELINE}"
 for round in $(seq 1 "$rounds"); do
-  for mode in one "${lanes[@]/#/two-}"; do
-    flags=(); lane=on
-    if [ "$mode" != one ]; then flags=(--local-cluster 2); lane=${mode#two-}; fi
+  modes=(one "${lanes[@]/#/two-}"); [ -n "${BASELINE:-}" ] && modes+=(base)
+  for mode in "${modes[@]}"; do
+    flags=(); lane=on; binary=$PLASTIC
+    if [ "$mode" = base ]; then flags=(--local-cluster 2); binary=$BASELINE
+    elif [ "$mode" != one ]; then flags=(--local-cluster 2); lane=${mode#two-}; fi
     dir="$out/$mode-$round"
     # shellcheck disable=SC2086
-    PLASTIC_LANES=$lane /usr/bin/time -f "%U %S" -o "$dir.time" "$PLASTIC" run experiments/quickstart "${flags[@]}" --set probe.trainImages=100 --set probe.testImages=100 --set probe.epochs=1 ${EXTRA:-} --out "$dir" >/dev/null
+    PLASTIC_LANES=$lane /usr/bin/time -f "%U %S" -o "$dir.time" "$binary" run experiments/quickstart "${flags[@]}" --set probe.trainImages=100 --set probe.testImages=100 --set probe.epochs=1 ${EXTRA:-} --out "$dir" >/dev/null
   done
 done
 python3 - "$out" "$rounds" "${lanes[@]}" <<'PY'
@@ -40,6 +44,8 @@ def measure(d):
     return dict(run=json.load(open(f"{d}/results.json"))["steps_per_second"] * batch, steady=steady_rate(d, batch), cpu=(user + system) / steps * 1000)
 runs = {lane: [] for lane in lanes}
 steady = {lane: [] for lane in lanes}
+import os
+against_base = []
 for r in range(1, rounds + 1):
     one = measure(f"{out}/one-{r}")
     line = f"round {r}: one process {one['run']:6.1f} images/s (steady {one['steady']:6.1f}), CPU {one['cpu']:5.1f} ms/step"
@@ -48,7 +54,15 @@ for r in range(1, rounds + 1):
         runs[lane].append(two["run"] / one["run"]); steady[lane].append(two["steady"] / one["steady"])
         line += (f"; two workers, lanes {lane}: {two['run']:6.1f} (steady {two['steady']:6.1f}), CPU {two['cpu']:5.1f} ms/step, "
                  f"two / one {runs[lane][-1]:.3f} (steady {steady[lane][-1]:.3f})")
+    if os.path.exists(f"{out}/base-{r}.time"):
+        base = measure(f"{out}/base-{r}")
+        two = measure(f"{out}/two-{lanes[0]}-{r}")
+        against_base.append(two["run"] / base["run"])
+        line += f"; baseline build, two workers: {base['run']:6.1f} (steady {base['steady']:6.1f}), CPU {base['cpu']:5.1f} ms/step, this build / baseline {against_base[-1]:.3f}"
     print(line)
+if against_base:
+    print(f"this build's two workers / the baseline build's, same round, median of {rounds}: {statistics.median(against_base):.3f} "
+          f"(mean {statistics.mean(against_base):.3f}; {', '.join(f'{x:.3f}' for x in against_base)})")
 for lane in lanes:
     print(f"two workers (lanes {lane}) / one process, median of {rounds}: run {statistics.median(runs[lane]):.3f}x ({', '.join(f'{x:.2f}' for x in runs[lane])}), "
           f"steady {statistics.median(steady[lane]):.3f}x ({', '.join(f'{x:.2f}' for x in steady[lane])})")
