@@ -14,18 +14,23 @@
 # JIT's first recompilations are left out.
 # Two workers run twice a round: with tensor lanes (the default: large tensors between processes beside
 # Akka's messages, through shared memory on one host) and with PLASTIC_LANES=off (every tensor inside
-# Akka.Remote's frames), for the same-run ratio of each to one process.
+# Akka.Remote's frames), for the same-run ratio of each to one process. A fourth mode splits the run over two
+# processes instead of three: --local-cluster 1 --placement "$SPLIT" (default worker1=block3,block4,block5,block6),
+# the driver's process keeping the data and block1-2 (SPLIT= to skip it).
 # Usage: experiments/cluster/overhead.sh [steps] [rounds]     (PLASTIC=path/to/plastic to measure another build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 steps=${1:-300}
 rounds=${2:-3}
+split=${SPLIT-worker1=block3,block4,block5,block6}
+modes=(one two inline); [ -n "$split" ] && modes+=(split)
 if [ -z "${PLASTIC:-}" ]; then dotnet build -c Release experiments/Plastic.Cli >/dev/null; PLASTIC=experiments/Plastic.Cli/bin/Release/net10.0/plastic; fi
 out=$(mktemp -d)
 echo "== $(date -u +%FT%TZ), $(nproc) cores, commit $(git rev-parse --short HEAD), $PLASTIC, $steps steps x $rounds rounds"
 for round in $(seq 1 "$rounds"); do
-  for mode in one two inline; do
+  for mode in "${modes[@]}"; do
     flags=(); [ "$mode" != one ] && flags=(--local-cluster 2)
+    [ "$mode" = split ] && flags=(--local-cluster 1 --placement "$split")
     lanes=on; [ "$mode" = inline ] && lanes=off
     for length in long short; do
       dir="$out/$mode-$round-$length"
@@ -35,12 +40,12 @@ for round in $(seq 1 "$rounds"); do
     "$PLASTIC" trace "$out/$mode-$round-long" > "$out/$mode-$round-long.trace"
   done
 done
-python3 - "$out" "$steps" "$rounds" <<'PY'
+python3 - "$out" "$steps" "$rounds" "${modes[@]}" <<'PY'
 import json, re, statistics, sys
 sys.dont_write_bytecode = True  # no __pycache__ in the tree
 sys.path.insert(0, "experiments/cluster")
 from steady_rate import steady
-out, steps, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+out, steps, rounds, modes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 row = re.compile(r"^\S+\s+\S+\s+(Forward|Pairing|TopDownReference|Backward|Snapshot)\s+([\d,]+)\s+([\d,]+)\s")
 def cpu(d):
     user, system = map(float, open(f"{d}.time").read().split()[-2:])
@@ -60,9 +65,10 @@ def run(mode, r):
     n = steps + 20
     return dict(images=sps * 32, steady=steady(long, 32), cpu=(cl - cs) / steps, sys=(sl - ss) / steps, within=[x / n for x in within], between=[x / n for x in between],
                 ways=", ".join(f"{count / n:.1f} {way}" for way, count in ways.items()))
-names = {"one": "one process", "two": "two workers, lanes", "inline": "two workers, lanes off"}
-ratios, cpus = {"two": [], "inline": []}, {name: [] for name in names}
-steadies = {"two": [], "inline": []}
+names = {"one": "one process", "two": "two workers, lanes", "inline": "two workers, lanes off", "split": "two processes (driver + worker1)"}
+names = {mode: names[mode] for mode in modes}
+ratios, cpus = {name: [] for name in names if name != "one"}, {name: [] for name in names}
+steadies = {name: [] for name in ratios}
 for r in range(1, rounds + 1):
     x = {name: run(name, r) for name in names}
     for name, m in x.items():
@@ -73,8 +79,7 @@ for r in range(1, rounds + 1):
     for name in ratios:
         ratios[name].append(x[name]["images"] / x["one"]["images"])
         steadies[name].append(x[name]["steady"] / x["one"]["steady"])
-    print(f"round {r} two workers / one process: lanes {ratios['two'][-1]:.2f}x, lanes off {ratios['inline'][-1]:.2f}x; "
-          f"steady: lanes {steadies['two'][-1]:.2f}x, lanes off {steadies['inline'][-1]:.2f}x")
+    print(f"round {r} against one process: " + "; ".join(f"{names[name]} {ratios[name][-1]:.2f}x (steady {steadies[name][-1]:.2f}x)" for name in ratios))
 for name in ratios:
     print(f"median: {names[name]} / one process {statistics.median(ratios[name]):.2f}x over {rounds} rounds ({', '.join(f'{v:.2f}' for v in ratios[name])}); "
           f"CPU a step {statistics.median(cpus['one']) * 1000:.1f} ms against {statistics.median(cpus[name]) * 1000:.1f} ms; "
