@@ -44,6 +44,25 @@ public sealed class LocalClusterTests : IDisposable
         Assert.Contains("verdict: local", trace.output);
     }
 
+    /// <summary>Two processes, not three: the driver's process keeps the data and block1-2, one worker the rest.</summary>
+    [Fact]
+    public void A_run_split_between_the_drivers_process_and_one_worker_learns_the_one_process_weights()
+    {
+        string[] common = ["run", "vgg6-cifar-small", "--synthetic", "--steps", "12", "--batch", "4", "--lr", "1e-3", "--seed", "3"];
+        string alone = Path.Combine(_root, "alone"), split = Path.Combine(_root, "split");
+        Assert.Equal(0, CliTests.Run([.. common, "--out", alone]).code);
+        var run = CliTests.Run([.. common, "--local-cluster", "1", "--placement", "worker1=block3,block4,block5,block6", "--out", split]);
+        Assert.True(run.code == 0, run.errors + run.output);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(alone, "weights.safetensors")), File.ReadAllBytes(Path.Combine(split, "weights.safetensors")));
+
+        var trace = CliTests.Run(["trace", split]);
+        Assert.Equal(0, trace.code);
+        var lines = trace.output.Split('\n');
+        Assert.Contains(lines, l => l.StartsWith("block2     block3     Forward                  12", StringComparison.Ordinal) && l.Contains("crosses processes: driver -> worker1"));
+        Assert.Contains(lines, l => l.StartsWith("input      block1     Forward                  12", StringComparison.Ordinal) && !l.Contains("crosses"));
+        Assert.Contains("verdict: local", trace.output);
+    }
+
     [Fact]
     public async Task A_worker_killed_mid_run_stops_the_run_with_its_layers_and_the_last_step_and_leaves_no_process()
     {
