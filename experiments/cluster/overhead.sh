@@ -26,7 +26,7 @@ split=${SPLIT-worker1=block3,block4,block5,block6}
 modes=(one two inline); [ -n "$split" ] && modes+=(split)
 if [ -z "${PLASTIC:-}" ]; then dotnet build -c Release experiments/Plastic.Cli >/dev/null; PLASTIC=experiments/Plastic.Cli/bin/Release/net10.0/plastic; fi
 out=$(mktemp -d)
-echo "== $(date -u +%FT%TZ), $(nproc) cores, commit $(git rev-parse --short HEAD), $PLASTIC, $steps steps x $rounds rounds"
+echo "== $(date -u +%FT%TZ), $(nproc) cores, commit $(git rev-parse --short HEAD), $PLASTIC, $steps steps x $rounds rounds${split:+, two processes ($split)}"
 for round in $(seq 1 "$rounds"); do
   for mode in "${modes[@]}"; do
     flags=(); [ "$mode" != one ] && flags=(--local-cluster 2)

@@ -5,9 +5,9 @@
 # clock: from every node built, here and on the workers, to the last step reported), the steady rate
 # (steady_rate.py: the input's step spans from step 50 to the last), CPU seconds a step of all processes
 # (user + sys of the whole command, the workers being the driver's children, over the steps: start-up
-# included), then the two-worker / one-process ratios and their medians. The probe after training is cut to a few images (it runs after
+# included), then each split's ratio to one process and their medians. The probe after training is cut to a few images (it runs after
 # the run's clock stops and only costs wall time).
-# Two ways of splitting the run, both in every round:
+# Two ways of splitting the run, both in every round (unless SPLIT= leaves the second out):
 #   two workers: --local-cluster 2, three processes (the driver with the data and the monitor, worker1 with block1-3,
 #                worker2 with block4-6);
 #   two processes: --local-cluster 1 --placement "$SPLIT" (default worker1=block3,block4,block5,block6): the driver's
@@ -15,6 +15,7 @@
 # Usage: experiments/cluster/quickstart-ratio.sh [rounds]   (data: PLASTIC_DATA or ~/.cache/plastic/data;
 #        PLASTIC=path/to/plastic to measure another build; EXTRA="--set ..." adds flags to every run;
 #        LANES="on tcp" runs two workers once per PLASTIC_LANES value in each round, for a same-round A/B;
+#        SPLIT=role=node,... places the two-process run's worker (empty: no two-process run);
 #        BASELINE=path/to/another/plastic also runs two workers of that build in each round (lanes on) and prints
 #        the same-round ratio of this build's two workers to it: a change to the cluster measured against the build before)
 set -euo pipefail

@@ -22,5 +22,5 @@ echo "== final weights"
 for mode in two split; do
   if cmp -s "$out/one/weights.safetensors" "$out/$mode/weights.safetensors"; then echo "identical bytes: $out/one/weights.safetensors = $out/$mode/weights.safetensors"; else echo "DIFFERENT: $out/$mode"; exit 1; fi
 done
-echo "== traffic of the cluster run"
+echo "== traffic of the two-worker run"
 "$plastic" trace "$out/two"

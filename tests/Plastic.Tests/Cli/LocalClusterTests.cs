@@ -53,13 +53,24 @@ public sealed class LocalClusterTests : IDisposable
         Assert.Equal(0, CliTests.Run([.. common, "--out", alone]).code);
         var run = CliTests.Run([.. common, "--local-cluster", "1", "--placement", "worker1=block3,block4,block5,block6", "--out", split]);
         Assert.True(run.code == 0, run.errors + run.output);
+        Assert.Contains("local cluster: started worker1", run.output);
+        Assert.DoesNotContain("started worker2", run.output);
+        Assert.Contains("placement worker1=block3,block4,block5,block6", run.output);
         Assert.Equal(File.ReadAllBytes(Path.Combine(alone, "weights.safetensors")), File.ReadAllBytes(Path.Combine(split, "weights.safetensors")));
+        // The worker wrote spans of its own: its layers ran there, not in the driver.
+        Assert.True(File.Exists(Path.Combine(split, "traces.worker1.jsonl")));
+        Assert.False(File.Exists(Path.Combine(split, "traces.worker2.jsonl")));
 
         var trace = CliTests.Run(["trace", split]);
         Assert.Equal(0, trace.code);
         var lines = trace.output.Split('\n');
         Assert.Contains(lines, l => l.StartsWith("block2     block3     Forward                  12", StringComparison.Ordinal) && l.Contains("crosses processes: driver -> worker1"));
         Assert.Contains(lines, l => l.StartsWith("input      block1     Forward                  12", StringComparison.Ordinal) && !l.Contains("crosses"));
+        if (Plastic.Sim.Distributed.Lanes.SharedSegment.Available)
+        {
+            // How a tensor came is read from the receiver's spans, not from the placement.
+            Assert.Contains(lines, l => l.StartsWith("block2     block3     Forward                  12", StringComparison.Ordinal) && l.EndsWith("driver -> worker1, through shared memory", StringComparison.Ordinal));
+        }
         Assert.Contains("verdict: local", trace.output);
     }
 
