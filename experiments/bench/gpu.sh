@@ -33,10 +33,13 @@ limited() {
   if [ "$rest" -lt 10 ]; then echo "out of time: skipped $*" >&2; return 125; fi
   timeout "$(( want < rest ? want : rest ))" "$@"
 }
+# The commit the measured build came from: the bundle's own when the bundle is what runs.
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [ -n "${PLASTIC:-}" ]; then
   plastic=$PLASTIC
 elif [ -f .gpu/plastic.tar.xz ]; then
   mkdir -p /tmp/plastic-gpu && tar xJf .gpu/plastic.tar.xz -C /tmp/plastic-gpu && plastic=/tmp/plastic-gpu/plastic
+  commit="$(cat .gpu/commit 2>/dev/null || echo unknown) (the bundle in .gpu)"
 else
   limited 240 dotnet build -c Release experiments/Plastic.Cli >/dev/null || { echo "build failed (no .NET SDK? run experiments/bench/gpu-bundle.sh and carry .gpu)"; exit 1; }
   plastic=experiments/Plastic.Cli/bin/Release/net10.0/plastic
@@ -48,7 +51,7 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libcublas\.so\.1[0-9]'; then
   cublas_dir=$(timeout 20 find /usr/local /opt /usr/lib -name 'libcublas.so.1[0-9]*' 2>/dev/null | head -1 | xargs -r dirname)
   [ -n "$cublas_dir" ] && export LD_LIBRARY_PATH="$cublas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
-echo "== $(date -u +%FT%TZ), commit $(cat .gpu/commit 2>/dev/null || git rev-parse --short HEAD 2>/dev/null || echo unknown), results in $OUT"
+echo "== $(date -u +%FT%TZ), commit $commit, results in $OUT"
 echo "CUDA libraries the loader sees: $(ldconfig -p 2>/dev/null | grep -oE 'lib(cuda|cublas)\.so[.0-9]*' | sort -u | tr '\n' ' ')${cublas_dir:+; cuBLAS from $cublas_dir}"
 limited 30 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || echo "nvidia-smi: not available"
 limited 60 "$plastic" devices
